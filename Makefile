@@ -1,0 +1,49 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+# Each bootstraps uv when it is missing, syncs the locked environment and installs the
+# Debian packages the local stand-ins need (PostgreSQL, Prometheus, Go's gofmt, Chromium).
+
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export PATH := $(HOME)/.local/bin:$(PATH)
+# Dummy credentials: moto and the offline SigV4/DSQL-token code need some, never real ones.
+export AWS_ACCESS_KEY_ID ?= testing
+export AWS_SECRET_ACCESS_KEY ?= testing
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: demo test bench lint typecheck imports sync uv system-deps clean
+
+uv:
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || \
+	  (echo "==> installing uv" && python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv)
+
+sync: uv
+	@echo "==> uv sync --frozen"
+	@uv sync --frozen --all-extras --quiet
+
+system-deps:
+	@bash scripts/ensure-system-deps.sh
+
+lint: sync
+	@echo "==> ruff"
+	@uv run --frozen ruff check src components lambdas stacks tests benchmarks
+	@echo "==> mypy (src/, components/)"
+	@uv run --frozen mypy
+	@$(MAKE) --no-print-directory imports
+
+imports:
+	@echo "==> import-linter"
+	@uv run --frozen lint-imports
+
+test: sync system-deps lint
+	@echo "==> pytest"
+	@uv run --frozen pytest -q
+
+bench: sync system-deps
+	@uv run --frozen python -m benchmarks
+
+demo: sync system-deps
+	@uv run --frozen python -m copilot.demo
+
+clean:
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache build dist

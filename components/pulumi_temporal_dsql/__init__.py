@@ -1,0 +1,1 @@
+"""Pulumi components for Temporal on ECS with Aurora DSQL persistence."""

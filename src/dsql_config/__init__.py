@@ -1,0 +1,1 @@
+"""dsql_config."""
