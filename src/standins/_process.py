@@ -1,0 +1,137 @@
+"""Process plumbing shared by every stand-in: free ports, readiness and stop-by-PID."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class StandinError(RuntimeError):
+    """A stand-in server could not be installed, started or stopped."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_for_port(port: int, *, host: str = "127.0.0.1", timeout: float = 30.0,
+                  process: subprocess.Popen[bytes] | None = None, what: str = "server",
+                  log_file: Path | None = None) -> None:
+    """Block until something listens on host:port; fail early when the process died."""
+    wait_until(lambda: port_open(port, host), timeout=timeout, process=process,
+               what=f"{what} on {host}:{port}", log_file=log_file)
+
+
+def wait_until(ready: Callable[[], bool], *, timeout: float, what: str,
+               process: subprocess.Popen[bytes] | None = None, log_file: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        if process is not None and process.poll() is not None:
+            raise StandinError(f"{what} exited with code {process.returncode} before it was ready"
+                               + _log_tail(log_file))
+        time.sleep(0.05)
+    raise StandinError(f"{what} was not ready within {timeout:.0f}s" + _log_tail(log_file))
+
+
+def _log_tail(log_file: Path | None, lines: int = 20) -> str:
+    if log_file is None or not log_file.exists():
+        return ""
+    tail = log_file.read_text(errors="replace").splitlines()[-lines:]
+    return "\n--- last log lines ---\n" + "\n".join(tail)
+
+
+def stop_pid(pid: int, *, timeout: float = 10.0) -> None:
+    """SIGTERM, wait, then SIGKILL: the stand-in is gone when this returns."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        waited, _status = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: fall back to a signal probe
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie that is not our child still answers kill(0); /proc tells the truth.
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():
+        with contextlib.suppress(OSError, IndexError):
+            return stat.read_text().split(") ", 1)[1][0] != "Z"
+    return True
+
+
+@dataclass
+class ManagedProcess:
+    """A started server: its command, PID, address and log file."""
+
+    name: str
+    argv: Sequence[str]
+    port: int
+    log_file: Path
+    host: str = "127.0.0.1"
+    env: dict[str, str] | None = None
+    popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def pid(self) -> int:
+        if self.popen is None:
+            raise StandinError(f"{self.name} is not started")
+        return self.popen.pid
+
+    def start(self, *, ready_timeout: float = 30.0) -> ManagedProcess:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("ab") as log:
+            self.popen = subprocess.Popen(  # noqa: S603 - argv is built by this package
+                list(self.argv), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, **(self.env or {})}, start_new_session=True,
+            )
+        try:
+            wait_for_port(self.port, host=self.host, timeout=ready_timeout, process=self.popen,
+                          what=self.name, log_file=self.log_file)
+        except StandinError:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.popen is not None:
+            stop_pid(self.popen.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout=1)
+
+    def __enter__(self) -> ManagedProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
