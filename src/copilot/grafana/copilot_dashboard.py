@@ -1,0 +1,225 @@
+"""The SRE Copilot dashboard (copilot Requirement 7, config Requirement 14).
+
+Data: the copilot's status API through the Infinity datasource (uid ``copilot-api``), and
+Prometheus/AMP (uid ``amp``) for the signal-metric sparklines. Every API path and JSON field used
+here is listed in ``STATUS_API_READS`` so a test can call the real status API and check each one
+resolves: no panel reads a field or metric nothing produces (the prior art's Log Pattern Alerts
+read a metric nobody exported).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from copilot.grafana._catalog_queries import catalog_expr, catalog_unit
+from copilot.grafana._panels import (
+    DashboardSpec,
+    Grid,
+    InfinityColumn,
+    Json,
+    business_text,
+    custom_variable,
+    dashboard,
+    infinity_target,
+    prometheus_target,
+    query_variable,
+    row,
+    stat,
+    table,
+    text_variable,
+)
+from copilot.grafana.health_dashboards import COPILOT_UID, related_links
+from copilot.grafana.profile_action import AFTER_RENDER_JS, PANEL_STYLES
+
+__all__ = ["SIGNAL_METRICS", "STATUS_API_READS", "StatusRead", "copilot_dashboard"]
+
+
+@dataclass(frozen=True)
+class StatusRead:
+    """One read of the status API by a panel: path, the JSON path to its rows, the fields used."""
+
+    panel: str
+    path: str
+    root_selector: str
+    fields: tuple[str, ...]
+
+
+_STATUS_FILTER = '"${status}" == "" || health_state == "${status}"'
+
+HERO = StatusRead("Copilot Insights", "/status/summary", "",
+                  ("health_state", "confidence", "timestamp", "summary", "top_issue"))
+ANALYSIS = StatusRead("Analysis", "/status", "analysis", ("text",))
+REMEDIATIONS = StatusRead("Suggested Remediations", "/status", "suggested_actions",
+                          ("description", "confidence", "target_service", "risk_level"))
+LOG_PATTERNS = StatusRead("Log Pattern Alerts", "/status/log-patterns", "patterns",
+                          ("count", "pattern", "service", "last_seen"))
+SERVICES = StatusRead("Per-Service Health", "/status/services", "services",
+                      ("service", "health_state", "reason"))
+TIMELINE = StatusRead("Health Timeline", "/status/timeline", "points", ("timestamp", "health_state"))
+STATUS_API_READS: tuple[StatusRead, ...] = (HERO, ANALYSIS, REMEDIATIONS, LOG_PATTERNS, SERVICES, TIMELINE)
+
+# Signal-metric grid: (title, catalog metric id). Specific metrics per Requirement 7.5: the
+# forward-progress heartbeat, the DSQL amplifiers and the worker-side latency.
+SIGNAL_METRICS: tuple[tuple[str, str], ...] = (
+    ("State transitions/s", "throughput.state_transitions_per_sec"),
+    ("Workflows completed/s", "throughput.workflows_completed_per_sec"),
+    ("Persistence p99", "latency.persistence_latency_p99"),
+    ("OCC conflicts/s", "errors.occ_conflicts_per_sec"),
+    ("Reservoir size", "dsql_pool.reservoir_size"),
+    ("Reservoir empty/s", "dsql_pool.reservoir_empty_events"),
+    ("WF schedule-to-start p99", "latency.workflow_schedule_to_start_p99"),
+    ("Slot utilisation", "resources.worker_task_slot_utilization"),
+)
+
+_STATE_MAPPINGS: list[Json] = [{
+    "type": "value",
+    "options": {
+        "happy": {"text": "Happy", "color": "green", "index": 0},
+        "stressed": {"text": "Stressed", "color": "orange", "index": 1},
+        "critical": {"text": "Critical", "color": "red", "index": 2},
+    },
+}]
+
+HERO_CONTENT = """<div class="hero hero-{{health_state}}">
+  <div class="hero-head">
+    <span class="badge badge-{{health_state}}">{{health_state}}</span>
+    <span class="confidence">Confidence {{percent confidence}}</span>
+    <span class="analysed">Last analysis {{timestamp}}</span>
+  </div>
+  <p class="summary">{{summary}}</p>
+  {{#if top_issue}}<div class="callout">&#9888; {{top_issue}}</div>{{/if}}
+  <a class="guide" href="${guide_url}" target="_blank" rel="noopener">View Guide</a>
+</div>"""
+
+HERO_HELPERS = (
+    "handlebars.registerHelper('percent', (value) => "
+    "(value === null || value === undefined || value === '') ? 'n/a' : Math.round(Number(value) * 100) + '%');"
+)
+
+HERO_STYLES = """
+.hero { padding: 8px 12px; border-left: 6px solid #8e8e8e; }
+.hero-happy { border-left-color: #73bf69; }
+.hero-stressed { border-left-color: #ff9830; }
+.hero-critical { border-left-color: #f2495c; }
+.hero-head { display: flex; gap: 16px; align-items: baseline; }
+.badge { text-transform: capitalize; font-weight: bold; padding: 2px 10px; border-radius: 10px; color: white; }
+.badge-happy { background: #73bf69; }
+.badge-stressed { background: #ff9830; }
+.badge-critical { background: #f2495c; }
+.summary { font-size: 1.1em; margin: 8px 0; }
+.callout { background: rgba(242, 73, 92, 0.15); border: 1px solid #f2495c; padding: 6px 10px; }
+.guide { display: inline-block; margin-top: 8px; }
+""".strip()
+
+
+def _status_target(read: StatusRead, columns: list[InfinityColumn], *, ref_id: str = "A",
+                    status_filter: bool = False) -> Json:
+    return infinity_target(read.path, root_selector=read.root_selector, columns=columns, ref_id=ref_id,
+                           filter_expression=_STATUS_FILTER if status_filter else "")
+
+
+def _columns(read: StatusRead, texts: dict[str, str], types: dict[str, str] | None = None) -> list[InfinityColumn]:
+    types = types or {}
+    return [InfinityColumn(f, texts.get(f, f), types.get(f, "string")) for f in read.fields]
+
+
+def copilot_dashboard() -> Json:
+    grid = Grid()
+    panels: list[Json] = []
+
+    def add(panel: Json, w: int, h: int) -> None:
+        panels.append(grid.place(panel, w, h))
+
+    # Hero: state, confidence, time, summary, the most critical issue, guide link.
+    add(business_text(
+        "Copilot Insights",
+        [_status_target(HERO, _columns(HERO, {}, {"confidence": "number"}))],
+        content=HERO_CONTENT, helpers=HERO_HELPERS, styles=HERO_STYLES,
+        default_content="The copilot has not assessed this cluster yet.",
+        description="The copilot's latest assessment (GET /status/summary).",
+    ), 16, 7)
+    add(stat("Status", [_status_target(HERO, _columns(HERO, {}, {"confidence": "number"}))],
+             description="Current health state; the Status variable above filters every copilot panel.",
+             mappings=_STATE_MAPPINGS, sparkline=False) | {
+        "options": {"colorMode": "background", "graphMode": "none", "justifyMode": "center",
+                    "orientation": "auto", "textMode": "value",
+                    "reduceOptions": {"calcs": ["lastNotNull"], "fields": "/^health_state$/", "values": False}},
+    }, 8, 7)
+
+    grid.newline()
+    add(row("Copilot Insights"), 24, 1)
+    grid.newline()
+    add(table("Analysis", [_status_target(ANALYSIS, _columns(ANALYSIS, {"text": "What is happening"}))],
+              description="The assessment's explanation as bullet points, most important first."), 12, 8)
+    add(table("Suggested Remediations", [_status_target(REMEDIATIONS, _columns(
+        REMEDIATIONS, {"description": "Action", "confidence": "Confidence", "target_service": "Service",
+                       "risk_level": "Risk"}, {"confidence": "number"}))],
+        description="Actionable recommendations with the copilot's confidence.",
+        overrides=[{"matcher": {"id": "byName", "options": "Confidence"},
+                    "properties": [{"id": "unit", "value": "percentunit"},
+                                   {"id": "custom.cellOptions", "value": {"type": "gauge", "mode": "basic"}},
+                                   {"id": "min", "value": 0}, {"id": "max", "value": 1}]}]), 12, 8)
+
+    grid.newline()
+    add(row("Signal Metrics"), 24, 1)
+    grid.newline()
+    for title, metric_id in SIGNAL_METRICS:
+        add(stat(title, [prometheus_target(catalog_expr(metric_id), title)], unit=catalog_unit(metric_id),
+                 description=f"Metric catalog: {metric_id}", color_mode="value"), 6, 4)
+
+    grid.newline()
+    add(row("Log Pattern Alerts and services"), 24, 1)
+    grid.newline()
+    add(table("Log Pattern Alerts", [_status_target(LOG_PATTERNS, _columns(
+        LOG_PATTERNS, {"count": "Occurrences", "pattern": "Pattern", "service": "Service", "last_seen": "Last seen"},
+        {"count": "number"}))],
+        description="Narrative signals the copilot counted in the monitored cluster's logs (GET /status/log-patterns)."), 12, 8)
+    add(table("Per-Service Health", [_status_target(SERVICES, _columns(
+        SERVICES, {"service": "Service", "health_state": "State", "reason": "Why"}), status_filter=True)],
+        description="Per-service state from the same state machine as the hero panel.",
+        overrides=[{"matcher": {"id": "byName", "options": "State"},
+                    "properties": [{"id": "mappings", "value": _STATE_MAPPINGS},
+                                   {"id": "custom.cellOptions", "value": {"type": "color-background"}}]}]), 12, 8)
+    add({
+        "type": "state-timeline", "title": "Health Timeline",
+        "datasource": _status_target(TIMELINE, [])["datasource"],
+        "targets": [_status_target(TIMELINE, _columns(TIMELINE, {}, {"timestamp": "timestamp"}),
+                                   status_filter=True)],
+        "fieldConfig": {"defaults": {"mappings": _STATE_MAPPINGS, "color": {"mode": "thresholds"},
+                                     "thresholds": {"mode": "absolute", "steps": [{"color": "text", "value": None}]}},
+                        "overrides": []},
+        "options": {"showValue": "never", "mergeValues": True, "rowHeight": 0.9,
+                    "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True}},
+    }, 24, 5)
+
+    grid.newline()
+    add(row("Behaviour Profiles"), 24, 1)
+    grid.newline()
+    add(business_text(
+        "Create Behaviour Profile", [],
+        content='<div data-profile-action></div>', after_render=AFTER_RENDER_JS, styles=PANEL_STYLES,
+        description="Snapshots the dashboard time range, namespace and task queue into a behaviour profile "
+                    "(POST ${profile_api}/profiles).",
+    ), 24, 4)
+
+    variables = [
+        custom_variable("status", ["happy", "stressed", "critical"], label="Status"),
+        query_variable("namespace", "label_values(temporal_workflow_task_schedule_to_start_latency_bucket, namespace)",
+                       label="Namespace"),
+        query_variable("task_queue",
+                       "label_values(temporal_workflow_task_schedule_to_start_latency_bucket, task_queue)",
+                       label="Task queue"),
+        text_variable("cluster_id", "temporal-dsql", "Cluster", "The monitored cluster's id (COPILOT_CLUSTER_ID)."),
+        text_variable("profile_api", "http://127.0.0.1:8081", "Profile API",
+                      "Base URL of the profile API (the Lambda Function URL in AWS)."),
+        text_variable("guide_url", "https://docs.temporal.io/self-hosted-guide/monitoring", "Guide",
+                      "Where 'View Guide' leads: the runbook the copilot's knowledge base is built from."),
+    ]
+    links = [*related_links(COPILOT_UID),
+             {"title": "View Guide", "type": "link", "url": "${guide_url}", "icon": "doc", "targetBlank": True,
+              "keepTime": False, "includeVars": False, "tags": [], "asDropdown": False, "tooltip": ""}]
+    return dashboard(DashboardSpec(
+        uid=COPILOT_UID, title="Temporal SRE Copilot", tags=["temporal", "copilot", "temporal-dsql"],
+        description="The SRE copilot's health assessment of the monitored Temporal cluster.",
+        panels=panels, variables=variables, links=links, refresh="30s",
+    ))

@@ -1,0 +1,82 @@
+"""Grafana provisioning files: datasources (AMP with SigV4, the copilot API through Infinity) and
+the file provider that loads grafana/dashboards/ with one folder per sub-directory.
+
+Values in ``${...}`` are expanded by Grafana from its environment at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from copilot.grafana._panels import (
+    BUSINESS_TEXT_PLUGIN,
+    COPILOT_DATASOURCE,
+    INFINITY_PLUGIN,
+    PROMETHEUS_DATASOURCE,
+)
+
+__all__ = ["REQUIRED_PLUGINS", "dashboard_providers", "datasources"]
+
+REQUIRED_PLUGINS: tuple[str, ...] = (INFINITY_PLUGIN, BUSINESS_TEXT_PLUGIN)
+"""Install with GF_INSTALL_PLUGINS (comma-separated)."""
+
+
+def datasources() -> dict[str, Any]:
+    return {
+        "apiVersion": 1,
+        "datasources": [
+            {
+                "name": "Amazon Managed Prometheus",
+                "uid": PROMETHEUS_DATASOURCE["uid"],
+                "type": "prometheus",
+                "access": "proxy",
+                "isDefault": True,
+                # https://aps-workspaces.<region>.amazonaws.com/workspaces/<id> (no /api/v1 suffix)
+                "url": "${AMP_QUERY_URL}",
+                "jsonData": {
+                    "httpMethod": "POST",
+                    "sigV4Auth": True,
+                    "sigV4AuthType": "default",
+                    "sigV4Region": "${AWS_REGION}",
+                    "timeInterval": "15s",
+                },
+                "editable": False,
+            },
+            {
+                "name": "Copilot API",
+                "uid": COPILOT_DATASOURCE["uid"],
+                "type": INFINITY_PLUGIN,
+                "access": "proxy",
+                # The status API base URL; panels use paths relative to it (/status, /status/summary ...).
+                "url": "${COPILOT_API_URL}",
+                "jsonData": {
+                    "allowedHosts": ["${COPILOT_API_URL}"],
+                    "auth_method": "none",
+                    "timeoutInSeconds": 10,
+                },
+                "editable": False,
+            },
+        ],
+    }
+
+
+def dashboard_providers() -> dict[str, Any]:
+    return {
+        "apiVersion": 1,
+        "providers": [
+            {
+                "name": "temporal-dsql",
+                "orgId": 1,
+                "type": "file",
+                "disableDeletion": True,
+                "allowUiUpdates": False,
+                "updateIntervalSeconds": 30,
+                "options": {
+                    # Mount grafana/dashboards here; sub-directories become folders
+                    # (copilot, server, dsql, workers).
+                    "path": "/var/lib/grafana/dashboards",
+                    "foldersFromFilesStructure": True,
+                },
+            }
+        ],
+    }
