@@ -82,3 +82,22 @@ def task_metadata_server() -> Iterator[TaskMetadataServer]:
     yield server
     server.server.shutdown()
     server.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto_server on 127.0.0.1 for the refresher (stopped by PID at the end of the session)."""
+    from standins.moto import MotoServer
+
+    server = MotoServer().start()
+    try:
+        yield server.endpoint_url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _dummy_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
