@@ -1,0 +1,52 @@
+"""Deterministic health rules: the state machine, scale bands, worker health, per-service health.
+
+Pure code with no I/O, no clock and no LLM: rules decide, AI explains.
+"""
+
+from copilot.health.services import SERVICES, ServiceHealth, service_health
+from copilot.health.state_machine import (
+    Evaluation,
+    GateResult,
+    GateSeverity,
+    HealthState,
+    MachineConfig,
+    MachineState,
+    Transition,
+    evaluate,
+)
+from copilot.health.thresholds import (
+    THRESHOLD_PROFILES,
+    BandThresholds,
+    ScaleBand,
+    band_for_preset,
+    band_for_profile,
+    next_band,
+    thresholds_for,
+)
+from copilot.health.worker import Bottleneck, WorkerAdvice, WorkerAssessment, WorkerRule, assess_workers
+
+__all__ = [
+    "SERVICES",
+    "THRESHOLD_PROFILES",
+    "BandThresholds",
+    "Bottleneck",
+    "Evaluation",
+    "GateResult",
+    "GateSeverity",
+    "HealthState",
+    "MachineConfig",
+    "MachineState",
+    "ScaleBand",
+    "ServiceHealth",
+    "Transition",
+    "WorkerAdvice",
+    "WorkerAssessment",
+    "WorkerRule",
+    "assess_workers",
+    "band_for_preset",
+    "band_for_profile",
+    "evaluate",
+    "next_band",
+    "service_health",
+    "thresholds_for",
+]

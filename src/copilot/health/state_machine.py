@@ -1,0 +1,279 @@
+"""The health state machine: pure, deterministic, anchored to forward progress.
+
+"Is the cluster making forward progress on workflows?" is the only question that decides the
+state. Critical gates all measure impaired progress (no progress while work waits, backlog age
+beyond its limit, workflows mostly failing); amplifiers (latency, OCC conflicts, pool pressure,
+shard churn) can make the cluster Stressed but never Critical on their own.
+
+Transitions follow the canonical graph Happy <-> Stressed <-> Critical: Happy never jumps to
+Critical and Critical never jumps to Happy. Critical needs ``critical_debounce`` consecutive
+critical evaluations; leaving Critical needs progress back above ``recovery_factor`` times the
+critical floors (hysteresis).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.health.thresholds import BandThresholds, ScaleBand, next_band, thresholds_for
+from copilot.signals import SignalSnapshot
+
+__all__ = [
+    "Evaluation",
+    "GateResult",
+    "GateSeverity",
+    "HealthState",
+    "MachineConfig",
+    "MachineState",
+    "Transition",
+    "evaluate",
+]
+
+
+class HealthState(StrEnum):
+    HAPPY = "happy"
+    STRESSED = "stressed"
+    CRITICAL = "critical"
+
+    @property
+    def severity(self) -> int:
+        return {"happy": 0, "stressed": 1, "critical": 2}[self.value]
+
+
+class GateSeverity(StrEnum):
+    CRITICAL = "critical"
+    STRESSED = "stressed"
+
+
+class GateResult(BaseModel):
+    """A rule that fired: which signal, its value, the threshold and which service it implicates."""
+
+    model_config = ConfigDict(frozen=True)
+
+    gate: str
+    severity: GateSeverity
+    signal: str
+    value: float
+    threshold: str
+    limit: float
+    service: str
+
+    def describe(self) -> str:
+        return f"{self.signal}={self.value:g} vs {self.threshold}={self.limit:g}"
+
+
+class MachineConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    critical_debounce: int = Field(default=3, ge=1)
+    recovery_factor: float = Field(default=1.5, ge=1.0)
+    band_hysteresis: float = Field(default=0.1, ge=0.0, lt=1.0)
+    threshold_overrides: Mapping[str, float] = Field(default_factory=dict)
+
+    def thresholds(self, band: ScaleBand) -> BandThresholds:
+        return thresholds_for(band, self.threshold_overrides)
+
+
+class MachineState(BaseModel):
+    """What the machine remembers between evaluations."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: HealthState = HealthState.HAPPY
+    band: ScaleBand = ScaleBand.STARTER
+    consecutive_critical: int = Field(default=0, ge=0)
+
+
+class Transition(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    from_state: HealthState
+    to_state: HealthState
+    at: str
+    reason: str
+    signals: dict[str, float]
+
+    def describe(self) -> str:
+        return f"{self.from_state.value} -> {self.to_state.value}: {self.reason}"
+
+
+class Evaluation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    previous: MachineState
+    current: MachineState
+    gates: list[GateResult]
+    idle: bool
+    data_missing: bool
+    transition: Transition | None
+    reason: str
+
+    @property
+    def state(self) -> HealthState:
+        return self.current.state
+
+
+def _gate(gates: list[GateResult], fired: bool, *, gate: str, severity: GateSeverity, signal: str,
+          value: float | None, threshold: str, limit: float, service: str) -> None:
+    if fired and value is not None:
+        gates.append(GateResult(gate=gate, severity=severity, signal=signal, value=value,
+                                threshold=threshold, limit=limit, service=service))
+
+
+def _is_idle(snapshot: SignalSnapshot, t: BandThresholds) -> bool:
+    """No demand: little throughput, nothing waiting, nothing failing. Low throughput is then fine."""
+    p, a = snapshot.primary, snapshot.amplifiers
+    st = p.state_transitions_per_sec or 0.0
+    return (
+        st < t.critical_state_transitions_min_per_sec
+        and (p.backlog_age_sec or 0.0) <= t.healthy_backlog_age_sec
+        and (p.workflow_failures_per_sec or 0.0) < 0.1
+        and (a.persistence_errors_per_sec or 0.0) < 0.1
+    )
+
+
+def _critical_gates(s: SignalSnapshot, t: BandThresholds, gates: list[GateResult]) -> None:
+    p = s.primary
+    backlog = p.backlog_age_sec
+    demand = backlog is not None and backlog > t.healthy_backlog_age_sec
+    st = p.state_transitions_per_sec
+    c = GateSeverity.CRITICAL
+    _gate(gates, st is not None and demand and st < t.critical_state_transitions_min_per_sec,
+          gate="no_progress_with_backlog", severity=c, signal="state_transitions_per_sec", value=st,
+          threshold="critical_state_transitions_min_per_sec", limit=t.critical_state_transitions_min_per_sec,
+          service="history")
+    ht = p.history_tasks_per_sec
+    _gate(gates, ht is not None and demand and ht < t.critical_history_tasks_min_per_sec,
+          gate="history_processing_stalled", severity=c, signal="history_tasks_per_sec", value=ht,
+          threshold="critical_history_tasks_min_per_sec", limit=t.critical_history_tasks_min_per_sec,
+          service="history")
+    _gate(gates, backlog is not None and backlog > t.critical_backlog_age_max_sec,
+          gate="backlog_age_exceeded", severity=c, signal="backlog_age_sec", value=backlog,
+          threshold="critical_backlog_age_max_sec", limit=t.critical_backlog_age_max_sec, service="history")
+    ratio = p.completion_ratio
+    _gate(gates, ratio is not None and p.terminal_per_sec >= t.critical_completion_demand_floor_per_sec
+          and ratio < t.critical_completion_ratio_min,
+          gate="completions_collapsed", severity=c, signal="completion_ratio", value=ratio,
+          threshold="critical_completion_ratio_min", limit=t.critical_completion_ratio_min, service="history")
+
+
+def _stressed_gates(s: SignalSnapshot, t: BandThresholds, idle: bool, gates: list[GateResult]) -> None:
+    p, a = s.primary, s.amplifiers
+    w = GateSeverity.STRESSED
+
+    def above(value: float | None, limit: float, *, gate: str, signal: str, threshold: str, service: str,
+              only_when_busy: bool = False) -> None:
+        fired = value is not None and value > limit and not (only_when_busy and idle)
+        _gate(gates, fired, gate=gate, severity=w, signal=signal, value=value, threshold=threshold,
+              limit=limit, service=service)
+
+    above(p.backlog_age_sec, t.stressed_backlog_age_sec, gate="backlog_growing", signal="backlog_age_sec",
+          threshold="stressed_backlog_age_sec", service="history")
+    above(a.persistence_latency_p99_ms, t.stressed_persistence_latency_p99_ms, gate="persistence_slow",
+          signal="persistence_latency_p99_ms", threshold="stressed_persistence_latency_p99_ms",
+          service="persistence")
+    above(a.occ_conflicts_per_sec, t.stressed_occ_conflicts_per_sec, gate="occ_contention",
+          signal="occ_conflicts_per_sec", threshold="stressed_occ_conflicts_per_sec", service="persistence")
+    above(a.persistence_errors_per_sec, t.stressed_persistence_errors_per_sec, gate="persistence_errors",
+          signal="persistence_errors_per_sec", threshold="stressed_persistence_errors_per_sec",
+          service="persistence")
+    above(a.pool_utilization, t.stressed_pool_utilization, gate="pool_saturated", signal="pool_utilization",
+          threshold="stressed_pool_utilization", service="persistence")
+    above(a.shard_churn_per_sec, t.stressed_shard_churn_per_sec, gate="shard_churn",
+          signal="shard_churn_per_sec", threshold="stressed_shard_churn_per_sec", service="history")
+    above(a.frontend_latency_p99_ms, t.stressed_frontend_latency_p99_ms, gate="frontend_slow",
+          signal="frontend_latency_p99_ms", threshold="stressed_frontend_latency_p99_ms", service="frontend",
+          only_when_busy=True)
+    above(a.poll_timeout_ratio, t.stressed_poll_timeout_ratio, gate="poll_timeouts",
+          signal="poll_timeout_ratio", threshold="stressed_poll_timeout_ratio", service="matching",
+          only_when_busy=True)
+
+
+def _happy_shortfalls(s: SignalSnapshot, t: BandThresholds, idle: bool) -> list[str]:
+    """Why the cluster, free of stressed gates, is still not Happy (empty list: it is Happy)."""
+    if idle:
+        return []
+    p = s.primary
+    missing: list[str] = []
+    st = p.state_transitions_per_sec or 0.0
+    if st < t.healthy_state_transitions_per_sec:
+        missing.append(f"state_transitions_per_sec={st:g} < healthy {t.healthy_state_transitions_per_sec:g}")
+    if (p.backlog_age_sec or 0.0) > t.healthy_backlog_age_sec:
+        missing.append(f"backlog_age_sec={p.backlog_age_sec:g} > healthy {t.healthy_backlog_age_sec:g}")
+    ratio = p.completion_ratio
+    if ratio is not None and p.terminal_per_sec >= 1.0 and ratio < t.healthy_completion_ratio:
+        missing.append(f"completion_ratio={ratio:.2f} < healthy {t.healthy_completion_ratio:g}")
+    return missing
+
+
+def _recovered(s: SignalSnapshot, t: BandThresholds, factor: float, idle: bool) -> bool:
+    """Hysteresis for leaving Critical: progress clearly back, not just over the line."""
+    if idle:
+        return True
+    p = s.primary
+    st = p.state_transitions_per_sec or 0.0
+    backlog = p.backlog_age_sec or 0.0
+    if st < t.critical_state_transitions_min_per_sec * factor:
+        return False
+    return backlog <= t.critical_backlog_age_max_sec / factor
+
+
+def evaluate(previous: MachineState, snapshot: SignalSnapshot, config: MachineConfig | None = None) -> Evaluation:
+    """One deterministic step: the same inputs always give the same Evaluation."""
+    cfg = config or MachineConfig()
+    st = snapshot.primary.state_transitions_per_sec
+    band = next_band(previous.band, st, cfg.band_hysteresis)
+    backlog = snapshot.primary.backlog_age_sec
+    if band.rank < previous.band.rank and (backlog is None or backlog > cfg.thresholds(previous.band).healthy_backlog_age_sec):
+        # Throughput fell while work waits: that is lost progress, not lower demand. Keep the
+        # band, or a stall would loosen its own thresholds.
+        band = previous.band
+    t = cfg.thresholds(band)
+
+    if st is None or backlog is None:
+        # Without the progress signals nothing can be decided: hold the state (Requirement 1.5).
+        current = previous.model_copy(update={"band": band})
+        return Evaluation(previous=previous, current=current, gates=[], idle=False, data_missing=True,
+                          transition=None, reason="primary signals unavailable; state held")
+
+    idle = _is_idle(snapshot, t)
+    gates: list[GateResult] = []
+    _critical_gates(snapshot, t, gates)
+    _stressed_gates(snapshot, t, idle, gates)
+    critical = [g for g in gates if g.severity is GateSeverity.CRITICAL]
+    shortfalls = _happy_shortfalls(snapshot, t, idle)
+
+    consecutive = previous.consecutive_critical + 1 if critical else 0
+    if critical:
+        if previous.state is HealthState.HAPPY:
+            target, reason = HealthState.STRESSED, "progress impaired; Stressed first (never Happy -> Critical)"
+        elif consecutive >= cfg.critical_debounce:
+            target, reason = HealthState.CRITICAL, "progress impaired for " f"{consecutive} consecutive evaluations"
+        else:
+            target = HealthState.STRESSED
+            reason = f"progress impaired ({consecutive}/{cfg.critical_debounce} evaluations before Critical)"
+        reason += ": " + "; ".join(g.describe() for g in critical)
+    elif previous.state is HealthState.CRITICAL and not _recovered(snapshot, t, cfg.recovery_factor, idle):
+        target, reason = HealthState.CRITICAL, "progress not yet clearly recovered (hysteresis)"
+    elif gates or shortfalls:
+        target = HealthState.STRESSED
+        reason = "progress continues under pressure: " + "; ".join(
+            [g.describe() for g in gates] + shortfalls)
+    elif previous.state is HealthState.CRITICAL:
+        target, reason = HealthState.STRESSED, "progress recovered; Stressed first (never Critical -> Happy)"
+    else:
+        target, reason = HealthState.HAPPY, "idle: no demand" if idle else "forward progress healthy"
+
+    current = MachineState(state=target, band=band, consecutive_critical=consecutive)
+    transition = None
+    if target is not previous.state:
+        contributing = {g.signal: g.value for g in gates}
+        if not contributing:
+            contributing = {k: v for k, v in snapshot.primary.observed().items()}
+        transition = Transition(from_state=previous.state, to_state=target, at=snapshot.observed_at,
+                                reason=reason, signals=contributing)
+    return Evaluation(previous=previous, current=current, gates=gates, idle=idle, data_missing=False,
+                      transition=transition, reason=reason)

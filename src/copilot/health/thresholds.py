@@ -1,0 +1,154 @@
+"""Scale bands and the thresholds the health rules apply in each band.
+
+Bands follow the config compiler's scale presets (starter, mid-scale, high-throughput), so the
+initial band comes from the compiled preset; afterwards observed throughput moves the band, with
+hysteresis so a cluster hovering at a boundary does not flap between threshold sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.exceptions import UnknownPresetError, UnknownThresholdError
+from copilot_core import ConfigProfile
+
+__all__ = [
+    "BAND_LOWER_BOUNDS",
+    "PRESET_BANDS",
+    "THRESHOLD_PROFILES",
+    "BandThresholds",
+    "ScaleBand",
+    "band_for_preset",
+    "band_for_profile",
+    "next_band",
+    "thresholds_for",
+]
+
+
+class ScaleBand(StrEnum):
+    STARTER = "starter"
+    MID = "mid"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        return _BAND_ORDER.index(self)
+
+
+_BAND_ORDER = [ScaleBand.STARTER, ScaleBand.MID, ScaleBand.HIGH]
+
+# State transitions per second at which each band starts (the presets' throughput ranges).
+BAND_LOWER_BOUNDS: Mapping[ScaleBand, float] = {
+    ScaleBand.STARTER: 0.0,
+    ScaleBand.MID: 50.0,
+    ScaleBand.HIGH: 500.0,
+}
+
+PRESET_BANDS: Mapping[str, ScaleBand] = {
+    "starter": ScaleBand.STARTER,
+    "mid-scale": ScaleBand.MID,
+    "high-throughput": ScaleBand.HIGH,
+}
+
+
+class BandThresholds(BaseModel):
+    """Thresholds for one band. Field names are what runtime threshold changes address."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Critical: forward progress impaired.
+    critical_state_transitions_min_per_sec: float = Field(ge=0)
+    critical_history_tasks_min_per_sec: float = Field(ge=0)
+    critical_completion_ratio_min: float = Field(ge=0, le=1)
+    critical_completion_demand_floor_per_sec: float = Field(ge=0)
+    critical_backlog_age_max_sec: float = Field(gt=0)
+    # Stressed: progress continues under pressure.
+    stressed_backlog_age_sec: float = Field(gt=0)
+    stressed_persistence_latency_p99_ms: float = Field(gt=0)
+    stressed_frontend_latency_p99_ms: float = Field(gt=0)
+    stressed_shard_churn_per_sec: float = Field(ge=0)
+    stressed_occ_conflicts_per_sec: float = Field(ge=0)
+    stressed_persistence_errors_per_sec: float = Field(ge=0)
+    stressed_pool_utilization: float = Field(gt=0, le=1)
+    stressed_poll_timeout_ratio: float = Field(gt=0, le=1)
+    # Healthy: what Happy needs.
+    healthy_state_transitions_per_sec: float = Field(ge=0)
+    healthy_backlog_age_sec: float = Field(gt=0)
+    healthy_completion_ratio: float = Field(ge=0, le=1)
+    # Worker side (Requirement 14.4): the same in every band.
+    worker_schedule_to_start_p99_ms: float = Field(default=50.0, gt=0)
+    worker_sticky_hit_ratio_min: float = Field(default=0.5, ge=0, le=1)
+
+    def with_overrides(self, overrides: Mapping[str, float]) -> BandThresholds:
+        unknown = sorted(set(overrides) - set(type(self).model_fields))
+        if unknown:
+            raise UnknownThresholdError(unknown[0], allowed=sorted(type(self).model_fields))
+        return type(self).model_validate({**self.model_dump(), **overrides})
+
+
+THRESHOLD_PROFILES: Mapping[ScaleBand, BandThresholds] = {
+    ScaleBand.STARTER: BandThresholds(
+        critical_state_transitions_min_per_sec=0.5, critical_history_tasks_min_per_sec=0.5,
+        critical_completion_ratio_min=0.3, critical_completion_demand_floor_per_sec=0.5,
+        critical_backlog_age_max_sec=600, stressed_backlog_age_sec=120,
+        stressed_persistence_latency_p99_ms=500, stressed_frontend_latency_p99_ms=5000,
+        stressed_shard_churn_per_sec=5, stressed_occ_conflicts_per_sec=5,
+        stressed_persistence_errors_per_sec=1, stressed_pool_utilization=0.9,
+        stressed_poll_timeout_ratio=0.5, healthy_state_transitions_per_sec=0.5,
+        healthy_backlog_age_sec=60, healthy_completion_ratio=0.85,
+    ),
+    ScaleBand.MID: BandThresholds(
+        critical_state_transitions_min_per_sec=3.0, critical_history_tasks_min_per_sec=3.0,
+        critical_completion_ratio_min=0.3, critical_completion_demand_floor_per_sec=3.0,
+        critical_backlog_age_max_sec=300, stressed_backlog_age_sec=60,
+        stressed_persistence_latency_p99_ms=200, stressed_frontend_latency_p99_ms=2000,
+        stressed_shard_churn_per_sec=5, stressed_occ_conflicts_per_sec=20,
+        stressed_persistence_errors_per_sec=5, stressed_pool_utilization=0.9,
+        stressed_poll_timeout_ratio=0.3, healthy_state_transitions_per_sec=5.0,
+        healthy_backlog_age_sec=30, healthy_completion_ratio=0.85,
+    ),
+    ScaleBand.HIGH: BandThresholds(
+        critical_state_transitions_min_per_sec=5.0, critical_history_tasks_min_per_sec=5.0,
+        critical_completion_ratio_min=0.3, critical_completion_demand_floor_per_sec=5.0,
+        critical_backlog_age_max_sec=300, stressed_backlog_age_sec=30,
+        stressed_persistence_latency_p99_ms=100, stressed_frontend_latency_p99_ms=1000,
+        stressed_shard_churn_per_sec=5, stressed_occ_conflicts_per_sec=50,
+        stressed_persistence_errors_per_sec=10, stressed_pool_utilization=0.9,
+        stressed_poll_timeout_ratio=0.1, healthy_state_transitions_per_sec=10.0,
+        healthy_backlog_age_sec=15, healthy_completion_ratio=0.85,
+    ),
+}
+
+
+def thresholds_for(band: ScaleBand, overrides: Mapping[str, float] | None = None) -> BandThresholds:
+    base = THRESHOLD_PROFILES[band]
+    return base.with_overrides(overrides) if overrides else base
+
+
+def band_for_preset(preset_name: str) -> ScaleBand:
+    try:
+        return PRESET_BANDS[preset_name]
+    except KeyError:
+        raise UnknownPresetError(preset_name, allowed=sorted(PRESET_BANDS)) from None
+
+
+def band_for_profile(profile: ConfigProfile) -> ScaleBand:
+    """The band of a compiled profile: its preset's band (a modifier does not change the band)."""
+    return band_for_preset(profile.preset_name)
+
+
+def next_band(current: ScaleBand, state_transitions_per_sec: float | None, hysteresis: float) -> ScaleBand:
+    """Move the band with observed throughput: up past bound*(1+h), down below bound*(1-h)."""
+    st = state_transitions_per_sec
+    if st is None:
+        return current
+    higher = [b for b in _BAND_ORDER if b.rank > current.rank and st >= BAND_LOWER_BOUNDS[b] * (1 + hysteresis)]
+    if higher:
+        return higher[-1]
+    if current.rank == 0 or st >= BAND_LOWER_BOUNDS[current] * (1 - hysteresis):
+        return current
+    lower = [b for b in _BAND_ORDER if b.rank < current.rank and st >= BAND_LOWER_BOUNDS[b] * (1 - hysteresis)]
+    return lower[-1]

@@ -1,0 +1,133 @@
+"""Worker health, evaluated after server health (Requirement 14).
+
+If the server is Critical the server is the bottleneck and worker advice is withheld. Otherwise the
+bottleneck is classified (server-limited, worker-limited, mixed, healthy) and the deterministic
+worker scaling rules run. ``scale_down_allowed`` is what every recommendation, including the LLM's
+suggestions, is filtered through: never scale workers down while executor slots are exhausted.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from copilot.health.state_machine import HealthState
+from copilot.health.thresholds import BandThresholds
+from copilot.signals import SignalSnapshot
+
+__all__ = ["Bottleneck", "WorkerAdvice", "WorkerAssessment", "WorkerRule", "assess_workers"]
+
+
+class Bottleneck(StrEnum):
+    SERVER_LIMITED = "server_limited"
+    WORKER_LIMITED = "worker_limited"
+    MIXED = "mixed"
+    HEALTHY = "healthy"
+
+
+class WorkerRule(StrEnum):
+    NEVER_SCALE_DOWN_AT_ZERO_SLOTS = "never_scale_down_at_zero_slots"
+    SCALE_UP_WORKERS = "scale_up_workers"
+    STICKY_QUEUE_CAUTION = "sticky_queue_caution"
+    RESTART_TO_REDISTRIBUTE = "restart_to_redistribute"
+    POLLER_EXECUTOR_MISMATCH = "poller_executor_mismatch"
+
+
+class WorkerAdvice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rule: WorkerRule
+    message: str
+
+
+class WorkerAssessment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    bottleneck: Bottleneck
+    server_pressure: list[str]
+    worker_pressure: list[str]
+    advice: list[WorkerAdvice]
+    scale_down_allowed: bool
+    evaluated: bool
+    """False when the server is Critical: worker readiness was not assessed (Requirement 14.3)."""
+
+
+def _server_pressure(s: SignalSnapshot, t: BandThresholds) -> list[str]:
+    found = []
+    backlog = s.primary.backlog_age_sec
+    if backlog is not None and backlog > t.stressed_backlog_age_sec:
+        found.append(f"backlog_age_sec={backlog:g} > {t.stressed_backlog_age_sec:g}")
+    p99 = s.amplifiers.persistence_latency_p99_ms
+    if p99 is not None and p99 > t.stressed_persistence_latency_p99_ms:
+        found.append(f"persistence_latency_p99_ms={p99:g} > {t.stressed_persistence_latency_p99_ms:g}")
+    return found
+
+
+def _slots_exhausted(s: SignalSnapshot) -> bool:
+    w = s.worker
+    return w.workflow_slots_available == 0 or w.activity_slots_available == 0
+
+
+def _worker_pressure(s: SignalSnapshot, t: BandThresholds) -> list[str]:
+    w = s.worker
+    found = []
+    if w.workflow_slots_available == 0:
+        found.append("workflow_slots_available=0 (workers stop polling)")
+    if w.activity_slots_available == 0:
+        found.append("activity_slots_available=0 (workers stop polling)")
+    s2s = w.workflow_schedule_to_start_p99_ms
+    if s2s is not None and s2s > t.worker_schedule_to_start_p99_ms:
+        found.append(f"workflow_schedule_to_start_p99_ms={s2s:g} > {t.worker_schedule_to_start_p99_ms:g}")
+    return found
+
+
+def _advice(s: SignalSnapshot, t: BandThresholds, worker_pressure: list[str]) -> list[WorkerAdvice]:
+    w = s.worker
+    advice: list[WorkerAdvice] = []
+    if _slots_exhausted(s):
+        advice.append(WorkerAdvice(
+            rule=WorkerRule.NEVER_SCALE_DOWN_AT_ZERO_SLOTS,
+            message="Executor slots are exhausted: do not scale workers down; pollers are paused."))
+    if worker_pressure:
+        advice.append(WorkerAdvice(
+            rule=WorkerRule.SCALE_UP_WORKERS,
+            message="Workers cannot keep up: add worker capacity or executor slots."))
+        advice.append(WorkerAdvice(
+            rule=WorkerRule.STICKY_QUEUE_CAUTION,
+            message="New workers will not receive work for running workflows that are sticky to existing "
+                    "workers; relief from scaling out arrives only as new workflows start."))
+    hit = w.sticky_cache_hit_ratio
+    if hit is not None and hit < t.worker_sticky_hit_ratio_min and (w.worker_count or 0) > 1:
+        advice.append(WorkerAdvice(
+            rule=WorkerRule.RESTART_TO_REDISTRIBUTE,
+            message=f"Sticky cache hit ratio {hit:.2f} is low across {w.worker_count:g} workers: restart a "
+                    "share (e.g. 25%) of workers to redistribute sticky workflows."))
+    if w.pollers is not None and w.workflow_slots_available is not None and w.workflow_slots_available > 0 \
+            and w.pollers > w.workflow_slots_available:
+        advice.append(WorkerAdvice(
+            rule=WorkerRule.POLLER_EXECUTOR_MISMATCH,
+            message=f"{w.pollers:g} pollers for {w.workflow_slots_available:g} free slots: pollers fetch work "
+                    "the executor cannot start; align poller count with executor slots."))
+    return advice
+
+
+def assess_workers(server_state: HealthState, snapshot: SignalSnapshot, thresholds: BandThresholds) -> WorkerAssessment:
+    """Classify the bottleneck and run the worker rules, after the server's state is known."""
+    server = _server_pressure(snapshot, thresholds)
+    scale_down_allowed = not _slots_exhausted(snapshot)
+    if server_state is HealthState.CRITICAL:
+        return WorkerAssessment(bottleneck=Bottleneck.SERVER_LIMITED, server_pressure=server, worker_pressure=[],
+                                advice=[], scale_down_allowed=scale_down_allowed, evaluated=False)
+    workers = _worker_pressure(snapshot, thresholds)
+    if server and workers:
+        bottleneck = Bottleneck.MIXED
+    elif server:
+        bottleneck = Bottleneck.SERVER_LIMITED
+    elif workers:
+        bottleneck = Bottleneck.WORKER_LIMITED
+    else:
+        bottleneck = Bottleneck.HEALTHY
+    return WorkerAssessment(bottleneck=bottleneck, server_pressure=server, worker_pressure=workers,
+                            advice=_advice(snapshot, thresholds, workers),
+                            scale_down_allowed=scale_down_allowed, evaluated=True)

@@ -1,0 +1,135 @@
+"""Concrete trajectories through the health state machine and worker rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot.exceptions import UnknownPresetError, UnknownThresholdError
+from copilot.health import (
+    Bottleneck,
+    HealthState,
+    MachineConfig,
+    MachineState,
+    ScaleBand,
+    WorkerRule,
+    assess_workers,
+    band_for_preset,
+    evaluate,
+    service_health,
+    thresholds_for,
+)
+from copilot.signals import (
+    SIGNAL_TAXONOMY,
+    AmplifierSignals,
+    PrimarySignals,
+    SignalSnapshot,
+    WorkerSignals,
+    snapshot_from_metric_values,
+)
+
+AT = "2026-11-22T12:00:00Z"
+MID = MachineState(band=ScaleBand.MID)
+
+
+def snap(st: float = 120.0, backlog: float = 2.0, *, p99: float = 20.0, done: float = 20.0, failed: float = 0.0,
+         worker: WorkerSignals | None = None) -> SignalSnapshot:
+    return SignalSnapshot(
+        observed_at=AT,
+        primary=PrimarySignals(state_transitions_per_sec=st, history_tasks_per_sec=st, backlog_age_sec=backlog,
+                               workflow_completions_per_sec=done, workflow_failures_per_sec=failed),
+        amplifiers=AmplifierSignals(persistence_latency_p99_ms=p99),
+        worker=worker or WorkerSignals(),
+    )
+
+
+def run(states: MachineState, *snapshots: SignalSnapshot, config: MachineConfig | None = None) -> list[HealthState]:
+    out = []
+    for s in snapshots:
+        result = evaluate(states, s, config)
+        states = result.current
+        out.append(result.state)
+    return out
+
+
+def test_healthy_progress_is_happy() -> None:
+    result = evaluate(MID, snap())
+    assert result.state is HealthState.HAPPY and result.gates == []
+
+
+def test_idle_cluster_is_happy_not_critical() -> None:
+    result = evaluate(MID, snap(st=0.0, backlog=0.0, done=0.0))
+    assert result.idle and result.state is HealthState.HAPPY
+
+
+def test_high_latency_alone_is_stressed_not_critical() -> None:
+    states = run(MID, *[snap(p99=5000.0)] * 6)
+    assert states == [HealthState.STRESSED] * 6
+
+
+def test_stall_goes_through_stressed_and_is_debounced() -> None:
+    stalled = snap(st=1.0, backlog=400.0)
+    assert run(MID, *[stalled] * 4) == [HealthState.STRESSED, HealthState.STRESSED,
+                                       HealthState.CRITICAL, HealthState.CRITICAL]
+
+
+def test_recovery_uses_hysteresis_and_passes_through_stressed() -> None:
+    critical = MachineState(state=HealthState.CRITICAL, band=ScaleBand.MID, consecutive_critical=3)
+    # Throughput just over the critical floor (3/s) but under 1.5x: still Critical.
+    barely = snap(st=60.0, backlog=250.0)
+    assert evaluate(critical, barely).state is HealthState.CRITICAL
+    assert run(critical, snap(), snap()) == [HealthState.STRESSED, HealthState.HAPPY]
+
+
+def test_transition_logs_contributing_signals() -> None:
+    result = evaluate(MID, snap(backlog=90.0))
+    assert result.transition is not None
+    assert result.transition.signals == {"backlog_age_sec": 90.0}
+    assert "backlog_age_sec=90" in result.transition.describe()
+
+
+def test_runtime_threshold_override_changes_the_decision() -> None:
+    config = MachineConfig(threshold_overrides={"stressed_persistence_latency_p99_ms": 10.0})
+    assert evaluate(MID, snap(p99=20.0), config).state is HealthState.STRESSED
+    with pytest.raises(UnknownThresholdError) as info:
+        MachineConfig(threshold_overrides={"nope": 1.0}).thresholds(ScaleBand.MID)
+    assert info.value.field == "thresholds" and "stressed_backlog_age_sec" in (info.value.allowed or [])
+
+
+def test_band_from_preset_and_unknown_preset() -> None:
+    assert band_for_preset("high-throughput") is ScaleBand.HIGH
+    with pytest.raises(UnknownPresetError) as info:
+        band_for_preset("huge")
+    assert info.value.allowed == ["high-throughput", "mid-scale", "starter"]
+
+
+def test_worker_limited_rules() -> None:
+    worker = WorkerSignals(workflow_slots_available=0, workflow_schedule_to_start_p99_ms=400,
+                           sticky_cache_hit_ratio=0.2, worker_count=4)
+    result = assess_workers(HealthState.STRESSED, snap(worker=worker), thresholds_for(ScaleBand.MID))
+    assert result.bottleneck is Bottleneck.WORKER_LIMITED
+    assert not result.scale_down_allowed
+    rules = {a.rule for a in result.advice}
+    assert {WorkerRule.NEVER_SCALE_DOWN_AT_ZERO_SLOTS, WorkerRule.STICKY_QUEUE_CAUTION,
+            WorkerRule.RESTART_TO_REDISTRIBUTE, WorkerRule.SCALE_UP_WORKERS} <= rules
+
+
+def test_mixed_and_server_critical() -> None:
+    worker = WorkerSignals(workflow_schedule_to_start_p99_ms=400)
+    s = snap(backlog=90.0, worker=worker)
+    assert assess_workers(HealthState.STRESSED, s, thresholds_for(ScaleBand.MID)).bottleneck is Bottleneck.MIXED
+    crit = assess_workers(HealthState.CRITICAL, s, thresholds_for(ScaleBand.MID))
+    assert crit.bottleneck is Bottleneck.SERVER_LIMITED and not crit.evaluated and crit.advice == []
+
+
+def test_services_name_the_implicated_service() -> None:
+    result = evaluate(MID, snap(p99=900.0))
+    by_name = {s.service: s.state for s in service_health(result)}
+    assert by_name["persistence"] is HealthState.STRESSED and by_name["history"] is HealthState.HAPPY
+
+
+def test_snapshot_from_metric_values_scales_units() -> None:
+    s = snapshot_from_metric_values(AT, {"matching.backlog_age": 4500.0, "throughput.state_transitions_per_sec": 9.0,
+                                         "unknown.metric": 1.0})
+    assert s.primary.backlog_age_sec == pytest.approx(4.5)
+    assert s.metric_values()["matching.backlog_age"] == pytest.approx(4500.0)
+    assert len({spec.field for spec in SIGNAL_TAXONOMY}) == len(SIGNAL_TAXONOMY)
