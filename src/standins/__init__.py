@@ -7,14 +7,40 @@ is one way to start each one.
 """
 
 from standins._process import ManagedProcess, StandinError, free_port, wait_for_port
+from standins.moto import MotoServer
+from standins.postgres import PostgresServer
+from standins.prometheus import PrometheusServer
+from standins.scenarios import (
+    SCENARIOS,
+    Scenario,
+    ScenarioPrometheus,
+    ScenarioWindow,
+    default_windows,
+    get_scenario,
+    load_into_prometheus,
+    start_prometheus_with_scenarios,
+    write_openmetrics,
+)
 from standins.temporal import TemporalDevServer, temporal_binary, temporal_test_server_binary
 
 __all__ = [
+    "SCENARIOS",
     "ManagedProcess",
+    "MotoServer",
+    "PostgresServer",
+    "PrometheusServer",
+    "Scenario",
+    "ScenarioPrometheus",
+    "ScenarioWindow",
     "StandinError",
     "TemporalDevServer",
+    "default_windows",
     "free_port",
+    "get_scenario",
+    "load_into_prometheus",
+    "start_prometheus_with_scenarios",
     "temporal_binary",
     "temporal_test_server_binary",
     "wait_for_port",
+    "write_openmetrics",
 ]

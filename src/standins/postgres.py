@@ -1,0 +1,150 @@
+"""PostgreSQL 15 as the Aurora DSQL stand-in: a throwaway cluster on 127.0.0.1, stopped by PID.
+
+PostgreSQL refuses to run as root, so when this process is root the server binaries run as the
+``postgres`` user through ``runuser``. Binaries come from PATH or Debian's
+``/usr/lib/postgresql/<major>/bin``. Authentication is scram with a static password, the local
+equivalent of the DSQL IAM token (user ``admin``, database ``postgres``, as on DSQL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from standins._process import StandinError, free_port, pid_alive, stop_pid, wait_for_port
+
+__all__ = ["PostgresServer", "postgres_binary"]
+
+
+def postgres_binary(name: str) -> Path:
+    """Find a PostgreSQL server binary (initdb, pg_ctl, postgres)."""
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)
+    if candidates:
+        return candidates[0]
+    found = shutil.which(name)
+    if found:
+        return Path(found)
+    raise StandinError(f"{name} not found on PATH or in /usr/lib/postgresql/*/bin; "
+                       "install PostgreSQL (scripts/ensure-system-deps.sh does)")
+
+
+def stop_pid_after(pid: int, *, timeout: float) -> None:
+    """Wait for a signalled process to exit; SIGKILL it when it does not within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *argv]
+    return argv
+
+
+@dataclass
+class PostgresServer:
+    """initdb + postgres on a free 127.0.0.1 port; ``stop()`` ends it by PID and removes the data."""
+
+    user: str = "admin"
+    password: str = "localpw"
+    database: str = "postgres"
+    port: int = 0
+    workdir: Path | None = None
+    max_connections: int = 300
+    pid: int | None = None
+    _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/{self.database}"
+
+    def start(self, *, ready_timeout: float = 30.0) -> PostgresServer:
+        if not self.port:
+            self.port = free_port()
+        self.workdir = self.workdir or Path(tempfile.mkdtemp(prefix="pg-standin-"))
+        data, sock, log = self.workdir / "data", self.workdir / "sock", self.workdir / "postgres.log"
+        pwfile = self.workdir / "pwfile"
+        sock.mkdir(parents=True, exist_ok=True)
+        pwfile.write_text(self.password + "\n")
+        if os.geteuid() == 0:
+            shutil.chown(self.workdir, "postgres")
+            shutil.chown(sock, "postgres")
+            shutil.chown(pwfile, "postgres")
+            self.workdir.chmod(0o700)
+        if not (data / "PG_VERSION").exists():
+            subprocess.run(
+                _as_postgres([str(postgres_binary("initdb")), "-D", str(data), "-U", self.user,
+                              "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
+                              f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync"]),
+                check=True, capture_output=True,
+            )
+        argv = _as_postgres([
+            str(postgres_binary("postgres")), "-D", str(data), "-p", str(self.port),
+            "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={sock}",
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+            "-c", f"max_connections={self.max_connections}",
+        ])
+        with log.open("ab") as out:
+            self._popen = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.pid = self._popen.pid
+        try:
+            wait_for_port(self.port, timeout=ready_timeout, process=self._popen,
+                          what="postgres", log_file=log)
+        except StandinError:
+            self.stop()
+            raise
+        return self
+
+    def _postmaster_pid(self) -> int | None:
+        if self.workdir is None:
+            return None
+        pidfile = self.workdir / "data" / "postmaster.pid"
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return int(pidfile.read_text().splitlines()[0])
+        return None
+
+    def stop(self, *, remove: bool = True) -> None:
+        """Fast shutdown (SIGINT) of the postmaster by its PID, then of runuser; SIGKILL on timeout.
+
+        SIGTERM would be a "smart" shutdown that waits for every pooled client to disconnect.
+        """
+        postmaster = self._postmaster_pid()
+        if postmaster is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(postmaster, signal.SIGINT)
+            stop_pid_after(postmaster, timeout=10.0)
+        if self._popen is not None:
+            stop_pid(self._popen.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._popen.wait(timeout=5)
+            self._popen = None
+        if remove and self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def resume(self) -> PostgresServer:
+        """Start again after ``stop(remove=False)``: same port, same data (for fault tests)."""
+        return self.start()
+
+    def __enter__(self) -> PostgresServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

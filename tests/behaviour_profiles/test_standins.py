@@ -1,0 +1,65 @@
+"""The shared stand-ins really start, answer and stop by PID."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+
+import asyncpg
+import boto3
+
+from standins import MotoServer, PostgresServer, ScenarioPrometheus
+from standins._process import pid_alive, port_open
+
+
+async def test_postgres_server_accepts_the_static_password(postgres_server: PostgresServer) -> None:
+    conn = await asyncpg.connect(host=postgres_server.host, port=postgres_server.port, user="admin",
+                                 password=postgres_server.password, database="postgres")
+    try:
+        assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await conn.close()
+
+
+def test_postgres_stop_by_pid_ends_the_postmaster() -> None:
+    server = PostgresServer().start()
+    postmaster = server._postmaster_pid()
+    assert postmaster is not None and pid_alive(postmaster)
+    server.stop()
+    assert not pid_alive(postmaster)
+    assert not port_open(server.port)
+
+
+def test_moto_server_serves_conditional_s3_writes(moto_server: MotoServer) -> None:
+    s3 = boto3.client("s3", endpoint_url=moto_server.endpoint_url, region_name="us-east-1")
+    s3.create_bucket(Bucket="standin-check")
+    s3.put_object(Bucket="standin-check", Key="k", Body=b"1", IfNoneMatch="*")
+    try:
+        s3.put_object(Bucket="standin-check", Key="k", Body=b"2", IfNoneMatch="*")
+        raise AssertionError("second conditional put must fail")
+    except s3.exceptions.ClientError as exc:
+        assert exc.response["Error"]["Code"] == "PreconditionFailed"
+    assert s3.get_object(Bucket="standin-check", Key="k")["Body"].read() == b"1"
+
+
+def test_prometheus_serves_the_amp_url_shape(prometheus_with_scenarios: ScenarioPrometheus) -> None:
+    window = prometheus_with_scenarios.windows["healthy-150wps"]
+    query = urllib.parse.urlencode({
+        "query": "sum(rate(dsql_tx_conflict_total[5m]))", "start": window.start.timestamp(),
+        "end": window.end.timestamp(), "step": 60,
+    })
+    url = f"{prometheus_with_scenarios.query_url}/api/v1/query_range?{query}"
+    assert "/workspaces/ws-local" in url
+    with urllib.request.urlopen(url) as response:
+        body = json.load(response)
+    values = [float(v) for _, v in body["data"]["result"][0]["values"]]
+    assert len(values) == 121
+    assert all(0.4 < v < 0.6 for v in values)
+    # The unprefixed path is not served, as on AMP.
+    bare = f"http://127.0.0.1:{prometheus_with_scenarios.server.port}/api/v1/query?query=up"
+    try:
+        urllib.request.urlopen(bare)
+        raise AssertionError("unprefixed path must 404")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 404
