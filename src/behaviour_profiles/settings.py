@@ -1,0 +1,85 @@
+"""Every setting the profile API reads, in one pydantic-settings model.
+
+The Pulumi components set the Lambda environment from exactly these field names, so they are a
+public contract: add fields, never rename them. Each field is read from ``PROFILES_<FIELD>``
+(upper case), e.g. ``PROFILES_BUCKET``, ``PROFILES_AMP_QUERY_URL``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from copilot_core.dsql import Dialect
+
+__all__ = ["ENV_PREFIX", "AuthMode", "ProfileSettings"]
+
+ENV_PREFIX = "PROFILES_"
+
+AuthMode = Literal["iam", "token"]
+
+
+class ProfileSettings(BaseSettings):
+    """Configuration of the behaviour-profile API (Lambda or local)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    # --- S3: profile documents under profiles/, deployed config under config/ ---
+    bucket: str = "temporal-dsql-profiles"
+    s3_endpoint_url: str | None = None
+    """Only for stand-ins (moto); unset on AWS."""
+    region: str = "us-east-1"
+
+    # --- metadata index: Aurora DSQL (IAM token) or PostgreSQL (static password) ---
+    dsql_endpoint: str | None = None
+    """DSQL cluster hostname (<id>.dsql.<region>.on.aws); the password is an IAM admin token."""
+    database_dsn: SecretStr | None = None
+    """postgresql://user:password@host:port/db of a PostgreSQL stand-in; used instead of DSQL."""
+    db_user: str = "admin"
+    db_name: str = "postgres"
+    db_pool_max_size: int = Field(default=5, ge=1, le=100)
+    db_connect_timeout_seconds: float = 5.0
+
+    # --- telemetry: Amazon Managed Prometheus (or any Prometheus) ---
+    amp_query_url: str = "http://127.0.0.1:9090"
+    """Query base URL, e.g. https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>."""
+    amp_sigv4: bool = True
+    """Sign queries with SigV4 (service ``aps``); required on AMP, harmless on plain Prometheus."""
+    query_concurrency: int = Field(default=8, ge=1, le=64)
+    query_timeout_seconds: float = 10.0
+    query_step_seconds: int = Field(default=60, ge=1)
+
+    # --- HTTP ---
+    auth_mode: AuthMode = "iam"
+    """"iam": the Function URL's AWS_IAM auth does it; "token": a bearer token checked by the app."""
+    api_token_secret_arn: str | None = None
+    """Secrets Manager secret holding the bearer token (auth_mode="token" on AWS)."""
+    api_token: SecretStr | None = None
+    """The bearer token itself (auth_mode="token" locally)."""
+    secretsmanager_endpoint_url: str | None = None
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """CORS origins (comma-separated or a JSON list), e.g. the Grafana URL."""
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _token_source(self) -> ProfileSettings:
+        if self.auth_mode == "token" and self.api_token is None and self.api_token_secret_arn is None:
+            raise ValueError("auth_mode 'token' needs PROFILES_API_TOKEN_SECRET_ARN (or PROFILES_API_TOKEN locally)")
+        return self
+
+    @property
+    def dialect(self) -> Dialect:
+        return Dialect.POSTGRES if self.database_dsn is not None else Dialect.DSQL
