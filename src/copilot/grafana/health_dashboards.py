@@ -20,6 +20,7 @@ from copilot.grafana._panels import (
     stat,
     timeseries,
 )
+from copilot_core.metric_catalog import SERVICES
 
 __all__ = [
     "COPILOT_UID",
@@ -86,30 +87,30 @@ def server_health_dashboard() -> Json:
     add(_catalog_stat("Persistence p99", "latency.persistence_latency_p99",
                       [(None, "green"), (100, "orange"), (500, "red")]), 6, 4)
     add(_catalog_series("State transitions per second", "throughput.state_transitions_per_sec", "transitions/s"), 12, 8)
-    add(timeseries("Workflow outcomes", [
-        prometheus_target('sum(rate(workflow_success_total{service_name="history",namespace=~"$namespace"}[5m]))',
-                          "completed", "A"),
-        prometheus_target('sum(rate(workflow_failed_total{service_name="history",namespace=~"$namespace"}[5m]))',
-                          "failed", "B"),
-        prometheus_target('sum(rate(workflow_timeout_total{service_name="history",namespace=~"$namespace"}[5m]))',
-                          "timed out", "C"),
-    ], unit="ops", description="Terminal workflow states per second, from the history service."), 12, 8)
+    add(timeseries("Workflows started vs completed", [
+        prometheus_target(catalog_expr("throughput.workflows_started_per_sec"), "started", "A"),
+        prometheus_target(catalog_expr("throughput.workflows_completed_per_sec"), "completed", "B"),
+    ], unit="ops", description="Completions falling behind starts means work is piling up."), 12, 8)
 
     section("Service health")
-    add(timeseries("Requests per second by service", [prometheus_target(
-        "sum by (service_name) (rate(service_requests_total[5m]))", "{{service_name}}")], unit="ops"), 12, 8)
-    add(timeseries("Errors per second by service", [prometheus_target(
-        "sum by (service_name) (rate(service_errors_total[5m]))", "{{service_name}}")], unit="ops",
-        description="Requests that returned an error, per service."), 12, 8)
-    add(timeseries("Frontend latency p99 by operation", [prometheus_target(
-        'histogram_quantile(0.99, sum by (le, operation) (rate(service_latency_milliseconds_bucket{service_name="frontend"}[5m])))',
-        "{{operation}}")], unit="ms"), 24, 8)
+    add(timeseries("Requests per second by service and operation", [prometheus_target(
+        "sum by (service_name, operation) (rate(service_requests_total[5m]))", "{{service_name}} {{operation}}")],
+        unit="ops"), 24, 8)
+    add(timeseries("Exhausted DSQL retries by service", [prometheus_target(
+        "sum by (service_name) (rate(dsql_tx_exhausted_total[5m]))", "{{service_name}}")], unit="ops",
+        description="Transactions that failed after the plugin's retry budget: surfaced to callers as errors."), 12, 8)
+    add(timeseries("CPU by service", [prometheus_target(catalog_expr("resources.cpu_utilization", svc), svc, ref)
+                                      for svc, ref in zip(SERVICES, "ABCD", strict=True)],
+                   unit="percent", description="Metric catalog: resources.cpu_utilization"), 12, 8)
+    add(timeseries("Memory by service", [prometheus_target(catalog_expr("resources.memory_utilization", svc), svc, ref)
+                                         for svc, ref in zip(SERVICES, "ABCD", strict=True)],
+                   unit="percent", description="Metric catalog: resources.memory_utilization"), 12, 8)
 
     section("Persistence")
     add(_catalog_series("History persistence latency p95", "latency.persistence_latency_p95", "p95"), 8, 8)
     add(_catalog_series("History persistence latency p99", "latency.persistence_latency_p99", "p99"), 8, 8)
-    add(timeseries("Persistence requests by operation", [prometheus_target(
-        "sum by (operation) (rate(persistence_requests_total[5m]))", "{{operation}}")], unit="ops"), 8, 8)
+    add(timeseries("History persistence operations", [prometheus_target(
+        'sum(rate(persistence_latency_milliseconds_count{service_name="history"}[5m]))', "ops/s")], unit="ops"), 8, 8)
 
     section("Matching and task queues")
     add(_catalog_series("Sync match rate", "matching.sync_match_rate", "sync match %"), 8, 8)
@@ -160,15 +161,13 @@ def dsql_persistence_dashboard() -> Json:
         prometheus_target("sum(dsql_reservoir_size)", "ready", "A"),
         prometheus_target("sum(dsql_reservoir_target)", "target", "B"),
     ], unit="short"), 8, 8)
-    add(timeseries("Reservoir checkout latency p95", [prometheus_target(
-        "histogram_quantile(0.95, sum by (le) (rate(dsql_reservoir_checkout_latency_milliseconds_bucket[5m])))",
-        "p95")], unit="ms"), 8, 8)
     add(timeseries("Reservoir events", [
-        prometheus_target("sum(rate(dsql_reservoir_checkouts_total[5m]))", "checkouts", "A"),
-        prometheus_target("sum(rate(dsql_reservoir_empty_total[5m]))", "empty", "B"),
-        prometheus_target("sum(rate(dsql_reservoir_discards_total[5m]))", "discards", "C"),
-        prometheus_target("sum(rate(dsql_reservoir_refills_total[5m]))", "refills", "D"),
+        prometheus_target("sum(rate(dsql_reservoir_empty_total[5m]))", "empty", "A"),
+        prometheus_target("sum(rate(dsql_reservoir_refills_total[5m]))", "refills", "B"),
     ], unit="ops"), 8, 8)
+    add(timeseries("Refill failures by reason", [prometheus_target(
+        "sum by (reason) (rate(dsql_reservoir_refill_failures_total[5m]))", "{{reason}}")], unit="ops",
+        description="rate_limit: the connection rate limiter; token_provider: IAM auth token generation."), 8, 8)
 
     section("Distributed coordination (slot blocks)")
     add(timeseries("Slot blocks owned", [prometheus_target(
@@ -177,8 +176,8 @@ def dsql_persistence_dashboard() -> Json:
     add(timeseries("Slot utilisation", [prometheus_target(
         "100 * sum(dsql_slot_blocks_slots_used) / (sum(dsql_slot_blocks_owned) * 100)", "slots used %")],
         unit="percent", description="Slots used over slots owned (DSQL_SLOT_BLOCK_SIZE 100)."), 8, 8)
-    add(timeseries("Refiller in flight", [prometheus_target(
-        "sum(dsql_refiller_inflight)", "in flight")], unit="short"), 8, 8)
+    add(timeseries("Slots used by service", [prometheus_target(
+        "sum by (service_name) (dsql_slot_blocks_slots_used)", "{{service_name}}")], unit="short"), 8, 8)
 
     section("Transactions and OCC")
     add(_catalog_series("OCC conflicts per second", "errors.occ_conflicts_per_sec", "conflicts/s"), 8, 8)

@@ -57,7 +57,7 @@ def test_dashboards_link_to_each_other_and_refresh_every_30s() -> None:
         assert len(ids) == len(set(ids)), f"duplicate panel ids in {uid}"
         for panel in board["panels"]:
             pos = panel["gridPos"]
-            assert 0 <= pos["x"] and pos["x"] + pos["w"] <= 24
+            assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24
 
 
 def test_copilot_dashboard_has_every_requirement_7_element() -> None:
