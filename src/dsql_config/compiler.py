@@ -1,0 +1,425 @@
+"""The config compiler: preset + modifier + overrides -> resolve -> guard rails -> artifacts."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from whenever import Instant
+
+from copilot_core.profile import ConfigProfile
+from copilot_core.types import (
+    ParameterClassification,
+    ParameterEntry,
+    ParameterOverrides,
+    ParameterSource,
+    ParameterValue,
+    ParameterValueType,
+    ResolvedParameter,
+)
+from dsql_config.artifacts import (
+    build_dsql_plugin_config,
+    build_dynamic_config,
+    build_env,
+    build_services,
+    build_worker_options,
+    dynamic_config_yaml,
+)
+from dsql_config.bounds import expected_bounds
+from dsql_config.errors import AdapterError, ConstraintViolationError, DsqlConfigError, GuardRailError
+from dsql_config.guard_rails import GuardRailEngine
+from dsql_config.models import (
+    CompilationResult,
+    CompilationTrace,
+    DerivationRule,
+    GuardRailResult,
+    ParameterDescription,
+    PresetDefault,
+    PresetDescription,
+    PresetSummary,
+    RenderedSnippet,
+    ScalePreset,
+)
+from dsql_config.modifiers import MODIFIERS, Adjustment, ModifierSpec, get_modifier
+from dsql_config.presets import ORDERED_RULES, PRESETS, PresetSpec, Rule, RuleContext, get_preset
+from dsql_config.registry import ParameterRegistry, default_registry
+from dsql_config.values import format_duration, parse_go_bool, parse_go_duration, parse_go_int
+from dsql_config.why import render_why
+
+__all__ = ["COMPILER_VERSION", "ConfigCompiler", "Resolution", "coerce_value"]
+
+COMPILER_VERSION = "0.1.0"
+DEFAULT_TEMPORAL_SERVER_VERSION = "1.29.1"
+DEFAULT_DSQL_PLUGIN_VERSION = "1.1.0"  # the fork's DSQL schema version
+
+OverridesInput = ParameterOverrides | Mapping[str, ParameterValue] | None
+WhyRenderer = Callable[[ConfigProfile, Sequence[CompilationTrace], Sequence[GuardRailResult], ParameterRegistry], str]
+
+
+def _type_error(entry: ParameterEntry, raw: object, what: str) -> ConstraintViolationError:
+    return ConstraintViolationError(entry.key, raw, reason=f"expected {what}")
+
+
+def coerce_value(entry: ParameterEntry, raw: object) -> ParameterValue:
+    """Parse ``raw`` as the parameter's type (strings as the plugin parses them), then check constraints."""
+    t = entry.value_type
+    value: ParameterValue
+    try:
+        if t == ParameterValueType.BOOL:
+            if isinstance(raw, bool):
+                value = raw
+            elif isinstance(raw, str):
+                value = parse_go_bool(raw)
+            else:
+                raise _type_error(entry, raw, "a boolean (true/false)")
+        elif t == ParameterValueType.INT:
+            if isinstance(raw, bool):
+                raise _type_error(entry, raw, "an integer")
+            if isinstance(raw, int):
+                value = raw
+            elif isinstance(raw, float) and raw.is_integer():
+                value = int(raw)
+            elif isinstance(raw, str):
+                value = parse_go_int(raw)
+            else:
+                raise _type_error(entry, raw, "an integer")
+        elif t == ParameterValueType.FLOAT:
+            if isinstance(raw, bool):
+                raise _type_error(entry, raw, "a number")
+            if isinstance(raw, int | float | str):
+                value = float(raw)
+            else:
+                raise _type_error(entry, raw, "a number")
+            if not math.isfinite(value):
+                raise _type_error(entry, raw, "a finite number")
+        elif t == ParameterValueType.DURATION:
+            if isinstance(raw, int | float) and not isinstance(raw, bool):
+                value = format_duration(float(raw))
+            elif isinstance(raw, str) and not isinstance(raw, bool):
+                value = format_duration(parse_go_duration(raw))
+            else:
+                raise _type_error(entry, raw, "a Go duration such as 45s, 11m or 1h30m")
+        else:
+            if not isinstance(raw, str):
+                raise _type_error(entry, raw, "a string")
+            value = raw
+    except ValueError as exc:
+        if isinstance(exc, ConstraintViolationError):
+            raise
+        raise ConstraintViolationError(entry.key, raw, reason=str(exc)) from None
+    c = entry.constraints
+    if c is not None:
+        if c.allowed_values is not None and value not in c.allowed_values:
+            raise ConstraintViolationError(entry.key, raw, reason="not an allowed value", allowed=c.allowed_values)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if c.min_value is not None and value < c.min_value:
+                raise ConstraintViolationError(entry.key, raw, reason=f"below the minimum {c.min_value:g}",
+                                               min_value=c.min_value, max_value=c.max_value)
+            if c.max_value is not None and value > c.max_value:
+                raise ConstraintViolationError(entry.key, raw, reason=f"above the maximum {c.max_value:g}",
+                                               min_value=c.min_value, max_value=c.max_value)
+    return value
+
+
+@dataclass(slots=True)
+class Resolution:
+    """Resolved values before guard rails: what ``compile`` builds artifacts from."""
+
+    preset: PresetSpec
+    modifier: ModifierSpec | None
+    values: dict[str, ParameterValue]
+    sources: dict[str, ParameterSource]
+    trace: list[CompilationTrace]
+    overrides: dict[str, ParameterValue]
+    input_notes: list[str] = field(default_factory=list)
+
+
+def _apply_adjustment(base: ParameterValue, adj: Adjustment) -> ParameterValue:
+    """Modifier adjustments never lower a value below the preset's."""
+    if adj.kind == "enable":
+        return adj.value
+    if adj.kind == "scale":
+        assert isinstance(base, int | float) and isinstance(adj.value, int | float)
+        scaled = base * adj.value
+        return max(base, math.ceil(scaled)) if isinstance(base, int) else max(base, float(scaled))
+    # at_least
+    if isinstance(base, str):
+        return base if parse_go_duration(base) >= parse_go_duration(str(adj.value)) else adj.value
+    assert isinstance(base, int | float) and isinstance(adj.value, int | float)
+    return max(base, adj.value)
+
+
+def _fmt(value: ParameterValue) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+class ConfigCompiler:
+    def __init__(
+        self,
+        registry: ParameterRegistry | None = None,
+        *,
+        sdk_adapters: Sequence[Any] | None = None,
+        platform_adapters: Sequence[Any] | None = None,
+    ) -> None:
+        self.registry = registry or default_registry()
+        self.guard_rails = GuardRailEngine()
+        # Hook for the explain module: replaces the why-section renderer.
+        self.why_renderer: WhyRenderer = render_why
+        # Hook for the adapters (issue 3): None means "discover through entry points".
+        self._sdk_adapters = list(sdk_adapters) if sdk_adapters is not None else None
+        self._platform_adapters = list(platform_adapters) if platform_adapters is not None else None
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def normalize_overrides(self, overrides: OverridesInput) -> tuple[dict[str, ParameterValue], list[str]]:
+        """Input names (keys, env vars, dynamic-config keys, legacy names) -> registry key -> typed value."""
+        if overrides is None:
+            return {}, []
+        raw = overrides.values if isinstance(overrides, ParameterOverrides) else dict(overrides)
+        out: dict[str, ParameterValue] = {}
+        named_by: dict[str, str] = {}
+        notes: list[str] = []
+        for name, value in raw.items():
+            res = self.registry.resolve_name(name)
+            if res.key is None:
+                notes.append(f"{name}: ignored ({res.note})")
+                continue
+            if res.via == "legacy":
+                notes.append(f"{name}: {res.note}")
+            typed = coerce_value(self.registry.get(res.key), value)
+            if res.key in out and out[res.key] != typed:
+                raise DsqlConfigError(
+                    f"{named_by[res.key]}={out[res.key]!r} and {name}={value!r} both set {res.key} to different values.",
+                    field=res.key,
+                    suggestion="Give the parameter one value.",
+                )
+            out[res.key] = typed
+            named_by.setdefault(res.key, name)
+        return out, notes
+
+    # -- resolution ----------------------------------------------------------------------------
+
+    def resolve(self, preset: str, *, modifier: str | None = None, overrides: OverridesInput = None) -> Resolution:
+        """Resolve every registry parameter; no guard rails, no artifacts."""
+        spec = get_preset(preset)
+        mod = get_modifier(modifier)
+        ov, notes = self.normalize_overrides(overrides)
+        values: dict[str, ParameterValue] = {}
+        sources: dict[str, ParameterSource] = {}
+        trace: list[CompilationTrace] = []
+        rule_keys = {r.key for r in ORDERED_RULES}
+
+        def settle(key: str, base: ParameterValue, source: ParameterSource, chain: list[str]) -> None:
+            value = base
+            adj = mod.adjustments.get(key) if mod else None
+            if adj is not None:
+                adjusted = _apply_adjustment(value, adj)
+                if adjusted != value:
+                    chain.append(f"modifier {mod.name if mod else ''} ({adj.kind} {_fmt(adj.value)}): "
+                                 f"{_fmt(value)} → {_fmt(adjusted)}; {adj.reason}")
+                    value, source = adjusted, "modifier"
+            if key in ov:
+                cls = self.registry.get(key).classification
+                kind = "expert override" if cls in (ParameterClassification.SAFETY, ParameterClassification.TUNING) else "override"
+                chain.append(f"{kind}: {_fmt(value)} → {_fmt(ov[key])}")
+                value, source = ov[key], "override"
+            values[key], sources[key] = value, source
+            trace.append(CompilationTrace(parameter_key=key, source=source, base_value=base, final_value=value,
+                                          derivation_chain=chain))
+
+        # 1. Parameters no rule derives: the registry's (plugin's / Temporal's) default.
+        for entry in self.registry:
+            if entry.key not in rule_keys and entry.classification != ParameterClassification.SLO:
+                settle(entry.key, entry.default_value, "default",
+                       [f"default: {_fmt(entry.default_value)} (plugin/Temporal default)"])
+        # 2. SLO inputs from the preset.
+        for entry in self.registry.by_classification(ParameterClassification.SLO):
+            base = spec.slo.get(entry.key, entry.default_value)
+            settle(entry.key, base, "preset", [f"preset {spec.name}: {_fmt(base)}"])
+        # 3. Derivation rules, in dependency order.
+        ctx = RuleContext(values, spec, mod)
+        for rule in ORDERED_RULES:
+            base = rule.fn(ctx)
+            settle(rule.key, base, self._rule_source(rule), [self._rule_step(rule, values, base)])
+        order = {k: i for i, k in enumerate(self.registry.keys())}
+        trace.sort(key=lambda t: order[t.parameter_key])
+        return Resolution(spec, mod, values, sources, trace, ov, notes)
+
+    @staticmethod
+    def _rule_source(rule: Rule) -> ParameterSource:
+        if rule.depends_on:
+            return "derived"
+        return "preset" if rule.name == "preset_choice" else "default"
+
+    @staticmethod
+    def _rule_step(rule: Rule, values: Mapping[str, ParameterValue], result: ParameterValue) -> str:
+        inputs = ", ".join(f"{k}={_fmt(values[k])}" for k in rule.depends_on)
+        return f"rule {rule.name}: {rule.expression}" + (f" with {inputs}" if inputs else "") + f" → {_fmt(result)}"
+
+    def profile_from(self, res: Resolution, *, temporal_server_version: str | None = None,
+                     dsql_plugin_version: str | None = None) -> ConfigProfile:
+        groups: dict[ParameterClassification, list[ResolvedParameter]] = {c: [] for c in ParameterClassification}
+        for entry in self.registry:
+            groups[entry.classification].append(ResolvedParameter(
+                key=entry.key, value=res.values[entry.key], classification=entry.classification,
+                source=res.sources[entry.key]))
+        return ConfigProfile(
+            preset_name=res.preset.name,
+            modifier=res.modifier.name if res.modifier else None,
+            overrides=ParameterOverrides(values=dict(res.overrides)),
+            slo_params=groups[ParameterClassification.SLO],
+            topology_params=groups[ParameterClassification.TOPOLOGY],
+            safety_params=groups[ParameterClassification.SAFETY],
+            tuning_params=groups[ParameterClassification.TUNING],
+            temporal_server_version=temporal_server_version or DEFAULT_TEMPORAL_SERVER_VERSION,
+            dsql_plugin_version=dsql_plugin_version or DEFAULT_DSQL_PLUGIN_VERSION,
+            compiled_at=Instant.now().format_iso(),
+            compiler_version=COMPILER_VERSION,
+            expected_bounds=expected_bounds(res.values),
+        )
+
+    def check(self, res: Resolution) -> list[GuardRailResult]:
+        """Every guard-rail result plus the input warnings (expert overrides, rate outside the band)."""
+        task_factor = res.modifier.task_factor if res.modifier else 1.0
+        results = self.guard_rails.evaluate(res.values, task_factor=task_factor)
+        rate_key = "slo.target_state_transitions_per_sec"
+        if rate_key in res.overrides and not res.preset.in_band(float(res.values[rate_key])):
+            results.append(GuardRailResult(
+                rule_name="target_rate_outside_preset_band", severity="warning",
+                message=f"Target {res.values[rate_key]} state transitions/s is outside {res.preset.name}'s band "
+                        f"({res.preset.throughput_range.description}); another preset fits better.",
+                parameter_keys=[rate_key]))
+        for key in res.overrides:
+            entry = self.registry.get(key)
+            if entry.classification in (ParameterClassification.SAFETY, ParameterClassification.TUNING):
+                results.append(GuardRailResult(
+                    rule_name="expert_override", severity="warning",
+                    message=f"{key} is a {entry.classification.value} parameter normally derived by the compiler; "
+                            f"the override {_fmt(res.values[key])} is applied as an expert override "
+                            f"(derived value was {_fmt(next(t.base_value for t in res.trace if t.parameter_key == key))}).",
+                    parameter_keys=[key]))
+        return results
+
+    # -- compilation ---------------------------------------------------------------------------
+
+    def compile(
+        self,
+        preset: str,
+        modifier: str | None = None,
+        overrides: OverridesInput = None,
+        *,
+        temporal_server_version: str | None = None,
+        dsql_plugin_version: str | None = None,
+    ) -> CompilationResult:
+        res = self.resolve(preset, modifier=modifier, overrides=overrides)
+        profile = self.profile_from(res, temporal_server_version=temporal_server_version,
+                                    dsql_plugin_version=dsql_plugin_version)
+        results = self.check(res)
+        if any(r.severity == "error" for r in results):
+            raise GuardRailError(results, profile)
+        v = res.values
+        dynamic_config = build_dynamic_config(self.registry, v)
+        plugin = build_dsql_plugin_config(v)
+        result = CompilationResult(
+            profile=profile,
+            dynamic_config=dynamic_config,
+            dynamic_config_yaml=dynamic_config_yaml(dynamic_config),
+            dsql_plugin_config=plugin,
+            env=build_env(self.registry, v),
+            worker_options=build_worker_options(v),
+            services=build_services(v),
+            history_shards=int(v["history.shards"]),
+            guard_rail_results=results,
+            trace=res.trace,
+            why_section=self.why_renderer(profile, res.trace, results, self.registry),
+            distributed_rate_limiter_table=plugin.distributed_rate_limiter_table,
+            conn_lease_table=plugin.conn_lease_table,
+            input_notes=res.input_notes,
+        )
+        sdk, platform = self._render_adapters(profile)
+        result.sdk_snippets, result.platform_snippets = sdk, platform
+        return result
+
+    # -- adapters hook (issue 3 wires discovery in dsql_config.adapters) -------------------------
+
+    def _adapters(self) -> tuple[list[Any], list[Any]]:
+        if self._sdk_adapters is not None and self._platform_adapters is not None:
+            return self._sdk_adapters, self._platform_adapters
+        sdk, platform = list(self._sdk_adapters or []), list(self._platform_adapters or [])
+        if importlib.util.find_spec("dsql_config.adapters") is not None:
+            from dsql_config import adapters as _adapters_module
+
+            discover_sdk = getattr(_adapters_module, "discover_sdk_adapters", None)
+            discover_platform = getattr(_adapters_module, "discover_platform_adapters", None)
+            if self._sdk_adapters is None and discover_sdk is not None:
+                sdk = list(discover_sdk())
+            if self._platform_adapters is None and discover_platform is not None:
+                platform = list(discover_platform())
+        self._sdk_adapters, self._platform_adapters = sdk, platform
+        return sdk, platform
+
+    def _render_adapters(self, profile: ConfigProfile) -> tuple[list[RenderedSnippet], list[RenderedSnippet]]:
+        sdk_adapters, platform_adapters = self._adapters()
+        sdk: list[RenderedSnippet] = []
+        platform: list[RenderedSnippet] = []
+        for adapter in sdk_adapters:
+            sdk += self._snippets(adapter, profile)
+        for adapter in platform_adapters:
+            platform += self._snippets(adapter, profile)
+        return sdk, platform
+
+    @staticmethod
+    def _snippets(adapter: Any, profile: ConfigProfile) -> list[RenderedSnippet]:
+        name = getattr(adapter, "name", type(adapter).__name__)
+        try:
+            out = adapter.render(profile)
+        except Exception as exc:
+            raise AdapterError(str(name), exc) from exc
+        items = out if isinstance(out, list | tuple) else [out]
+        return [RenderedSnippet(language=s.language, filename=s.filename, content=s.content) for s in items]
+
+    # -- discovery -------------------------------------------------------------------------------
+
+    def list_presets(self) -> list[PresetSummary]:
+        return [PresetSummary(name=p.name, description=p.description, throughput_range=p.throughput_range)
+                for p in PRESETS.values()]
+
+    def list_modifiers(self) -> list[ModifierSpec]:
+        return list(MODIFIERS.values())
+
+    def describe_preset(self, preset: str, *, modifier: str | None = None) -> PresetDescription:
+        res = self.resolve(preset, modifier=modifier)
+        groups: dict[ParameterClassification, list[ParameterDescription]] = {c: [] for c in ParameterClassification}
+        for entry in self.registry:
+            groups[entry.classification].append(ParameterDescription(
+                key=entry.key, classification=entry.classification, value=res.values[entry.key],
+                source=res.sources[entry.key], rationale=entry.rationale,
+                external_names=[*entry.env_vars, *([entry.dynamic_config_key] if entry.dynamic_config_key else []),
+                                *([entry.worker_option] if entry.worker_option else [])]))
+        return PresetDescription(
+            preset=res.preset.name, modifier=modifier, description=res.preset.description,
+            throughput_range=res.preset.throughput_range, groups=groups,
+            expected_bounds=expected_bounds(res.values))
+
+    def preset_definition(self, preset: str) -> ScalePreset:
+        """The design's ScalePreset view: SLO and topology defaults plus the named derivation rules."""
+        res = self.resolve(preset)
+        cls = {e.key: e.classification for e in self.registry}
+
+        def rules(c: ParameterClassification) -> list[DerivationRule]:
+            return [DerivationRule(name=r.name, key=r.key, expression=r.expression, depends_on=list(r.depends_on))
+                    for r in ORDERED_RULES if cls[r.key] == c]
+
+        return ScalePreset(
+            name=res.preset.name, description=res.preset.description, throughput_range=res.preset.throughput_range,
+            slo_defaults=[PresetDefault(key=k, value=res.values[k])
+                          for k in (e.key for e in self.registry.by_classification(ParameterClassification.SLO))],
+            topology_defaults=[PresetDefault(key=e.key, value=res.values[e.key])
+                               for e in self.registry.by_classification(ParameterClassification.TOPOLOGY)],
+            safety_derivations=rules(ParameterClassification.SAFETY),
+            tuning_derivations=rules(ParameterClassification.TUNING),
+            expected_bounds=expected_bounds(res.values),
+        )

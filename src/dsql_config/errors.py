@@ -1,0 +1,142 @@
+"""Every error the config compiler raises on purpose.
+
+All of them are ``copilot_core.errors.InputError`` subclasses (field, allowed values, suggestion),
+so the CLI, the profile API and the Pulumi components can tell the user how to fix the input.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from copilot_core.errors import InputError
+
+if TYPE_CHECKING:
+    from copilot_core.profile import ConfigProfile
+    from dsql_config.guard_rails import GuardRailResult
+
+__all__ = [
+    "AdapterError",
+    "ConstraintViolationError",
+    "DsqlConfigError",
+    "GuardRailError",
+    "UnknownModifierError",
+    "UnknownParameterError",
+    "UnknownPresetError",
+    "close_matches",
+]
+
+
+def close_matches(name: str, candidates: Sequence[str], n: int = 3) -> list[str]:
+    """Close spellings of ``name`` (case-insensitive), best first."""
+    lowered = {c.lower(): c for c in candidates}
+    hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)
+    return [lowered[h] for h in hits]
+
+
+def _did_you_mean(name: str, candidates: Sequence[str]) -> str | None:
+    hits = close_matches(name, candidates)
+    return f"Did you mean {' or '.join(repr(h) for h in hits)}?" if hits else None
+
+
+class DsqlConfigError(InputError):
+    """Base class of the compiler's errors."""
+
+
+class UnknownPresetError(DsqlConfigError):
+    def __init__(self, name: str, available: Sequence[str]) -> None:
+        self.name = name
+        super().__init__(
+            f"Unknown scale preset {name!r}.",
+            field="preset",
+            allowed=list(available),
+            suggestion=_did_you_mean(name, available) or "Run `temporal-dsql-config list-presets`.",
+        )
+
+
+class UnknownModifierError(DsqlConfigError):
+    def __init__(self, name: str, available: Sequence[str]) -> None:
+        self.name = name
+        super().__init__(
+            f"Unknown workload modifier {name!r}.",
+            field="modifier",
+            allowed=list(available),
+            suggestion=_did_you_mean(name, available) or "Leave the modifier out for the plain preset.",
+        )
+
+
+class UnknownParameterError(DsqlConfigError):
+    def __init__(self, name: str, known: Sequence[str], *, note: str | None = None) -> None:
+        self.name = name
+        self.suggestions = close_matches(name, known)
+        hint = (
+            f"Did you mean {' or '.join(repr(h) for h in self.suggestions)}?"
+            if self.suggestions
+            else "Run `temporal-dsql-config describe-preset starter` for every parameter."
+        )
+        super().__init__(
+            f"Unknown parameter {name!r}." + (f" {note}" if note else ""),
+            field=name,
+            allowed=None,
+            suggestion=hint,
+        )
+
+
+class ConstraintViolationError(DsqlConfigError):
+    def __init__(
+        self,
+        key: str,
+        value: object,
+        *,
+        reason: str,
+        min_value: float | None = None,
+        max_value: float | None = None,
+        allowed: Sequence[object] | None = None,
+    ) -> None:
+        self.key = key
+        self.value = value
+        self.min_value = min_value
+        self.max_value = max_value
+        bounds = []
+        if min_value is not None:
+            bounds.append(f"min {min_value:g}")
+        if max_value is not None:
+            bounds.append(f"max {max_value:g}")
+        suggestion = f"Use a value within {', '.join(bounds)}." if bounds else None
+        super().__init__(
+            f"Value {value!r} for {key!r} is invalid: {reason}.",
+            field=key,
+            allowed=allowed,
+            suggestion=suggestion,
+        )
+
+
+class GuardRailError(DsqlConfigError):
+    """One or more guard rails failed; ``results`` holds every error and warning."""
+
+    def __init__(self, results: Sequence[GuardRailResult], profile: ConfigProfile | None = None) -> None:
+        self.results = list(results)
+        self.profile = profile
+        errors = [r for r in self.results if r.severity == "error"]
+        lines = "; ".join(f"[{r.rule_name}] {r.message}" for r in errors)
+        super().__init__(
+            f"{len(errors)} guard rail error(s): {lines}",
+            field=", ".join(sorted({k for r in errors for k in r.parameter_keys})) or None,
+            suggestion="Change the overrides named above; every error is listed.",
+        )
+
+    @property
+    def errors(self) -> list[GuardRailResult]:
+        return [r for r in self.results if r.severity == "error"]
+
+
+class AdapterError(DsqlConfigError):
+    def __init__(self, adapter: str, cause: BaseException | str) -> None:
+        self.adapter = adapter
+        self.cause = cause
+        super().__init__(
+            f"Adapter {adapter!r} failed to render: {cause}",
+            field="adapter",
+            suggestion="Fix or uninstall the adapter package.",
+        )

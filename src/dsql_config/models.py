@@ -1,0 +1,227 @@
+"""The compiler's output models (design: dsql_config/models.py).
+
+``ConfigProfile`` itself lives in ``copilot_core.profile`` (behaviour profiles snapshot it) and is
+re-exported here.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from copilot_core.deployed_config import DeployedConfig
+from copilot_core.models import TelemetryBound
+from copilot_core.profile import ConfigProfile
+from copilot_core.types import (
+    ParameterClassification,
+    ParameterSource,
+    ParameterValue,
+    ServiceName,
+)
+
+__all__ = [
+    "SERVICE_NAMES",
+    "CompilationResult",
+    "CompilationTrace",
+    "ConfigProfile",
+    "DSQLPluginConfig",
+    "DerivationRule",
+    "GuardRailResult",
+    "ParameterDescription",
+    "PresetDefault",
+    "PresetDescription",
+    "PresetSummary",
+    "RenderedSnippet",
+    "ScalePreset",
+    "ServiceSpec",
+    "ThroughputRange",
+    "WorkerOptions",
+]
+
+SERVICE_NAMES: tuple[str, ...] = tuple(s.value for s in ServiceName)
+
+
+class GuardRailResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rule_name: str
+    severity: Literal["error", "warning"]
+    message: str
+    parameter_keys: list[str]
+
+
+class CompilationTrace(BaseModel):
+    parameter_key: str
+    source: ParameterSource
+    base_value: ParameterValue
+    final_value: ParameterValue
+    derivation_chain: list[str]
+
+
+class DSQLPluginConfig(BaseModel):
+    """The DSQL plugin settings of the history service (design field names; durations in min/sec)."""
+
+    reservoir_enabled: bool
+    reservoir_target_ready: int
+    reservoir_base_lifetime_min: float
+    reservoir_lifetime_jitter_min: float
+    reservoir_guard_window_sec: float
+    reservoir_inflight_limit: int
+    max_conns: int
+    max_idle_conns: int
+    max_conn_lifetime_min: float
+    connection_rate_limit: int
+    connection_burst_limit: int
+    distributed_rate_limiter_enabled: bool
+    distributed_rate_limiter_table: str | None = None
+    token_bucket_enabled: bool
+    token_bucket_rate: int | None = None
+    token_bucket_capacity: int | None = None
+    slot_block_enabled: bool
+    slot_block_size: int | None = None
+    slot_block_count: int | None = None
+    conn_lease_table: str | None = None
+    token_duration_sec: float = 900.0
+    # Per-service pool sizes (TEMPORAL_SQL_MAX_CONNS of each role).
+    pool_sizes: dict[str, int] = Field(default_factory=dict)
+
+
+class WorkerOptions(BaseModel):
+    """SDK-neutral worker options; adapters render them per language."""
+
+    max_concurrent_activities: int
+    max_concurrent_workflow_tasks: int
+    max_concurrent_local_activities: int
+    workflow_task_pollers: int
+    activity_task_pollers: int
+    poller_autoscaling: bool
+    sticky_schedule_to_start_timeout_sec: float
+    disable_eager_activities: bool
+    max_concurrent_eager_activities: int
+    max_cached_workflows: int
+
+
+class ServiceSpec(BaseModel):
+    """Shape of one Temporal role's ECS service / container."""
+
+    name: str
+    replicas: int
+    cpu: int  # CPU units (1024 = 1 vCPU)
+    memory_mib: int
+    grpc_port: int
+    membership_port: int
+    metrics_port: int = 9090
+
+
+class RenderedSnippet(BaseModel):
+    """One file an SDK or platform adapter renders (the adapters issue fills these in)."""
+
+    language: str
+    filename: str
+    content: str
+
+
+class ThroughputRange(BaseModel):
+    min_st_per_sec: float
+    max_st_per_sec: float | None
+    description: str
+
+
+class PresetDefault(BaseModel):
+    key: str
+    value: ParameterValue
+
+
+class DerivationRule(BaseModel):
+    """A named rule: how ``key`` follows from ``depends_on``, as a readable expression."""
+
+    name: str
+    key: str
+    expression: str
+    depends_on: list[str]
+
+
+class ScalePreset(BaseModel):
+    name: str
+    description: str
+    throughput_range: ThroughputRange
+    slo_defaults: list[PresetDefault]
+    topology_defaults: list[PresetDefault]
+    safety_derivations: list[DerivationRule]
+    tuning_derivations: list[DerivationRule]
+    expected_bounds: list[TelemetryBound] | None = None
+
+
+class PresetSummary(BaseModel):
+    name: str
+    description: str
+    throughput_range: ThroughputRange
+
+
+class ParameterDescription(BaseModel):
+    key: str
+    classification: ParameterClassification
+    value: ParameterValue
+    source: ParameterSource
+    rationale: str
+    external_names: list[str] = Field(default_factory=list)
+
+
+class PresetDescription(BaseModel):
+    preset: str
+    modifier: str | None
+    description: str
+    throughput_range: ThroughputRange
+    groups: dict[ParameterClassification, list[ParameterDescription]]
+    expected_bounds: list[TelemetryBound]
+
+
+class CompilationResult(BaseModel):
+    profile: ConfigProfile
+    dynamic_config: dict[str, ParameterValue]
+    dynamic_config_yaml: str
+    dsql_plugin_config: DSQLPluginConfig
+    env: dict[str, dict[str, str]]
+    worker_options: WorkerOptions
+    services: dict[str, ServiceSpec]
+    history_shards: int
+    sdk_snippets: list[RenderedSnippet] = Field(default_factory=list)
+    platform_snippets: list[RenderedSnippet] = Field(default_factory=list)
+    guard_rail_results: list[GuardRailResult]
+    trace: list[CompilationTrace]
+    why_section: str
+    distributed_rate_limiter_table: str | None = None
+    conn_lease_table: str | None = None
+    # Names from the input that were legacy or ignored (what happened to each).
+    input_notes: list[str] = Field(default_factory=list)
+
+    def env_for(self, service: str, *, cluster_endpoint: str, region: str) -> dict[str, str]:
+        """The service's env with the deployment's real endpoint and region substituted everywhere."""
+        if service not in self.env:
+            from dsql_config.errors import DsqlConfigError
+
+            raise DsqlConfigError(
+                f"Unknown service {service!r}.", field="service", allowed=sorted(self.env),
+                suggestion="Use one of the Temporal roles.",
+            )
+        old_endpoint = str(self.profile.values()["dsql.cluster_endpoint"])
+        old_region = str(self.profile.values()["dsql.region"])
+        out: dict[str, str] = {}
+        for name, value in self.env[service].items():
+            if value == old_endpoint:
+                value = cluster_endpoint
+            elif value == old_region:
+                value = region
+            out[name] = value
+        return out
+
+    def deployed_config(self) -> DeployedConfig:
+        """What the Pulumi components write under ``config/`` in the profile bucket."""
+        return DeployedConfig(
+            profile=self.profile,
+            dynamic_config_yaml=self.dynamic_config_yaml,
+            dsql_plugin_config=self.dsql_plugin_config.model_dump(exclude={"pool_sizes"}),
+            worker_options=self.worker_options.model_dump(),
+            env=self.env,
+        )
