@@ -1,0 +1,107 @@
+"""AWS ECS adapter: per Temporal role, the RegisterTaskDefinition and CreateService requests.
+
+Each request is the JSON body the ECS API (``aws ecs register-task-definition --cli-input-json``)
+accepts: container environment as a name/value list, CPU units and memory, ports (gRPC,
+membership, Prometheus metrics) and a health check; the service request carries the desired
+count. The dynamic-config document is emitted beside them; the task definition mounts the
+``dynamicconfig`` volume where the runtime image reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from copilot_core.profile import ConfigProfile
+from dsql_config.adapters._artifacts import ProfileArtifacts, profile_artifacts
+from dsql_config.models import RenderedSnippet, ServiceSpec
+
+__all__ = ["DYNAMIC_CONFIG_DIR", "ECSAdapter", "create_service_request", "register_task_definition_request"]
+
+DYNAMIC_CONFIG_DIR = "/etc/temporal/config/dynamicconfig"
+DEFAULT_IMAGE = "temporal-dsql-runtime:latest"
+
+
+def _family(service: str) -> str:
+    return f"temporal-{service}"
+
+
+def register_task_definition_request(
+    service: str, spec: ServiceSpec, env: dict[str, str], *, image: str
+) -> dict[str, Any]:
+    container = {
+        "name": _family(service),
+        "image": image,
+        "essential": True,
+        "cpu": spec.cpu,
+        "memory": spec.memory_mib,
+        "environment": [{"name": name, "value": value} for name, value in sorted(env.items())],
+        "portMappings": [
+            {"name": f"{service}-grpc", "containerPort": spec.grpc_port, "protocol": "tcp"},
+            {"name": f"{service}-membership", "containerPort": spec.membership_port, "protocol": "tcp"},
+            {"name": f"{service}-metrics", "containerPort": spec.metrics_port, "protocol": "tcp"},
+        ],
+        "mountPoints": [{"sourceVolume": "dynamicconfig", "containerPath": DYNAMIC_CONFIG_DIR, "readOnly": False}],
+        "healthCheck": {
+            "command": ["CMD-SHELL", f"nc -z localhost {spec.grpc_port} || exit 1"],
+            "interval": 30,
+            "timeout": 5,
+            "retries": 3,
+            "startPeriod": 60,
+        },
+    }
+    return {
+        "family": _family(service),
+        # EC2 capacity with awsvpc gives each task a stable IP for ringpop membership.
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["EC2"],
+        "cpu": str(spec.cpu),
+        "memory": str(spec.memory_mib),
+        "containerDefinitions": [container],
+        "volumes": [{"name": "dynamicconfig"}],
+    }
+
+
+def create_service_request(service: str, spec: ServiceSpec) -> dict[str, Any]:
+    return {
+        "serviceName": _family(service),
+        "taskDefinition": _family(service),
+        "desiredCount": spec.replicas,
+        "launchType": "EC2",
+        "schedulingStrategy": "REPLICA",
+        "enableExecuteCommand": True,
+        "deploymentConfiguration": {"minimumHealthyPercent": 50, "maximumPercent": 200},
+    }
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def render_ecs(artifacts: ProfileArtifacts, *, image: str) -> list[RenderedSnippet]:
+    snippets: list[RenderedSnippet] = []
+    for service, spec in artifacts.services.items():
+        env = artifacts.env.get(service, {})
+        snippets.append(RenderedSnippet(
+            language="json", filename=f"ecs/task-definitions/{_family(service)}.json",
+            content=_json(register_task_definition_request(service, spec, env, image=image)),
+        ))
+        snippets.append(RenderedSnippet(
+            language="json", filename=f"ecs/services/{_family(service)}.json",
+            content=_json(create_service_request(service, spec)),
+        ))
+    snippets.append(RenderedSnippet(
+        language="yaml", filename="ecs/dynamicconfig/dynamicconfig.yaml", content=artifacts.dynamic_config_yaml,
+    ))
+    return snippets
+
+
+@dataclass
+class ECSAdapter:
+    platform: str = "ecs"
+    name: str = "ecs"
+    image: str = DEFAULT_IMAGE
+
+    def render(self, profile: ConfigProfile) -> list[RenderedSnippet]:
+        return render_ecs(profile_artifacts(profile), image=self.image)
