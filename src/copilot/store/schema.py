@@ -1,0 +1,62 @@
+"""The copilot's state-store schema, DSQL-compatible: UUID keys, JSON as TEXT, no foreign keys,
+one DDL statement per transaction, ``CREATE INDEX ASYNC`` on DSQL."""
+
+from __future__ import annotations
+
+from copilot_core.dsql import Dialect, create_index_sql
+
+__all__ = ["TABLES", "schema_statements"]
+
+TABLES = ("copilot_assessments", "copilot_issues", "copilot_signal_snapshots")
+
+_TABLE_DDL = (
+    """CREATE TABLE IF NOT EXISTS copilot_assessments (
+        id UUID PRIMARY KEY,
+        cluster_id TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        assessed_at TIMESTAMPTZ NOT NULL,
+        trigger TEXT NOT NULL,
+        health_state TEXT NOT NULL,
+        band TEXT NOT NULL,
+        bottleneck TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        explained_by TEXT NOT NULL,
+        document TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS copilot_issues (
+        id UUID PRIMARY KEY,
+        assessment_id UUID NOT NULL,
+        cluster_id TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        service TEXT NOT NULL,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        document TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        resolved_at TIMESTAMPTZ
+    )""",
+    """CREATE TABLE IF NOT EXISTS copilot_signal_snapshots (
+        id UUID PRIMARY KEY,
+        cluster_id TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        cycle INTEGER NOT NULL,
+        observed_at TIMESTAMPTZ NOT NULL,
+        health_state TEXT NOT NULL,
+        band TEXT NOT NULL,
+        transition TEXT,
+        document TEXT NOT NULL
+    )""",
+)
+
+_INDEXES = (
+    ("copilot_assessments_cluster_time", "copilot_assessments", ("cluster_id", "assessed_at")),
+    ("copilot_issues_cluster_open", "copilot_issues", ("cluster_id", "resolved_at", "severity")),
+    ("copilot_issues_created", "copilot_issues", ("created_at",)),
+    ("copilot_snapshots_cluster_time", "copilot_signal_snapshots", ("cluster_id", "observed_at")),
+)
+
+
+def schema_statements(dialect: Dialect) -> list[str]:
+    return [*_TABLE_DDL, *(create_index_sql(dialect, n, t, c) for n, t, c in _INDEXES)]

@@ -1,0 +1,257 @@
+"""The state store: assessments, issues and signal snapshots in Aurora DSQL (PostgreSQL locally).
+
+Writes are idempotent (ids derived from workflow id and sequence; ``ON CONFLICT DO NOTHING``) and
+run as whole transactions retried on OCC conflicts (``copilot_core.dsql.run_transaction``).
+Storing an assessment resolves the open issues it no longer reports, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+from whenever import Instant
+
+from copilot.assessment.models import HealthAssessment, Issue
+from copilot.exceptions import StoreUnavailableError
+from copilot.health import HealthState, Transition
+from copilot.settings import CopilotSettings
+from copilot.signals import SignalSnapshot
+from copilot.store.schema import TABLES, schema_statements
+from copilot_core.dsql import Dialect, IamTokenProvider, apply_ddl, create_pool, run_transaction
+
+if TYPE_CHECKING:
+    import asyncpg
+
+__all__ = ["SNAPSHOT_NAMESPACE", "IssueRecord", "StateStore", "StoredSnapshot", "TimelineEntry", "snapshot_id"]
+
+SNAPSHOT_NAMESPACE = uuid.UUID("0d7f3c1e-2b9a-4c55-8e61-4a3f9b2c7d01")
+
+
+def snapshot_id(workflow_id: str, cycle: int) -> str:
+    return str(uuid.uuid5(SNAPSHOT_NAMESPACE, f"{workflow_id}/{cycle}"))
+
+
+def _issue_id(assessment_id: str, index: int) -> str:
+    return str(uuid.uuid5(uuid.UUID(assessment_id), f"issue/{index}"))
+
+
+def _to_py(instant_text: str) -> Any:
+    return Instant.parse_iso(instant_text).to_stdlib()
+
+
+def _iso(value: Any) -> str:
+    return Instant.from_timestamp(value.timestamp(), unit="second").format_iso() if value is not None else ""
+
+
+class StoredSnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    cluster_id: str
+    workflow_id: str
+    cycle: int
+    health_state: HealthState
+    band: str
+    snapshot: SignalSnapshot
+    transition: Transition | None = None
+
+
+class IssueRecord(BaseModel):
+    id: str
+    assessment_id: str
+    severity: str
+    service: str
+    title: str
+    created_at: str
+    resolved_at: str | None
+    issue: Issue
+
+
+class TimelineEntry(BaseModel):
+    at: str
+    health_state: HealthState
+    from_state: HealthState | None
+    reason: str | None
+
+
+@dataclass
+class StateStore:
+    pool: asyncpg.Pool
+    cluster_id: str
+    dialect: Dialect = Dialect.POSTGRES
+
+    @classmethod
+    async def connect(cls, settings: CopilotSettings, *, dialect: Dialect | None = None,
+                      min_size: int = 1, max_size: int = 5) -> StateStore:
+        password: Any
+        if settings.dsql_password is not None:
+            password = settings.dsql_password.get_secret_value()
+            dialect = dialect or Dialect.POSTGRES
+        else:
+            password = IamTokenProvider(hostname=settings.dsql_endpoint, region=settings.aws_region,
+                                        admin=settings.dsql_user == "admin")
+            dialect = dialect or Dialect.DSQL
+        try:
+            pool = await create_pool(
+                host=settings.dsql_endpoint, port=settings.dsql_port, user=settings.dsql_user,
+                database=settings.dsql_database, password=password,
+                ssl="require" if dialect is Dialect.DSQL else None, min_size=min_size, max_size=max_size,
+            )
+        except (OSError, TimeoutError) as exc:
+            raise StoreUnavailableError(f"cannot reach the state store at {settings.dsql_endpoint}: {exc}") from exc
+        return cls(pool=pool, cluster_id=settings.cluster_id, dialect=dialect)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def setup_schema(self) -> None:
+        await apply_ddl(self.pool, schema_statements(self.dialect))
+
+    async def table_counts(self) -> dict[str, int]:
+        async with self.pool.acquire() as conn:
+            return {t: int(await conn.fetchval(f"SELECT count(*) FROM {t}")) for t in TABLES}
+
+    # --- writes -------------------------------------------------------------------------------
+
+    async def save_snapshot(self, stored: StoredSnapshot) -> bool:
+        """Insert one cycle's snapshot; False when that (workflow, cycle) was already stored."""
+        sid = snapshot_id(stored.workflow_id, stored.cycle)
+        transition = stored.transition.model_dump_json() if stored.transition else None
+
+        async def body(conn: asyncpg.Connection) -> bool:
+            status = await conn.execute(
+                "INSERT INTO copilot_signal_snapshots (id, cluster_id, workflow_id, cycle, observed_at, health_state,"
+                " band, transition, document) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (id) DO NOTHING",
+                uuid.UUID(sid), stored.cluster_id, stored.workflow_id, stored.cycle,
+                _to_py(stored.snapshot.observed_at), stored.health_state.value, stored.band, transition,
+                stored.snapshot.model_dump_json())
+            return bool(status.endswith(" 1"))
+
+        return await run_transaction(self.pool, body)
+
+    async def save_assessment(self, assessment: HealthAssessment) -> bool:
+        """Insert the assessment and its issues, resolve issues it no longer reports. Idempotent."""
+        at = _to_py(assessment.assessed_at)
+        current = {(i.service, i.title) for i in assessment.issues}
+
+        async def body(conn: asyncpg.Connection) -> bool:
+            status = await conn.execute(
+                "INSERT INTO copilot_assessments (id, cluster_id, workflow_id, sequence, assessed_at, trigger,"
+                " health_state, band, bottleneck, summary, explained_by, document, created_at)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (id) DO NOTHING",
+                uuid.UUID(assessment.id), self.cluster_id, assessment.workflow_id, assessment.sequence, at,
+                assessment.trigger.value, assessment.health_state.value, assessment.band.value,
+                assessment.bottleneck.value, assessment.summary, assessment.explained_by,
+                assessment.model_dump_json(), Instant.now().to_stdlib())
+            if not status.endswith(" 1"):
+                return False
+            open_rows = await conn.fetch(
+                "SELECT id, service, title FROM copilot_issues WHERE cluster_id = $1 AND resolved_at IS NULL"
+                " AND created_at < $2", self.cluster_id, at)
+            for row in open_rows:
+                if (row["service"], row["title"]) not in current:
+                    await conn.execute("UPDATE copilot_issues SET resolved_at = $1 WHERE id = $2", at, row["id"])
+            for index, issue in enumerate(assessment.issues):
+                await conn.execute(
+                    "INSERT INTO copilot_issues (id, assessment_id, cluster_id, severity, service, title, description,"
+                    " document, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (id) DO NOTHING",
+                    uuid.UUID(_issue_id(assessment.id, index)), uuid.UUID(assessment.id), self.cluster_id,
+                    issue.severity, issue.service, issue.title, issue.description, issue.model_dump_json(), at)
+            return True
+
+        return await run_transaction(self.pool, body)
+
+    async def prune(self, before: Instant) -> dict[str, int]:
+        """Delete rows older than ``before`` (retention; the job keeps at least 7 days)."""
+        cutoff = before.to_stdlib()
+        statements = {
+            "copilot_signal_snapshots": "DELETE FROM copilot_signal_snapshots WHERE observed_at < $1",
+            "copilot_issues": "DELETE FROM copilot_issues WHERE created_at < $1",
+            "copilot_assessments": "DELETE FROM copilot_assessments WHERE assessed_at < $1",
+        }
+        deleted: dict[str, int] = {}
+        for table, sql in statements.items():
+            async def body(conn: asyncpg.Connection, sql: str = sql) -> int:
+                status = await conn.execute(sql, cutoff)
+                return int(status.rsplit(" ", 1)[-1])
+
+            deleted[table] = await run_transaction(self.pool, body)
+        return deleted
+
+    # --- reads --------------------------------------------------------------------------------
+
+    async def latest_assessment(self) -> HealthAssessment | None:
+        async with self.pool.acquire() as conn:
+            doc = await conn.fetchval(
+                "SELECT document FROM copilot_assessments WHERE cluster_id = $1 ORDER BY assessed_at DESC,"
+                " sequence DESC LIMIT 1", self.cluster_id)
+        return HealthAssessment.model_validate_json(doc) if doc else None
+
+    async def last_assessment_at(self) -> str | None:
+        async with self.pool.acquire() as conn:
+            value = await conn.fetchval(
+                "SELECT max(assessed_at) FROM copilot_assessments WHERE cluster_id = $1", self.cluster_id)
+        return _iso(value) if value is not None else None
+
+    async def assessments_between(self, start: Instant, end: Instant, *, limit: int = 100) -> list[HealthAssessment]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT document FROM copilot_assessments WHERE cluster_id = $1 AND assessed_at >= $2"
+                " AND assessed_at < $3 ORDER BY assessed_at DESC LIMIT $4",
+                self.cluster_id, start.to_stdlib(), end.to_stdlib(), limit)
+        return [HealthAssessment.model_validate_json(r["document"]) for r in rows]
+
+    async def latest_snapshot(self) -> StoredSnapshot | None:
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT workflow_id, cycle, health_state, band, transition, document FROM copilot_signal_snapshots"
+                " WHERE cluster_id = $1 ORDER BY observed_at DESC, cycle DESC LIMIT 1", self.cluster_id)
+        if row is None:
+            return None
+        return StoredSnapshot(
+            cluster_id=self.cluster_id, workflow_id=row["workflow_id"], cycle=row["cycle"],
+            health_state=HealthState(row["health_state"]), band=row["band"],
+            snapshot=SignalSnapshot.model_validate_json(row["document"]),
+            transition=Transition.model_validate_json(row["transition"]) if row["transition"] else None)
+
+    async def issues(self, *, severity: str | None = None, include_resolved: bool = False,
+                     limit: int = 50) -> list[IssueRecord]:
+        sql = ("SELECT id, assessment_id, severity, service, title, created_at, resolved_at, document"
+               " FROM copilot_issues WHERE cluster_id = $1")
+        args: list[Any] = [self.cluster_id]
+        if not include_resolved:
+            sql += " AND resolved_at IS NULL"
+        if severity is not None:
+            args.append(severity)
+            sql += f" AND severity = ${len(args)}"
+        args.append(limit)
+        sql += f" ORDER BY created_at DESC LIMIT ${len(args)}"
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(sql, *args)
+        return [IssueRecord(id=str(r["id"]), assessment_id=str(r["assessment_id"]), severity=r["severity"],
+                            service=r["service"], title=r["title"], created_at=_iso(r["created_at"]),
+                            resolved_at=_iso(r["resolved_at"]) if r["resolved_at"] else None,
+                            issue=Issue.model_validate_json(r["document"])) for r in rows]
+
+    async def timeline(self, start: Instant, end: Instant) -> list[TimelineEntry]:
+        """State changes in [start, end), preceded by the state in force at ``start``."""
+        async with self.pool.acquire() as conn:
+            before = await conn.fetchrow(
+                "SELECT observed_at, health_state FROM copilot_signal_snapshots WHERE cluster_id = $1"
+                " AND observed_at < $2 ORDER BY observed_at DESC LIMIT 1", self.cluster_id, start.to_stdlib())
+            rows = await conn.fetch(
+                "SELECT observed_at, health_state, transition FROM copilot_signal_snapshots WHERE cluster_id = $1"
+                " AND observed_at >= $2 AND observed_at < $3 AND transition IS NOT NULL ORDER BY observed_at",
+                self.cluster_id, start.to_stdlib(), end.to_stdlib())
+        out: list[TimelineEntry] = []
+        if before is not None:
+            out.append(TimelineEntry(at=start.format_iso(), health_state=HealthState(before["health_state"]),
+                                     from_state=None, reason="state in force at the start of the range"))
+        for r in rows:
+            t = json.loads(r["transition"])
+            out.append(TimelineEntry(at=_iso(r["observed_at"]), health_state=HealthState(r["health_state"]),
+                                     from_state=HealthState(t["from_state"]), reason=t.get("reason")))
+        return out

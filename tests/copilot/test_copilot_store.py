@@ -1,0 +1,103 @@
+"""The state store on the PostgreSQL stand-in: idempotent writes, issue resolution, timeline, retention."""
+
+from __future__ import annotations
+
+import asyncio
+
+from whenever import Instant, TimeDelta
+
+from copilot.assessment import (
+    AssessmentContext,
+    AssessmentTrigger,
+    finalize_assessment,
+    rule_based_explanation,
+)
+from copilot.assessment.models import HealthAssessment
+from copilot.health import (
+    Evaluation,
+    HealthState,
+    MachineState,
+    ScaleBand,
+    assess_workers,
+    evaluate,
+    service_health,
+    thresholds_for,
+)
+from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
+from copilot.store import StateStore, StoredSnapshot
+
+T0 = Instant.parse_iso("2026-11-20T10:00:00Z")
+
+
+def _snap(at: Instant, st: float, backlog: float, p99: float = 20.0) -> SignalSnapshot:
+    return SignalSnapshot(observed_at=at.format_iso(),
+                          primary=PrimarySignals(state_transitions_per_sec=st, history_tasks_per_sec=st,
+                                                 backlog_age_sec=backlog, workflow_completions_per_sec=10,
+                                                 workflow_failures_per_sec=0),
+                          amplifiers=AmplifierSignals(persistence_latency_p99_ms=p99))
+
+
+def _assessment(state: MachineState, snap: SignalSnapshot, seq: int,
+                wf: str = "wf-observe") -> tuple[Evaluation, HealthAssessment]:
+    ev = evaluate(state, snap)
+    workers = assess_workers(ev.state, snap, thresholds_for(ev.current.band))
+    ctx = AssessmentContext(trigger=AssessmentTrigger.STATE_CHANGE, evaluation=ev, workers=workers,
+                            services=service_health(ev, workers), snapshot=snap)
+    return ev, finalize_assessment(ctx, rule_based_explanation(ctx), workflow_id=wf, sequence=seq,
+                                   assessed_at=snap.observed_at, explained_by="rules")
+
+
+async def test_assessment_writes_are_idempotent_and_resolve_issues(cluster_store: StateStore) -> None:
+    start = MachineState(band=ScaleBand.MID)
+    ev1, stressed = _assessment(start, _snap(T0, 100, 2, p99=900.0), 1)
+    assert stressed.health_state is HealthState.STRESSED and stressed.issues
+    # The same assessment written twice concurrently (a retried activity): one row.
+    results = await asyncio.gather(*[cluster_store.save_assessment(stressed) for _ in range(4)])
+    assert sorted(results) == [False, False, False, True]
+    assert len(await cluster_store.issues()) == len(stressed.issues)
+
+    _, happy = _assessment(ev1.current, _snap(T0 + TimeDelta(minutes=5), 100, 2), 2)
+    assert happy.issues == []
+    assert await cluster_store.save_assessment(happy)
+    assert await cluster_store.issues() == []
+    resolved = await cluster_store.issues(include_resolved=True)
+    assert resolved and all(r.resolved_at == happy.assessed_at for r in resolved)
+
+    latest = await cluster_store.latest_assessment()
+    assert latest is not None and latest.id == happy.id
+    assert await cluster_store.last_assessment_at() == happy.assessed_at
+    window = await cluster_store.assessments_between(T0, T0 + TimeDelta(hours=1))
+    assert [a.sequence for a in window] == [2, 1]
+
+
+async def test_timeline_lists_state_changes(cluster_store: StateStore) -> None:
+    state = MachineState(band=ScaleBand.MID)
+    series = [(100, 2), (100, 90), (100, 90), (100, 2), (100, 2)]
+    for cycle, (st, backlog) in enumerate(series):
+        snap = _snap(T0 + TimeDelta(seconds=30 * cycle), st, backlog)
+        ev = evaluate(state, snap)
+        stored = StoredSnapshot(cluster_id=cluster_store.cluster_id, workflow_id="wf", cycle=cycle,
+                                health_state=ev.state, band=ev.current.band.value, snapshot=snap,
+                                transition=ev.transition)
+        assert await cluster_store.save_snapshot(stored)
+        assert not await cluster_store.save_snapshot(stored)  # idempotent
+        state = ev.current
+    timeline = await cluster_store.timeline(T0, T0 + TimeDelta(hours=1))
+    assert [(e.from_state, e.health_state) for e in timeline] == [
+        (HealthState.HAPPY, HealthState.STRESSED), (HealthState.STRESSED, HealthState.HAPPY)]
+    later = await cluster_store.timeline(T0 + TimeDelta(seconds=45), T0 + TimeDelta(hours=1))
+    assert later[0].from_state is None and later[0].health_state is HealthState.STRESSED
+    latest = await cluster_store.latest_snapshot()
+    assert latest is not None and latest.cycle == 4
+
+
+async def test_prune_enforces_retention(cluster_store: StateStore) -> None:
+    old = T0 - TimeDelta(hours=24 * 10)
+    _, a_old = _assessment(MachineState(), _snap(old, 100, 2), 1, wf="wf-prune")
+    _, a_new = _assessment(MachineState(), _snap(T0, 100, 2), 2, wf="wf-prune")
+    for a in (a_old, a_new):
+        await cluster_store.save_assessment(a)
+    deleted = await cluster_store.prune(T0 - TimeDelta(hours=24 * 7))
+    assert deleted["copilot_assessments"] >= 1
+    remaining = await cluster_store.assessments_between(old - TimeDelta(hours=1), T0 + TimeDelta(hours=1))
+    assert [a.id for a in remaining] == [a_new.id]
