@@ -1,0 +1,226 @@
+"""`temporal-dsql-config`: compile presets, list and describe them.
+
+With ``--format json`` stdout holds only the JSON document; diagnostics go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from copilot_core.errors import InputError
+from copilot_core.types import ParameterClassification
+from dsql_config.compat import compile_from_env, has_dsql_env
+from dsql_config.compiler import ConfigCompiler
+from dsql_config.errors import DsqlConfigError, GuardRailError
+from dsql_config.models import CompilationResult, GuardRailResult
+from dsql_config.modifiers import MODIFIERS
+from dsql_config.serialization import profile_to_json, profile_to_yaml
+
+__all__ = ["app", "write_output_dir"]
+
+app = typer.Typer(
+    name="temporal-dsql-config",
+    help="Compile Temporal-on-Aurora-DSQL configuration from a scale preset, a workload modifier and overrides.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    yaml = "yaml"
+
+
+def _parse_overrides(pairs: list[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise DsqlConfigError(f"Override {pair!r} is not NAME=VALUE.", field="--override",
+                                  suggestion="Write e.g. -o history.replicas=4 or -o DSQL_TOKEN_DURATION=10m.")
+        parsed[name.strip()] = value
+    return parsed
+
+
+def _print_results(results: list[GuardRailResult]) -> None:
+    for r in results:
+        style = "bold red" if r.severity == "error" else "yellow"
+        err.print(Text.assemble((r.severity.upper(), style), f" [{r.rule_name}] {r.message}"), soft_wrap=True)
+
+
+def result_document(result: CompilationResult, migration: dict[str, Any] | None = None) -> dict[str, Any]:
+    doc = result.model_dump(mode="json")
+    if migration is not None:
+        doc["migration_report"] = migration
+    return doc
+
+
+def write_output_dir(result: CompilationResult, target: Path) -> None:
+    """Write every artifact into ``target`` atomically: a temp dir renamed into place."""
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        (staging / "dynamic_config.yaml").write_text(result.dynamic_config_yaml)
+        (staging / "dsql_plugin.json").write_text(result.dsql_plugin_config.model_dump_json(indent=2) + "\n")
+        (staging / "worker_options.json").write_text(result.worker_options.model_dump_json(indent=2) + "\n")
+        (staging / "profile.json").write_text(profile_to_json(result.profile) + "\n")
+        (staging / "profile.yaml").write_text(profile_to_yaml(result.profile))
+        (staging / "why.md").write_text(result.why_section)
+        env_dir = staging / "env"
+        env_dir.mkdir()
+        for service, env in result.env.items():
+            (env_dir / f"{service}.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        for snippet in [*result.sdk_snippets, *result.platform_snippets]:
+            path = staging / "snippets" / snippet.filename
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(snippet.content)
+        backup = None
+        if target.exists():
+            backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+            os.replace(target, backup / "previous")
+        os.replace(staging, target)
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _print_text(result: CompilationResult) -> None:
+    p = result.profile
+    out.print(f"[bold]Preset[/bold] {p.preset_name}" + (f" + {p.modifier}" if p.modifier else ""))
+    for cls, params in (("SLO", p.slo_params), ("Topology", p.topology_params)):
+        out.print(f"[bold]{cls}[/bold]: " + ", ".join(f"{x.key}={x.value}" for x in params), soft_wrap=True)
+    table = Table(title="Services")
+    for col in ("service", "replicas", "cpu", "memory MiB", "pool (TEMPORAL_SQL_MAX_CONNS)"):
+        table.add_column(col)
+    for name, spec in result.services.items():
+        table.add_row(name, str(spec.replicas), str(spec.cpu), str(spec.memory_mib),
+                      result.env[name].get("TEMPORAL_SQL_MAX_CONNS", ""))
+    out.print(table)
+    out.print(f"history shards: {result.history_shards}; dynamic-config keys: {len(result.dynamic_config)}")
+    _print_results(result.guard_rail_results)
+    out.file.flush()
+    sys.stdout.write(result.why_section)
+
+
+@app.command("compile")
+def compile_cmd(
+    preset: Annotated[str | None, typer.Argument(help="starter | mid-scale | high-throughput (starter with --from-env)")] = None,
+    modifier: Annotated[str | None, typer.Option("--modifier", "-m", help="simple-crud | orchestrator | batch-processor | long-running")] = None,
+    override: Annotated[list[str] | None, typer.Option("--override", "-o", help="NAME=VALUE; NAME is a registry key, env var or dynamic-config key")] = None,
+    from_env: Annotated[bool, typer.Option("--from-env", help="Read existing DSQL_* / TEMPORAL_SQL_* env vars as overrides")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write the artifacts into this directory")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text | json | yaml")] = OutputFormat.text,
+) -> None:
+    """Compile a preset (+ modifier + overrides) into validated artifacts."""
+    compiler = ConfigCompiler()
+    migration = None
+    try:
+        overrides = _parse_overrides(override or [])
+        if from_env:
+            env = dict(os.environ)
+            if preset is None and not has_dsql_env(env):
+                raise DsqlConfigError("--from-env found no DSQL environment variables and no preset was given.",
+                                      field="preset", allowed=[p.name for p in compiler.list_presets()],
+                                      suggestion="Name a preset, e.g. `compile starter`.")
+            result, report = compile_from_env(env, preset, modifier, overrides, compiler=compiler)
+            migration = report.model_dump(mode="json")
+            if fmt == OutputFormat.text:
+                err.print(report.to_text(), markup=False, highlight=False)
+        else:
+            if preset is None:
+                raise DsqlConfigError("A preset is required (or use --from-env).", field="preset",
+                                      allowed=[p.name for p in compiler.list_presets()],
+                                      suggestion="Run `temporal-dsql-config list-presets`.")
+            result = compiler.compile(preset, modifier, overrides)
+    except GuardRailError as exc:
+        _print_results(exc.results)
+        err.print(f"[bold red]Compilation halted:[/bold red] {len(exc.errors)} guard-rail error(s).")
+        raise typer.Exit(2) from None
+    except InputError as exc:
+        err.print(Text.assemble(("Error: ", "bold red"), str(exc)), soft_wrap=True)
+        raise typer.Exit(2) from None
+    if out_dir is not None:
+        write_output_dir(result, out_dir)
+        err.print(f"wrote {out_dir}")
+    if fmt == OutputFormat.json:
+        sys.stdout.write(json.dumps(result_document(result, migration), indent=2) + "\n")
+    elif fmt == OutputFormat.yaml:
+        sys.stdout.write(yaml.safe_dump(result_document(result, migration), sort_keys=False))
+    else:
+        _print_text(result)
+
+
+@app.command("list-presets")
+def list_presets(
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
+) -> None:
+    """List the scale presets and workload modifiers."""
+    compiler = ConfigCompiler()
+    presets = compiler.list_presets()
+    if fmt != OutputFormat.text:
+        doc = {"presets": [p.model_dump(mode="json") for p in presets],
+               "modifiers": [{"name": m.name, "description": m.description} for m in MODIFIERS.values()]}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n" if fmt == OutputFormat.json else yaml.safe_dump(doc, sort_keys=False))
+        return
+    table = Table(title="Scale presets")
+    for col in ("preset", "throughput", "summary"):
+        table.add_column(col)
+    for p in presets:
+        table.add_row(p.name, p.throughput_range.description, p.description)
+    out.print(table)
+    mods = Table(title="Workload modifiers (-m)")
+    mods.add_column("modifier")
+    mods.add_column("summary")
+    for m in MODIFIERS.values():
+        mods.add_row(m.name, m.description)
+    out.print(mods)
+
+
+@app.command("describe-preset")
+def describe_preset(
+    preset: Annotated[str, typer.Argument(help="starter | mid-scale | high-throughput")],
+    modifier: Annotated[str | None, typer.Option("--modifier", "-m")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
+) -> None:
+    """Every resolved parameter grouped by classification: value, source and rationale."""
+    try:
+        desc = ConfigCompiler().describe_preset(preset, modifier=modifier)
+    except InputError as exc:
+        err.print(Text.assemble(("Error: ", "bold red"), str(exc)), soft_wrap=True)
+        raise typer.Exit(2) from None
+    if fmt != OutputFormat.text:
+        doc = desc.model_dump(mode="json")
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n" if fmt == OutputFormat.json else yaml.safe_dump(doc, sort_keys=False))
+        return
+    title = desc.preset + (f" + {desc.modifier}" if desc.modifier else "")
+    out.print(f"[bold]{title}[/bold]: {desc.description} ({desc.throughput_range.description})")
+    for cls in ParameterClassification:
+        table = Table(title=f"{cls.value.upper()} parameters", show_lines=False)
+        for col in ("parameter", "value", "source", "rationale"):
+            table.add_column(col, overflow="fold")
+        for p in desc.groups[cls]:
+            table.add_row(p.key, str(p.value).lower() if isinstance(p.value, bool) else str(p.value), p.source, p.rationale)
+        out.print(table)
+
+
+def main() -> None:  # pragma: no cover - console entry point alias
+    app()
