@@ -134,6 +134,8 @@ class DevStack:
             raise DevStackError(f"unknown service(s) {sorted(unknown)}", field="service",
                                 allowed=list(SERVICE_ORDER), suggestion="Name services as `copilot dev ps` lists them.")
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            self.state_dir.chmod(0o755)  # PostgreSQL runs as `postgres` and must reach its data dir
         state = self.state
         report = StartReport()
         starters: dict[str, Callable[[StackState], ServiceRecord | None]] = {
@@ -336,5 +338,15 @@ def service_env(state: StackState) -> dict[str, str]:
         "COPILOT_AMP_QUERY_URL": env.get("COPILOT_DEV_PROMETHEUS_URL", ""), "COPILOT_AMP_SIGV4": "false",
         "COPILOT_CLUSTER_ID": CLUSTER_ID, "COPILOT_MONITORED_NAMESPACE": NAMESPACE,
         "COPILOT_BEDROCK_ENABLED": "false", "COPILOT_PRESET_NAME": "mid-scale",
+        # behaviour_profiles.settings.ProfileSettings
+        "PROFILES_BUCKET": env.get("COPILOT_DEV_BUCKET", PROFILE_BUCKET),
+        "PROFILES_S3_ENDPOINT_URL": env.get("COPILOT_DEV_S3_ENDPOINT", ""),
+        "PROFILES_REGION": "us-east-1",
+        "PROFILES_DATABASE_DSN": env.get("COPILOT_DEV_POSTGRES_DSN", ""),
+        "PROFILES_AMP_QUERY_URL": env.get("COPILOT_DEV_PROMETHEUS_URL", ""),
+        "PROFILES_AMP_SIGV4": "false",
+        "PROFILES_AUTH_MODE": "iam",
+        # Grafana on its default port, plus any origin for the local dashboard harness.
+        "PROFILES_ALLOWED_ORIGINS": env.get("COPILOT_DEV_ALLOWED_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000"),
     })
     return env

@@ -1,0 +1,1 @@
+"""The local development stack (`copilot dev`): stand-ins as real processes, stopped by PID."""

@@ -1,0 +1,155 @@
+"""`copilot dev ...`: the local stack as real processes (no Docker needed).
+
+    copilot dev up            start what is missing (installs Debian packages as root), idempotent
+    copilot dev ps            what runs, with PIDs, ports and URLs
+    copilot dev logs [svc]    tail the logs (-f to follow)
+    copilot dev env           shell exports pointing clients at the stack
+    copilot dev schema setup  create the profile and copilot tables in the local PostgreSQL
+    copilot dev down          stop exactly what `up` started (by PID); --purge deletes the data
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from copilot.dev.errors import DevStackError
+from copilot.dev.schema import setup_schemas
+from copilot.dev.stack import SERVICE_ORDER, DevStack, service_env
+from copilot.dev.state import state_dir
+from copilot.dev.system_deps import ensure_system_deps
+
+__all__ = ["app"]
+
+app = typer.Typer(help="The local stack: PostgreSQL, moto, Prometheus, Temporal, the API and the worker.",
+                  no_args_is_help=True)
+schema_app = typer.Typer(help="Database schemas of the local stack.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+console = Console()
+
+StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Where PIDs, data and logs live "
+                                                                   "(default .local/dev or $COPILOT_DEV_STATE_DIR).")]
+
+
+def _stack(directory: Path | None) -> DevStack:
+    return DevStack(state_dir(directory), progress=lambda message: console.print(f"  {message}"))
+
+
+def _fail(error: DevStackError) -> None:
+    console.print(f"[red]error:[/red] {error}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def up(
+    service: Annotated[list[str] | None, typer.Argument(help=f"Only these ({', '.join(SERVICE_ORDER)}).")] = None,
+    directory: StateDir = None,
+    install: Annotated[bool, typer.Option(help="Install missing Debian packages (root only).")] = True,
+) -> None:
+    """Start the local stack; services already running are kept."""
+    try:
+        if install:
+            installed = ensure_system_deps()
+            if installed:
+                console.print(f"installed Debian packages: {', '.join(installed)}")
+        stack = _stack(directory)
+        console.print(f"[bold]copilot dev up[/bold] (state in {stack.state_dir})")
+        report = stack.up(tuple(service) if service else SERVICE_ORDER)
+        if "postgres" in stack.state.services:
+            setup_schemas(stack.state, progress=lambda message: console.print(f"  {message}"))
+    except DevStackError as error:
+        _fail(error)
+    _print_ps(stack)
+    if report.unavailable:
+        console.print("[yellow]not started:[/yellow] " + "; ".join(f"{k}: {v}" for k, v in report.unavailable.items()))
+
+
+@app.command()
+def down(directory: StateDir = None,
+         purge: Annotated[bool, typer.Option("--purge", "-v", help="Also delete data and logs.")] = False) -> None:
+    """Stop what `up` started, by PID."""
+    stack = _stack(directory)
+    stopped = stack.down(purge=purge)
+    console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+def _print_ps(stack: DevStack) -> None:
+    state = stack.state
+    table = Table(title="local stack")
+    for column in ("service", "status", "pid", "port", "url", "log"):
+        table.add_column(column)
+    for name in SERVICE_ORDER:
+        record = state.services.get(name)
+        if record is None:
+            table.add_row(name, "[dim]not started[/dim]", "", "", "", "")
+            continue
+        status = "[green]running[/green]" if record.alive() else "[red]dead[/red]"
+        table.add_row(name, status, ",".join(map(str, record.pids)), str(record.port or ""), record.url,
+                      record.log_file)
+    console.print(table)
+
+
+@app.command()
+def ps(directory: StateDir = None) -> None:
+    """Status of every service of the local stack."""
+    _print_ps(_stack(directory))
+
+
+@app.command()
+def env(directory: StateDir = None) -> None:
+    """Shell exports that point the CLI, API and worker at the stack: eval "$(copilot dev env)"."""
+    stack = _stack(directory)
+    for key, value in sorted(service_env(stack.state).items()):
+        print(f"export {key}='{value}'")
+
+
+@app.command()
+def logs(
+    service: Annotated[str | None, typer.Argument(help="One service; all when omitted.")] = None,
+    directory: StateDir = None,
+    lines: Annotated[int, typer.Option("--lines", "-n")] = 40,
+    follow: Annotated[bool, typer.Option("--follow", "-f")] = False,
+) -> None:
+    """Show the last lines of the logs; -f keeps following them."""
+    stack = _stack(directory)
+    if service is not None and service not in SERVICE_ORDER:
+        _fail(DevStackError(f"unknown service {service!r}", field="service", allowed=list(SERVICE_ORDER)))
+    files = list(stack.iter_logs(service))
+    if not files:
+        console.print("nothing is running: `copilot dev up` first")
+        raise typer.Exit(1)
+    positions: dict[Path, int] = {}
+    for name, path in files:
+        text = path.read_text(errors="replace") if path.exists() else ""
+        for line in text.splitlines()[-lines:]:
+            console.print(f"[cyan]{name:>10}[/cyan] | {line}", markup=True, highlight=False)
+        positions[path] = len(text.encode())
+    while follow:
+        time.sleep(0.5)
+        for name, path in files:
+            if not path.exists():
+                continue
+            with path.open("rb") as handle:
+                handle.seek(positions.get(path, 0))
+                chunk = handle.read()
+            positions[path] = positions.get(path, 0) + len(chunk)
+            for line in chunk.decode(errors="replace").splitlines():
+                console.print(f"[cyan]{name:>10}[/cyan] | {line}", highlight=False)
+
+
+@schema_app.command("setup")
+def schema_setup(directory: StateDir = None) -> None:
+    """Create the profile store and copilot state store tables in the local PostgreSQL."""
+    stack = _stack(directory)
+    try:
+        results = setup_schemas(stack.state, progress=lambda message: console.print(f"  {message}"))
+    except DevStackError as error:
+        _fail(error)
+    failed = [name for name, ok in results.items() if not ok]
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,113 @@
+"""`copilot dev up | ps | logs | env | down` run as a user runs them, against real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+
+from copilot.dev.stack import PROFILE_BUCKET
+from copilot.dev.state import StackState
+from standins._process import pid_alive, port_open
+
+pytestmark = pytest.mark.standins
+
+
+def dev(state: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "copilot.dev", *args, "--state-dir", str(state)],
+                            capture_output=True, text=True, timeout=240,
+                            env={**os.environ, "COLUMNS": "250"})
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def _state_dir() -> Path:
+    # pytest's tmp_path is 0700 under root: the postgres user could not reach its data directory.
+    path = Path(tempfile.mkdtemp(prefix="dev-stack-"))
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="module")
+def stack_dir() -> Iterator[Path]:
+    state = _state_dir()
+    dev(state, "up", "postgres", "moto", "prometheus", "temporal")
+    try:
+        yield state
+    finally:
+        dev(state, "down", "--purge", check=False)
+
+
+def test_up_starts_real_servers(stack_dir: Path) -> None:
+    state = StackState.load(stack_dir)
+    assert {"postgres", "moto", "prometheus", "temporal"} <= set(state.services)
+    for record in state.services.values():
+        assert all(pid_alive(pid) for pid in record.pids), record
+        assert port_open(record.port), record
+    # Prometheus holds the synthetic cluster's telemetry.
+    prom = state.services["prometheus"].url
+    result = httpx.get(f"{prom}/api/v1/query", params={"query": "sum(dsql_reservoir_size)"}, timeout=10).json()
+    assert result["data"]["result"], result
+    # moto has the profile bucket.
+    s3 = boto3.client("s3", endpoint_url=state.services["moto"].url, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    assert PROFILE_BUCKET in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_up_again_keeps_running_services(stack_dir: Path) -> None:
+    before = StackState.load(stack_dir).services
+    output = dev(stack_dir, "up", "postgres", "moto", "prometheus", "temporal").stdout
+    after = StackState.load(stack_dir).services
+    assert {k: v.pids for k, v in before.items()} == {k: v.pids for k, v in after.items()}
+    assert output.count("already running") == 4
+
+
+def test_up_restarts_only_a_dead_service(stack_dir: Path) -> None:
+    before = StackState.load(stack_dir).services
+    moto_pid = before["moto"].pids[0]
+    os.kill(moto_pid, 9)
+    dev(stack_dir, "up", "postgres", "moto", "prometheus", "temporal")
+    after = StackState.load(stack_dir).services
+    assert after["moto"].pids != before["moto"].pids
+    assert after["moto"].port == before["moto"].port, "clients keep the same endpoint"
+    for name in ("postgres", "prometheus", "temporal"):
+        assert after[name].pids == before[name].pids
+
+
+def test_ps_env_and_logs(stack_dir: Path) -> None:
+    ps = dev(stack_dir, "ps").stdout
+    for name in ("postgres", "moto", "prometheus", "temporal"):
+        assert name in ps
+    assert ps.count("running") >= 4
+    exports = dev(stack_dir, "env").stdout
+    assert "export PROFILES_DATABASE_DSN='postgresql://" in exports
+    assert "export COPILOT_AMP_QUERY_URL='http://127.0.0.1:" in exports
+    logs = dev(stack_dir, "logs", "moto", "-n", "5")
+    assert logs.returncode == 0
+    bad = dev(stack_dir, "logs", "nosuch", check=False)
+    assert bad.returncode == 1 and "Allowed: postgres, moto" in bad.stdout
+
+
+def test_down_stops_only_what_up_started() -> None:
+    tmp_path = _state_dir()
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dev(tmp_path, "up", "moto", "prometheus")
+        state = json.loads((tmp_path / "state.json").read_text())
+        pids = [pid for record in state["services"].values() for pid in record["pids"]]
+        dev(tmp_path, "down")
+        assert not any(pid_alive(pid) for pid in pids)
+        assert StackState.load(tmp_path).services == {}
+        assert bystander.poll() is None, "down must not touch processes it did not start"
+    finally:
+        bystander.kill()
+        bystander.wait()
