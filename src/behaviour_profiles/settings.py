@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from copilot_core.dsql import Dialect
 
-__all__ = ["ENV_PREFIX", "AuthMode", "ProfileSettings"]
+__all__ = ["ENV_PREFIX", "AuthMode", "ProfileApiSettings", "ProfileSettings"]
 
 ENV_PREFIX = "PROFILES_"
 
@@ -31,6 +31,8 @@ class ProfileSettings(BaseSettings):
     s3_endpoint_url: str | None = None
     """Only for stand-ins (moto); unset on AWS."""
     region: str = "us-east-1"
+    cluster_id: str | None = None
+    """Cluster a create request profiles when it names none (the deployment's own cluster)."""
 
     # --- metadata index: Aurora DSQL (IAM token) or PostgreSQL (static password) ---
     dsql_endpoint: str | None = None
@@ -54,9 +56,9 @@ class ProfileSettings(BaseSettings):
     # --- HTTP ---
     auth_mode: AuthMode = "iam"
     """"iam": the Function URL's AWS_IAM auth does it; "token": a bearer token checked by the app."""
-    api_token_secret_arn: str | None = None
+    auth_token_secret_arn: str | None = None
     """Secrets Manager secret holding the bearer token (auth_mode="token" on AWS)."""
-    api_token: SecretStr | None = None
+    auth_token: SecretStr | None = None
     """The bearer token itself (auth_mode="token" locally)."""
     secretsmanager_endpoint_url: str | None = None
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -76,10 +78,14 @@ class ProfileSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _token_source(self) -> ProfileSettings:
-        if self.auth_mode == "token" and self.api_token is None and self.api_token_secret_arn is None:
-            raise ValueError("auth_mode 'token' needs PROFILES_API_TOKEN_SECRET_ARN (or PROFILES_API_TOKEN locally)")
+        if self.auth_mode == "token" and self.auth_token is None and self.auth_token_secret_arn is None:
+            raise ValueError("auth_mode 'token' needs PROFILES_AUTH_TOKEN_SECRET_ARN (or PROFILES_AUTH_TOKEN locally)")
         return self
 
     @property
     def dialect(self) -> Dialect:
         return Dialect.POSTGRES if self.database_dsn is not None else Dialect.DSQL
+
+
+ProfileApiSettings = ProfileSettings
+"""The name the Pulumi component imports; the same model."""

@@ -1,0 +1,96 @@
+"""FastAPI router for ``/profiles``. Its dependency (the ProfileService) comes from
+``app.state.profile_service`` through ``Depends``; nothing is configured through module globals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from behaviour_profiles.errors import InvalidProfileRequest, StateStoreUnavailable
+from behaviour_profiles.models import (
+    BehaviourProfile,
+    CompareRequest,
+    CreateProfileRequest,
+    ProfileComparison,
+    ProfileMetadata,
+    ProfilePage,
+)
+from behaviour_profiles.service import ProfileService
+from behaviour_profiles.storage import MAX_PAGE, ListFilters
+from copilot_core.instants import parse_instant
+
+__all__ = ["LIST_FILTERS", "get_profile_service", "router"]
+
+router = APIRouter(prefix="/profiles", tags=["profiles"])
+
+LIST_FILTERS = ("cluster", "label", "namespace", "start", "end", "limit", "cursor")
+
+
+def get_profile_service(request: Request) -> ProfileService:
+    service = getattr(request.app.state, "profile_service", None)
+    if service is None:
+        raise StateStoreUnavailable("The profile service is not configured on this app.")
+    return service  # type: ignore[no-any-return]
+
+
+Service = Annotated[ProfileService, Depends(get_profile_service)]
+
+
+@router.post("/", status_code=status.HTTP_201_CREATED, response_model=ProfileMetadata)
+async def create_profile(body: CreateProfileRequest, service: Service) -> ProfileMetadata:
+    """Snapshot [start, end] (at most 24 h, not in the future) into a labelled profile."""
+    return await service.create(body)
+
+
+def _instant_filter(name: str, value: str | None) -> object:
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        raise InvalidProfileRequest(str(exc), field=name, allowed=["ISO 8601", "epoch milliseconds"],
+                                    suggestion="e.g. 2026-11-22T13:00:00Z or 1795352400000") from exc
+
+
+@router.get("/", response_model=ProfilePage)
+async def list_profiles(
+    request: Request, service: Service,
+    cluster: str | None = None, label: str | None = None, namespace: str | None = None,
+    start: Annotated[str | None, Query(description="window ends at/after (ISO 8601 or epoch ms)")] = None,
+    end: Annotated[str | None, Query(description="window starts at/before (ISO 8601 or epoch ms)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: str | None = None,
+) -> ProfilePage:
+    """Metadata only (no telemetry), newest first, keyset-paginated through ``next_cursor``."""
+    unknown = sorted(set(request.query_params) - set(LIST_FILTERS))
+    if unknown:
+        raise InvalidProfileRequest(f"unknown filter parameter(s): {', '.join(unknown)}", field=unknown[0],
+                                    allowed=LIST_FILTERS, suggestion="Filter by cluster, label, namespace or time range.")
+    filters = ListFilters(cluster=cluster, label=label, namespace=namespace,
+                          start=_instant_filter("start", start),  # type: ignore[arg-type]
+                          end=_instant_filter("end", end))  # type: ignore[arg-type]
+    return await service.store.list(filters, limit=limit, cursor=cursor)
+
+
+@router.post("/compare", response_model=ProfileComparison)
+async def compare_profiles(body: CompareRequest, service: Service) -> ProfileComparison:
+    """Config, telemetry and version diffs from A (reference) to B, largest regressions first."""
+    return await service.compare(body)
+
+
+@router.get("/{profile_id}", response_model=BehaviourProfile)
+async def get_profile(profile_id: str, service: Service) -> BehaviourProfile:
+    return await service.store.get(profile_id)
+
+
+@router.post("/{profile_id}/baseline", response_model=ProfileMetadata)
+async def set_baseline(profile_id: str, service: Service) -> ProfileMetadata:
+    """Make this profile the one baseline of its cluster and namespace (atomic switch)."""
+    return await service.store.set_baseline(profile_id)
+
+
+@router.delete("/{profile_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_profile(profile_id: str, service: Service) -> Response:
+    await service.store.delete(profile_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,92 @@
+"""Profile use cases over the store and the telemetry client: create, read, list, compare, delete.
+
+Create does every read first (telemetry, then the deployed config) and writes only at the end
+(``ProfileStore.save``), so a failing telemetry source or S3 read leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from whenever import Instant, TimeDelta
+
+from behaviour_profiles.comparison import compare_profiles
+from behaviour_profiles.errors import InvalidProfileRequest
+from behaviour_profiles.models import (
+    MAX_WINDOW_HOURS,
+    BehaviourProfile,
+    CompareRequest,
+    CreateProfileRequest,
+    ProfileComparison,
+    ProfileMetadata,
+)
+from behaviour_profiles.snapshot import build_snapshot
+from behaviour_profiles.storage import ProfileStore
+from behaviour_profiles.telemetry import PrometheusClient, collect_telemetry
+
+__all__ = ["CLOCK_SKEW", "ProfileService", "validate_window"]
+
+CLOCK_SKEW = TimeDelta(seconds=60)
+"""How far past the server's clock a window may end (browser clocks drift)."""
+
+
+def validate_window(start: Instant, end: Instant, now: Instant) -> None:
+    if end <= start:
+        raise InvalidProfileRequest(
+            f"time_window_end ({end.format_iso()}) must be after time_window_start ({start.format_iso()})",
+            field="time_window_end", suggestion="Swap the two instants or widen the window.")
+    if end - start > TimeDelta(hours=MAX_WINDOW_HOURS):
+        hours = (end - start).total("hours")
+        raise InvalidProfileRequest(
+            f"the window is {hours:.2f} h long; a profile covers at most {MAX_WINDOW_HOURS} hours "
+            "(longer windows blur the behaviour a profile is meant to capture and exceed the query budget)",
+            field="time_window_end", allowed=[f"end - start <= {MAX_WINDOW_HOURS}h"],
+            suggestion=f"Create one profile per {MAX_WINDOW_HOURS} h slice, or pick the interesting part.")
+    if end > now + CLOCK_SKEW:
+        raise InvalidProfileRequest(
+            f"time_window_end ({end.format_iso()}) is in the future (now is {now.format_iso()})",
+            field="time_window_end", allowed=[f"<= {now.format_iso()}"],
+            suggestion="Profile a window that has already happened (e.g. end = now).")
+
+
+@dataclass
+class ProfileService:
+    store: ProfileStore
+    telemetry: PrometheusClient
+    step: TimeDelta = field(default_factory=lambda: TimeDelta(seconds=60))
+    clock: Callable[[], Instant] = Instant.now
+    default_cluster_id: str | None = None
+
+    async def create(self, request: CreateProfileRequest) -> ProfileMetadata:
+        now = self.clock()
+        cluster_id = request.cluster_id or self.default_cluster_id
+        if cluster_id is None:
+            raise InvalidProfileRequest("cluster_id is required (this deployment has no default cluster)",
+                                        field="cluster_id", suggestion="Pass the cluster identifier to profile.")
+        validate_window(request.time_window_start, request.time_window_end, now)
+        summary = await collect_telemetry(
+            self.telemetry, request.time_window_start, request.time_window_end,
+            namespace=request.namespace, task_queue=request.task_queue, step=self.step)
+        deployed = await self.store.read_deployed_config()
+        snapshot, versions = build_snapshot(deployed, request)
+        profile = BehaviourProfile(
+            id=str(uuid.uuid4()), name=request.name, label=request.label, cluster_id=cluster_id,
+            namespace=request.namespace, task_queue=request.task_queue,
+            time_window_start=request.time_window_start, time_window_end=request.time_window_end,
+            temporal_server_version=versions.temporal_server_version,
+            dsql_plugin_version=versions.dsql_plugin_version, worker_code_sha=versions.worker_code_sha,
+            config_snapshot=snapshot, telemetry=summary, created_at=now,
+        )
+        return await self.store.save(profile)
+
+    async def compare(self, request: CompareRequest) -> ProfileComparison:
+        if request.profile_a_id == request.profile_b_id:
+            raise InvalidProfileRequest(
+                "a comparison needs two different profiles; both ids are "
+                f"{request.profile_a_id!r}", field="profile_b_id",
+                suggestion="Compare against the baseline (GET /profiles/?cluster=...) or another window.")
+        a = await self.store.get(request.profile_a_id)
+        b = await self.store.get(request.profile_b_id)
+        return compare_profiles(a, b, request.thresholds)

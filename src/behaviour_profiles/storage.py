@@ -1,0 +1,498 @@
+"""Profile storage: the immutable JSON document in S3, the metadata index in DSQL.
+
+Tables (DSQL-compatible: UUID primary keys, no foreign keys, no sequences, one DDL per
+transaction, ``CREATE INDEX ASYNC`` on DSQL and plain ``CREATE INDEX`` on PostgreSQL):
+
+- ``behaviour_profiles``: one row per profile; ``state`` is ``pending`` while its document is being
+  written, ``ready`` once visible, ``deleting`` while being removed. Only ``ready`` rows are ever
+  listed or returned.
+- ``profile_baselines``: the baseline of each (cluster, namespace) scope, keyed by the scope, so
+  there is exactly one baseline per scope by construction; switching it is one upsert in one
+  transaction (atomic). The flag is never copied into the S3 document, so it cannot go stale.
+
+Create ordering (no half-visible profile, no orphan):
+1. insert the row as ``pending`` (invisible);
+2. put the document to S3 with ``IfNoneMatch="*"`` (create-only; documents are immutable);
+3. flip the row to ``ready`` (visible).
+If step 2 fails the pending row is deleted; if step 3 fails the S3 object is deleted. A
+compensation that itself fails leaves only an invisible ``pending`` row, which
+``sweep_stale_pending`` removes (together with any object) later.
+
+Delete ordering: flip to ``deleting`` and drop its baseline in one transaction (invisible at
+once), delete the S3 object, delete the row. A repeated DELETE resumes a half-done one.
+
+Every transaction runs through ``copilot_core.dsql.run_transaction`` (whole-transaction OCC retry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from whenever import Instant, TimeDelta
+
+from behaviour_profiles.errors import (
+    InvalidProfileRequest,
+    ProfileNotFound,
+    StateStoreUnavailable,
+    StorageUnavailable,
+)
+from behaviour_profiles.models import BehaviourProfile, ProfileMetadata, ProfilePage
+from copilot_core.dsql import (
+    Dialect,
+    IamTokenProvider,
+    OccRetryExhausted,
+    OccRetryPolicy,
+    StaticPassword,
+    apply_ddl,
+    create_index_sql,
+    create_pool,
+    run_transaction,
+)
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from behaviour_profiles.settings import ProfileSettings
+
+__all__ = ["DOCUMENT_PREFIX", "ListFilters", "ProfileStore", "document_key", "schema_statements"]
+
+T = TypeVar("T")
+
+DOCUMENT_PREFIX = "profiles/"
+MAX_PAGE = 500
+
+
+def document_key(profile_id: str) -> str:
+    return f"{DOCUMENT_PREFIX}{profile_id}.json"
+
+
+def schema_statements(dialect: Dialect) -> list[str]:
+    return [
+        """CREATE TABLE IF NOT EXISTS behaviour_profiles (
+            id UUID PRIMARY KEY,
+            name TEXT NOT NULL,
+            label TEXT,
+            cluster_id TEXT NOT NULL,
+            namespace TEXT,
+            task_queue TEXT,
+            window_start_us BIGINT NOT NULL,
+            window_end_us BIGINT NOT NULL,
+            created_at_us BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            s3_key TEXT NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS profile_baselines (
+            scope_key TEXT PRIMARY KEY,
+            cluster_id TEXT NOT NULL,
+            namespace TEXT,
+            profile_id UUID NOT NULL,
+            updated_at_us BIGINT NOT NULL
+        )""",
+        create_index_sql(dialect, "behaviour_profiles_created_idx", "behaviour_profiles",
+                         ["created_at_us", "id"]),
+        create_index_sql(dialect, "behaviour_profiles_cluster_idx", "behaviour_profiles",
+                         ["cluster_id", "created_at_us", "id"]),
+        create_index_sql(dialect, "profile_baselines_profile_idx", "profile_baselines", ["profile_id"]),
+    ]
+
+
+def _us(instant: Instant) -> int:
+    return instant.timestamp_nanos() // 1000
+
+
+def _instant(us: int) -> Instant:
+    return Instant.from_timestamp(us, unit="microsecond")
+
+
+def scope_key(cluster_id: str, namespace: str | None) -> str:
+    # \x1f cannot appear in either part's meaningful text; None and "" namespaces are one scope.
+    return f"{cluster_id}\x1f{namespace or ''}"
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    cluster: str | None = None
+    label: str | None = None
+    namespace: str | None = None
+    start: Instant | None = None
+    """Profiles whose window ends at or after this instant."""
+    end: Instant | None = None
+    """Profiles whose window starts at or before this instant."""
+
+
+def _encode_cursor(created_us: int, profile_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_us}|{profile_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, uuid.UUID]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, profile_id = text.split("|", 1)
+        return int(created), uuid.UUID(profile_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidProfileRequest("cursor is not one this API returned", field="cursor",
+                                    suggestion="Pass next_cursor from the previous page unchanged.") from exc
+
+
+def _metadata(row: Any) -> ProfileMetadata:
+    return ProfileMetadata(
+        id=str(row["id"]), name=row["name"], label=row["label"], cluster_id=row["cluster_id"],
+        namespace=row["namespace"], task_queue=row["task_queue"],
+        time_window_start=_instant(row["window_start_us"]), time_window_end=_instant(row["window_end_us"]),
+        is_baseline=bool(row["is_baseline"]), created_at=_instant(row["created_at_us"]),
+    )
+
+
+_SELECT = """SELECT p.id, p.name, p.label, p.cluster_id, p.namespace, p.task_queue, p.window_start_us,
+                    p.window_end_us, p.created_at_us,
+                    EXISTS (SELECT 1 FROM profile_baselines b WHERE b.profile_id = p.id) AS is_baseline
+             FROM behaviour_profiles p"""
+
+
+def parse_profile_id(profile_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(profile_id)
+    except ValueError:
+        raise ProfileNotFound(profile_id) from None
+
+
+class ProfileStore:
+    """S3 documents + DSQL index. Construct with ``from_settings`` or directly (tests)."""
+
+    def __init__(self, *, bucket: str, s3_client: Any | Callable[[], Any],
+                 pool_factory: Callable[[], Awaitable[asyncpg.Pool]], dialect: Dialect,
+                 retry: OccRetryPolicy | None = None) -> None:
+        """``s3_client``: a boto3 S3 client, or a zero-argument factory called on first use (keeps
+        boto3 out of the Lambda's cold import)."""
+        self.bucket = bucket
+        self._s3_value = s3_client
+        self._pool_factory = pool_factory
+        self._pool: asyncpg.Pool | None = None
+        self._pool_lock = asyncio.Lock()
+        self._schema_ready = False
+        self.dialect = dialect
+        self.retry = retry or OccRetryPolicy()
+        self.retries = 0
+        """OCC retries performed so far (observability and tests)."""
+
+    @classmethod
+    def from_settings(cls, settings: ProfileSettings) -> ProfileStore:
+        def s3() -> Any:
+            import boto3
+            from botocore.config import Config
+
+            return boto3.client(
+                "s3", region_name=settings.region, endpoint_url=settings.s3_endpoint_url,
+                config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"}),
+            )
+
+        async def pool_factory() -> asyncpg.Pool:
+            if settings.database_dsn is not None:
+                dsn = urlsplit(settings.database_dsn.get_secret_value())
+                return await create_pool(
+                    host=dsn.hostname or "127.0.0.1", port=dsn.port or 5432, user=dsn.username or settings.db_user,
+                    database=(dsn.path or "/postgres").lstrip("/") or settings.db_name,
+                    password=StaticPassword(dsn.password or ""), max_size=settings.db_pool_max_size,
+                    timeout=settings.db_connect_timeout_seconds,
+                )
+            if settings.dsql_endpoint is None:
+                raise StateStoreUnavailable("No state store configured: set PROFILES_DSQL_ENDPOINT "
+                                            "(or PROFILES_DATABASE_DSN for a PostgreSQL stand-in).")
+            return await create_pool(
+                host=settings.dsql_endpoint, port=5432, user=settings.db_user, database=settings.db_name,
+                password=IamTokenProvider(hostname=settings.dsql_endpoint, region=settings.region,
+                                          admin=settings.db_user == "admin"),
+                ssl="require", max_size=settings.db_pool_max_size, timeout=settings.db_connect_timeout_seconds,
+            )
+
+        return cls(bucket=settings.bucket, s3_client=s3, pool_factory=pool_factory, dialect=settings.dialect)
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    @property
+    def _s3(self) -> Any:
+        if callable(self._s3_value) and not hasattr(self._s3_value, "put_object"):
+            self._s3_value = self._s3_value()
+        return self._s3_value
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._pool.close(), timeout=5)
+            self._pool = None
+
+    async def _get_pool(self) -> asyncpg.Pool:
+        async with self._pool_lock:
+            if self._pool is None:
+                try:
+                    self._pool = await self._pool_factory()
+                except StateStoreUnavailable:
+                    raise
+                except Exception as exc:
+                    raise StateStoreUnavailable(f"Cannot connect to the state store: {type(exc).__name__}: {exc}",
+                                                retry_after_seconds=5) from exc
+            if not self._schema_ready:
+                pool = self._pool
+                try:
+                    await apply_ddl(pool, schema_statements(self.dialect))
+                except Exception as exc:
+                    raise StateStoreUnavailable(f"Cannot prepare the state store schema: {exc}") from exc
+                self._schema_ready = True
+            return self._pool
+
+    async def _tx(self, body: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        import asyncpg
+
+        pool = await self._get_pool()
+
+        def count(_attempt: int, _exc: BaseException) -> None:
+            self.retries += 1
+
+        try:
+            return await run_transaction(pool, body, policy=self.retry, on_retry=count)
+        except OccRetryExhausted as exc:
+            raise StateStoreUnavailable(f"The state store kept reporting conflicts: {exc}",
+                                        retry_after_seconds=1) from exc
+        except (TimeoutError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError) as exc:
+            raise StateStoreUnavailable(f"The state store is unreachable: {type(exc).__name__}: {exc}",
+                                        retry_after_seconds=5) from exc
+
+    async def _s3_call(self, what: str, call: Callable[[], T]) -> T:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return await asyncio.to_thread(call)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise StorageUnavailable(f"S3 {what} failed: {code}: {exc}", bucket=self.bucket, s3_error=code) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"S3 {what} failed: {type(exc).__name__}: {exc}", bucket=self.bucket) from exc
+
+    def read_object(self, key: str) -> str | None:
+        """Synchronous S3 read (None when absent), for ``DeployedConfig.from_objects``."""
+        try:
+            body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self._s3.exceptions.NoSuchKey:
+            return None
+        return str(body.decode())
+
+    async def read_deployed_config(self) -> Any:
+        from copilot_core.deployed_config import DeployedConfig
+
+        return await self._s3_call("read of config/", lambda: DeployedConfig.from_objects(self.read_object))
+
+    # --- operations ----------------------------------------------------------------------------
+
+    async def save(self, profile: BehaviourProfile) -> ProfileMetadata:
+        """Store a new profile (see the module docstring for the ordering)."""
+        pid = uuid.UUID(profile.id)
+        key = document_key(profile.id)
+        document = profile.model_copy(update={"is_baseline": False}).model_dump_json()
+
+        async def insert_pending(conn: asyncpg.Connection) -> None:
+            await conn.execute(
+                """INSERT INTO behaviour_profiles (id, name, label, cluster_id, namespace, task_queue,
+                       window_start_us, window_end_us, created_at_us, state, s3_key)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10)""",
+                pid, profile.name, profile.label, profile.cluster_id, profile.namespace, profile.task_queue,
+                _us(profile.time_window_start), _us(profile.time_window_end), _us(profile.created_at), key,
+            )
+
+        async def mark_ready(conn: asyncpg.Connection) -> None:
+            status = await conn.execute(
+                "UPDATE behaviour_profiles SET state = 'ready' WHERE id = $1 AND state = 'pending'", pid)
+            if status != "UPDATE 1":
+                raise StateStoreUnavailable(f"profile {profile.id} vanished while being stored")
+
+        async def drop_pending(conn: asyncpg.Connection) -> None:
+            await conn.execute("DELETE FROM behaviour_profiles WHERE id = $1 AND state = 'pending'", pid)
+
+        await self._tx(insert_pending)
+        try:
+            await self._s3_call("put", lambda: self._s3.put_object(
+                Bucket=self.bucket, Key=key, Body=document.encode(), ContentType="application/json",
+                IfNoneMatch="*"))
+        except Exception:
+            with contextlib.suppress(Exception):
+                await self._tx(drop_pending)
+            raise
+        try:
+            await self._tx(mark_ready)
+        except Exception:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._s3.delete_object, Bucket=self.bucket, Key=key)
+            with contextlib.suppress(Exception):
+                await self._tx(drop_pending)
+            raise
+        return await self.get_metadata(profile.id)
+
+    async def get_metadata(self, profile_id: str) -> ProfileMetadata:
+        pid = parse_profile_id(profile_id)
+
+        async def read(conn: asyncpg.Connection) -> Any:
+            return await conn.fetchrow(f"{_SELECT} WHERE p.id = $1 AND p.state = 'ready'", pid)
+
+        row = await self._tx(read)
+        if row is None:
+            raise ProfileNotFound(profile_id)
+        return _metadata(row)
+
+    async def get(self, profile_id: str) -> BehaviourProfile:
+        meta = await self.get_metadata(profile_id)
+        key = document_key(meta.id)
+
+        def fetch() -> str | None:
+            return self.read_object(key)
+
+        body = await self._s3_call("get", fetch)
+        if body is None:
+            raise StorageUnavailable(f"The document of profile {profile_id} is missing from S3 ({key}).",
+                                     bucket=self.bucket, key=key)
+        profile = BehaviourProfile.model_validate_json(body)
+        return profile.model_copy(update={"is_baseline": meta.is_baseline})
+
+    async def list(self, filters: ListFilters, *, limit: int = 50, cursor: str | None = None) -> ProfilePage:
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidProfileRequest(f"limit must be between 1 and {MAX_PAGE}", field="limit",
+                                        allowed=[f"1..{MAX_PAGE}"], suggestion="Page with next_cursor instead.")
+        if filters.start is not None and filters.end is not None and filters.end < filters.start:
+            raise InvalidProfileRequest("the filter's end is before its start", field="end",
+                                        suggestion="Swap start and end.")
+        where, args = ["p.state = 'ready'"], []
+
+        def add(sql: str, value: object) -> None:
+            args.append(value)
+            where.append(sql.replace("?", f"${len(args)}"))
+
+        if filters.cluster is not None:
+            add("p.cluster_id = ?", filters.cluster)
+        if filters.label is not None:
+            add("p.label = ?", filters.label)
+        if filters.namespace is not None:
+            add("p.namespace = ?", filters.namespace)
+        if filters.start is not None:
+            add("p.window_end_us >= ?", _us(filters.start))
+        if filters.end is not None:
+            add("p.window_start_us <= ?", _us(filters.end))
+        if cursor is not None:
+            created, last_id = _decode_cursor(cursor)
+            args.extend([created, last_id])
+            n = len(args)
+            where.append(f"(p.created_at_us < ${n - 1} OR (p.created_at_us = ${n - 1} AND p.id < ${n}))")
+        args.append(limit + 1)
+        sql = (f"{_SELECT} WHERE {' AND '.join(where)} "
+               f"ORDER BY p.created_at_us DESC, p.id DESC LIMIT ${len(args)}")
+
+        async def read(conn: asyncpg.Connection) -> list[Any]:
+            return list(await conn.fetch(sql, *args))
+
+        rows = await self._tx(read)
+        items = [_metadata(r) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = _encode_cursor(last["created_at_us"], str(last["id"]))
+        return ProfilePage(items=items, next_cursor=next_cursor)
+
+    async def set_baseline(self, profile_id: str) -> ProfileMetadata:
+        """Make the profile the baseline of its (cluster, namespace): one atomic transaction."""
+        pid = parse_profile_id(profile_id)
+
+        async def switch(conn: asyncpg.Connection) -> bool:
+            # FOR UPDATE puts the profile row in this transaction's write set, so a concurrent
+            # delete of the same profile conflicts instead of leaving a dangling baseline.
+            row = await conn.fetchrow(
+                "SELECT cluster_id, namespace FROM behaviour_profiles WHERE id = $1 AND state = 'ready' FOR UPDATE",
+                pid)
+            if row is None:
+                return False
+            await conn.execute(
+                """INSERT INTO profile_baselines (scope_key, cluster_id, namespace, profile_id, updated_at_us)
+                   VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT (scope_key) DO UPDATE
+                   SET profile_id = EXCLUDED.profile_id, updated_at_us = EXCLUDED.updated_at_us""",
+                scope_key(row["cluster_id"], row["namespace"]), row["cluster_id"], row["namespace"], pid,
+                _us(Instant.now()),
+            )
+            return True
+
+        if not await self._tx(switch):
+            raise ProfileNotFound(profile_id)
+        return await self.get_metadata(profile_id)
+
+    async def baseline_for(self, cluster_id: str, namespace: str | None) -> ProfileMetadata | None:
+        async def read(conn: asyncpg.Connection) -> Any:
+            return await conn.fetchrow(
+                f"{_SELECT} JOIN profile_baselines b2 ON b2.profile_id = p.id "
+                "WHERE b2.scope_key = $1 AND p.state = 'ready'", scope_key(cluster_id, namespace))
+
+        row = await self._tx(read)
+        return None if row is None else _metadata(row)
+
+    async def delete(self, profile_id: str) -> None:
+        pid = parse_profile_id(profile_id)
+
+        async def mark(conn: asyncpg.Connection) -> str | None:
+            row = await conn.fetchrow(
+                "SELECT s3_key, state FROM behaviour_profiles WHERE id = $1 AND state IN ('ready', 'deleting') "
+                "FOR UPDATE", pid)
+            if row is None:
+                return None
+            await conn.execute("DELETE FROM profile_baselines WHERE profile_id = $1", pid)
+            await conn.execute("UPDATE behaviour_profiles SET state = 'deleting' WHERE id = $1", pid)
+            return str(row["s3_key"])
+
+        async def remove(conn: asyncpg.Connection) -> None:
+            await conn.execute("DELETE FROM behaviour_profiles WHERE id = $1 AND state = 'deleting'", pid)
+
+        key = await self._tx(mark)
+        if key is None:
+            raise ProfileNotFound(profile_id)
+        await self._s3_call("delete", lambda: self._s3.delete_object(Bucket=self.bucket, Key=key))
+        await self._tx(remove)
+
+    async def sweep_stale_pending(self, older_than: TimeDelta = TimeDelta(minutes=15)) -> int:
+        """Remove invisible rows (and their objects) left by a failed compensation."""
+        cutoff = _us(Instant.now() - older_than)
+
+        async def stale(conn: asyncpg.Connection) -> list[Any]:
+            return list(await conn.fetch(
+                "SELECT id, s3_key FROM behaviour_profiles WHERE state IN ('pending', 'deleting') "
+                "AND created_at_us < $1", cutoff))
+
+        rows = await self._tx(stale)
+        for row in rows:
+            key: str = row["s3_key"]
+
+            def remove_object(k: str = key) -> Any:
+                return self._s3.delete_object(Bucket=self.bucket, Key=k)
+
+            await self._s3_call("delete", remove_object)
+
+            async def drop(conn: asyncpg.Connection, pid: Any = row["id"]) -> None:
+                await conn.execute("DELETE FROM behaviour_profiles WHERE id = $1 AND state <> 'ready'", pid)
+
+            await self._tx(drop)
+        return len(rows)
+
+    async def count_rows(self, state: str | None = None) -> int:
+        async def read(conn: asyncpg.Connection) -> int:
+            if state is None:
+                return int(await conn.fetchval("SELECT count(*) FROM behaviour_profiles"))
+            return int(await conn.fetchval("SELECT count(*) FROM behaviour_profiles WHERE state = $1", state))
+
+        return await self._tx(read)
+
+    async def baseline_count(self, cluster_id: str, namespace: str | None) -> int:
+        async def read(conn: asyncpg.Connection) -> int:
+            return int(await conn.fetchval("SELECT count(*) FROM profile_baselines WHERE scope_key = $1",
+                                           scope_key(cluster_id, namespace)))
+
+        return await self._tx(read)

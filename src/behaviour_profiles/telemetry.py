@@ -1,0 +1,210 @@
+"""Prometheus HTTP API client (AMP with SigV4, or a plain Prometheus) and profile telemetry.
+
+``PrometheusClient`` is the reusable part: instant and range queries, concurrent under a bound,
+SigV4-signed with botocore for Amazon Managed Prometheus (service ``aps``); against a local
+Prometheus only the base URL differs. Failures raise ``TelemetryUnavailable`` with the upstream
+details; an empty result is data ("no series"), never an error and never a zero.
+
+``collect_telemetry`` runs every catalog query over a window and reduces each to a
+``MetricAggregate`` (min, max, mean, p50, p95, p99 over all finite samples). A metric without
+samples stays None and is listed in ``TelemetrySummary.missing`` with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from whenever import Instant, TimeDelta
+
+from behaviour_profiles.errors import TelemetryUnavailable
+from behaviour_profiles.models import MissingMetric, TelemetrySummary
+from copilot_core.metric_catalog import MetricQuery, iter_queries
+from copilot_core.models import MetricAggregate
+
+__all__ = [
+    "PrometheusClient",
+    "Sample",
+    "Series",
+    "aggregate",
+    "choose_step",
+    "collect_telemetry",
+]
+
+MAX_POINTS = 11_000  # Prometheus refuses range queries with more points per series
+
+
+@dataclass(frozen=True)
+class Sample:
+    timestamp: float
+    value: float
+
+
+@dataclass(frozen=True)
+class Series:
+    labels: dict[str, str]
+    samples: list[Sample]
+
+
+class _SigV4:
+    """Signs requests for AMP with the ambient AWS credentials (botocore imported lazily)."""
+
+    def __init__(self, region: str, service: str = "aps") -> None:
+        import botocore.session
+
+        self.region, self.service = region, service
+        credentials = botocore.session.Session().get_credentials()
+        if credentials is None:
+            raise TelemetryUnavailable("No AWS credentials to sign AMP queries with (SigV4).",
+                                       suggestion="Give the function a role with aps:QueryMetrics.")
+        self._credentials = credentials
+
+    def headers(self, method: str, url: str, body: str, headers: dict[str, str]) -> dict[str, str]:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
+        request = AWSRequest(method=method, url=url, data=body, headers=headers)
+        SigV4Auth(self._credentials.get_frozen_credentials(), self.service, self.region).add_auth(request)
+        return dict(request.headers.items())
+
+
+class PrometheusClient:
+    """Queries ``<base_url>/api/v1/query[_range]``; ``base_url`` is the AMP workspace URL
+    (``https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>``) or a Prometheus root."""
+
+    def __init__(self, base_url: str, *, region: str = "us-east-1", sigv4: bool = True,
+                 timeout: float = 10.0, concurrency: int = 8,
+                 client: httpx.AsyncClient | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.region = region
+        self._signer = _SigV4(region) if sigv4 else None
+        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._owns_client = client is None
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
+
+    async def __aenter__(self) -> PrometheusClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def _post(self, path: str, params: dict[str, str]) -> Any:
+        url = f"{self.base_url}{path}"
+        body = urlencode(params)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if self._signer is not None:
+            headers = self._signer.headers("POST", url, body, headers)
+        async with self._semaphore:
+            try:
+                response = await self._client.post(url, content=body.encode(), headers=headers)
+            except httpx.HTTPError as exc:
+                raise TelemetryUnavailable(
+                    f"Prometheus at {self.base_url} is unreachable: {type(exc).__name__}: {exc}",
+                    upstream=self.base_url, query=params.get("query"),
+                ) from exc
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.status_code != 200 or not isinstance(payload, dict) or payload.get("status") != "success":
+            error = payload.get("error") if isinstance(payload, dict) else response.text[:500]
+            raise TelemetryUnavailable(
+                f"Prometheus answered {response.status_code}: {error}",
+                upstream=self.base_url, upstream_status=response.status_code, query=params.get("query"),
+            )
+        return payload["data"]
+
+    async def query(self, promql: str, at: Instant | None = None) -> list[tuple[dict[str, str], Sample]]:
+        """Instant query: one sample per returned series."""
+        params = {"query": promql}
+        if at is not None:
+            params["time"] = _ts(at)
+        data = await self._post("/api/v1/query", params)
+        if data.get("resultType") == "scalar":
+            ts, value = data["result"]
+            return [({}, Sample(float(ts), _float(value)))]
+        return [(item.get("metric", {}), Sample(float(item["value"][0]), _float(item["value"][1])))
+                for item in data.get("result", [])]
+
+    async def query_range(self, promql: str, start: Instant, end: Instant, step: TimeDelta) -> list[Series]:
+        data = await self._post("/api/v1/query_range", {
+            "query": promql, "start": _ts(start), "end": _ts(end),
+            "step": f"{step.total('seconds'):g}",
+        })
+        return [Series(labels=item.get("metric", {}),
+                       samples=[Sample(float(ts), _float(v)) for ts, v in item.get("values", [])])
+                for item in data.get("result", [])]
+
+    async def query_many(self, queries: Sequence[str], start: Instant, end: Instant,
+                         step: TimeDelta) -> list[list[Series]]:
+        """Range queries run concurrently (bounded by ``concurrency``); results in input order."""
+        return list(await asyncio.gather(*(self.query_range(q, start, end, step) for q in queries)))
+
+
+def _ts(instant: Instant) -> str:
+    return f"{instant.timestamp_nanos() / 1e9:.3f}"
+
+
+def _float(value: Any) -> float:
+    return float(value)  # Prometheus encodes NaN/+Inf as strings; float() parses them
+
+
+def _percentile(ordered: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if len(ordered) == 1:
+        return ordered[0]
+    pos = (len(ordered) - 1) * q
+    low = math.floor(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def aggregate(values: Iterable[float]) -> MetricAggregate | None:
+    """min/max/mean/p50/p95/p99 over the finite values; None when there are none."""
+    ordered = sorted(v for v in values if math.isfinite(v))
+    if not ordered:
+        return None
+    mean = math.fsum(ordered) / len(ordered)
+    mean = min(max(mean, ordered[0]), ordered[-1])  # guard against float rounding outside [min, max]
+    return MetricAggregate(min=ordered[0], max=ordered[-1], mean=mean,
+                           p50=_percentile(ordered, 0.5), p95=_percentile(ordered, 0.95),
+                           p99=_percentile(ordered, 0.99))
+
+
+def choose_step(start: Instant, end: Instant, minimum: TimeDelta) -> TimeDelta:
+    """The configured step, coarsened only when the window would exceed Prometheus' point limit."""
+    seconds = (end - start).total("seconds")
+    needed = math.ceil(seconds / (MAX_POINTS - 1))
+    return TimeDelta(seconds=max(int(minimum.total("seconds")), needed, 1))
+
+
+def _missing_reason(series: list[Series]) -> str:
+    if not series:
+        return "no series matched in the window (not exported, not scraped, or filtered out)"
+    return "series matched but every sample was NaN or infinite (e.g. a quantile over zero traffic)"
+
+
+async def collect_telemetry(client: PrometheusClient, start: Instant, end: Instant, *,
+                            namespace: str | None = None, task_queue: str | None = None,
+                            step: TimeDelta | None = None) -> TelemetrySummary:
+    """Run every catalog query over [start, end] and reduce each to an aggregate."""
+    step = choose_step(start, end, step or TimeDelta(seconds=60))
+    queries: list[MetricQuery] = list(iter_queries(namespace=namespace, task_queue=task_queue))
+    results = await client.query_many([q.promql for q in queries], start, end, step)
+    summary = TelemetrySummary(step_seconds=int(step.total("seconds")))
+    for query, series in zip(queries, results, strict=True):
+        agg = aggregate(s.value for one in series for s in one.samples)
+        summary.set(query.key, agg)
+        if agg is None:
+            summary.missing.append(MissingMetric(metric=query.key, reason=_missing_reason(series)))
+    return summary

@@ -1,0 +1,51 @@
+"""``whenever.Instant`` as a pydantic field: ISO 8601 in JSON, ISO 8601 or epoch milliseconds in.
+
+Epoch milliseconds are what Grafana's ``${__from}``/``${__to}`` give, so request models accept
+them; every document serialises instants as ISO 8601 (UTC, ``Z``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+from whenever import Instant
+
+__all__ = ["InstantType", "parse_instant"]
+
+
+def parse_instant(value: Any) -> Instant:
+    """Instant from an Instant, an ISO 8601 string with offset, or epoch milliseconds."""
+    if isinstance(value, Instant):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected an ISO 8601 timestamp or epoch milliseconds, got a boolean")
+    if isinstance(value, int | float):
+        return Instant.from_timestamp(int(value), unit="millisecond")
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return Instant.from_timestamp(int(text), unit="millisecond")
+        try:
+            return Instant.parse_iso(text)
+        except ValueError:
+            pass
+        try:
+            from whenever import OffsetDateTime
+
+            return OffsetDateTime.parse_iso(text).to_instant()
+        except ValueError as exc:
+            raise ValueError(
+                f"{value!r} is neither ISO 8601 with an offset (2026-11-22T13:00:00Z) "
+                "nor epoch milliseconds (1795352400000)"
+            ) from exc
+    raise ValueError(f"expected an ISO 8601 timestamp or epoch milliseconds, got {type(value).__name__}")
+
+
+InstantType = Annotated[
+    Instant,
+    PlainValidator(parse_instant),
+    PlainSerializer(lambda i: i.format_iso(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time",
+                    "examples": ["2026-11-22T13:00:00Z", "1795352400000"]}),
+]
