@@ -1,0 +1,115 @@
+"""The bridge to the config compiler: compile once, turn its errors into component errors.
+
+The components read only what this module's `CompiledConfig` protocol names, so the compiler
+can grow without the components noticing. Compilation happens in pure code before any
+resource exists (validate and plan first, then build), and a guard-rail failure carries
+every message the compiler produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from copilot_core import ConfigProfile, ParameterValue
+from copilot_core.deployed_config import DeployedConfig, DeployedVersions
+from copilot_core.errors import InputError
+
+from pulumi_temporal_dsql.errors import ConfigCompileError
+
+__all__ = ["CompiledConfig", "ServiceSpecLike", "compile_config", "deployed_config"]
+
+
+class ServiceSpecLike(Protocol):
+    replicas: int
+    cpu: int
+    memory_mib: int
+    grpc_port: int
+    membership_port: int
+    metrics_port: int
+
+
+class CompiledConfig(Protocol):
+    """What the components use of `dsql_config.ConfigCompiler().compile(...)`'s result."""
+
+    env: Mapping[str, Mapping[str, str]]
+    services: Mapping[str, Any]
+    history_shards: int
+    dynamic_config_yaml: str
+    dsql_plugin_config: Any
+    worker_options: Any
+    distributed_rate_limiter_table: str | None
+    conn_lease_table: str | None
+    profile: ConfigProfile
+
+    def env_for(self, service: str, *, cluster_endpoint: str, region: str) -> dict[str, str]: ...
+
+
+def _messages(error: BaseException) -> list[str]:
+    results = getattr(error, "results", None)
+    if results:
+        messages = []
+        for result in results:
+            text = getattr(result, "message", None) or str(result)
+            rule = getattr(result, "rule_name", None) or getattr(result, "name", None)
+            messages.append(f"{rule}: {text}" if rule and rule not in text else text)
+        return messages
+    return [str(error)]
+
+
+def compile_config(
+    preset: str, modifier: str | None = None, overrides: Mapping[str, ParameterValue] | None = None
+) -> CompiledConfig:
+    """Compile the preset; raise `ConfigCompileError` carrying every compiler message on failure."""
+    from dsql_config import ConfigCompiler
+
+    try:
+        result = ConfigCompiler().compile(preset, modifier=modifier, overrides=dict(overrides or {}))
+    except InputError as error:
+        raise ConfigCompileError(
+            _messages(error), field=error.field, allowed=error.allowed, suggestion=error.suggestion
+        ) from error
+    return result  # type: ignore[no-any-return]
+
+
+def _table_name(result: CompiledConfig, attribute: str) -> str | None:
+    value = getattr(result, attribute, None)
+    return value if isinstance(value, str) and value else None
+
+
+def rate_limiter_table(result: CompiledConfig) -> str | None:
+    return _table_name(result, "distributed_rate_limiter_table")
+
+
+def conn_lease_table(result: CompiledConfig) -> str | None:
+    return _table_name(result, "conn_lease_table") or _table_name(result, "distributed_conn_lease_table")
+
+
+def _flat(model: Any) -> dict[str, Any]:
+    """A pydantic model or mapping as flat key -> scalar (nested mappings become dotted keys)."""
+    data = model.model_dump(mode="json") if hasattr(model, "model_dump") else dict(model)
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            for inner, item in _flat(value).items():
+                flat[f"{key}.{inner}"] = item
+        else:
+            flat[key] = value
+    return flat
+
+
+def deployed_config(
+    result: CompiledConfig, env: Mapping[str, Mapping[str, str]], versions: DeployedVersions | None = None
+) -> DeployedConfig:
+    """The artifact set written under config/ in the profile bucket (the layout profiles read back)."""
+    return DeployedConfig(
+        profile=result.profile,
+        dynamic_config_yaml=result.dynamic_config_yaml,
+        dsql_plugin_config=_flat(result.dsql_plugin_config),
+        worker_options=_flat(result.worker_options),
+        env={service: dict(values) for service, values in env.items()},
+        versions=versions or DeployedVersions(
+            temporal_server_version=str(result.profile.temporal_server_version),
+            dsql_plugin_version=str(result.profile.dsql_plugin_version),
+        ),
+    )

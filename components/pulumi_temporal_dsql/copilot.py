@@ -1,0 +1,308 @@
+"""The SRE copilot's workers, in their own ECS cluster with their own Temporal server.
+
+The copilot must keep working while the monitored cluster is unhealthy, so it shares nothing
+with it but the visibility domain (under its own index) and the metrics workspace (read only):
+- its own Temporal server: one task running every role in a single binary
+  (SERVICES=history,matching,frontend,worker), persisting to its OWN DSQL cluster, with a
+  `namespace-setup` helper container that registers the copilot namespace once the server is
+  healthy (one replica, so it never runs twice at once);
+- the copilot worker service (image input), configured ONLY through `CopilotSettings` field
+  names, so the variable names cannot drift from what the code reads;
+- IAM: bedrock:InvokeModel on the given model, aps:QueryMetrics on the workspace, DSQL on its
+  own cluster, read of the monitored cluster's log groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from pulumi_temporal_dsql.containers import canonical_json, environment
+from pulumi_temporal_dsql.iam import (
+    DSQL_CONNECT_ACTIONS,
+    ES_HTTP_ACTIONS,
+    assume_role_policy,
+    policy_document,
+    statement,
+)
+from pulumi_temporal_dsql.settings_env import settings_env
+
+__all__ = ["CopilotWorkers", "CopilotWorkersArgs", "copilot_env"]
+
+COPILOT_SERVICES = "history,matching,frontend,worker"
+COPILOT_TEMPORAL_ALIAS = "copilot-temporal"
+
+
+def copilot_env(values: Mapping[str, Any]) -> dict[str, str]:
+    """The worker's env from `copilot.settings.CopilotSettings` field names."""
+    from copilot.settings import CopilotSettings
+
+    return settings_env(CopilotSettings, values)
+
+
+def bedrock_model_arn(region: str, model_id: str) -> str:
+    """Inference profiles (`us.`/`eu.`/`global.` prefixes) have their own ARN form."""
+    if model_id.startswith("arn:"):
+        return model_id
+    if model_id.split(".")[0] in ("us", "eu", "apac", "global", "jp", "au", "ca"):
+        return f"arn:aws:bedrock:{region}::inference-profile/{model_id}"
+    return f"arn:aws:bedrock:{region}::foundation-model/{model_id}"
+
+
+@dataclass(kw_only=True)
+class CopilotWorkersArgs:
+    worker_image: str
+    temporal_image: str
+    admin_tools_image: str
+    temporal_env: pulumi.Input[Mapping[str, str]]
+    """Server env (DSQL, visibility under the copilot's own index, shards) without SERVICES."""
+    dsql_endpoint: pulumi.Input[str]
+    dsql_cluster_arn: pulumi.Input[str]
+    opensearch_domain_arn: pulumi.Input[str]
+    amp_query_url: pulumi.Input[str]
+    amp_workspace_arn: pulumi.Input[str]
+    monitored_log_group_arns: Sequence[pulumi.Input[str]]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    security_group_ids: Sequence[pulumi.Input[str]]
+    cluster_id: str
+    preset_name: str
+    monitored_namespace: str = "default"
+    bedrock_model_id: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    kb_id: pulumi.Input[str] | None = None
+    namespace: str = "copilot"
+    log_retention_days: int = 30
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class CopilotWorkers(pulumi.ComponentResource):
+    cluster: aws.ecs.Cluster
+    temporal_service: aws.ecs.Service
+    worker_service: aws.ecs.Service
+    worker_env: pulumi.Output[dict[str, str]]
+
+    def __init__(self, name: str, args: CopilotWorkersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("temporal-dsql:copilot:CopilotWorkers", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {**args.tags, "component": "copilot"}
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        region = aws.get_region_output(opts=invoke).region
+        self.namespace_resource = aws.servicediscovery.HttpNamespace(f"{name}-ns", name=name, tags=tags, opts=child)
+        self.cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            name=name,
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
+            service_connect_defaults=aws.ecs.ClusterServiceConnectDefaultsArgs(namespace=self.namespace_resource.arn),
+            tags=tags,
+            opts=child,
+        )
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", name=f"/ecs/{name}", retention_in_days=args.log_retention_days, tags=tags, opts=child
+        )
+        self.execution_role = aws.iam.Role(
+            f"{name}-execution",
+            assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
+            managed_policy_arns=["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
+            tags=tags,
+            opts=child,
+        )
+        server_policy = pulumi.Output.all(args.dsql_cluster_arn, args.opensearch_domain_arn).apply(
+            lambda v: policy_document(
+                statement(DSQL_CONNECT_ACTIONS, [v[0]], "CopilotDsql"),
+                statement(ES_HTTP_ACTIONS, [v[1], f"{v[1]}/*"], "Visibility"),
+            )
+        )
+        self.server_role = aws.iam.Role(
+            f"{name}-server-task",
+            assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
+            inline_policies=[aws.iam.RoleInlinePolicyArgs(name="copilot-temporal", policy=server_policy)],
+            tags=tags,
+            opts=child,
+        )
+        worker_policy = pulumi.Output.all(
+            region, args.dsql_cluster_arn, args.amp_workspace_arn, *args.monitored_log_group_arns
+        ).apply(
+            lambda v: policy_document(
+                statement(["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+                          [bedrock_model_arn(v[0], args.bedrock_model_id)], "Explain"),
+                statement(["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"], [v[2]], "Metrics"),
+                statement(DSQL_CONNECT_ACTIONS, [v[1]], "StateStore"),
+                statement(["logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery", "logs:GetQueryResults"],
+                          [arn if arn.endswith(":*") else f"{arn}:*" for arn in v[3:]], "ReadLogs"),
+            )
+        )
+        self.worker_role = aws.iam.Role(
+            f"{name}-worker-task",
+            assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
+            inline_policies=[aws.iam.RoleInlinePolicyArgs(name="copilot-worker", policy=worker_policy)],
+            tags=tags,
+            opts=child,
+        )
+
+        server_containers = pulumi.Output.all(pulumi.Output.from_input(args.temporal_env), self.log_group.name, region).apply(
+            lambda v: canonical_json(self._server_containers(dict(v[0]), v[1], v[2], args))
+        )
+        self.temporal_task = aws.ecs.TaskDefinition(
+            f"{name}-temporal-task",
+            family=f"{name}-temporal",
+            cpu="1024",
+            memory="2048",
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(cpu_architecture="ARM64", operating_system_family="LINUX"),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.server_role.arn,
+            container_definitions=server_containers,
+            tags=tags,
+            opts=child,
+        )
+        network = aws.ecs.ServiceNetworkConfigurationArgs(
+            subnets=args.subnet_ids, security_groups=list(args.security_group_ids), assign_public_ip=False
+        )
+        self.temporal_service = aws.ecs.Service(
+            f"{name}-temporal",
+            name=f"{name}-temporal",
+            cluster=self.cluster.arn,
+            task_definition=self.temporal_task.arn,
+            desired_count=1,
+            launch_type="FARGATE",
+            network_configuration=network,
+            service_connect_configuration=aws.ecs.ServiceServiceConnectConfigurationArgs(
+                enabled=True,
+                namespace=self.namespace_resource.arn,
+                services=[
+                    aws.ecs.ServiceServiceConnectConfigurationServiceArgs(
+                        port_name="grpc",
+                        discovery_name=COPILOT_TEMPORAL_ALIAS,
+                        client_alias=[aws.ecs.ServiceServiceConnectConfigurationServiceClientAliasArgs(port=7233, dns_name=COPILOT_TEMPORAL_ALIAS)],
+                    )
+                ],
+            ),
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            # One server task: stop the old before starting the new (no two single binaries on one ring).
+            deployment_minimum_healthy_percent=0,
+            deployment_maximum_percent=100,
+            enable_execute_command=True,
+            tags=tags,
+            opts=child,
+        )
+        settings_values: dict[str, Any] = {
+            "temporal_address": f"{COPILOT_TEMPORAL_ALIAS}:7233",
+            "temporal_namespace": args.namespace,
+            "cluster_id": args.cluster_id,
+            "monitored_namespace": args.monitored_namespace,
+            "preset_name": args.preset_name,
+            "amp_query_url": args.amp_query_url,
+            "amp_sigv4": True,
+            "aws_region": region,
+            "dsql_endpoint": args.dsql_endpoint,
+            "log_source": "cloudwatch",
+            "bedrock_model_id": args.bedrock_model_id,
+            "bedrock_enabled": True,
+        }
+        if args.kb_id is not None:
+            settings_values["kb_id"] = args.kb_id
+        self.worker_env = pulumi.Output.all(**settings_values).apply(copilot_env)
+        worker_containers = pulumi.Output.all(self.worker_env, self.log_group.name, region).apply(
+            lambda v: canonical_json(
+                [
+                    {
+                        "name": "copilot-worker",
+                        "image": args.worker_image,
+                        "essential": True,
+                        "environment": environment(v[0]),
+                        "logConfiguration": {
+                            "logDriver": "awslogs",
+                            "options": {"awslogs-group": v[1], "awslogs-region": v[2], "awslogs-stream-prefix": "worker"},
+                        },
+                    }
+                ]
+            )
+        )
+        self.worker_task = aws.ecs.TaskDefinition(
+            f"{name}-worker-task",
+            family=f"{name}-worker",
+            cpu="512",
+            memory="1024",
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(cpu_architecture="ARM64", operating_system_family="LINUX"),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.worker_role.arn,
+            container_definitions=worker_containers,
+            tags=tags,
+            opts=child,
+        )
+        self.worker_service = aws.ecs.Service(
+            f"{name}-worker",
+            name=f"{name}-worker",
+            cluster=self.cluster.arn,
+            task_definition=self.worker_task.arn,
+            desired_count=1,
+            launch_type="FARGATE",
+            network_configuration=network,
+            service_connect_configuration=aws.ecs.ServiceServiceConnectConfigurationArgs(
+                enabled=True, namespace=self.namespace_resource.arn
+            ),
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            enable_execute_command=True,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.temporal_service]),
+        )
+        self.register_outputs(
+            {
+                "cluster_arn": self.cluster.arn,
+                "temporal_address": f"{COPILOT_TEMPORAL_ALIAS}:7233",
+                "namespace": args.namespace,
+            }
+        )
+
+    @staticmethod
+    def _server_containers(env: dict[str, str], log_group: str, region: str, args: CopilotWorkersArgs) -> list[dict[str, Any]]:
+        def logs(prefix: str) -> dict[str, Any]:
+            return {"logDriver": "awslogs", "options": {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": prefix}}
+
+        from pulumi_temporal_dsql.setup import SCHEMA_COMMAND
+
+        server_env = {**env, "SERVICES": COPILOT_SERVICES}
+        return [
+            {
+                # One replica with minimum-healthy 0: the schema is never applied by two tasks at once.
+                "name": "schema-setup",
+                "image": args.temporal_image,
+                "essential": False,
+                "entryPoint": ["/bin/sh", "-c"],
+                "command": [SCHEMA_COMMAND],
+                "environment": environment(server_env),
+                "logConfiguration": logs("schema-setup"),
+            },
+            {
+                "name": "temporal",
+                "image": args.temporal_image,
+                "essential": True,
+                "environment": environment(server_env),
+                "portMappings": [
+                    {"name": "grpc", "containerPort": 7233, "appProtocol": "grpc"},
+                    {"name": "metrics", "containerPort": 9090, "appProtocol": "http"},
+                ],
+                "healthCheck": {"command": ["CMD-SHELL", "nc -z localhost 7233 || exit 1"], "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 120},
+                "dependsOn": [{"containerName": "schema-setup", "condition": "SUCCESS"}],
+                "logConfiguration": logs("temporal"),
+            },
+            {
+                "name": "namespace-setup",
+                "image": args.admin_tools_image,
+                "essential": False,
+                "entryPoint": ["/bin/sh", "-c"],
+                "command": [
+                    "temporal operator namespace describe --namespace $TEMPORAL_NAMESPACE --address localhost:7233 "
+                    "|| temporal operator namespace create --namespace $TEMPORAL_NAMESPACE --retention 168h --address localhost:7233"
+                ],
+                "environment": environment({"TEMPORAL_NAMESPACE": args.namespace}),
+                "dependsOn": [{"containerName": "temporal", "condition": "HEALTHY"}],
+                "logConfiguration": logs("namespace-setup"),
+            },
+        ]

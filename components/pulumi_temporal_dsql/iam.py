@@ -1,0 +1,89 @@
+"""IAM policy documents with exactly the actions each task needs, on exact ARNs.
+
+Documents are built from resolved ARNs inside `Output.all(...).apply`, so a missing ARN is a
+bug that shows up as an error here rather than a silent `"*"`. The only wildcard resources
+allowed are the ones AWS defines no resource ARN for (listed in `ACTIONS_WITHOUT_RESOURCES`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "ACTIONS_WITHOUT_RESOURCES",
+    "assume_role_policy",
+    "policy_document",
+    "statement",
+    "wildcard_resources",
+]
+
+# Actions that take no resource ARN: AWS requires "*" for them.
+ACTIONS_WITHOUT_RESOURCES = frozenset(
+    {
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+        "ecr:GetAuthorizationToken",
+    }
+)
+
+DYNAMODB_ITEM_ACTIONS = (
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:TransactWriteItems",
+)
+DSQL_CONNECT_ACTIONS = ("dsql:DbConnect", "dsql:DbConnectAdmin")
+ES_HTTP_ACTIONS = ("es:ESHttpDelete", "es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut")
+
+
+def statement(actions: Sequence[str], resources: Sequence[str], sid: str | None = None) -> dict[str, Any]:
+    if not resources or any(not r for r in resources):
+        raise ValueError(f"statement for {list(actions)} has an empty resource: {list(resources)}")
+    doc: dict[str, Any] = {"Effect": "Allow", "Action": sorted(set(actions)), "Resource": sorted(set(resources))}
+    if sid:
+        doc["Sid"] = sid
+    return doc
+
+
+def policy_document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
+
+
+def assume_role_policy(service: str, *, source_account: str | None = None) -> str:
+    principal: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if source_account:
+        principal["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [principal]}, sort_keys=True)
+
+
+def wildcard_resources(document: str | Mapping[str, Any]) -> list[tuple[list[str], str]]:
+    """(actions, resource) pairs whose resource is a wildcard although the actions have ARNs."""
+    doc = json.loads(document) if isinstance(document, str) else document
+    statements = doc.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    found = []
+    for stmt in statements:
+        if stmt.get("Effect", "Allow") != "Allow":
+            continue
+        actions = stmt.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else list(actions)
+        resources = stmt.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else list(resources)
+        for resource in resources:
+            is_wild = resource == "*" or resource.endswith(":*") and resource.count(":") <= 2
+            has_arn = any(a not in ACTIONS_WITHOUT_RESOURCES for a in actions)
+            if (is_wild or "*" in actions) and has_arn:
+                found.append((actions, resource))
+            elif any(a == "*" or a.endswith(":*") for a in actions):
+                found.append((actions, resource))
+    return found

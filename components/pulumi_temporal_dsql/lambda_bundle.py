@@ -1,0 +1,205 @@
+"""Build the profile API Lambda zip: Python 3.12, arm64, from the `lambda` dependency group only.
+
+Steps (usable standalone: `temporal-dsql build-lambda --out DIR`):
+1. `uv export --frozen --only-group lambda` pins exactly the group's closure from uv.lock;
+2. `uv pip install --python-platform aarch64-manylinux_2_28 --python-version 3.12
+   --only-binary :all: --target` installs Linux arm64 cp312 wheels whatever the build host is;
+3. the handler (`lambdas/profile_api`) and the project's own packages it imports (found by
+   following its imports through `src/`) are copied in;
+4. bytecode is compiled by a Python 3.12 interpreter when one is present (pyc files of another
+   version are useless to the runtime and cost ~1.2 s of cold start when missing), with
+   `unchecked-hash` invalidation so the .pyc bytes do not depend on file times;
+5. the zip is deterministic: sorted entries, fixed timestamps and permissions, so the same
+   inputs give the same sha256 (and Pulumi sees no change).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pulumi_temporal_dsql.errors import LambdaBundleError
+
+__all__ = [
+    "HANDLER",
+    "BundleResult",
+    "build_bundle",
+    "deterministic_zip",
+    "ensure_bundle",
+    "find_python312",
+    "inputs_digest",
+    "project_root",
+]
+
+HANDLER = "profile_api.handler.handler"
+PLATFORM = "aarch64-manylinux_2_28"
+PYTHON_VERSION = "3.12"
+PROJECT_PACKAGES = ("copilot_core", "dsql_config", "behaviour_profiles", "copilot", "standins")
+# Provided by the Lambda Python runtime; never bundled.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+BUILDER_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    path: Path
+    sha256: str
+    zipped_bytes: int
+    unzipped_bytes: int
+    files: int
+    bytecode_compiled: bool
+    packages: tuple[str, ...]
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The directory holding the project's pyproject.toml and uv.lock."""
+    here = (start or Path(__file__)).resolve()
+    for candidate in [here, *here.parents]:
+        if (candidate / "uv.lock").is_file() and (candidate / "pyproject.toml").is_file():
+            return candidate
+    cwd = Path.cwd()
+    for candidate in [cwd, *cwd.parents]:
+        if (candidate / "uv.lock").is_file():
+            return candidate
+    raise LambdaBundleError("cannot find the project root (a directory with pyproject.toml and uv.lock)")
+
+
+def find_python312() -> Path | None:
+    """A Python 3.12 interpreter: python3.12 on PATH, else pyenv's versions/3.12.*."""
+    found = shutil.which("python3.12")
+    if found:
+        return Path(found)
+    roots = [os.environ.get("PYENV_ROOT"), str(Path.home() / ".pyenv")]
+    for root in filter(None, roots):
+        for candidate in sorted(Path(root, "versions").glob("3.12*/bin/python3.12"), reverse=True):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _uv() -> str:
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    if not Path(uv).exists() and not shutil.which("uv"):
+        raise LambdaBundleError("uv is needed to build the Lambda bundle; install it with `pip install uv`")
+    return uv
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def project_packages_imported(root: Path) -> tuple[str, ...]:
+    """The project packages in the handler's import closure (followed through src/)."""
+    seen: set[str] = set()
+    todo = [p for p in (root / "lambdas" / "profile_api").rglob("*.py")]
+    while todo:
+        for name in _imports(todo.pop()) & set(PROJECT_PACKAGES):
+            if name not in seen:
+                seen.add(name)
+                todo.extend((root / "src" / name).rglob("*.py"))
+    return tuple(sorted(seen))
+
+
+def _source_files(root: Path) -> list[Path]:
+    files = [p for p in (root / "lambdas" / "profile_api").rglob("*") if p.is_file()]
+    for package in project_packages_imported(root):
+        files += [p for p in (root / "src" / package).rglob("*") if p.is_file()]
+    return sorted(f for f in files if "__pycache__" not in f.parts and f.suffix != ".pyc")
+
+
+def inputs_digest(root: Path | None = None) -> str:
+    """sha256 over everything that determines the bundle: lock, group, handler and sources."""
+    root = root or project_root()
+    digest = hashlib.sha256(f"builder={BUILDER_VERSION};platform={PLATFORM};py={PYTHON_VERSION}".encode())
+    for path in [root / "uv.lock", root / "pyproject.toml", *_source_files(root)]:
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def deterministic_zip(source: Path, destination: Path) -> str:
+    """Zip `source` with sorted entries, fixed timestamps and modes; return the sha256."""
+    entries = sorted(p for p in source.rglob("*") if p.is_file())
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in entries:
+            info = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=ZIP_EPOCH)
+            mode = 0o755 if os.access(path, os.X_OK) and path.suffix in ("", ".sh") else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            archive.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return hashlib.sha256(destination.read_bytes()).hexdigest()
+
+
+def _run(command: list[str], cwd: Path) -> None:
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    env.pop("VIRTUAL_ENV", None)
+    completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise LambdaBundleError(f"{' '.join(command[:3])} failed ({completed.returncode}):\n{completed.stderr[-4000:]}")
+
+
+def build_bundle(out_dir: Path, *, root: Path | None = None, compile_bytecode: bool = True) -> BundleResult:
+    """Build `profile_api-<digest>.zip` in `out_dir` (see the module docstring for the steps)."""
+    root = root or project_root()
+    if not (root / "lambdas" / "profile_api" / "handler.py").is_file():
+        raise LambdaBundleError(f"no Lambda handler at {root / 'lambdas/profile_api/handler.py'}")
+    uv = _uv()
+    digest = inputs_digest(root)
+    with tempfile.TemporaryDirectory(prefix="lambda-bundle-") as scratch:
+        work = Path(scratch)
+        requirements = work / "requirements.txt"
+        _run([uv, "export", "--frozen", "--only-group", "lambda", "--no-hashes", "--no-emit-project",
+              "--no-header", "--no-annotate", "-o", str(requirements)], root)
+        wanted = [
+            line for line in requirements.read_text().splitlines()
+            if line.strip() and not line.startswith(("#", " ")) and line.split("==")[0].strip() not in RUNTIME_PROVIDED
+        ]
+        requirements.write_text("\n".join(wanted) + "\n")
+        target = work / "bundle"
+        _run([uv, "pip", "install", "--python-platform", PLATFORM, "--python-version", PYTHON_VERSION,
+              "--only-binary", ":all:", "--no-deps", "--target", str(target), "-r", str(requirements)], root)
+        shutil.copytree(root / "lambdas" / "profile_api", target / "profile_api",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        if not (target / "profile_api" / "__init__.py").exists():
+            (target / "profile_api" / "__init__.py").write_text("")
+        packages = project_packages_imported(root)
+        for package in packages:
+            shutil.copytree(root / "src" / package, target / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for cache in list(target.rglob("__pycache__")):
+            shutil.rmtree(cache)
+        python312 = find_python312() if compile_bytecode else None
+        if python312 is not None:
+            _run([str(python312), "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+                  str(target)], root)
+        unzipped = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+        files = sum(1 for p in target.rglob("*") if p.is_file())
+        destination = out_dir / f"profile_api-{digest[:16]}.zip"
+        sha = deterministic_zip(target, destination)
+    return BundleResult(destination, sha, destination.stat().st_size, unzipped, files, python312 is not None, packages)
+
+
+def ensure_bundle(out_dir: Path, *, root: Path | None = None) -> Path:
+    """The bundle for the current inputs, built only when no zip for this digest exists yet."""
+    root = root or project_root()
+    existing = out_dir / f"profile_api-{inputs_digest(root)[:16]}.zip"
+    if existing.is_file():
+        return existing
+    return build_bundle(out_dir, root=root).path

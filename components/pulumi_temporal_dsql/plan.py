@@ -1,0 +1,190 @@
+"""Offline plan: run the REAL stack program (stacks/__main__.py) under Pulumi's mocks.
+
+No credentials, no Pulumi CLI, no cloud calls: `pulumi.runtime.set_mocks` replaces the engine,
+the recording monitor keeps every registration (type, name, parent, inputs), and the stack's
+exported outputs are resolved at the end. `plan()` is the function the CLI (`temporal-dsql
+plan`) and the demo call; each call starts a fresh root stack, so several plans can run in one
+process one after another (not concurrently: Pulumi's runtime settings are process-global).
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from pulumi_temporal_dsql.mocks import RecordedResource, RecordingMocks, RecordingMonitor
+
+__all__ = ["PROJECT", "Plan", "PlannedResource", "plan", "render_tree", "stack_program"]
+
+PROJECT = "temporal-dsql"
+_PLAN_LOCK = threading.Lock()
+# Inputs worth printing per type (the rest are in the JSON form).
+KEY_INPUTS: dict[str, tuple[str, ...]] = {
+    "aws:ecs/taskDefinition:TaskDefinition": ("family", "cpu", "memory"),
+    "aws:ecs/service:Service": ("name", "desiredCount"),
+    "aws:dsql/cluster:Cluster": ("deletionProtectionEnabled",),
+    "aws:dynamodb/table:Table": ("name", "hashKey", "billingMode"),
+    "aws:opensearch/domain:Domain": ("domainName", "engineVersion"),
+    "aws:lambda/function:Function": ("name", "runtime", "architectures", "handler"),
+    "aws:lambda/functionUrl:FunctionUrl": ("authorizationType",),
+    "aws:lb/loadBalancer:LoadBalancer": ("name", "internal", "loadBalancerType"),
+    "aws:lb/listener:Listener": ("port", "protocol"),
+    "aws:s3/bucketObjectv2:BucketObjectv2": ("key",),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
+    "aws:ecs/cluster:Cluster": ("name",),
+    "aws:ec2/vpc:Vpc": ("cidrBlock",),
+    "aws:ec2/subnet:Subnet": ("cidrBlock",),
+}
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    type: str
+    name: str
+    urn: str
+    parent: str | None
+    inputs: dict[str, Any]
+
+    def key_inputs(self) -> dict[str, Any]:
+        return {k: self.inputs[k] for k in KEY_INPUTS.get(self.type, ()) if k in self.inputs}
+
+
+@dataclass(frozen=True)
+class Plan:
+    preset: str
+    stack: str
+    resources: list[PlannedResource]
+    outputs: dict[str, Any]
+    config: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "preset": self.preset,
+                "stack": self.stack,
+                "resources": [
+                    {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "inputs": r.inputs}
+                    for r in self.resources
+                ],
+                "outputs": self.outputs,
+            },
+            indent=2,
+            sort_keys=True,
+            default=_json_default,
+        )
+
+    def urns(self) -> list[str]:
+        return sorted(r.urn for r in self.resources)
+
+    def by_type(self, typ: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == typ]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (pulumi.FileArchive, pulumi.FileAsset)):
+        return {"archive" if isinstance(value, pulumi.FileArchive) else "asset": value.path}
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": sorted(value.assets)}
+    if isinstance(value, pulumi.StringAsset):
+        return {"string_asset_bytes": len(value.text)}
+    return repr(value)
+
+
+def stack_program() -> Path:
+    """stacks/__main__.py of this checkout."""
+    from pulumi_temporal_dsql.lambda_bundle import project_root
+
+    return project_root() / "stacks" / "__main__.py"
+
+
+def _plain(value: Any) -> Any:
+    """Secrets and unknowns under mocks arrive as plain values or Output objects; make them JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def plan(
+    preset: str,
+    *,
+    modifier: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    stack: str = "plan",
+    extra_config: Mapping[str, str] | None = None,
+    program: Path | None = None,
+    mocks: RecordingMocks | None = None,
+) -> Plan:
+    """Run the stack program under mocks for `preset` and return every resource and output."""
+    config = {f"{PROJECT}:preset": preset, f"{PROJECT}:buildLambda": "false", "aws:region": "us-east-1"}
+    if modifier:
+        config[f"{PROJECT}:modifier"] = modifier
+    if overrides:
+        config[f"{PROJECT}:overrides"] = json.dumps(dict(overrides))
+    for key, value in (extra_config or {}).items():
+        config[key if ":" in key else f"{PROJECT}:{key}"] = value
+    program = program or stack_program()
+    with _PLAN_LOCK:
+        recorder = mocks or RecordingMocks()
+        monitor = RecordingMonitor(recorder)
+        pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+        pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+        pulumi.runtime.set_all_config(config)
+        pulumi_settings.SETTINGS.rpc_manager.clear()
+        pulumi_settings.SETTINGS.outputs.clear()
+        root = pulumi_settings.get_root_resource()
+        exported: dict[str, Any] = {}
+
+        def run() -> None:
+            runpy.run_path(str(program), run_name="__main__")
+
+        _sync_await(run_pulumi_func(run))
+        if root is not None:
+            outputs = getattr(root, "outputs", {})
+            if outputs:
+                resolved = _sync_await(pulumi.Output.from_input(dict(outputs)).future())
+                exported = _plain(resolved or {})
+        recorded: list[RecordedResource] = list(monitor.recorded)
+        pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+    resources = [
+        PlannedResource(type=r.typ, name=r.name, urn=r.urn, parent=r.parent or None, inputs=_plain(r.inputs))
+        for r in recorded
+    ]
+    return Plan(preset=preset, stack=stack, resources=resources, outputs=exported, config=config)
+
+
+def render_tree(result: Plan) -> str:
+    """The plan as an indented tree (children under their parent), then the stack outputs."""
+    children: dict[str | None, list[PlannedResource]] = {}
+    urns = {r.urn for r in result.resources}
+    for resource in result.resources:
+        parent = resource.parent if resource.parent in urns else None
+        children.setdefault(parent, []).append(resource)
+    lines = [f"stack {PROJECT}/{result.stack}  preset={result.preset}  resources={len(result.resources)}"]
+
+    def walk(parent: str | None, depth: int) -> None:
+        for resource in sorted(children.get(parent, []), key=lambda r: (r.type, r.name)):
+            detail = " ".join(f"{k}={json.dumps(v, default=_json_default)}" for k, v in resource.key_inputs().items())
+            lines.append(f"{'  ' * depth}+ {resource.type}  {resource.name}" + (f"  {detail}" if detail else ""))
+            walk(resource.urn, depth + 1)
+
+    walk(None, 1)
+    lines.append("outputs:")
+    for key in sorted(result.outputs):
+        value = result.outputs[key]
+        text = value if isinstance(value, str) else json.dumps(value, default=_json_default)
+        if isinstance(text, str) and len(text) > 120:
+            text = text[:117] + "..."
+        lines.append(f"  {key}: {text}")
+    return "\n".join(lines)

@@ -1,0 +1,695 @@
+"""`TemporalDsqlPreset`: one scale preset in, a deployed Temporal-on-DSQL cluster out.
+
+The preset is compiled FIRST, in pure code; a compiler error (unknown preset, guard-rail
+failure) fails the program with every compiler message before any resource is declared.
+Then the children are created, each parented to this component (or to its logical owner),
+named `<name>-<role>` so URNs are stable, and exposed as attributes; `register_outputs` is the
+last call. `Starter`, `MidScale` and `HighThroughput` are the same component with the preset
+fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from copilot_core import ParameterValue
+from pulumi_temporal_dsql import images
+from pulumi_temporal_dsql.cluster import CAPACITY_MODES, EcsCluster, EcsClusterArgs
+from pulumi_temporal_dsql.compiled import (
+    CompiledConfig,
+    compile_config,
+    conn_lease_table,
+    deployed_config,
+    rate_limiter_table,
+)
+from pulumi_temporal_dsql.containers import canonical_json, environment
+from pulumi_temporal_dsql.dsql import DsqlStore, DsqlStoreArgs
+from pulumi_temporal_dsql.errors import ComponentInputError
+from pulumi_temporal_dsql.iam import (
+    ACTIONS_WITHOUT_RESOURCES,
+    DSQL_CONNECT_ACTIONS,
+    DYNAMODB_ITEM_ACTIONS,
+    ES_HTTP_ACTIONS,
+    assume_role_policy,
+    policy_document,
+    statement,
+)
+from pulumi_temporal_dsql.network import Network, NetworkArgs, task_security_group
+from pulumi_temporal_dsql.observability import MetricsWorkspace, MetricsWorkspaceArgs
+from pulumi_temporal_dsql.service import (
+    DYNAMIC_CONFIG_FILE,
+    RoleSpec,
+    TaskSpec,
+    TemporalService,
+    TemporalServiceArgs,
+    temporal_containers,
+)
+from pulumi_temporal_dsql.setup import NAMESPACE_COMMAND, SCHEMA_COMMAND, OneOffTask, OneOffTaskArgs, SetupRunner, SetupRunnerArgs
+from pulumi_temporal_dsql.storage import ProfileBucket, ProfileBucketArgs
+from pulumi_temporal_dsql.visibility import VISIBILITY_INDEX_PREFIX, Visibility, VisibilityArgs, visibility_env
+
+__all__ = [
+    "ENVIRONMENTS",
+    "HighThroughput",
+    "HighThroughputArgs",
+    "MidScale",
+    "MidScaleArgs",
+    "Starter",
+    "StarterArgs",
+    "TemporalDsqlPreset",
+    "TemporalDsqlPresetArgs",
+    "deployment_env",
+]
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+TEMPORAL_ROLES = ("history", "matching", "frontend", "worker")
+UI_SPEC = RoleSpec(role="ui", replicas=1, cpu=256, memory_mib=512, grpc_port=8080)
+FRONTEND_PORT = 7233
+
+
+@dataclass(kw_only=True)
+class TemporalDsqlPresetArgs:
+    """Everything a preset deployment takes; every field but `preset` has a documented default."""
+
+    preset: str = ""
+    """Scale preset: starter, mid-scale or high-throughput (the compiler's list is authoritative)."""
+    modifier: str | None = None
+    """Workload modifier applied on top of the preset (e.g. a batch- or latency-oriented profile)."""
+    overrides: Mapping[str, ParameterValue] = field(default_factory=dict)
+    """Parameter key -> value; checked by the compiler's guard rails."""
+    environment: str = "prod"
+    """dev, staging or prod. dev turns deletion protection off and lets buckets be destroyed."""
+    vpc_id: pulumi.Input[str] | None = None
+    """Existing VPC; None creates a minimal one (2 AZs, private subnets, one NAT gateway)."""
+    private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    """Private subnets of `vpc_id` for the tasks, load balancer and OpenSearch (required with vpc_id)."""
+    vpc_cidr: str = "10.42.0.0/16"
+    """CIDR of the created VPC, or of `vpc_id` (the task security group admits this range)."""
+    server_image: str = images.DEFAULT_SERVER_IMAGE
+    ui_image: str = images.DEFAULT_UI_IMAGE
+    admin_tools_image: str = images.DEFAULT_ADMIN_TOOLS_IMAGE
+    collector_image: str = images.DEFAULT_COLLECTOR_IMAGE
+    copilot_worker_image: str = images.DEFAULT_COPILOT_WORKER_IMAGE
+    capacity: str = "fargate"
+    """fargate (default) or ec2 (an Auto Scaling group of Graviton instances, stable IPs)."""
+    ec2_instance_type: str = "m7g.xlarge"
+    ec2_instance_count: int = 3
+    tags: Mapping[str, str] = field(default_factory=dict)
+    deletion_protection: bool | None = None
+    """DSQL cluster deletion protection; None means on, except for the dev environment."""
+    copilot_enabled: bool = False
+    """Deploy the SRE copilot (its own ECS cluster, Temporal server and DSQL cluster)."""
+    profile_api_enabled: bool = True
+    """Deploy the behaviour-profile API (Lambda + Function URL)."""
+    profile_api_auth: str = "AWS_IAM"
+    """AWS_IAM or token (a bearer token kept in Secrets Manager)."""
+    profile_api_code: pulumi.Archive | None = None
+    """The Lambda bundle; None builds it with `lambda_bundle.ensure_bundle` into build/lambda/."""
+    grafana_origin: str | None = None
+    """Browser origin of Grafana, the only origin the profile API's CORS allows."""
+    opensearch_endpoint: str | None = None
+    """Existing visibility endpoint; None creates an OpenSearch domain sized by the preset."""
+    opensearch_domain_arn: str | None = None
+    amp_workspace_id: str | None = None
+    """Existing AMP workspace; None creates one."""
+    namespace: str = "default"
+    """The namespace registered at deployment."""
+    namespace_retention: str = "72h"
+    log_retention_days: int = 30
+    bedrock_model_id: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    service_ignore_changes: Sequence[str] = ()
+    """Forwarded as `ignore_changes` to every `aws.ecs.Service` child (e.g. ["desired_count"])."""
+
+
+@dataclass(kw_only=True)
+class StarterArgs(TemporalDsqlPresetArgs):
+    preset: str = "starter"
+
+
+@dataclass(kw_only=True)
+class MidScaleArgs(TemporalDsqlPresetArgs):
+    preset: str = "mid-scale"
+
+
+@dataclass(kw_only=True)
+class HighThroughputArgs(TemporalDsqlPresetArgs):
+    preset: str = "high-throughput"
+
+
+def deployment_env(*, visibility_host: str, visibility_index: str, region: str) -> dict[str, str]:
+    """What the deployment adds to the compiled env (the compiled env wins on any shared key)."""
+    return {
+        **visibility_env(visibility_host, visibility_index),
+        "TEMPORAL_DYNAMIC_CONFIG_FILE": DYNAMIC_CONFIG_FILE,
+        "AWS_REGION": region,
+    }
+
+
+def role_spec(role: str, spec: Any) -> RoleSpec:
+    return RoleSpec(
+        role=role,
+        replicas=int(spec.replicas),
+        cpu=int(spec.cpu),
+        memory_mib=int(spec.memory_mib),
+        grpc_port=int(spec.grpc_port),
+        membership_port=int(spec.membership_port) if spec.membership_port else None,
+        metrics_port=int(spec.metrics_port) if spec.metrics_port else None,
+    )
+
+
+def _validate(args: TemporalDsqlPresetArgs) -> None:
+    if not args.preset:
+        raise ComponentInputError("preset is required.", field="preset", suggestion="Pass preset='mid-scale'.")
+    if args.environment not in ENVIRONMENTS:
+        raise ComponentInputError(
+            f"Unknown environment {args.environment!r}.", field="environment", allowed=list(ENVIRONMENTS),
+            suggestion="Use dev for throw-away stacks, prod otherwise.",
+        )
+    if args.capacity not in CAPACITY_MODES:
+        raise ComponentInputError(
+            f"Unknown capacity mode {args.capacity!r}.", field="capacity", allowed=list(CAPACITY_MODES),
+            suggestion="Use capacity='fargate' unless you need stable instance IPs.",
+        )
+    if (args.vpc_id is None) != (args.private_subnet_ids is None):
+        raise ComponentInputError(
+            "vpc_id and private_subnet_ids go together.", field="private_subnet_ids",
+            suggestion="Pass both to use an existing VPC, or neither to create one.",
+        )
+    if (args.opensearch_endpoint is None) != (args.opensearch_domain_arn is None):
+        raise ComponentInputError(
+            "opensearch_endpoint and opensearch_domain_arn go together.", field="opensearch_domain_arn",
+            suggestion="IAM is granted on that domain only, so its ARN is needed.",
+        )
+
+
+class TemporalDsqlPreset(pulumi.ComponentResource):
+    """Temporal on ECS with Aurora DSQL persistence, compiled from one scale preset."""
+
+    compiled: CompiledConfig
+    network: Network | None
+    ecs: EcsCluster
+    dsql: DsqlStore
+    metrics: MetricsWorkspace
+    visibility: Visibility
+    bucket: ProfileBucket
+    services: dict[str, TemporalService]
+    ui: TemporalService
+    load_balancer: aws.lb.LoadBalancer
+    schema_setup: OneOffTask
+    namespace_setup: OneOffTask
+    profile_api: Any
+    copilot: Any
+
+    frontend_address: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    dsql_endpoint: pulumi.Output[str]
+    dsql_cluster_arn: pulumi.Output[str]
+    bucket_name: pulumi.Output[str]
+    profile_api_url: pulumi.Output[str | None]
+    amp_workspace_id: pulumi.Output[str]
+    amp_query_url: pulumi.Output[str]
+    ecs_cluster_arn: pulumi.Output[str]
+    preset: pulumi.Output[str]
+    history_shards: pulumi.Output[int]
+    profile_json: pulumi.Output[str]
+    ui_address: pulumi.Output[str]
+
+    TYPE = "temporal-dsql:index:TemporalDsqlPreset"
+
+    def __init__(
+        self, name: str, args: TemporalDsqlPresetArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        _validate(args)
+        # Compile before any resource exists: a bad preset or a guard-rail failure ends the program here.
+        self.compiled = compile_config(args.preset, args.modifier, args.overrides)
+        super().__init__(self.TYPE, name, None, opts)
+        result = self.compiled
+        dev = args.environment == "dev"
+        deletion_protection = (not dev) if args.deletion_protection is None else args.deletion_protection
+        tags = {"project": "temporal-dsql", "preset": args.preset, "environment": args.environment, **args.tags}
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        region = aws.get_region_output(opts=invoke).region
+        index = f"{VISIBILITY_INDEX_PREFIX}_{name}".replace("-", "_")
+
+        # --- network ---
+        if args.vpc_id is None:
+            self.network = Network(f"{name}-net", NetworkArgs(cidr_block=args.vpc_cidr, tags=tags), opts=child)
+            vpc_id: pulumi.Input[str] = self.network.vpc_id
+            subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] = self.network.private_subnet_ids
+            self.security_group = self.network.security_group
+        else:
+            self.network = None
+            vpc_id = args.vpc_id
+            subnet_ids = args.private_subnet_ids  # type: ignore[assignment]
+            self.security_group = task_security_group(name, vpc_id, args.vpc_cidr, tags, self)
+        security_groups = [self.security_group.id]
+
+        # --- cluster, persistence, metrics, visibility ---
+        self.ecs = EcsCluster(
+            name,
+            EcsClusterArgs(
+                capacity=args.capacity, ec2_instance_type=args.ec2_instance_type,
+                ec2_instance_count=args.ec2_instance_count, subnet_ids=subnet_ids,
+                security_group_ids=security_groups, log_retention_days=args.log_retention_days, tags=tags,
+            ),
+            opts=child,
+        )
+        self.dsql = DsqlStore(
+            f"{name}-dsql",
+            DsqlStoreArgs(
+                deletion_protection=deletion_protection,
+                rate_limiter_table=rate_limiter_table(result),
+                conn_lease_table=conn_lease_table(result),
+                tags=tags,
+            ),
+            opts=child,
+        )
+        self.metrics = MetricsWorkspace(
+            f"{name}-metrics", MetricsWorkspaceArgs(existing_workspace_id=args.amp_workspace_id, tags=tags), opts=child
+        )
+        self.visibility = Visibility(
+            f"{name}-visibility",
+            VisibilityArgs(
+                preset=args.preset, index_name=index, existing_endpoint=args.opensearch_endpoint,
+                existing_domain_arn=args.opensearch_domain_arn, subnet_ids=subnet_ids,
+                security_group_ids=security_groups, tags=tags,
+            ),
+            opts=child,
+        )
+
+        # --- the env each role runs with: compiled env + what the deployment adds ---
+        roles = [r for r in TEMPORAL_ROLES if r in result.services]
+
+        def role_envs(values: list[Any]) -> dict[str, dict[str, str]]:
+            endpoint, region_name, host = values
+            extra = deployment_env(visibility_host=host, visibility_index=index, region=region_name)
+            return {
+                role: {**extra, **result.env_for(role, cluster_endpoint=endpoint, region=region_name)}
+                for role in roles
+            }
+
+        self.role_env: pulumi.Output[dict[str, dict[str, str]]] = pulumi.Output.all(
+            self.dsql.endpoint, region, self.visibility.endpoint
+        ).apply(role_envs)
+
+        # --- the compiled artifacts, stored as data under config/ ---
+        layout = deployed_config(result, {role: {} for role in roles}).to_objects()
+        objects_output = self.role_env.apply(lambda env: deployed_config(result, env).to_objects())
+        self.bucket = ProfileBucket(
+            f"{name}-profiles",
+            ProfileBucketArgs(
+                force_destroy=dev,
+                objects={key: objects_output.apply(lambda objects, k=key: objects[k]) for key in layout},
+                tags=tags,
+            ),
+            opts=child,
+        )
+        dynamic_config_key = "config/dynamic_config.yaml"
+
+        # --- IAM ---
+        self.execution_role = aws.iam.Role(
+            f"{name}-execution",
+            assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
+            managed_policy_arns=["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
+            tags=tags,
+            opts=child,
+        )
+        table_arns = [t.arn for t in self.dsql.tables.values()]
+        task_policy = pulumi.Output.all(
+            self.dsql.arn, self.bucket.arn, self.metrics.arn, self.visibility.domain_arn, *table_arns
+        ).apply(
+            lambda v: policy_document(
+                statement(DSQL_CONNECT_ACTIONS, [v[0]], "Dsql"),
+                statement(["s3:GetObject"], [f"{v[1]}/{dynamic_config_key}"], "ReadDynamicConfig"),
+                statement(["aps:RemoteWrite"], [v[2]], "RemoteWrite"),
+                statement(ES_HTTP_ACTIONS, [v[3], f"{v[3]}/*"], "Visibility"),
+                *([statement(DYNAMODB_ITEM_ACTIONS, list(v[4:]), "RateLimiterAndSlotBlocks")] if len(v) > 4 else []),
+                statement(sorted(a for a in ACTIONS_WITHOUT_RESOURCES if a.startswith("ssmmessages:")), ["*"], "EcsExec"),
+            )
+        )
+        self.task_role = aws.iam.Role(
+            f"{name}-task",
+            assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
+            inline_policies=[aws.iam.RoleInlinePolicyArgs(name="temporal-task", policy=task_policy)],
+            tags=tags,
+            opts=child,
+        )
+        self.ui_task_role = aws.iam.Role(
+            f"{name}-ui-task",
+            assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
+            inline_policies=[
+                aws.iam.RoleInlinePolicyArgs(
+                    name="ecs-exec",
+                    policy=policy_document(
+                        statement(sorted(a for a in ACTIONS_WITHOUT_RESOURCES if a.startswith("ssmmessages:")), ["*"], "EcsExec")
+                    ),
+                )
+            ],
+            tags=tags,
+            opts=child,
+        )
+
+        # --- logs, one group per role ---
+        self.log_groups = {
+            role: aws.cloudwatch.LogGroup(
+                f"{name}-{role}-logs", name=f"/ecs/{name}/{role}", retention_in_days=args.log_retention_days,
+                tags=tags, opts=child,
+            )
+            for role in [*roles, "ui", "setup"]
+        }
+
+        # --- frontend reachable by other stacks: internal NLB (gRPC 7233, UI 8080) ---
+        self.load_balancer = aws.lb.LoadBalancer(
+            f"{name}-nlb",
+            name=f"{name[:24]}-nlb",
+            internal=True,
+            load_balancer_type="network",
+            subnets=subnet_ids,
+            security_groups=security_groups,
+            enable_cross_zone_load_balancing=True,
+            tags=tags,
+            opts=child,
+        )
+        lb_child = pulumi.ResourceOptions(parent=self.load_balancer)
+        self.target_groups: dict[int, aws.lb.TargetGroup] = {}
+        for port, label in ((FRONTEND_PORT, "fe"), (UI_SPEC.grpc_port, "ui")):
+            group = aws.lb.TargetGroup(
+                f"{name}-{label}-tg",
+                name=f"{name[:24]}-{label}",
+                port=port,
+                protocol="TCP",
+                target_type="ip",
+                vpc_id=vpc_id,
+                deregistration_delay=30,
+                health_check=aws.lb.TargetGroupHealthCheckArgs(protocol="TCP", interval=10, healthy_threshold=2, unhealthy_threshold=2),
+                tags=tags,
+                opts=lb_child,
+            )
+            aws.lb.Listener(
+                f"{name}-{label}-listener",
+                load_balancer_arn=self.load_balancer.arn,
+                port=port,
+                protocol="TCP",
+                default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=group.arn)],
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=group),
+            )
+            self.target_groups[port] = group
+        self.frontend_address = self.load_balancer.dns_name.apply(lambda dns: f"{dns}:{FRONTEND_PORT}")
+        self.ui_address = self.load_balancer.dns_name.apply(lambda dns: f"http://{dns}:{UI_SPEC.grpc_port}")
+
+        # --- schema set-up: one task, run once per change, before any role serves ---
+        fargate = args.capacity == "fargate"
+        self.setup_runner = SetupRunner(
+            f"{name}-setup",
+            SetupRunnerArgs(
+                cluster_arn=self.ecs.arn,
+                pass_role_arns=[self.execution_role.arn, self.task_role.arn],
+                log_retention_days=args.log_retention_days,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        setup_common: dict[str, Any] = {
+            "runner": self.setup_runner,
+            "cluster_arn": self.ecs.arn,
+            "execution_role_arn": self.execution_role.arn,
+            "task_role_arn": self.task_role.arn,
+            "subnet_ids": subnet_ids,
+            "security_group_ids": security_groups,
+            "capacity_provider": self.ecs.capacity_provider_name,
+            "log_group": self.log_groups["setup"].name,
+            "region": region,
+            "fargate": fargate,
+            "tags": tags,
+        }
+        first_role = roles[0]
+        self.schema_setup = OneOffTask(
+            f"{name}-schema",
+            OneOffTaskArgs(
+                family=f"{name}-schema",
+                image=args.server_image,
+                command=SCHEMA_COMMAND,
+                env=self.role_env.apply(lambda env: env[first_role]),
+                **setup_common,
+            ),
+            opts=child,
+        )
+
+        # --- one service per Temporal role ---
+        self.services = {}
+        for role in roles:
+            spec = role_spec(role, result.services[role])
+            containers = pulumi.Output.all(
+                self.role_env, self.log_groups[role].name, region, self.bucket.name, self.metrics.remote_write_url
+            ).apply(
+                lambda v, spec=spec: canonical_json(
+                    temporal_containers(
+                        TaskSpec(
+                            role=spec, image=args.server_image, config_image=args.server_image,
+                            collector_image=args.collector_image, env=v[0][spec.role], log_group=v[1],
+                            region=v[2], config_bucket=v[3], config_key=dynamic_config_key, remote_write_url=v[4],
+                        )
+                    )
+                )
+            )
+            self.services[role] = TemporalService(
+                f"{name}-{role}",
+                TemporalServiceArgs(
+                    role=spec,
+                    cluster_arn=self.ecs.arn,
+                    containers=containers,
+                    execution_role_arn=self.execution_role.arn,
+                    task_role_arn=self.task_role.arn,
+                    subnet_ids=subnet_ids,
+                    security_group_ids=security_groups,
+                    namespace_arn=self.ecs.namespace.arn,
+                    capacity_provider=self.ecs.capacity_provider_name,
+                    fargate=fargate,
+                    publish_port_name=None if role == "worker" else "grpc",
+                    target_group_arns={str(FRONTEND_PORT): self.target_groups[FRONTEND_PORT].arn} if role == "frontend" else {},
+                    depends_on=[self.schema_setup.invocation, *self.bucket.objects.values()],
+                    service_ignore_changes=args.service_ignore_changes,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+
+        # --- the UI (a Service Connect client of temporal-frontend) ---
+        ui_containers = pulumi.Output.all(self.log_groups["ui"].name, region).apply(
+            lambda v: canonical_json(
+                [
+                    {
+                        "name": "ui",
+                        "image": args.ui_image,
+                        "essential": True,
+                        "environment": environment(
+                            {"TEMPORAL_ADDRESS": f"temporal-frontend:{FRONTEND_PORT}", "TEMPORAL_UI_PORT": str(UI_SPEC.grpc_port),
+                             "TEMPORAL_DEFAULT_NAMESPACE": args.namespace}
+                        ),
+                        "portMappings": [{"name": "http", "containerPort": UI_SPEC.grpc_port, "appProtocol": "http"}],
+                        "logConfiguration": {
+                            "logDriver": "awslogs",
+                            "options": {"awslogs-group": v[0], "awslogs-region": v[1], "awslogs-stream-prefix": "ui"},
+                        },
+                    }
+                ]
+            )
+        )
+        self.ui = TemporalService(
+            f"{name}-ui",
+            TemporalServiceArgs(
+                role=UI_SPEC,
+                cluster_arn=self.ecs.arn,
+                containers=ui_containers,
+                execution_role_arn=self.execution_role.arn,
+                task_role_arn=self.ui_task_role.arn,
+                subnet_ids=subnet_ids,
+                security_group_ids=security_groups,
+                namespace_arn=self.ecs.namespace.arn,
+                capacity_provider=self.ecs.capacity_provider_name,
+                fargate=fargate,
+                publish_port_name=None,
+                volumes=(),
+                target_group_arns={str(UI_SPEC.grpc_port): self.target_groups[UI_SPEC.grpc_port].arn},
+                depends_on=[self.services["frontend"].service] if "frontend" in self.services else [],
+                service_ignore_changes=args.service_ignore_changes,
+                tags=tags,
+            ),
+            opts=child,
+        )
+
+        # --- the default namespace, registered through the NLB once the frontend exists ---
+        self.namespace_setup = OneOffTask(
+            f"{name}-namespace",
+            OneOffTaskArgs(
+                family=f"{name}-namespace",
+                image=args.admin_tools_image,
+                command=NAMESPACE_COMMAND,
+                env=self.frontend_address.apply(
+                    lambda address: {
+                        "TEMPORAL_ADDRESS": address,
+                        "TEMPORAL_NAMESPACE": args.namespace,
+                        "TEMPORAL_NAMESPACE_RETENTION": args.namespace_retention,
+                    }
+                ),
+                depends_on=[s.service for s in self.services.values()],
+                **setup_common,
+            ),
+            opts=child,
+        )
+
+        # --- the behaviour-profile API ---
+        self.profile_api = None
+        if args.profile_api_enabled:
+            from pulumi_temporal_dsql.profile_api import ProfileApi, ProfileApiArgs
+
+            code = args.profile_api_code or _default_bundle()
+            self.profile_api = ProfileApi(
+                f"{name}-profile-api",
+                ProfileApiArgs(
+                    code=code,
+                    bucket_name=self.bucket.name,
+                    bucket_arn=self.bucket.arn,
+                    dsql_endpoint=self.dsql.endpoint,
+                    dsql_cluster_arn=self.dsql.arn,
+                    amp_query_url=self.metrics.query_url,
+                    amp_workspace_arn=self.metrics.arn,
+                    cluster_id=name,
+                    grafana_origin=args.grafana_origin,
+                    auth=args.profile_api_auth,
+                    log_retention_days=args.log_retention_days,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+
+        # --- the SRE copilot, in its own cluster with its own Temporal and DSQL ---
+        self.copilot = None
+        if args.copilot_enabled:
+            from pulumi_temporal_dsql.copilot import CopilotWorkers, CopilotWorkersArgs
+
+            copilot_dsql = DsqlStore(
+                f"{name}-copilot-dsql", DsqlStoreArgs(deletion_protection=deletion_protection, tags=tags), opts=child
+            )
+            copilot_index = f"{index}_copilot"
+            copilot_temporal_env = pulumi.Output.all(copilot_dsql.endpoint, region, self.visibility.endpoint).apply(
+                lambda v: {
+                    **deployment_env(visibility_host=v[2], visibility_index=copilot_index, region=v[1]),
+                    **result.env_for("frontend", cluster_endpoint=v[0], region=v[1]),
+                    "TEMPORAL_ELASTICSEARCH_INDEX": copilot_index,
+                }
+            )
+            self.copilot = CopilotWorkers(
+                f"{name}-copilot",
+                CopilotWorkersArgs(
+                    worker_image=args.copilot_worker_image,
+                    temporal_image=args.server_image,
+                    admin_tools_image=args.admin_tools_image,
+                    temporal_env=copilot_temporal_env,
+                    dsql_endpoint=copilot_dsql.endpoint,
+                    dsql_cluster_arn=copilot_dsql.arn,
+                    opensearch_domain_arn=self.visibility.domain_arn,
+                    amp_query_url=self.metrics.query_url,
+                    amp_workspace_arn=self.metrics.arn,
+                    monitored_log_group_arns=[g.arn for g in self.log_groups.values()],
+                    subnet_ids=subnet_ids,
+                    security_group_ids=security_groups,
+                    cluster_id=name,
+                    preset_name=args.preset,
+                    monitored_namespace=args.namespace,
+                    bedrock_model_id=args.bedrock_model_id,
+                    log_retention_days=args.log_retention_days,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+
+        # --- outputs, registered last ---
+        self.namespace = pulumi.Output.from_input(args.namespace)
+        self.dsql_endpoint = self.dsql.endpoint
+        self.dsql_cluster_arn = self.dsql.arn
+        self.bucket_name = self.bucket.name
+        self.profile_api_url = self.profile_api.url if self.profile_api is not None else pulumi.Output.from_input(None)
+        self.amp_workspace_id = self.metrics.workspace_id
+        self.amp_query_url = self.metrics.query_url
+        self.ecs_cluster_arn = self.ecs.arn
+        self.preset = pulumi.Output.from_input(args.preset)
+        self.history_shards = pulumi.Output.from_input(int(result.history_shards))
+        self.profile_json = pulumi.Output.from_input(result.profile.model_dump_json())
+        self.register_outputs(self.stack_outputs())
+
+    def stack_outputs(self) -> dict[str, pulumi.Input[Any]]:
+        """The stack outputs: what other stacks and the copilot read."""
+        return {
+            "frontend_address": self.frontend_address,
+            "ui_address": self.ui_address,
+            "namespace": self.namespace,
+            "dsql_endpoint": self.dsql_endpoint,
+            "dsql_cluster_arn": self.dsql_cluster_arn,
+            "bucket_name": self.bucket_name,
+            "profile_api_url": self.profile_api_url,
+            "amp_workspace_id": self.amp_workspace_id,
+            "amp_query_url": self.amp_query_url,
+            "ecs_cluster_arn": self.ecs_cluster_arn,
+            "preset": self.preset,
+            "history_shards": self.history_shards,
+            "profile_json": self.profile_json,
+        }
+
+
+def _default_bundle() -> pulumi.Archive:
+    from pulumi_temporal_dsql.lambda_bundle import ensure_bundle, project_root
+
+    root = project_root()
+    return pulumi.FileArchive(str(ensure_bundle(root / "build" / "lambda", root=root)))
+
+
+class Starter(TemporalDsqlPreset):
+    """The starter preset (small clusters, development and light production)."""
+
+    TYPE = "temporal-dsql:index:Starter"
+
+    def __init__(self, name: str, args: StarterArgs | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, _fixed(args or StarterArgs(), "starter"), opts)
+
+
+class MidScale(TemporalDsqlPreset):
+    """The mid-scale preset."""
+
+    TYPE = "temporal-dsql:index:MidScale"
+
+    def __init__(self, name: str, args: MidScaleArgs | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, _fixed(args or MidScaleArgs(), "mid-scale"), opts)
+
+
+class HighThroughput(TemporalDsqlPreset):
+    """The high-throughput preset."""
+
+    TYPE = "temporal-dsql:index:HighThroughput"
+
+    def __init__(
+        self, name: str, args: HighThroughputArgs | None = None, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, _fixed(args or HighThroughputArgs(), "high-throughput"), opts)
+
+
+def _fixed(args: TemporalDsqlPresetArgs, preset: str) -> TemporalDsqlPresetArgs:
+    if args.preset != preset:
+        raise ComponentInputError(
+            f"This component deploys the {preset} preset, not {args.preset!r}.", field="preset", allowed=[preset],
+            suggestion="Use TemporalDsqlPreset for a preset chosen at run time.",
+        )
+    return args
+
+
+def preset_component(preset: str) -> type[TemporalDsqlPreset]:
+    """The named class for a preset, falling back to the generic component."""
+    return {"starter": Starter, "mid-scale": MidScale, "high-throughput": HighThroughput}.get(preset, TemporalDsqlPreset)
+

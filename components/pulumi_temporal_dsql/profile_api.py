@@ -1,0 +1,152 @@
+"""The behaviour-profile API: FastAPI through Mangum on Lambda (Python 3.12, arm64) with a
+Function URL that Grafana calls.
+
+CORS is configured in ONE place, the Function URL (`cors`), limited to the Grafana origin:
+when the URL answers preflights itself, a second CORS layer in the app would add duplicate
+headers. Auth is AWS_IAM by default; `auth="token"` keeps the URL open to the network but the
+app requires a bearer token stored in Secrets Manager (generated here, never in the program).
+The function's role can touch exactly the bucket, the DSQL cluster and the AMP workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from pulumi_temporal_dsql.errors import ComponentInputError
+from pulumi_temporal_dsql.iam import assume_role_policy, policy_document, statement
+from pulumi_temporal_dsql.lambda_bundle import HANDLER
+
+__all__ = ["AUTH_MODES", "ProfileApi", "ProfileApiArgs", "profile_api_settings"]
+
+AUTH_MODES = ("AWS_IAM", "token")
+
+
+def profile_api_settings(values: Mapping[str, Any]) -> dict[str, str]:
+    """Lambda env from behaviour_profiles.settings field names (the profiles engineer's model)."""
+    from behaviour_profiles.settings import ProfileApiSettings
+
+    from pulumi_temporal_dsql.settings_env import settings_env
+
+    return settings_env(ProfileApiSettings, values)
+
+
+@dataclass(kw_only=True)
+class ProfileApiArgs:
+    code: pulumi.Archive
+    """The bundle (`lambda_bundle.build_bundle`), e.g. `pulumi.FileArchive(path)`."""
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    dsql_endpoint: pulumi.Input[str]
+    dsql_cluster_arn: pulumi.Input[str]
+    amp_query_url: pulumi.Input[str]
+    amp_workspace_arn: pulumi.Input[str]
+    cluster_id: str
+    grafana_origin: str | None = None
+    """Origin allowed by CORS (e.g. https://grafana.example.com); None allows no browser origin."""
+    auth: str = "AWS_IAM"
+    """"AWS_IAM" (SigV4-signed calls, the default) or "token" (bearer token in Secrets Manager)."""
+    memory_mib: int = 1024
+    timeout_seconds: int = 30
+    log_retention_days: int = 30
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class ProfileApi(pulumi.ComponentResource):
+    function: aws.lambda_.Function
+    function_url: aws.lambda_.FunctionUrl
+    url: pulumi.Output[str]
+    token_secret: aws.secretsmanager.Secret | None
+
+    def __init__(self, name: str, args: ProfileApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("temporal-dsql:api:ProfileApi", name, None, opts)
+        if args.auth not in AUTH_MODES:
+            raise ComponentInputError(
+                f"Unknown profile API auth mode {args.auth!r}.", field="profile_api_auth", allowed=list(AUTH_MODES),
+                suggestion="Use AWS_IAM (default) unless Grafana cannot sign requests; then use token.",
+            )
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        function_name = f"{name}"[:64]
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", name=f"/aws/lambda/{function_name}", retention_in_days=args.log_retention_days,
+            tags=tags, opts=child,
+        )
+        self.token_secret = None
+        if args.auth == "token":
+            self.token_secret = aws.secretsmanager.Secret(
+                f"{name}-token", description=f"Bearer token of the {name} profile API", tags=tags, opts=child
+            )
+            password = aws.secretsmanager.get_random_password_output(
+                password_length=48, exclude_punctuation=True, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            aws.secretsmanager.SecretVersion(
+                f"{name}-token-value",
+                secret_id=self.token_secret.id,
+                secret_string=pulumi.Output.secret(password.random_password),
+                opts=pulumi.ResourceOptions(parent=self.token_secret, ignore_changes=["secret_string"]),
+            )
+        secret_arns: list[pulumi.Input[str]] = [self.token_secret.arn] if self.token_secret else []
+        policy = pulumi.Output.all(
+            args.bucket_arn, args.dsql_cluster_arn, args.amp_workspace_arn, self.log_group.arn, *secret_arns
+        ).apply(
+            lambda v: policy_document(
+                statement(["s3:ListBucket"], [v[0]], "ListProfiles"),
+                statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{v[0]}/*"], "ProfileObjects"),
+                statement(["dsql:DbConnectAdmin"], [v[1]], "Dsql"),
+                statement(["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"], [v[2]], "Amp"),
+                statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{v[3]}:*"], "Logs"),
+                *([statement(["secretsmanager:GetSecretValue"], [v[4]], "Token")] if len(v) > 4 else []),
+            )
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
+            inline_policies=[aws.iam.RoleInlinePolicyArgs(name="profile-api", policy=policy)],
+            tags=tags,
+            opts=child,
+        )
+        env_values: dict[str, Any] = {
+            "bucket": args.bucket_name,
+            "dsql_endpoint": args.dsql_endpoint,
+            "amp_query_url": args.amp_query_url,
+            "region": region,
+            "cluster_id": args.cluster_id,
+        }
+        if self.token_secret is not None:
+            env_values["auth_token_secret_arn"] = self.token_secret.arn
+        variables = pulumi.Output.all(**env_values).apply(profile_api_settings)
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=function_name,
+            role=self.role.arn,
+            runtime="python3.12",
+            architectures=["arm64"],
+            handler=HANDLER,
+            code=args.code,
+            memory_size=args.memory_mib,
+            timeout=args.timeout_seconds,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=variables),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=self.log_group.name),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group]),
+        )
+        self.function_url = aws.lambda_.FunctionUrl(
+            f"{name}-url",
+            function_name=self.function.name,
+            authorization_type="AWS_IAM" if args.auth == "AWS_IAM" else "NONE",
+            cors=aws.lambda_.FunctionUrlCorsArgs(
+                allow_origins=[args.grafana_origin] if args.grafana_origin else [],
+                allow_methods=["GET", "POST", "PUT", "DELETE"],
+                allow_headers=["authorization", "content-type", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"],
+                max_age=600,
+            ),
+            opts=pulumi.ResourceOptions(parent=self.function),
+        )
+        self.url = self.function_url.function_url
+        self.register_outputs({"url": self.url, "function_name": self.function.name})

@@ -1,0 +1,141 @@
+"""What stacks/__main__.py runs: read the stack config once, build the preset, export outputs.
+
+Config is read here, at the edge (never inside components). Every config problem is a
+`ComponentInputError` naming the key; compiler problems arrive as `ConfigCompileError` with
+every compiler message.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+from pulumi_temporal_dsql.errors import ComponentInputError
+from pulumi_temporal_dsql.preset import (
+    HighThroughput,
+    HighThroughputArgs,
+    MidScale,
+    MidScaleArgs,
+    Starter,
+    StarterArgs,
+    TemporalDsqlPreset,
+    TemporalDsqlPresetArgs,
+)
+
+__all__ = ["OUTPUT_NAMES", "build_stack", "preset_args_from_config"]
+
+OUTPUT_NAMES = (
+    "frontend_address",
+    "ui_address",
+    "namespace",
+    "dsql_endpoint",
+    "dsql_cluster_arn",
+    "bucket_name",
+    "profile_api_url",
+    "amp_workspace_id",
+    "amp_query_url",
+    "ecs_cluster_arn",
+    "preset",
+    "history_shards",
+    "profile_json",
+)
+
+_NAMED: dict[str, tuple[type[TemporalDsqlPreset], type[TemporalDsqlPresetArgs]]] = {
+    "starter": (Starter, StarterArgs),
+    "mid-scale": (MidScale, MidScaleArgs),
+    "high-throughput": (HighThroughput, HighThroughputArgs),
+}
+
+
+def _bool(config: pulumi.Config, key: str, default: bool) -> bool:
+    value = config.get(key)
+    if value is None:
+        return default
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ComponentInputError(f"Config {key} must be a boolean, not {value!r}.", field=key, allowed=["true", "false"])
+
+
+def _overrides(config: pulumi.Config) -> dict[str, Any]:
+    raw = config.get("overrides")
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ComponentInputError(
+            f"Config overrides is not JSON: {error}.", field="overrides",
+            suggestion='Set it as an object: pulumi config set --path "overrides[\'history.replicas\']" 4',
+        ) from error
+    if not isinstance(value, dict):
+        raise ComponentInputError("Config overrides must be an object of parameter -> value.", field="overrides")
+    return value
+
+
+def preset_args_from_config(config: pulumi.Config) -> TemporalDsqlPresetArgs:
+    preset = config.require("preset")
+    _, args_class = _NAMED.get(preset, (TemporalDsqlPreset, TemporalDsqlPresetArgs))
+    optional: dict[str, Any] = {}
+    for key, field_name in (
+        ("modifier", "modifier"),
+        ("environment", "environment"),
+        ("capacity", "capacity"),
+        ("profileApiAuth", "profile_api_auth"),
+        ("grafanaOrigin", "grafana_origin"),
+        ("vpcId", "vpc_id"),
+        ("vpcCidr", "vpc_cidr"),
+        ("opensearchEndpoint", "opensearch_endpoint"),
+        ("opensearchDomainArn", "opensearch_domain_arn"),
+        ("ampWorkspaceId", "amp_workspace_id"),
+        ("serverImage", "server_image"),
+        ("uiImage", "ui_image"),
+        ("adminToolsImage", "admin_tools_image"),
+        ("collectorImage", "collector_image"),
+        ("copilotWorkerImage", "copilot_worker_image"),
+        ("namespace", "namespace"),
+        ("bedrockModelId", "bedrock_model_id"),
+    ):
+        value = config.get(key)
+        if value is not None:
+            optional[field_name] = value
+    subnets = config.get_object("privateSubnetIds")
+    if subnets is not None:
+        optional["private_subnet_ids"] = list(subnets)  # type: ignore[call-overload]
+    if config.get("deletionProtection") is not None:
+        optional["deletion_protection"] = _bool(config, "deletionProtection", True)
+    if config.get("logRetentionDays") is not None:
+        optional["log_retention_days"] = config.require_int("logRetentionDays")
+    if not _bool(config, "buildLambda", True):
+        # Offline plans do not build: they name the bundle the build would produce.
+        from pulumi_temporal_dsql.lambda_bundle import inputs_digest, project_root
+
+        root = project_root()
+        optional["profile_api_code"] = pulumi.FileArchive(
+            str(root / "build" / "lambda" / f"profile_api-{inputs_digest(root)[:16]}.zip")
+        )
+    return args_class(
+        preset=preset,
+        overrides=_overrides(config),
+        copilot_enabled=_bool(config, "copilot", False),
+        profile_api_enabled=_bool(config, "profileApi", True),
+        tags={"stack": pulumi.get_stack()},
+        **optional,
+    )
+
+
+def build_stack(config: pulumi.Config) -> TemporalDsqlPreset:
+    """Create the preset component for this stack and export its outputs."""
+    args = preset_args_from_config(config)
+    component_class, _ = _NAMED.get(args.preset, (TemporalDsqlPreset, TemporalDsqlPresetArgs))
+    name = f"temporal-{pulumi.get_stack()}"
+    if component_class is TemporalDsqlPreset:
+        component = TemporalDsqlPreset(name, args)
+    else:
+        component = component_class(name, args)  # type: ignore[call-arg]
+    for key, value in component.stack_outputs().items():
+        pulumi.export(key, value)
+    return component
