@@ -92,7 +92,9 @@ def compose_document(artifacts: ProfileArtifacts, *, image: str, ui_image: str) 
         "depends_on": {"temporal-frontend": {"condition": "service_healthy"}},
         "restart": "unless-stopped",
     }
-    return {"name": "temporal-dsql", "services": services}
+    # No top-level "name": the Compose Specification schema in use predates it; docker compose
+    # names the project after the folder (or -p).
+    return {"services": services}
 
 
 def render_compose(artifacts: ProfileArtifacts, *, image: str, ui_image: str) -> list[RenderedSnippet]:
