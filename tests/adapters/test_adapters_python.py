@@ -32,7 +32,7 @@ def as_objects(kwargs: dict[str, object]) -> dict[str, object]:
             out[name] = PollerBehaviorAutoscaling(**spec) if kind == "autoscaling" else PollerBehaviorSimpleMaximum(**spec)
         elif name.endswith("_timeout"):
             assert isinstance(value, float)
-            out[name] = TimeDelta(seconds=value).py_timedelta()
+            out[name] = TimeDelta(seconds=value).to_stdlib()
         else:
             out[name] = value
     return out
@@ -70,7 +70,7 @@ def test_rendered_module_builds_the_same_kwargs(compiled) -> None:
         assert from_module["max_cached_workflows"] == options.max_cached_workflows
         assert from_module["disable_eager_activity_execution"] == options.disable_eager_activities
         assert from_module["sticky_queue_schedule_to_start_timeout"] == TimeDelta(
-            seconds=options.sticky_schedule_to_start_timeout_sec).py_timedelta()
+            seconds=options.sticky_schedule_to_start_timeout_sec).to_stdlib()
         behaviour = from_module["workflow_task_poller_behavior"]
         if options.poller_autoscaling:
             assert isinstance(behaviour, PollerBehaviorAutoscaling)
