@@ -165,6 +165,12 @@ class ConfigCompiler:
         platform_adapters: Sequence[Any] | None = None,
     ) -> None:
         self.registry = registry or default_registry()
+        # Per-registry plans computed once: which entries take their default, SLO entries, key order.
+        rule_keys = {r.key for r in ORDERED_RULES}
+        self._default_entries = [e for e in self.registry
+                                 if e.key not in rule_keys and e.classification != ParameterClassification.SLO]
+        self._slo_entries = self.registry.by_classification(ParameterClassification.SLO)
+        self._order = {k: i for i, k in enumerate(self.registry.keys())}
         self.guard_rails = GuardRailEngine()
         # Hook for the explain module: replaces the why-section renderer.
         self.why_renderer: WhyRenderer = render_why
@@ -210,7 +216,6 @@ class ConfigCompiler:
         values: dict[str, ParameterValue] = {}
         sources: dict[str, ParameterSource] = {}
         trace: list[CompilationTrace] = []
-        rule_keys = {r.key for r in ORDERED_RULES}
 
         def settle(key: str, base: ParameterValue, source: ParameterSource, chain: list[str]) -> None:
             value = base
@@ -227,16 +232,16 @@ class ConfigCompiler:
                 chain.append(f"{kind}: {_fmt(value)} → {_fmt(ov[key])}")
                 value, source = ov[key], "override"
             values[key], sources[key] = value, source
-            trace.append(CompilationTrace(parameter_key=key, source=source, base_value=base, final_value=value,
-                                          derivation_chain=chain))
+            # model_construct: the values are already typed and checked; validation would double compile time.
+            trace.append(CompilationTrace.model_construct(parameter_key=key, source=source, base_value=base,
+                                                          final_value=value, derivation_chain=chain))
 
         # 1. Parameters no rule derives: the registry's (plugin's / Temporal's) default.
-        for entry in self.registry:
-            if entry.key not in rule_keys and entry.classification != ParameterClassification.SLO:
-                settle(entry.key, entry.default_value, "default",
-                       [f"default: {_fmt(entry.default_value)} (plugin/Temporal default)"])
+        for entry in self._default_entries:
+            settle(entry.key, entry.default_value, "default",
+                   [f"default: {_fmt(entry.default_value)} (plugin/Temporal default)"])
         # 2. SLO inputs from the preset.
-        for entry in self.registry.by_classification(ParameterClassification.SLO):
+        for entry in self._slo_entries:
             base = spec.slo.get(entry.key, entry.default_value)
             settle(entry.key, base, "preset", [f"preset {spec.name}: {_fmt(base)}"])
         # 3. Derivation rules, in dependency order.
@@ -244,7 +249,7 @@ class ConfigCompiler:
         for rule in ORDERED_RULES:
             base = rule.fn(ctx)
             settle(rule.key, base, self._rule_source(rule), [self._rule_step(rule, values, base)])
-        order = {k: i for i, k in enumerate(self.registry.keys())}
+        order = self._order
         trace.sort(key=lambda t: order[t.parameter_key])
         return Resolution(spec, mod, values, sources, trace, ov, notes)
 
@@ -263,7 +268,7 @@ class ConfigCompiler:
                      dsql_plugin_version: str | None = None) -> ConfigProfile:
         groups: dict[ParameterClassification, list[ResolvedParameter]] = {c: [] for c in ParameterClassification}
         for entry in self.registry:
-            groups[entry.classification].append(ResolvedParameter(
+            groups[entry.classification].append(ResolvedParameter.model_construct(
                 key=entry.key, value=res.values[entry.key], classification=entry.classification,
                 source=res.sources[entry.key]))
         return ConfigProfile(
