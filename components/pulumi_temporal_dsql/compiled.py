@@ -14,7 +14,6 @@ from typing import Any, Protocol
 from copilot_core import ConfigProfile, ParameterValue
 from copilot_core.deployed_config import DeployedConfig, DeployedVersions
 from copilot_core.errors import InputError
-
 from pulumi_temporal_dsql.errors import ConfigCompileError
 
 __all__ = ["CompiledConfig", "ServiceSpecLike", "compile_config", "deployed_config"]
@@ -32,15 +31,20 @@ class ServiceSpecLike(Protocol):
 class CompiledConfig(Protocol):
     """What the components use of `dsql_config.ConfigCompiler().compile(...)`'s result."""
 
-    env: Mapping[str, Mapping[str, str]]
-    services: Mapping[str, Any]
-    history_shards: int
-    dynamic_config_yaml: str
-    dsql_plugin_config: Any
-    worker_options: Any
-    distributed_rate_limiter_table: str | None
-    conn_lease_table: str | None
-    profile: ConfigProfile
+    @property
+    def env(self) -> Mapping[str, Mapping[str, str]]: ...
+    @property
+    def services(self) -> Mapping[str, Any]: ...
+    @property
+    def history_shards(self) -> int: ...
+    @property
+    def dynamic_config_yaml(self) -> str: ...
+    @property
+    def dsql_plugin_config(self) -> Any: ...
+    @property
+    def worker_options(self) -> Any: ...
+    @property
+    def profile(self) -> ConfigProfile: ...
 
     def env_for(self, service: str, *, cluster_endpoint: str, region: str) -> dict[str, str]: ...
 
@@ -69,7 +73,7 @@ def compile_config(
         raise ConfigCompileError(
             _messages(error), field=error.field, allowed=error.allowed, suggestion=error.suggestion
         ) from error
-    return result  # type: ignore[no-any-return]
+    return result  # type: ignore[no-any-return,return-value]
 
 
 def _table_name(result: CompiledConfig, attribute: str) -> str | None:

@@ -80,10 +80,8 @@ def wildcard_resources(document: str | Mapping[str, Any]) -> list[tuple[list[str
         resources = stmt.get("Resource", [])
         resources = [resources] if isinstance(resources, str) else list(resources)
         for resource in resources:
-            is_wild = resource == "*" or resource.endswith(":*") and resource.count(":") <= 2
+            is_wild = resource == "*" or (resource.endswith(":*") and resource.count(":") <= 2)
             has_arn = any(a not in ACTIONS_WITHOUT_RESOURCES for a in actions)
-            if (is_wild or "*" in actions) and has_arn:
-                found.append((actions, resource))
-            elif any(a == "*" or a.endswith(":*") for a in actions):
+            if ((is_wild or "*" in actions) and has_arn) or any(a == "*" or a.endswith(":*") for a in actions):
                 found.append((actions, resource))
     return found

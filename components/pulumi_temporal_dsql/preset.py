@@ -49,9 +49,21 @@ from pulumi_temporal_dsql.service import (
     TemporalServiceArgs,
     temporal_containers,
 )
-from pulumi_temporal_dsql.setup import NAMESPACE_COMMAND, SCHEMA_COMMAND, OneOffTask, OneOffTaskArgs, SetupRunner, SetupRunnerArgs
+from pulumi_temporal_dsql.setup import (
+    NAMESPACE_COMMAND,
+    SCHEMA_COMMAND,
+    OneOffTask,
+    OneOffTaskArgs,
+    SetupRunner,
+    SetupRunnerArgs,
+)
 from pulumi_temporal_dsql.storage import ProfileBucket, ProfileBucketArgs
-from pulumi_temporal_dsql.visibility import VISIBILITY_INDEX_PREFIX, Visibility, VisibilityArgs, visibility_env
+from pulumi_temporal_dsql.visibility import (
+    VISIBILITY_INDEX_PREFIX,
+    Visibility,
+    VisibilityArgs,
+    visibility_env,
+)
 
 __all__ = [
     "ENVIRONMENTS",
@@ -305,7 +317,7 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
             f"{name}-profiles",
             ProfileBucketArgs(
                 force_destroy=dev,
-                objects={key: objects_output.apply(lambda objects, k=key: objects[k]) for key in layout},
+                objects={key: objects_output.apply(_item(key)) for key in layout},
                 tags=tags,
             ),
             opts=child,
@@ -446,10 +458,8 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         self.services = {}
         for role in roles:
             spec = role_spec(role, result.services[role])
-            containers = pulumi.Output.all(
-                self.role_env, self.log_groups[role].name, region, self.bucket.name, self.metrics.remote_write_url
-            ).apply(
-                lambda v, spec=spec: canonical_json(
+            def render(v: list[Any], spec: RoleSpec = spec) -> str:
+                return canonical_json(
                     temporal_containers(
                         TaskSpec(
                             role=spec, image=args.server_image, config_image=args.server_image,
@@ -458,7 +468,10 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                         )
                     )
                 )
-            )
+
+            containers = pulumi.Output.all(
+                self.role_env, self.log_groups[role].name, region, self.bucket.name, self.metrics.remote_write_url
+            ).apply(render)
             self.services[role] = TemporalService(
                 f"{name}-{role}",
                 TemporalServiceArgs(
@@ -642,6 +655,13 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
             "history_shards": self.history_shards,
             "profile_json": self.profile_json,
         }
+
+
+def _item(key: str) -> Any:
+    def pick(objects: dict[str, str]) -> str:
+        return objects[key]
+
+    return pick
 
 
 def _default_bundle() -> pulumi.Archive:

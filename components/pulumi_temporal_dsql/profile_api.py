@@ -29,7 +29,6 @@ AUTH_MODES = ("AWS_IAM", "token")
 def profile_api_settings(values: Mapping[str, Any]) -> dict[str, str]:
     """Lambda env from behaviour_profiles.settings field names (the profiles engineer's model)."""
     from behaviour_profiles.settings import ProfileApiSettings
-
     from pulumi_temporal_dsql.settings_env import settings_env
 
     return settings_env(ProfileApiSettings, values)
