@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,19 @@ from copilot_core.types import (
     ParameterValueType,
     ResolvedParameter,
 )
+
+# >>> adapters + explain (issue 3)
+from dsql_config.adapters import (
+    PlatformAdapter,
+    ProfileArtifacts,
+    SDKAdapter,
+    discover_platform_adapters,
+    discover_sdk_adapters,
+    render_platform_snippets,
+    render_sdk_snippets,
+    select_adapters,
+)
+from dsql_config.adapters._artifacts import prime_profile_artifacts
 from dsql_config.artifacts import (
     build_dsql_plugin_config,
     build_dynamic_config,
@@ -29,7 +41,10 @@ from dsql_config.artifacts import (
     dynamic_config_yaml,
 )
 from dsql_config.bounds import expected_bounds
+
+# <<< adapters + explain
 from dsql_config.errors import AdapterError, ConstraintViolationError, DsqlConfigError, GuardRailError
+from dsql_config.explain import render_why
 from dsql_config.guard_rails import GuardRailEngine
 from dsql_config.models import (
     CompilationResult,
@@ -47,7 +62,6 @@ from dsql_config.modifiers import MODIFIERS, Adjustment, ModifierSpec, get_modif
 from dsql_config.presets import ORDERED_RULES, PRESETS, PresetSpec, Rule, RuleContext, get_preset
 from dsql_config.registry import ParameterRegistry, default_registry
 from dsql_config.values import format_duration, parse_go_bool, parse_go_duration, parse_go_int
-from dsql_config.why import render_why
 
 __all__ = ["COMPILER_VERSION", "ConfigCompiler", "Resolution", "coerce_value"]
 
@@ -55,6 +69,7 @@ COMPILER_VERSION = "0.1.0"
 DEFAULT_TEMPORAL_SERVER_VERSION = "1.29.1"
 DEFAULT_DSQL_PLUGIN_VERSION = "1.1.0"  # the fork's DSQL schema version
 
+AdapterSelection = str | Sequence[str] | None
 OverridesInput = ParameterOverrides | Mapping[str, ParameterValue] | None
 WhyRenderer = Callable[[ConfigProfile, Sequence[CompilationTrace], Sequence[GuardRailResult], ParameterRegistry], str]
 
@@ -318,6 +333,8 @@ class ConfigCompiler:
         *,
         temporal_server_version: str | None = None,
         dsql_plugin_version: str | None = None,
+        sdk: AdapterSelection = None,  # adapters: names/languages, "all" (default) or "none"
+        platform: AdapterSelection = None,  # adapters: names/platforms, "all" (default) or "none"
     ) -> CompilationResult:
         res = self.resolve(preset, modifier=modifier, overrides=overrides)
         profile = self.profile_from(res, temporal_server_version=temporal_server_version,
@@ -344,47 +361,45 @@ class ConfigCompiler:
             conn_lease_table=plugin.conn_lease_table,
             input_notes=res.input_notes,
         )
-        sdk, platform = self._render_adapters(profile)
-        result.sdk_snippets, result.platform_snippets = sdk, platform
+        # >>> adapters: every discovered (or selected) adapter renders on every compile.
+        result.sdk_snippets, result.platform_snippets = self._render_adapters(result, sdk=sdk, platform=platform)
+        # <<< adapters
         return result
 
-    # -- adapters hook (issue 3 wires discovery in dsql_config.adapters) -------------------------
+    # -- adapters (issue 3: dsql_config.adapters) -------------------------------------------------
+    # >>> adapters: discovery through entry points, --sdk/--platform selection, AdapterError.
 
-    def _adapters(self) -> tuple[list[Any], list[Any]]:
-        if self._sdk_adapters is not None and self._platform_adapters is not None:
-            return self._sdk_adapters, self._platform_adapters
-        sdk, platform = list(self._sdk_adapters or []), list(self._platform_adapters or [])
-        if importlib.util.find_spec("dsql_config.adapters") is not None:
-            from dsql_config import adapters as _adapters_module
+    def _adapters(self) -> tuple[list[SDKAdapter], list[PlatformAdapter]]:
+        if self._sdk_adapters is None:
+            self._sdk_adapters = list(discover_sdk_adapters())
+        if self._platform_adapters is None:
+            self._platform_adapters = list(discover_platform_adapters())
+        return self._sdk_adapters, self._platform_adapters
 
-            discover_sdk = getattr(_adapters_module, "discover_sdk_adapters", None)
-            discover_platform = getattr(_adapters_module, "discover_platform_adapters", None)
-            if self._sdk_adapters is None and discover_sdk is not None:
-                sdk = list(discover_sdk())
-            if self._platform_adapters is None and discover_platform is not None:
-                platform = list(discover_platform())
-        self._sdk_adapters, self._platform_adapters = sdk, platform
-        return sdk, platform
-
-    def _render_adapters(self, profile: ConfigProfile) -> tuple[list[RenderedSnippet], list[RenderedSnippet]]:
+    def _render_adapters(
+        self, result: CompilationResult, *, sdk: AdapterSelection, platform: AdapterSelection
+    ) -> tuple[list[RenderedSnippet], list[RenderedSnippet]]:
         sdk_adapters, platform_adapters = self._adapters()
-        sdk: list[RenderedSnippet] = []
-        platform: list[RenderedSnippet] = []
-        for adapter in sdk_adapters:
-            sdk += self._snippets(adapter, profile)
-        for adapter in platform_adapters:
-            platform += self._snippets(adapter, profile)
-        return sdk, platform
+        chosen_sdk = select_adapters(sdk_adapters, sdk, field="sdk")
+        chosen_platform = select_adapters(platform_adapters, platform, field="platform")
+        if not chosen_sdk and not chosen_platform:
+            return [], []
+        prime_profile_artifacts(ProfileArtifacts(
+            profile=result.profile, worker_options=result.worker_options, env=result.env,
+            services=result.services, dynamic_config=result.dynamic_config,
+            dynamic_config_yaml=result.dynamic_config_yaml, history_shards=result.history_shards,
+        ))
+        sdk_snippets = render_sdk_snippets(result.profile, chosen_sdk)
+        platform_snippets = render_platform_snippets(result.profile, chosen_platform)
+        seen: dict[str, str] = {}
+        for adapter_snippets in (sdk_snippets, platform_snippets):
+            for s in adapter_snippets:
+                if s.filename in seen:
+                    raise AdapterError(s.filename, f"two adapters render the same file {s.filename!r}")
+                seen[s.filename] = s.language
+        return sdk_snippets, platform_snippets
 
-    @staticmethod
-    def _snippets(adapter: Any, profile: ConfigProfile) -> list[RenderedSnippet]:
-        name = getattr(adapter, "name", type(adapter).__name__)
-        try:
-            out = adapter.render(profile)
-        except Exception as exc:
-            raise AdapterError(str(name), exc) from exc
-        items = out if isinstance(out, list | tuple) else [out]
-        return [RenderedSnippet(language=s.language, filename=s.filename, content=s.content) for s in items]
+    # <<< adapters
 
     # -- discovery -------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 from copilot_core.profile import ConfigProfile
 from dsql_config.adapters._artifacts import ProfileArtifacts, profile_artifacts
-from dsql_config.errors import AdapterError, DsqlConfigError
+from dsql_config.errors import AdapterError, DsqlConfigError, close_matches
 from dsql_config.models import RenderedSnippet
 
 __all__ = [
@@ -129,9 +129,7 @@ def select_adapters(
     chosen: list[A] = []
     for name in names:
         if name not in by_name:
-            from dsql_config.errors import close_matches
-
-            available = sorted(by_name)
+            available: list[str] = sorted(by_name)
             hits = close_matches(name, available)
             raise DsqlConfigError(
                 f"Unknown {field} adapter {name!r}.",

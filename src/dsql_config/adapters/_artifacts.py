@@ -18,7 +18,7 @@ from copilot_core.types import ParameterValue
 if TYPE_CHECKING:
     from dsql_config.models import ServiceSpec, WorkerOptions
 
-__all__ = ["ProfileArtifacts", "profile_artifacts"]
+__all__ = ["ProfileArtifacts", "prime_profile_artifacts", "profile_artifacts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +73,13 @@ def profile_artifacts(profile: ConfigProfile) -> ProfileArtifacts:
     with _lock:
         _cached = (fingerprint, artifacts)
     return artifacts
+
+
+def prime_profile_artifacts(artifacts: ProfileArtifacts) -> None:
+    """Seed the cache with artifacts the compiler has just built for ``artifacts.profile``.
+
+    ``ConfigCompiler.compile`` builds them anyway; seeding saves every adapter a re-derivation.
+    """
+    global _cached
+    with _lock:
+        _cached = (artifacts.profile.model_dump_json(), artifacts)
