@@ -104,7 +104,7 @@ def schema_statements(dialect: Dialect) -> list[str]:
 
 
 def _us(instant: Instant) -> int:
-    return instant.timestamp_nanos() // 1000
+    return instant.timestamp(unit="nanosecond") // 1000
 
 
 def _instant(us: int) -> Instant:

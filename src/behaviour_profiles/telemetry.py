@@ -152,7 +152,7 @@ class PrometheusClient:
 
 
 def _ts(instant: Instant) -> str:
-    return f"{instant.timestamp_nanos() / 1e9:.3f}"
+    return f"{instant.timestamp(unit='nanosecond') / 1e9:.3f}"
 
 
 def _float(value: Any) -> float:
