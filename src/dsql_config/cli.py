@@ -22,9 +22,11 @@ from rich.text import Text
 
 from copilot_core.errors import InputError
 from copilot_core.types import ParameterClassification
+from dsql_config.adapters import discover_platform_adapters, discover_sdk_adapters, select_adapters
 from dsql_config.compat import compile_from_env, has_dsql_env
 from dsql_config.compiler import ConfigCompiler
 from dsql_config.errors import DsqlConfigError, GuardRailError
+from dsql_config.explain import KeyExplanation, PresetExplanation, ProfileExplanation
 from dsql_config.models import CompilationResult, GuardRailResult
 from dsql_config.modifiers import MODIFIERS
 from dsql_config.serialization import profile_to_json, profile_to_yaml
@@ -129,11 +131,20 @@ def compile_cmd(
     from_env: Annotated[bool, typer.Option("--from-env", help="Read existing DSQL_* / TEMPORAL_SQL_* env vars as overrides")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write the artifacts into this directory")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text | json | yaml")] = OutputFormat.text,
+    # >>> adapters (issue 3)
+    sdk: Annotated[str | None, typer.Option("--sdk", help="SDK adapters to render, comma-separated (default: all discovered; 'none' for none)")] = None,
+    platform: Annotated[str | None, typer.Option("--platform", help="Platform adapters to render, comma-separated (default: all discovered; 'none' for none)")] = None,
+    # <<< adapters
 ) -> None:
     """Compile a preset (+ modifier + overrides) into validated artifacts."""
-    compiler = ConfigCompiler()
     migration = None
     try:
+        # >>> adapters: the selected adapters render on every compile; --out gets their files.
+        compiler = ConfigCompiler(
+            sdk_adapters=select_adapters(discover_sdk_adapters(), sdk, field="sdk"),
+            platform_adapters=select_adapters(discover_platform_adapters(), platform, field="platform"),
+        )
+        # <<< adapters
         overrides = _parse_overrides(override or [])
         if from_env:
             env = dict(os.environ)
@@ -220,6 +231,52 @@ def describe_preset(
         for p in desc.groups[cls]:
             table.add_row(p.key, str(p.value).lower() if isinstance(p.value, bool) else str(p.value), p.source, p.rationale)
         out.print(table)
+
+
+# >>> explain (issue 3)
+@app.command("explain")
+def explain_cmd(
+    key: Annotated[str | None, typer.Option("--key", "-k", help="Registry key, env-var name or dynamic-config key")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", "-p", help="starter | mid-scale | high-throughput")] = None,
+    modifier: Annotated[str | None, typer.Option("--modifier", "-m")] = None,
+    profile_file: Annotated[Path | None, typer.Option("--profile", help="A compiled profile (profile.json or profile.yaml)")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text | json")] = OutputFormat.text,
+) -> None:
+    """Why a value is what it is: one key (--key), a preset (--preset [-m]) or a compiled profile (--profile)."""
+    from dsql_config.explain import explain_key, explain_preset, explain_profile
+    from dsql_config.serialization import profile_from_json, profile_from_yaml
+
+    try:
+        if fmt == OutputFormat.yaml:
+            raise DsqlConfigError("explain writes text or json.", field="--format", allowed=["text", "json"],
+                                  suggestion="Use --format json for structured output.")
+        if key is None and preset is None and profile_file is None:
+            raise DsqlConfigError("Nothing to explain.", field="--key/--preset/--profile",
+                                  suggestion="Give --key NAME [--preset P], --preset P [-m M] or --profile FILE.")
+        if profile_file is not None and preset is not None:
+            raise DsqlConfigError("--profile already names its preset.", field="--preset",
+                                  suggestion="Drop --preset, or drop --profile.")
+        profile = None
+        if profile_file is not None:
+            if not profile_file.is_file():
+                raise DsqlConfigError(f"No profile file at {profile_file}.", field="--profile",
+                                      suggestion="Write one with `temporal-dsql-config compile PRESET --out DIR`.")
+            text = profile_file.read_text()
+            is_yaml = profile_file.suffix in (".yaml", ".yml")
+            profile = profile_from_yaml(text) if is_yaml else profile_from_json(text)
+        explanation: KeyExplanation | PresetExplanation | ProfileExplanation
+        if key is not None:
+            explanation = explain_key(key, preset=preset or "starter", modifier=modifier, profile=profile)
+        elif profile is not None:
+            explanation = explain_profile(profile)
+        else:
+            assert preset is not None
+            explanation = explain_preset(preset, modifier=modifier)
+    except InputError as exc:
+        err.print(Text.assemble(("Error: ", "bold red"), str(exc)), soft_wrap=True)
+        raise typer.Exit(2) from None
+    sys.stdout.write(explanation.to_json() if fmt == OutputFormat.json else explanation.to_text())
+# <<< explain
 
 
 def main() -> None:  # pragma: no cover - console entry point alias
