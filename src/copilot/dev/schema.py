@@ -1,7 +1,7 @@
 """`copilot dev schema setup`: the profile store's and the copilot state store's tables.
 
 Each store owns its DDL (PostgreSQL dialect locally, DSQL in AWS); this module only connects to
-the local PostgreSQL and asks each store to create its tables. A failing step is reported and the
+the local PostgreSQL and applies each store's statements (idempotent: IF NOT EXISTS). A failing step is reported and the
 next one still runs (dev-environment Requirement 7.5).
 """
 
@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from copilot.dev.errors import DevStackError
 from copilot.dev.state import StackState
+from copilot_core.dsql import Dialect, apply_ddl
 
 __all__ = ["SCHEMA_STEPS", "setup_schemas"]
 
-# (label, module, coroutine function taking an asyncpg connection or pool)
+# (label, module, function(dialect) -> list of DDL statements): each store's own DDL.
 SCHEMA_STEPS: tuple[tuple[str, str, str], ...] = (
-    ("profile store", "behaviour_profiles.storage", "create_schema"),
-    ("copilot state store", "copilot.store", "create_schema"),
+    ("profile store", "behaviour_profiles.storage", "schema_statements"),
+    ("copilot state store", "copilot.store.schema", "schema_statements"),
 )
 
 
-def _resolve(module: str, attribute: str) -> Callable[..., Awaitable[Any]] | None:
+def _resolve(module: str, attribute: str) -> Callable[[Dialect], Sequence[str]] | None:
     try:
         loaded = importlib.import_module(module)
     except ModuleNotFoundError:
@@ -46,7 +46,7 @@ async def _run(dsn: str, progress: Callable[[str], None]) -> dict[str, bool]:
                 results[label] = False
                 continue
             try:
-                await function(pool)
+                await apply_ddl(pool, function(Dialect.POSTGRES))
             except Exception as error:  # report it and continue with the next store
                 progress(f"schema: {label}: FAILED: {error}")
                 results[label] = False

@@ -116,6 +116,8 @@ class DevStack:
     state_dir: Path
     progress: Callable[[str], None] = lambda message: None
     telemetry_live_for: TimeDelta = field(default_factory=lambda: TimeDelta(minutes=30))
+    allowed_origins: tuple[str, ...] = ()
+    """Extra browser origins the API accepts (CORS), besides Grafana on :3000."""
 
     @property
     def state(self) -> StackState:
@@ -262,6 +264,8 @@ class DevStack:
             raise _Unavailable(f"{API_MODULE} is not in this tree yet (the profile/status API)")
         workdir = self._dir("api")
         port = self._port(state, "api")
+        origins = ["http://localhost:3000", "http://127.0.0.1:3000", *self.allowed_origins]
+        state.env["COPILOT_DEV_ALLOWED_ORIGINS"] = ",".join(origins)
         process = ManagedProcess(
             name="api", port=port, log_file=workdir / "api.log",
             argv=[sys.executable, "-m", "uvicorn", f"{API_MODULE}:create_app", "--factory",
@@ -346,7 +350,8 @@ def service_env(state: StackState) -> dict[str, str]:
         "PROFILES_AMP_QUERY_URL": env.get("COPILOT_DEV_PROMETHEUS_URL", ""),
         "PROFILES_AMP_SIGV4": "false",
         "PROFILES_AUTH_MODE": "iam",
-        # Grafana on its default port, plus any origin for the local dashboard harness.
+        "PROFILES_CLUSTER_ID": CLUSTER_ID,
+        # Grafana on its default port (plus DevStack.allowed_origins).
         "PROFILES_ALLOWED_ORIGINS": env.get("COPILOT_DEV_ALLOWED_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000"),
     })
     return env

@@ -3,7 +3,7 @@
 How it works in Grafana: a Business Text panel (plugin ``marcusolsson-dynamictext-panel``) runs
 ``AFTER_RENDER_JS`` after it renders. The script builds a small form with DOM calls (so Grafana's
 HTML sanitizer has nothing to strip), and on submit POSTs the request template below to
-``${profile_api}/profiles`` straight from the browser: the Lambda Function URL (or the local
+``${profile_api}/profiles/`` straight from the browser: the Lambda Function URL (or the local
 uvicorn) answers the CORS preflight. Values come from ``context.grafana.replaceVariables``, i.e.
 Grafana's own interpolation: ``${__from}``/``${__to}`` are the dashboard time range in epoch
 milliseconds, ``${namespace}``/``${task_queue}`` the selected variables (``.*`` = "All" = none).
@@ -39,7 +39,9 @@ REQUEST_TEMPLATE: dict[str, str] = {
     "namespace": "${namespace}",
     "task_queue": "${task_queue}",
 }
-URL_TEMPLATE = "${profile_api}/profiles"
+# POSTed to <profile_api>/profiles/: the router's canonical path (with the slash, so no redirect
+# happens inside the CORS request).
+API_TEMPLATE = "${profile_api}"
 
 TEMPLATE_BEGIN = "/* TEMPLATE BEGIN */"
 TEMPLATE_END = "/* TEMPLATE END */"
@@ -49,7 +51,7 @@ AFTER_RENDER_JS = (
     "const root = context.element.querySelector('[data-profile-action]') || context.element;\n"
     "const vars = (s) => context.grafana.replaceVariables(s);\n"
     f"const template = {TEMPLATE_BEGIN}{json.dumps(REQUEST_TEMPLATE, sort_keys=True)}{TEMPLATE_END};\n"
-    f"const urlTemplate = {json.dumps(URL_TEMPLATE)};\n"
+    f"const apiTemplate = {json.dumps(API_TEMPLATE)};\n"
     "const noneIfAll = (v) => (v === '' || v === '.*' || v === '$__all' || v === 'All') ? null : v;\n"
     "root.replaceChildren();\n"
     "const form = document.createElement('form');\n"
@@ -69,11 +71,12 @@ AFTER_RENDER_JS = (
     "  const body = {};\n"
     "  for (const [key, value] of Object.entries(template)) { body[key] = noneIfAll(vars(value)); }\n"
     "  body.label = input.value.trim() || null;\n"
-    "  const api = vars(urlTemplate).replace(/\\/+profiles$/, '').replace(/\\/+$/, '');\n"
+    "  const api = vars(apiTemplate).replace(/\\/+$/, '');\n"
+    "  const url = api + '/profiles/';\n"
     "  button.disabled = true;\n"
     "  show('pending', [document.createTextNode('Creating profile…')]);\n"
     "  try {\n"
-    "    const response = await fetch(api + '/profiles', {\n"
+    "    const response = await fetch(url, {\n"
     "      method: 'POST',\n"
     "      headers: {'Content-Type': 'application/json', 'Accept': 'application/json, application/problem+json'},\n"
     "      body: JSON.stringify(body),\n"
