@@ -226,8 +226,10 @@ def describe_preset(
     out.print(f"[bold]{title}[/bold]: {desc.description} ({desc.throughput_range.description})")
     for cls in ParameterClassification:
         table = Table(title=f"{cls.value.upper()} parameters", show_lines=False)
-        for col in ("parameter", "value", "source", "rationale"):
-            table.add_column(col, overflow="fold")
+        table.add_column("parameter", no_wrap=True)
+        table.add_column("value", overflow="fold")
+        table.add_column("source", no_wrap=True)
+        table.add_column("rationale", overflow="fold")
         for p in desc.groups[cls]:
             table.add_row(p.key, str(p.value).lower() if isinstance(p.value, bool) else str(p.value), p.source, p.rationale)
         out.print(table)

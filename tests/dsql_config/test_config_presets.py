@@ -120,7 +120,7 @@ def test_modifiers_never_lower_a_preset_value(compiler: ConfigCompiler, preset: 
     base, mod = values(compiler, preset), values(compiler, preset, modifier)
     for key, before in base.items():
         after = mod[key]
-        if isinstance(before, bool) or isinstance(before, str) and key.startswith(("dsql.", "sql.", "temporal.")):
+        if isinstance(before, bool) or (isinstance(before, str) and key.startswith(("dsql.", "sql.", "temporal."))):
             continue
         if isinstance(before, int | float):
             assert after >= before, (key, before, after)

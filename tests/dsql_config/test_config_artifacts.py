@@ -1,0 +1,80 @@
+"""Artifacts: env maps per service, dynamic-config YAML, plugin config, deployed config."""
+
+from __future__ import annotations
+
+import yaml
+
+from copilot_core.deployed_config import DeployedConfig
+from dsql_config import ConfigCompiler
+from dsql_config.models import SERVICE_NAMES
+
+
+def test_env_has_endpoint_and_region_everywhere_and_pools_per_service() -> None:
+    for preset in ("starter", "mid-scale", "high-throughput"):
+        result = ConfigCompiler().compile(preset)
+        assert set(result.env) == set(SERVICE_NAMES)
+        for service, env in result.env.items():
+            for name in ("CLUSTER_ENDPOINT", "REGION", "AWS_REGION", "TEMPORAL_SQL_MAX_CONNS", "TEMPORAL_HISTORY_SHARDS"):
+                assert env[name], (service, name)
+            assert env["SERVICES"] == service
+            assert env["TEMPORAL_SQL_MAX_CONNS"] == env["TEMPORAL_SQL_MAX_IDLE_CONNS"]
+            assert int(env["TEMPORAL_SQL_MAX_CONNS"]) == result.dsql_plugin_config.pool_sizes[service]
+            if env["DSQL_RESERVOIR_ENABLED"] == "true":
+                assert env["DSQL_RESERVOIR_TARGET_READY"] == env["TEMPORAL_SQL_MAX_CONNS"]
+            else:
+                assert "DSQL_RESERVOIR_TARGET_READY" not in env
+        pools = result.dsql_plugin_config.pool_sizes
+        assert pools["history"] > pools["worker"]
+
+
+def test_env_for_substitutes_the_real_endpoint_and_region() -> None:
+    result = ConfigCompiler().compile("high-throughput")
+    env = result.env_for("history", cluster_endpoint="xyz.dsql.eu-central-1.on.aws", region="eu-central-1")
+    assert env["CLUSTER_ENDPOINT"] == env["TEMPORAL_SQL_HOST"] == "xyz.dsql.eu-central-1.on.aws"
+    assert env["REGION"] == env["AWS_REGION"] == env["TEMPORAL_SQL_AWS_REGION"] == "eu-central-1"
+    assert "us-east-1" not in env.values() and "cluster-id.dsql.us-east-1.on.aws" not in env.values()
+    assert env["DSQL_RESERVOIR_ENABLED"] == "true"
+
+
+def test_dynamic_config_yaml_is_temporal_file_format() -> None:
+    result = ConfigCompiler().compile("mid-scale", "long-running")
+    document = yaml.safe_load(result.dynamic_config_yaml)
+    assert {k: v[0]["value"] for k, v in document.items()} == result.dynamic_config
+    assert all(v == [{"value": v[0]["value"], "constraints": {}}] for v in document.values())
+    assert document["matching.longPollExpirationInterval"][0]["value"] == "1m"
+
+
+def test_plugin_config_and_worker_options() -> None:
+    result = ConfigCompiler().compile("high-throughput", "batch-processor")
+    plugin = result.dsql_plugin_config
+    assert plugin.reservoir_base_lifetime_min == 11.0 and plugin.reservoir_guard_window_sec == 45.0
+    assert plugin.max_conn_lifetime_min == 50.0
+    assert plugin.token_bucket_rate == 100 and plugin.token_bucket_capacity == 1000
+    assert plugin.slot_block_size == 100 and plugin.slot_block_count == 100
+    wo = result.worker_options
+    assert wo.workflow_task_pollers <= wo.max_concurrent_workflow_tasks
+    assert wo.sticky_schedule_to_start_timeout_sec == 5.0 and wo.poller_autoscaling is True
+    starter = ConfigCompiler().compile("starter").dsql_plugin_config
+    assert starter.token_bucket_rate is None and starter.slot_block_size is None
+    assert starter.distributed_rate_limiter_table is None
+
+
+def test_services_shape() -> None:
+    result = ConfigCompiler().compile("high-throughput")
+    assert result.services["frontend"].grpc_port == 7233 and result.services["history"].grpc_port == 7234
+    assert all(s.metrics_port == 9090 for s in result.services.values())
+    assert result.services["history"].replicas == result.profile.values()["history.replicas"]
+    assert result.services["history"].memory_mib == 2 * result.services["history"].cpu
+    assert result.history_shards == 4096
+
+
+def test_deployed_config_round_trips_through_its_object_layout() -> None:
+    result = ConfigCompiler().compile("mid-scale")
+    deployed = result.deployed_config()
+    objects = deployed.to_objects()
+    restored = DeployedConfig.from_objects(objects.get)
+    assert restored is not None
+    assert restored.profile == result.profile
+    assert restored.dynamic_config() == result.dynamic_config
+    assert restored.env == result.env
+    assert restored.worker_options == result.worker_options.model_dump()

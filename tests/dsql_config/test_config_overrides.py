@@ -1,0 +1,108 @@
+"""Overrides on every parameter, by registry key or real name; typed errors for bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot_core.errors import InputError
+from copilot_core.types import ParameterOverrides
+from dsql_config import ConfigCompiler, default_registry
+from dsql_config.errors import (
+    ConstraintViolationError,
+    DsqlConfigError,
+    UnknownModifierError,
+    UnknownParameterError,
+    UnknownPresetError,
+)
+
+
+@pytest.fixture(scope="module")
+def compiler() -> ConfigCompiler:
+    return ConfigCompiler()
+
+
+def test_tuning_overrides_are_applied_not_dropped(compiler: ConfigCompiler) -> None:
+    result = compiler.compile("starter", overrides={"history.persistenceMaxQPS": 5000})
+    param = result.profile.get_param("history.persistenceMaxQPS")
+    assert param is not None and param.value == 5000 and param.source == "override"
+    assert result.dynamic_config["history.persistenceMaxQPS"] == 5000
+    trace = next(t for t in result.trace if t.parameter_key == "history.persistenceMaxQPS")
+    assert trace.base_value == 1000 and trace.final_value == 5000
+    assert trace.derivation_chain[-1] == "expert override: 1000 → 5000"
+    assert result.profile.overrides == ParameterOverrides(values={"history.persistenceMaxQPS": 5000})
+
+
+def test_overrides_by_env_var_and_dynamic_config_name(compiler: ConfigCompiler) -> None:
+    result = compiler.compile("mid-scale", overrides={
+        "CLUSTER_ENDPOINT": "abc123.dsql.eu-west-1.on.aws",
+        "AWS_REGION": "eu-west-1",
+        "matching.numTaskqueueReadPartitions": 12,
+        "MaxConcurrentActivityExecutionSize": 300,
+    })
+    env = result.env["matching"]
+    assert env["CLUSTER_ENDPOINT"] == env["TEMPORAL_SQL_HOST"] == "abc123.dsql.eu-west-1.on.aws"
+    assert env["REGION"] == env["AWS_REGION"] == "eu-west-1"
+    assert result.dynamic_config["matching.numTaskqueueWritePartitions"] == 12  # derived from the override
+    assert result.worker_options.max_concurrent_activities == 300
+
+
+def test_every_parameter_accepts_an_override(compiler: ConfigCompiler) -> None:
+    for entry in default_registry():
+        res = compiler.resolve("mid-scale", overrides={entry.key: entry.default_value})
+        assert res.values[entry.key] == entry.default_value
+        assert res.sources[entry.key] == "override"
+
+
+def test_strings_are_parsed_as_the_parameter_type(compiler: ConfigCompiler) -> None:
+    res = compiler.resolve("starter", overrides={"TEMPORAL_SQL_MAX_CONNS": "1", "TEMPORAL_SQL_MAX_IDLE_CONNS": "1",
+                                                 "DSQL_RESERVOIR_ENABLED": "T", "DSQL_TOKEN_DURATION": "14m0s",
+                                                 "slo.typical_workflow_runtime_sec": "2.5"})
+    assert res.values["dsql.pool_size"] == 1 and type(res.values["dsql.pool_size"]) is int
+    assert res.values["dsql.reservoir_enabled"] is True
+    assert res.values["dsql.token_duration"] == "14m"
+    assert res.values["slo.typical_workflow_runtime_sec"] == 2.5
+
+
+def test_unknown_names_suggest_close_matches(compiler: ConfigCompiler) -> None:
+    with pytest.raises(UnknownParameterError) as info:
+        compiler.compile("starter", overrides={"history.replica": 3})
+    assert "history.replicas" in info.value.suggestions
+    assert isinstance(info.value, InputError) and info.value.field == "history.replica"
+    with pytest.raises(UnknownParameterError) as info:
+        compiler.compile("starter", overrides={"DSQL_RESERVOIR_TARGET": 3})
+    assert "DSQL_RESERVOIR_TARGET_READY" in str(info.value)
+
+
+def test_out_of_range_names_min_and_max(compiler: ConfigCompiler) -> None:
+    with pytest.raises(ConstraintViolationError) as info:
+        compiler.compile("starter", overrides={"dsql.connection_rate_limit": 500})
+    assert info.value.max_value == 100 and "max 100" in str(info.value)
+    with pytest.raises(ConstraintViolationError) as info:
+        compiler.compile("starter", overrides={"history.replicas": 0})
+    assert info.value.min_value == 1 and "min 1" in str(info.value)
+    with pytest.raises(ConstraintViolationError) as info:
+        compiler.compile("starter", overrides={"TEMPORAL_SQL_PLUGIN": "postgres12"})
+    assert info.value.allowed == ["dsql"]
+
+
+def test_wrong_types_are_rejected(compiler: ConfigCompiler) -> None:
+    for name, value in (("history.replicas", True), ("history.replicas", "three"), ("dsql.reservoir_enabled", "yes"),
+                        ("DSQL_TOKEN_DURATION", "fifteen minutes"), ("history.replicas", 2.5)):
+        with pytest.raises(ConstraintViolationError):
+            compiler.compile("starter", overrides={name: value})
+
+
+def test_conflicting_names_for_one_parameter(compiler: ConfigCompiler) -> None:
+    with pytest.raises(DsqlConfigError, match="different values"):
+        compiler.compile("starter", overrides={"REGION": "eu-west-1", "AWS_REGION": "us-west-2"})
+    ok = compiler.compile("starter", overrides={"REGION": "eu-west-1", "AWS_REGION": "eu-west-1"})
+    assert ok.env["worker"]["AWS_REGION"] == "eu-west-1"
+
+
+def test_unknown_preset_and_modifier(compiler: ConfigCompiler) -> None:
+    with pytest.raises(UnknownPresetError) as p:
+        compiler.compile("mid_scale")
+    assert p.value.allowed == ["starter", "mid-scale", "high-throughput"] and "mid-scale" in str(p.value)
+    with pytest.raises(UnknownModifierError) as m:
+        compiler.compile("starter", "batch")
+    assert "batch-processor" in str(m.value)
