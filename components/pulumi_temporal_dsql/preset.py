@@ -674,7 +674,7 @@ def _default_bundle() -> pulumi.Archive:
 class Starter(TemporalDsqlPreset):
     """The starter preset (small clusters, development and light production)."""
 
-    TYPE = "temporal-dsql:index:Starter"
+    # Same type token as the generic component: switching class never re-parents (replaces) children.
 
     def __init__(self, name: str, args: StarterArgs | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, _fixed(args or StarterArgs(), "starter"), opts)
@@ -683,7 +683,7 @@ class Starter(TemporalDsqlPreset):
 class MidScale(TemporalDsqlPreset):
     """The mid-scale preset."""
 
-    TYPE = "temporal-dsql:index:MidScale"
+    # Same type token as the generic component: switching class never re-parents (replaces) children.
 
     def __init__(self, name: str, args: MidScaleArgs | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, _fixed(args or MidScaleArgs(), "mid-scale"), opts)
@@ -692,7 +692,7 @@ class MidScale(TemporalDsqlPreset):
 class HighThroughput(TemporalDsqlPreset):
     """The high-throughput preset."""
 
-    TYPE = "temporal-dsql:index:HighThroughput"
+    # Same type token as the generic component: switching class never re-parents (replaces) children.
 
     def __init__(
         self, name: str, args: HighThroughputArgs | None = None, opts: pulumi.ResourceOptions | None = None

@@ -13,11 +13,8 @@ from pulumi_temporal_dsql.stack import OUTPUT_NAMES
 from components_helpers import PRESETS
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
-PRESET_TYPES = {
-    "starter": "temporal-dsql:index:Starter",
-    "mid-scale": "temporal-dsql:index:MidScale",
-    "high-throughput": "temporal-dsql:index:HighThroughput",
-}
+# One type token for every preset class: changing class never changes the children's URNs.
+PRESET_TYPE = "temporal-dsql:index:TemporalDsqlPreset"
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -37,7 +34,7 @@ def test_every_child_is_parented_to_its_component(plans: dict[str, Plan], preset
     resources = plans[preset].resources
     by_urn = {r.urn: r for r in resources}
     top = [r for r in resources if r.parent not in by_urn]
-    assert [(r.type, r.name) for r in top] == [(PRESET_TYPES[preset], "temporal-plan")]
+    assert [(r.type, r.name) for r in top] == [(PRESET_TYPE, "temporal-plan")]
     root = top[0].urn
     for resource in resources:
         chain, current = [], resource
