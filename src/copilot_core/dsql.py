@@ -130,9 +130,9 @@ def is_occ_conflict(exc: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class OccRetryPolicy:
-    max_attempts: int = 10
-    base_delay: float = 0.01
-    max_delay: float = 1.0
+    max_attempts: int = 20
+    base_delay: float = 0.005
+    max_delay: float = 0.5
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Full jitter: uniform in [0, min(max, base * 2^attempt)]."""

@@ -39,3 +39,26 @@ def make_deployed_config() -> DeployedConfig:
         versions=DeployedVersions(temporal_server_version="1.29.1", dsql_plugin_version="1.29.2",
                                   worker_code_sha="0123456789abcdef0123456789abcdef01234567"),
     )
+
+
+def make_profile(cluster_id: str, namespace: str | None = "default", *, label: str | None = None,
+                 start: Instant | None = None, hours: float = 1.0):  # type: ignore[no-untyped-def]
+    """A complete BehaviourProfile without touching Prometheus (for storage tests)."""
+    import uuid
+
+    from whenever import TimeDelta
+
+    from behaviour_profiles.models import BehaviourProfile, ConfigSnapshot, MissingMetric, TelemetrySummary
+    from copilot_core.models import MetricAggregate
+
+    start = start or Instant.from_utc(2026, 11, 20, 10)
+    summary = TelemetrySummary(step_seconds=60)
+    summary.set("throughput.state_transitions_per_sec",
+                MetricAggregate(min=1, max=9, mean=5, p50=5, p95=8, p99=9))
+    summary.missing.append(MissingMetric(metric="errors.dsql_auth_failures", reason="no series"))
+    return BehaviourProfile(
+        id=str(uuid.uuid4()), name="storage-test", label=label, cluster_id=cluster_id, namespace=namespace,
+        time_window_start=start, time_window_end=start + TimeDelta(hours=hours),
+        config_snapshot=ConfigSnapshot(config_profile=make_config_profile()), telemetry=summary,
+        created_at=Instant.now(),
+    )

@@ -1,0 +1,231 @@
+"""Storage under concurrency and faults: real serialization conflicts, servers stopped mid-test."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from bp_testdata import make_profile  # type: ignore[import-not-found]
+from pydantic import SecretStr
+from whenever import TimeDelta
+
+from behaviour_profiles.errors import StateStoreUnavailable, StorageUnavailable
+from behaviour_profiles.service import ProfileService
+from behaviour_profiles.settings import ProfileSettings
+from behaviour_profiles.storage import ListFilters, ProfileStore, document_key
+from copilot.api.app import build_profile_service, create_app
+from standins import MotoServer, PostgresServer, PrometheusServer
+
+
+def _cluster() -> str:
+    return f"c-{uuid.uuid4().hex[:8]}"
+
+
+def _objects(endpoint: str, bucket: str) -> list[str]:
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="profiles/").get("Contents", [])]
+
+
+def _fresh_bucket(endpoint: str) -> str:
+    name = f"bp-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=name)
+    return name
+
+
+async def _all(store: ProfileStore, filters: ListFilters) -> list[Any]:
+    items, cursor = [], None
+    while True:
+        page = await store.list(filters, limit=100, cursor=cursor)
+        items += page.items
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
+
+
+async def test_200_concurrent_creates_and_baseline_switches_lose_nothing(profile_settings: ProfileSettings) -> None:
+    store = ProfileStore.from_settings(profile_settings.model_copy(update={"db_pool_max_size": 20}))
+    cluster = _cluster()
+    profiles = [make_profile(cluster) for _ in range(200)]
+
+    async def create_then_switch(profile: Any) -> None:
+        await store.save(profile)
+        await store.set_baseline(profile.id)
+
+    try:
+        await asyncio.gather(*(create_then_switch(p) for p in profiles))
+        listed = await _all(store, ListFilters(cluster=cluster))
+        assert sorted(m.id for m in listed) == sorted(p.id for p in profiles)
+        assert [m.id for m in listed if m.is_baseline] != [] and sum(m.is_baseline for m in listed) == 1
+        assert await store.baseline_count(cluster, "default") == 1
+        assert store.retries > 0, "the switches must have hit real serialization conflicts"
+        baseline = await store.baseline_for(cluster, "default")
+        assert baseline is not None and baseline.is_baseline
+    finally:
+        await store.close()
+
+
+async def test_baseline_scope_treats_none_and_empty_namespace_alike_and_separates_clusters(
+        profile_settings: ProfileSettings) -> None:
+    store = ProfileStore.from_settings(profile_settings)
+    try:
+        a, b = make_profile(_cluster(), None), make_profile(_cluster(), None)
+        for p in (a, b):
+            await store.save(p)
+            await store.set_baseline(p.id)
+        assert (await store.get_metadata(a.id)).is_baseline and (await store.get_metadata(b.id)).is_baseline
+    finally:
+        await store.close()
+
+
+async def test_s3_stopped_mid_test_gives_502_and_leaves_no_row(profile_settings: ProfileSettings,
+                                                              postgres_server: PostgresServer) -> None:
+    moto = MotoServer().start()
+    bucket = _fresh_bucket(moto.endpoint_url)
+    settings = profile_settings.model_copy(update={"s3_endpoint_url": moto.endpoint_url, "bucket": bucket})
+    store = ProfileStore.from_settings(settings)
+    cluster = _cluster()
+    try:
+        await store.save(make_profile(cluster))  # works while S3 is up
+        moto.stop()
+        with pytest.raises(StorageUnavailable):
+            await store.save(make_profile(cluster))  # pending row inserted, put fails, row dropped
+        listed = await _all(store, ListFilters(cluster=cluster))
+        assert len(listed) == 1
+        assert await store.count_rows("pending") == 0
+    finally:
+        moto.stop()
+        await store.close()
+
+
+async def test_s3_stopped_gives_502_problem_through_the_api(profile_settings: ProfileSettings,
+                                                           scenario_windows: dict) -> None:
+    moto = MotoServer().start()
+    bucket = _fresh_bucket(moto.endpoint_url)
+    settings = profile_settings.model_copy(update={"s3_endpoint_url": moto.endpoint_url, "bucket": bucket})
+    service = build_profile_service(settings)
+    app = create_app(settings, profile_service=service)
+    cluster = _cluster()
+    start, end = scenario_windows["healthy-150wps"]
+    moto.stop()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+            response = await client.post("/profiles/", json={
+                "name": "n", "cluster_id": cluster, "time_window_start": start.format_iso(),
+                "time_window_end": end.format_iso()})
+        assert response.status_code == 502 and response.headers["content-type"] == "application/problem+json"
+        assert response.json()["bucket"] == bucket
+        assert await _all(service.store, ListFilters(cluster=cluster)) == []
+    finally:
+        await service.store.close()
+        await service.telemetry.aclose()
+
+
+async def test_postgres_stopped_gives_503_and_writes_nothing_to_s3(profile_settings: ProfileSettings,
+                                                                  moto_server: MotoServer,
+                                                                  scenario_windows: dict) -> None:
+    pg = PostgresServer().start()
+    bucket = _fresh_bucket(moto_server.endpoint_url)
+    settings = profile_settings.model_copy(update={"database_dsn": SecretStr(pg.dsn), "bucket": bucket})
+    service = build_profile_service(settings)
+    app = create_app(settings, profile_service=service)
+    start, end = scenario_windows["healthy-150wps"]
+    body = {"name": "n", "cluster_id": "pg-fault", "time_window_start": start.format_iso(),
+            "time_window_end": end.format_iso()}
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+            assert (await client.post("/profiles/", json=body)).status_code == 201
+            pg.stop(remove=False)
+            down = await client.post("/profiles/", json=body)
+            assert down.status_code == 503 and down.headers["content-type"] == "application/problem+json"
+            assert down.headers["retry-after"] == "5"
+            assert (await client.get("/profiles/")).status_code == 503
+            assert len(_objects(moto_server.endpoint_url, bucket)) == 1  # only the first profile
+            pg.resume()
+            listed = (await client.get("/profiles/?cluster=pg-fault")).json()["items"]
+            assert len(listed) == 1
+    finally:
+        await service.store.close()
+        await service.telemetry.aclose()
+        pg.stop()
+
+
+class _StopPostgresAfterPut(ProfileStore):
+    """Stops the real PostgreSQL right after the S3 put: between write steps 2 and 3."""
+
+    postgres: PostgresServer
+
+    async def _s3_call(self, what: str, call: Any) -> Any:
+        result = await super()._s3_call(what, call)
+        if what == "put":
+            await asyncio.to_thread(self.postgres.stop, remove=False)
+        return result
+
+
+async def test_postgres_lost_between_put_and_ready_leaves_only_an_invisible_pending_row(
+        profile_settings: ProfileSettings, moto_server: MotoServer) -> None:
+    pg = PostgresServer().start()
+    bucket = _fresh_bucket(moto_server.endpoint_url)
+    settings = profile_settings.model_copy(update={"database_dsn": SecretStr(pg.dsn), "bucket": bucket})
+    base = ProfileStore.from_settings(settings)
+    store = _StopPostgresAfterPut(bucket=bucket, s3_client=base._s3, pool_factory=base._pool_factory,
+                                  dialect=base.dialect)
+    store.postgres = pg
+    profile = make_profile(_cluster())
+    try:
+        with pytest.raises(StateStoreUnavailable):
+            await store.save(profile)
+        assert _objects(moto_server.endpoint_url, bucket) == []  # compensation removed the document
+        pg.resume()
+        await store.close()
+        with pytest.raises(Exception, match="No behaviour profile"):
+            await store.get(profile.id)
+        assert await store.count_rows("pending") == 1
+        assert await store.sweep_stale_pending(older_than=TimeDelta(seconds=0)) == 1
+        assert await store.count_rows() == 0
+    finally:
+        await store.close()
+        pg.stop()
+
+
+async def test_prometheus_stopped_gives_502_and_writes_nothing(profile_settings: ProfileSettings,
+                                                              moto_server: MotoServer,
+                                                              scenario_windows: dict) -> None:
+    prom = PrometheusServer().start()
+    bucket = _fresh_bucket(moto_server.endpoint_url)
+    settings = profile_settings.model_copy(update={"amp_query_url": prom.query_url, "bucket": bucket})
+    service: ProfileService = build_profile_service(settings)
+    app = create_app(settings, profile_service=service)
+    cluster = _cluster()
+    start, end = scenario_windows["healthy-150wps"]
+    prom.remove()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+            response = await client.post("/profiles/", json={
+                "name": "n", "cluster_id": cluster, "time_window_start": start.format_iso(),
+                "time_window_end": end.format_iso()})
+        assert response.status_code == 502
+        problem = response.json()
+        assert problem["upstream"] == prom.query_url and "unreachable" in problem["detail"]
+        assert await _all(service.store, ListFilters(cluster=cluster)) == []
+        assert _objects(moto_server.endpoint_url, bucket) == []
+    finally:
+        await service.store.close()
+        await service.telemetry.aclose()
+
+
+async def test_documents_are_immutable(profile_settings: ProfileSettings, moto_server: MotoServer) -> None:
+    store = ProfileStore.from_settings(profile_settings)
+    profile = make_profile(_cluster())
+    try:
+        await store.save(profile)
+        s3 = boto3.client("s3", endpoint_url=moto_server.endpoint_url, region_name="us-east-1")
+        with pytest.raises(s3.exceptions.ClientError, match="PreconditionFailed"):
+            s3.put_object(Bucket=profile_settings.bucket, Key=document_key(profile.id), Body=b"{}",
+                          IfNoneMatch="*")
+        assert (await store.get(profile.id)) == profile
+    finally:
+        await store.close()
