@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pydantic import TypeAdapter
+
 from copilot_core.models import TelemetryBound
 from copilot_core.types import ParameterValue
 from dsql_config.guard_rails import total_connections
@@ -99,4 +101,8 @@ def expected_bounds(values: Mapping[str, ParameterValue]) -> list[TelemetryBound
         "resources.memory_utilization": (0.0, 85.0),
         "resources.worker_task_slot_utilization": (0.0, 80.0),
     }
-    return [TelemetryBound(metric=m, lower=bounds[m][0], upper=bounds[m][1]) for m in METRIC_NAMES]
+    return _BOUND_LIST.validate_python(
+        [{"metric": m, "lower": bounds[m][0], "upper": bounds[m][1]} for m in METRIC_NAMES])
+
+
+_BOUND_LIST: TypeAdapter[list[TelemetryBound]] = TypeAdapter(list[TelemetryBound])

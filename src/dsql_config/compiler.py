@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import TypeAdapter
 from whenever import Instant
 
 from copilot_core.profile import ConfigProfile
@@ -17,7 +18,6 @@ from copilot_core.types import (
     ParameterSource,
     ParameterValue,
     ParameterValueType,
-    ResolvedParameter,
 )
 
 # >>> adapters + explain (issue 3)
@@ -72,6 +72,9 @@ DEFAULT_DSQL_PLUGIN_VERSION = "1.1.0"  # the fork's DSQL schema version
 AdapterSelection = str | Sequence[str] | None
 OverridesInput = ParameterOverrides | Mapping[str, ParameterValue] | None
 WhyRenderer = Callable[[ConfigProfile, Sequence[CompilationTrace], Sequence[GuardRailResult], ParameterRegistry], str]
+
+
+_TRACE_LIST: TypeAdapter[list[CompilationTrace]] = TypeAdapter(list[CompilationTrace])
 
 
 def _type_error(entry: ParameterEntry, raw: object, what: str) -> ConstraintViolationError:
@@ -230,7 +233,7 @@ class ConfigCompiler:
         ov, notes = self.normalize_overrides(overrides)
         values: dict[str, ParameterValue] = {}
         sources: dict[str, ParameterSource] = {}
-        trace: list[CompilationTrace] = []
+        trace_rows: list[dict[str, Any]] = []
 
         def settle(key: str, base: ParameterValue, source: ParameterSource, chain: list[str]) -> None:
             value = base
@@ -247,9 +250,8 @@ class ConfigCompiler:
                 chain.append(f"{kind}: {_fmt(value)} → {_fmt(ov[key])}")
                 value, source = ov[key], "override"
             values[key], sources[key] = value, source
-            # model_construct: the values are already typed and checked; validation would double compile time.
-            trace.append(CompilationTrace.model_construct(parameter_key=key, source=source, base_value=base,
-                                                          final_value=value, derivation_chain=chain))
+            trace_rows.append({"parameter_key": key, "source": source, "base_value": base,
+                               "final_value": value, "derivation_chain": chain})
 
         # 1. Parameters no rule derives: the registry's (plugin's / Temporal's) default.
         for entry in self._default_entries:
@@ -265,7 +267,9 @@ class ConfigCompiler:
             base = rule.fn(ctx)
             settle(rule.key, base, self._rule_source(rule), [self._rule_step(rule, values, base)])
         order = self._order
-        trace.sort(key=lambda t: order[t.parameter_key])
+        trace_rows.sort(key=lambda t: order[t["parameter_key"]])
+        # One validation call for the whole list: far cheaper than 108 model constructions.
+        trace = _TRACE_LIST.validate_python(trace_rows)
         return Resolution(spec, mod, values, sources, trace, ov, notes)
 
     @staticmethod
@@ -281,12 +285,13 @@ class ConfigCompiler:
 
     def profile_from(self, res: Resolution, *, temporal_server_version: str | None = None,
                      dsql_plugin_version: str | None = None) -> ConfigProfile:
-        groups: dict[ParameterClassification, list[ResolvedParameter]] = {c: [] for c in ParameterClassification}
+        # Plain dicts: ConfigProfile validates each list in one pass (faster than 108 model objects).
+        groups: dict[ParameterClassification, list[dict[str, Any]]] = {c: [] for c in ParameterClassification}
         for entry in self.registry:
-            groups[entry.classification].append(ResolvedParameter.model_construct(
-                key=entry.key, value=res.values[entry.key], classification=entry.classification,
-                source=res.sources[entry.key]))
-        return ConfigProfile(
+            groups[entry.classification].append({
+                "key": entry.key, "value": res.values[entry.key], "classification": entry.classification,
+                "source": res.sources[entry.key]})
+        return ConfigProfile.model_validate(dict(
             preset_name=res.preset.name,
             modifier=res.modifier.name if res.modifier else None,
             overrides=ParameterOverrides(values=dict(res.overrides)),
@@ -299,7 +304,7 @@ class ConfigCompiler:
             compiled_at=Instant.now().format_iso(),
             compiler_version=COMPILER_VERSION,
             expected_bounds=expected_bounds(res.values),
-        )
+        ))
 
     def check(self, res: Resolution) -> list[GuardRailResult]:
         """Every guard-rail result plus the input warnings (expert overrides, rate outside the band)."""
