@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,14 +24,9 @@ def retriever(embedder: MiniLMEmbedder) -> LocalKnowledgeRetriever:
 
 
 @pytest.fixture(scope="session")
-def kb_moto_endpoint() -> Iterator[str]:
-    from standins.moto import MotoServer
-
-    server = MotoServer().start()
-    try:
-        yield server.endpoint_url
-    finally:
-        server.stop()
+def kb_moto_endpoint(moto_server: Any) -> str:
+    """The session's shared moto_server (tests/conftest.py); tests use their own bucket names."""
+    return str(moto_server.endpoint_url)
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -85,15 +86,9 @@ def task_metadata_server() -> Iterator[TaskMetadataServer]:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """A moto_server on 127.0.0.1 for the refresher (stopped by PID at the end of the session)."""
-    from standins.moto import MotoServer
-
-    server = MotoServer().start()
-    try:
-        yield server.endpoint_url
-    finally:
-        server.stop()
+def moto_endpoint(moto_server: Any) -> str:
+    """The session's shared moto_server (tests/conftest.py); tests use their own bucket names."""
+    return str(moto_server.endpoint_url)
 
 
 @pytest.fixture(autouse=True)
