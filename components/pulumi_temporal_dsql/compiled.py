@@ -50,7 +50,8 @@ class CompiledConfig(Protocol):
 
 
 def _messages(error: BaseException) -> list[str]:
-    results = getattr(error, "results", None)
+    # GuardRailError: `errors` holds the failing rules (its `results` also holds warnings).
+    results = getattr(error, "errors", None) or getattr(error, "results", None)
     if results:
         messages = []
         for result in results:
@@ -58,7 +59,7 @@ def _messages(error: BaseException) -> list[str]:
             rule = getattr(result, "rule_name", None) or getattr(result, "name", None)
             messages.append(f"{rule}: {text}" if rule and rule not in text else text)
         return messages
-    return [str(error)]
+    return [getattr(error, "message", None) or str(error)]
 
 
 def compile_config(

@@ -1,9 +1,9 @@
 """The behaviour-profile API: FastAPI through Mangum on Lambda (Python 3.12, arm64) with a
 Function URL that Grafana calls.
 
-CORS is configured in ONE place, the Function URL (`cors`), limited to the Grafana origin:
-when the URL answers preflights itself, a second CORS layer in the app would add duplicate
-headers. Auth is AWS_IAM by default; `auth="token"` keeps the URL open to the network but the
+CORS is configured in ONE place: the app (its `allowed_origins` setting, set to the Grafana
+origin), so the Function URL gets no `cors` block; when both answer preflights, browsers see
+duplicate headers and reject the response. Auth is AWS_IAM by default; `auth="token"` keeps the URL open to the network but the
 app requires a bearer token stored in Secrets Manager (generated here, never in the program).
 The function's role can touch exactly the bucket, the DSQL cluster and the AMP workspace.
 """
@@ -28,10 +28,10 @@ AUTH_MODES = ("AWS_IAM", "token")
 
 def profile_api_settings(values: Mapping[str, Any]) -> dict[str, str]:
     """Lambda env from behaviour_profiles.settings field names (the profiles engineer's model)."""
-    from behaviour_profiles.settings import ProfileApiSettings
+    from behaviour_profiles.settings import ProfileSettings
     from pulumi_temporal_dsql.settings_env import settings_env
 
-    return settings_env(ProfileApiSettings, values)
+    return settings_env(ProfileSettings, values)
 
 
 @dataclass(kw_only=True)
@@ -114,8 +114,11 @@ class ProfileApi(pulumi.ComponentResource):
             "bucket": args.bucket_name,
             "dsql_endpoint": args.dsql_endpoint,
             "amp_query_url": args.amp_query_url,
+            "amp_sigv4": True,
             "region": region,
             "cluster_id": args.cluster_id,
+            "auth_mode": "iam" if args.auth == "AWS_IAM" else "token",
+            "allowed_origins": [args.grafana_origin] if args.grafana_origin else [],
         }
         if self.token_secret is not None:
             env_values["auth_token_secret_arn"] = self.token_secret.arn
@@ -139,12 +142,7 @@ class ProfileApi(pulumi.ComponentResource):
             f"{name}-url",
             function_name=self.function.name,
             authorization_type="AWS_IAM" if args.auth == "AWS_IAM" else "NONE",
-            cors=aws.lambda_.FunctionUrlCorsArgs(
-                allow_origins=[args.grafana_origin] if args.grafana_origin else [],
-                allow_methods=["GET", "POST", "PUT", "DELETE"],
-                allow_headers=["authorization", "content-type", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"],
-                max_age=600,
-            ),
+            # No `cors` here on purpose: the app answers CORS (see the module docstring).
             opts=pulumi.ResourceOptions(parent=self.function),
         )
         self.url = self.function_url.function_url

@@ -1,0 +1,209 @@
+"""IAM is exact (no wildcard resource where an ARN exists); buckets are private; the tables and
+DSQL cluster have the shapes the plugin needs; optional parts honour their switches."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+from components_helpers import PRESETS, container_env, containers, one
+
+from pulumi_temporal_dsql.iam import wildcard_resources
+from pulumi_temporal_dsql.plan import Plan
+
+ROLE = "aws:iam/role:Role"
+
+
+def _documents(plan_: Plan) -> list[tuple[str, dict[str, Any]]]:
+    docs = []
+    for role in plan_.by_type(ROLE):
+        for inline in role.inputs.get("inlinePolicies") or []:
+            docs.append((f"{role.name}/{inline['name']}", json.loads(inline["policy"])))
+    return docs
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_no_wildcard_iam_resource_where_an_arn_exists(plans: dict[str, Plan], preset: str) -> None:
+    docs = _documents(plans[preset])
+    assert len(docs) >= 4
+    for name, doc in docs:
+        assert wildcard_resources(doc) == [], name
+
+
+def test_wildcard_detection_is_real() -> None:
+    bad = {"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]}
+    assert wildcard_resources(bad) == [(["s3:GetObject"], "*")]
+    star = {"Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "arn:aws:dynamodb:us-east-1:1:table/t"}]}
+    assert wildcard_resources(star)
+    ok = {"Statement": [{"Effect": "Allow", "Action": ["ssmmessages:CreateControlChannel"], "Resource": "*"}]}
+    assert wildcard_resources(ok) == []
+
+
+def _task_policy(plan_: Plan) -> dict[str, Any]:
+    role = one(plan_, ROLE, "temporal-plan-task")
+    return json.loads(role.inputs["inlinePolicies"][0]["policy"])
+
+
+def test_task_role_grants_exactly_what_temporal_needs(plans: dict[str, Plan]) -> None:
+    plan_ = plans["high-throughput"]
+    statements = {s["Sid"]: s for s in _task_policy(plan_)["Statement"]}
+    assert statements["Dsql"]["Resource"] == [plan_.outputs["dsql_cluster_arn"]]
+    assert "dsql:DbConnectAdmin" in statements["Dsql"]["Action"]
+    bucket = plan_.outputs["bucket_name"]
+    assert statements["ReadDynamicConfig"]["Resource"] == [f"arn:aws:s3:::{bucket}/config/dynamic_config.yaml"]
+    assert statements["ReadDynamicConfig"]["Action"] == ["s3:GetObject"]
+    assert statements["RemoteWrite"]["Action"] == ["aps:RemoteWrite"]
+    assert statements["RemoteWrite"]["Resource"][0].startswith("arn:aws:aps:us-east-1:123456789012:workspace/")
+    domain = one(plan_, "aws:opensearch/domain:Domain", "temporal-plan-visibility-domain").inputs["domainName"]
+    assert all(r.startswith(f"arn:aws:es:us-east-1:123456789012:domain/{domain}") for r in statements["Visibility"]["Resource"])
+    assert all(a.startswith("es:ESHttp") for a in statements["Visibility"]["Action"])
+    tables = {t.inputs["name"] for t in plan_.by_type("aws:dynamodb/table:Table")}
+    assert {r.rsplit("/", 1)[1] for r in statements["RateLimiterAndSlotBlocks"]["Resource"]} == tables
+    assert "dynamodb:Scan" not in statements["RateLimiterAndSlotBlocks"]["Action"]
+
+
+def test_dynamodb_tables_follow_the_compiled_config(plans: dict[str, Plan]) -> None:
+    from dsql_config import ConfigCompiler
+
+    for preset, plan_ in plans.items():
+        result = ConfigCompiler().compile(preset)
+        wanted = {t for t in (result.distributed_rate_limiter_table, result.conn_lease_table) if t}
+        tables = plan_.by_type("aws:dynamodb/table:Table")
+        assert {t.inputs["name"] for t in tables} == wanted, preset
+        for table in tables:
+            assert table.inputs["hashKey"] == "pk"
+            assert table.inputs["attributes"] == [{"name": "pk", "type": "S"}]
+            assert table.inputs["ttl"] == {"attributeName": "ttl_epoch", "enabled": True}
+            assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
+        env = container_env(next(c for c in containers(one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-history-task")) if c["name"] == "temporal"))
+        if result.distributed_rate_limiter_table:
+            assert env["DSQL_DISTRIBUTED_RATE_LIMITER_TABLE"] == result.distributed_rate_limiter_table
+
+
+def test_bucket_is_private_encrypted_versioned_and_tls_only(plans: dict[str, Plan]) -> None:
+    plan_ = plans["starter"]
+    block = one(plan_, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "temporal-plan-profiles-public-access-block")
+    assert all(block.inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    sse = one(plan_, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "temporal-plan-profiles-encryption")
+    assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    versioning = one(plan_, "aws:s3/bucketVersioning:BucketVersioning", "temporal-plan-profiles-versioning")
+    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+    lifecycle = one(plan_, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "temporal-plan-profiles-lifecycle")
+    assert lifecycle.inputs["rules"][0]["noncurrentVersionExpiration"]["noncurrentDays"] == 90
+    policy = json.loads(one(plan_, "aws:s3/bucketPolicy:BucketPolicy", "temporal-plan-profiles-tls-only").inputs["policy"])
+    deny = policy["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_dsql_deletion_protection_is_on_except_for_dev(plans: dict[str, Plan], plan_for) -> None:  # type: ignore[no-untyped-def]
+    cluster = one(plans["mid-scale"], "aws:dsql/cluster:Cluster", "temporal-plan-dsql-cluster")
+    assert cluster.inputs["deletionProtectionEnabled"] is True
+    dev = plan_for("starter", environment="dev")
+    assert one(dev, "aws:dsql/cluster:Cluster", "temporal-plan-dsql-cluster").inputs["deletionProtectionEnabled"] is False
+    assert one(dev, "aws:s3/bucket:Bucket", "temporal-plan-profiles-bucket").inputs["forceDestroy"] is True
+
+
+def test_frontend_is_behind_an_internal_nlb_on_7233(plans: dict[str, Plan]) -> None:
+    plan_ = plans["mid-scale"]
+    nlb = one(plan_, "aws:lb/loadBalancer:LoadBalancer", "temporal-plan-nlb")
+    assert nlb.inputs["internal"] is True and nlb.inputs["loadBalancerType"] == "network"
+    ports = sorted(int(r.inputs["port"]) for r in plan_.by_type("aws:lb/listener:Listener"))
+    assert ports == [7233, 8080]
+    frontend = one(plan_, "aws:ecs/service:Service", "temporal-plan-frontend-service")
+    assert [int(lb["containerPort"]) for lb in frontend.inputs["loadBalancers"]] == [7233]
+
+
+def test_profile_api_lambda_env_iam_and_auth(plans: dict[str, Plan], plan_for) -> None:  # type: ignore[no-untyped-def]
+    from behaviour_profiles.settings import ProfileSettings
+
+    plan_ = plan_for("starter", grafanaOrigin="https://grafana.example.com")
+    function = one(plan_, "aws:lambda/function:Function", "temporal-plan-profile-api-function")
+    assert function.inputs["runtime"] == "python3.12" and function.inputs["architectures"] == ["arm64"]
+    assert function.inputs["handler"] == "profile_api.handler.handler"
+    env = function.inputs["environment"]["variables"]
+    assert all(name.startswith("PROFILES_") for name in env)
+    settings = ProfileSettings(**{k.removeprefix("PROFILES_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
+    assert settings.bucket == plan_.outputs["bucket_name"]
+    assert settings.dsql_endpoint == plan_.outputs["dsql_endpoint"]
+    assert settings.allowed_origins == ["https://grafana.example.com"]
+    assert settings.auth_mode == "iam"
+    url = one(plan_, "aws:lambda/functionUrl:FunctionUrl", "temporal-plan-profile-api-url")
+    assert url.inputs["authorizationType"] == "AWS_IAM"
+    assert "cors" not in url.inputs  # CORS lives in ONE place: the app
+    policy = json.loads(one(plan_, ROLE, "temporal-plan-profile-api-role").inputs["inlinePolicies"][0]["policy"])
+    resources = {r for s in policy["Statement"] for r in s["Resource"]}
+    bucket_arn = f"arn:aws:s3:::{plan_.outputs['bucket_name']}"
+    assert {bucket_arn, f"{bucket_arn}/*", plan_.outputs["dsql_cluster_arn"]} <= resources
+
+    token = plan_for("starter", profileApiAuth="token")
+    url = one(token, "aws:lambda/functionUrl:FunctionUrl", "temporal-plan-profile-api-url")
+    assert url.inputs["authorizationType"] == "NONE"
+    secret = one(token, "aws:secretsmanager/secret:Secret", "temporal-plan-profile-api-token")
+    env = one(token, "aws:lambda/function:Function", "temporal-plan-profile-api-function").inputs["environment"]["variables"]
+    assert env["PROFILES_AUTH_MODE"] == "token"
+    assert env["PROFILES_AUTH_TOKEN_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
+    assert secret.name == "temporal-plan-profile-api-token"
+
+
+def test_copilot_workers_get_settings_by_field_name_and_least_privilege(plan_for) -> None:  # type: ignore[no-untyped-def]
+    from copilot.settings import CopilotSettings
+
+    plan_ = plan_for("mid-scale", copilot="true")
+    task = one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-copilot-worker-task")
+    env = container_env(containers(task)[0])
+    assert env and all(k.startswith("COPILOT_") for k in env)
+    saved = dict(os.environ)
+    try:
+        os.environ.update(env)
+        settings = CopilotSettings()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert settings.temporal_address == "copilot-temporal:7233"
+    assert settings.amp_sigv4 is True and settings.preset_name == "mid-scale"
+    copilot_dsql = one(plan_, "aws:dsql/cluster:Cluster", "temporal-plan-copilot-dsql-cluster")
+    assert settings.dsql_endpoint.endswith(".dsql.us-east-1.on.aws")
+    assert settings.dsql_endpoint != plan_.outputs["dsql_endpoint"]  # its own cluster
+    policy = json.loads(one(plan_, ROLE, "temporal-plan-copilot-worker-task").inputs["inlinePolicies"][0]["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["Explain"]["Resource"] == [
+        "arn:aws:bedrock:us-east-1::inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    ]
+    assert "aps:QueryMetrics" in by_sid["Metrics"]["Action"]
+    assert by_sid["StateStore"]["Resource"] != [plan_.outputs["dsql_cluster_arn"]]
+    assert copilot_dsql.inputs["deletionProtectionEnabled"] is True
+    server = one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-copilot-temporal-task")
+    names = {c["name"]: c for c in containers(server)}
+    assert container_env(names["temporal"])["SERVICES"] == "history,matching,frontend,worker"
+    assert container_env(names["temporal"])["TEMPORAL_ELASTICSEARCH_INDEX"].endswith("_copilot")
+    assert {"containerName": "schema-setup", "condition": "SUCCESS"} in names["temporal"]["dependsOn"]
+
+
+def test_ec2_capacity_option(plan_for) -> None:  # type: ignore[no-untyped-def]
+    plan_ = plan_for("starter", capacity="ec2")
+    assert plan_.by_type("aws:autoscaling/group:Group")
+    provider = one(plan_, "aws:ecs/capacityProvider:CapacityProvider", "temporal-plan-ec2-capacity")
+    assert provider.inputs["autoScalingGroupProvider"]["managedTerminationProtection"] == "ENABLED"
+    for task in plan_.by_type("aws:ecs/taskDefinition:TaskDefinition"):
+        assert task.inputs["requiresCompatibilities"] == ["EC2"]
+
+
+def test_existing_vpc_visibility_and_amp_are_used_as_given(plan_for) -> None:  # type: ignore[no-untyped-def]
+    plan_ = plan_for(
+        "starter",
+        vpcId="vpc-0abc",
+        privateSubnetIds='["subnet-a", "subnet-b"]',
+        opensearchEndpoint="search-x.us-east-1.es.amazonaws.com",
+        opensearchDomainArn="arn:aws:es:us-east-1:123456789012:domain/x",
+        ampWorkspaceId="ws-existing",
+    )
+    types = {r.type for r in plan_.resources}
+    assert "aws:ec2/vpc:Vpc" not in types and "aws:opensearch/domain:Domain" not in types
+    assert "aws:amp/workspace:Workspace" not in types
+    assert plan_.outputs["amp_workspace_id"] == "ws-existing"
+    service = one(plan_, "aws:ecs/service:Service", "temporal-plan-history-service")
+    assert service.inputs["networkConfiguration"]["subnets"] == ["subnet-a", "subnet-b"]
+    env = container_env(next(c for c in containers(one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-history-task")) if c["name"] == "temporal"))
+    assert env["TEMPORAL_ELASTICSEARCH_HOST"] == "search-x.us-east-1.es.amazonaws.com"
