@@ -11,4 +11,5 @@ from mangum import Mangum
 from copilot.api.app import create_app
 
 app = create_app()
-handler = Mangum(app, lifespan="off")
+# problem+json is text: without this Mangum would base64-encode error bodies.
+handler = Mangum(app, lifespan="off", text_mime_types=["application/json", "application/problem+json", "text/"])

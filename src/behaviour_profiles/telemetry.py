@@ -82,7 +82,8 @@ class PrometheusClient:
                  client: httpx.AsyncClient | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.region = region
-        self._signer = _SigV4(region) if sigv4 else None
+        self.sigv4 = sigv4
+        self._signer: _SigV4 | None = None  # built on first use: keeps botocore out of cold imports
         self._client = client or httpx.AsyncClient(timeout=timeout)
         self._owns_client = client is None
         self._semaphore = asyncio.Semaphore(concurrency)
@@ -102,7 +103,9 @@ class PrometheusClient:
         url = f"{self.base_url}{path}"
         body = urlencode(params)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        if self._signer is not None:
+        if self.sigv4:
+            if self._signer is None:
+                self._signer = _SigV4(self.region)
             headers = self._signer.headers("POST", url, body, headers)
         async with self._semaphore:
             try:
