@@ -6,11 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+from components_helpers import PRESETS
 
 from pulumi_temporal_dsql.plan import Plan
 from pulumi_temporal_dsql.stack import OUTPUT_NAMES
-
-from components_helpers import PRESETS
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 # One type token for every preset class: changing class never changes the children's URNs.
