@@ -10,14 +10,15 @@ Processes run in their own sessions so they outlive the CLI; their PIDs go to th
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,8 +54,9 @@ __all__ = [
 ]
 
 SERVICE_ORDER: tuple[str, ...] = ("postgres", "moto", "prometheus", "temporal", "api", "worker")
+_INDEPENDENT = ("postgres", "moto", "prometheus", "temporal")
 API_MODULE = "copilot.api.app"
-WORKER_MODULE = "copilot.worker"
+WORKER_MODULE = "copilot.workflows.worker"
 PROFILE_BUCKET = "temporal-dsql-profiles-local"
 CLUSTER_ID = "local-dev"
 NAMESPACE = "default"
@@ -103,10 +105,18 @@ def _now_iso() -> str:
 
 
 def _module_available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
+    """Whether ``module`` exists, without importing it or its parents (copilot.workflows pulls in
+    temporalio and pydantic-ai, seconds of import time)."""
+    from importlib.machinery import PathFinder
+
+    path: list[str] | None = None
+    spec = None
+    for part in module.split("."):
+        spec = PathFinder.find_spec(part, path)
+        if spec is None:
+            return False
+        path = list(spec.submodule_search_locations or [])
+    return spec is not None
 
 
 @dataclass
@@ -140,34 +150,43 @@ class DevStack:
             self.state_dir.chmod(0o755)  # PostgreSQL runs as `postgres` and must reach its data dir
         state = self.state
         report = StartReport()
-        starters: dict[str, Callable[[StackState], ServiceRecord | None]] = {
+        starters: dict[str, Callable[[StackState], ServiceRecord]] = {
             "postgres": self._start_postgres, "moto": self._start_moto, "prometheus": self._start_prometheus,
             "temporal": self._start_temporal, "api": self._start_api, "worker": self._start_worker,
         }
+
+        def bring_up(name: str) -> None:
+            record = state.services.get(name)
+            if record is not None and record.alive():
+                report.kept.append(name)
+                self.progress(f"{name}: already running (pid {record.pids[0]}, {record.url})")
+                return
+            if record is not None:
+                self._stop_record(record)  # half-dead leftovers: stop what is left of it
+                del state.services[name]
+            self.progress(f"{name}: starting")
+            try:
+                new = starters[name](state)
+            except _Unavailable as missing:
+                report.unavailable[name] = str(missing)
+                self.progress(f"{name}: NOT STARTED: {missing}")
+                return
+            with lock:
+                state.services[name] = new
+                state.save(self.state_dir)
+                report.started.append(name)
+            self.progress(f"{name}: up (pid {new.pids[0]}, {new.url})")
+
+        lock = threading.Lock()
         try:
+            # The stand-ins do not depend on each other: start them side by side.
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                futures = [pool.submit(bring_up, name) for name in _INDEPENDENT if name in services]
+            for future in futures:
+                future.result()  # re-raises the first failure
             for name in SERVICE_ORDER:
-                if name not in services:
-                    continue
-                record = state.services.get(name)
-                if record is not None and record.alive():
-                    report.kept.append(name)
-                    self.progress(f"{name}: already running (pid {record.pids[0]}, {record.url})")
-                    continue
-                if record is not None:
-                    self._stop_record(record)  # half-dead leftovers: stop what is left of it
-                    del state.services[name]
-                self.progress(f"{name}: starting")
-                try:
-                    new = starters[name](state)
-                except _Unavailable as missing:
-                    report.unavailable[name] = str(missing)
-                    self.progress(f"{name}: NOT STARTED: {missing}")
-                    continue
-                if new is not None:
-                    state.services[name] = new
-                    state.save(self.state_dir)
-                    report.started.append(name)
-                    self.progress(f"{name}: up (pid {new.pids[0]}, {new.url})")
+                if name in services and name not in _INDEPENDENT:
+                    bring_up(name)
         finally:
             state.save(self.state_dir)
         return report
@@ -271,7 +290,12 @@ class DevStack:
             argv=[sys.executable, "-m", "uvicorn", f"{API_MODULE}:create_app", "--factory",
                   "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
             env=service_env(state),
-        ).start(ready_timeout=60)
+        )
+        try:
+            process.start(ready_timeout=60)
+        except BaseException:  # Ctrl-C while waiting: do not leave an unrecorded process behind
+            process.stop()
+            raise
         url = f"http://127.0.0.1:{port}"
         state.env["COPILOT_DEV_API_URL"] = url
         return ServiceRecord(name="api", pids=[process.pid], port=port, url=url,
@@ -288,8 +312,12 @@ class DevStack:
                 stdin=subprocess.DEVNULL, env={**os.environ, **service_env(state)}, start_new_session=True,
             )
         # The worker has no port: it is up when it stays up (a bad config exits at once).
-        with contextlib.suppress(StandinError):
-            wait_until(lambda: popen.poll() is not None, timeout=3, what="worker exit")
+        try:
+            with contextlib.suppress(StandinError):
+                wait_until(lambda: popen.poll() is not None, timeout=3, what="worker exit")
+        except BaseException:  # Ctrl-C while waiting: do not leave an unrecorded process behind
+            stop_pid(popen.pid)
+            raise
         if popen.poll() is not None:
             tail = log_file.read_text(errors="replace").splitlines()[-15:]
             raise DevStackError(f"the copilot worker exited with code {popen.returncode}:\n" + "\n".join(tail),

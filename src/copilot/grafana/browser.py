@@ -156,8 +156,13 @@ class Browser:
             time.sleep(0.05)
         raise BrowserError(f"`{expression}` stayed falsy for {timeout or self.timeout:.0f}s")
 
-    def screenshot(self, path: Path) -> Path:
-        data = self.send("Page.captureScreenshot", {"format": "png"}, session=True)["data"]
+    def screenshot(self, path: Path, *, clip: tuple[int, int] | None = None) -> Path:
+        """PNG of the page; ``clip`` = (width, height) from the top-left corner."""
+        params: dict[str, Any] = {"format": "png"}
+        if clip is not None:
+            params["clip"] = {"x": 0, "y": 0, "width": clip[0], "height": clip[1], "scale": 1}
+            params["captureBeyondViewport"] = True
+        data = self.send("Page.captureScreenshot", params, session=True)["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
         return path

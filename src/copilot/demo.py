@@ -1,0 +1,371 @@
+"""`make demo`: the whole product on this machine, end to end, in a few minutes.
+
+1. compile the mid-scale preset and print the offline plan of the stack that would deploy it;
+2. bring the local stack up (`copilot dev up`: PostgreSQL, moto, Prometheus with a synthetic
+   cluster that ran healthy at 150 WPS and then overloaded at 400 WPS, Temporal, API, worker);
+3. create a "healthy at 150 WPS" and an "overloaded at 400 WPS" behaviour profile over HTTP;
+4. compare them: top regressions and a PNG chart;
+5. have the copilot assess the cluster and print its status and explanation;
+6. check both profiles' conformance with mid-scale;
+7. tear everything down (also on failure or Ctrl-C) and say where to look next.
+
+Every step goes through the product's real surface (compiler, plan CLI, HTTP API, Temporal). A
+step whose piece is not in this tree fails loudly as MISSING; nothing is simulated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from whenever import Instant
+
+from copilot.dev.errors import DevStackError
+from copilot.dev.stack import CLUSTER_ID, SERVICE_ORDER, DevStack
+from copilot.dev.system_deps import REPO_ROOT, ensure_system_deps
+
+__all__ = ["DemoResult", "MissingPiece", "main", "run_demo"]
+
+PRESET = "mid-scale"
+OUT_DIR = REPO_ROOT / "out"
+
+
+class MissingPiece(Exception):
+    """A part of the product this step needs is not in the tree (reported, never faked)."""
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: str  # ok | missing | failed
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class DemoResult:
+    steps: list[StepResult] = field(default_factory=list)
+    chart: Path | None = None
+    profiles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.steps) and all(s.status == "ok" for s in self.steps)
+
+
+@dataclass
+class Demo:
+    console: Console
+    state_dir: Path
+    keep: bool = False
+    result: DemoResult = field(default_factory=DemoResult)
+    stack: DevStack | None = None
+    api_url: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- plumbing
+    @contextlib.contextmanager
+    def step(self, number: int, title: str) -> Iterator[None]:
+        self.console.rule(f"[bold][{number}/7] {title}")
+        started = time.monotonic()
+        try:
+            with self.console.status(title):
+                yield
+        except MissingPiece as missing:
+            self.result.steps.append(StepResult(title, "missing", str(missing), time.monotonic() - started))
+            self.console.print(f"[bold yellow]MISSING:[/bold yellow] {missing}")
+            return
+        except (KeyboardInterrupt, SystemExit):
+            self.result.steps.append(StepResult(title, "failed", "interrupted", time.monotonic() - started))
+            raise
+        except Exception as error:
+            self.result.steps.append(StepResult(title, "failed", f"{type(error).__name__}: {error}",
+                                                time.monotonic() - started))
+            self.console.print(f"[bold red]FAILED:[/bold red] {type(error).__name__}: {error}")
+            return
+        elapsed = time.monotonic() - started
+        self.result.steps.append(StepResult(title, "ok", "", elapsed))
+        self.console.print(f"[green]done[/green] in {elapsed:.1f}s")
+
+    def _api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if not self.api_url:
+            raise MissingPiece("the API is not running (see step 2)")
+        return httpx.request(method, f"{self.api_url}{path}", timeout=60, **kwargs)
+
+    def _openapi_paths(self) -> set[str]:
+        return set(self._api("GET", "/openapi.json").json().get("paths", {}))
+
+    # ------------------------------------------------------------------- steps
+    def compile_and_plan(self) -> None:
+        from dsql_config import ConfigCompiler
+
+        result = ConfigCompiler().compile(PRESET)
+        table = Table(title=f"compiled {PRESET}", show_lines=False)
+        table.add_column("what")
+        table.add_column("value")
+        history_env = result.env.get("history", {})
+        for key in ("TEMPORAL_SQL_MAX_CONNS", "DSQL_RESERVOIR_ENABLED", "DSQL_RESERVOIR_TARGET_READY",
+                    "DSQL_DISTRIBUTED_RATE_LIMITER_ENABLED", "TEMPORAL_HISTORY_SHARDS"):
+            if key in history_env:
+                table.add_row(f"history env {key}", str(history_env[key]))
+        table.add_row("dynamic-config keys", str(len(result.dynamic_config)))
+        table.add_row("guard rails", ", ".join(f"{r.severity}: {getattr(r, 'rule', getattr(r, 'name', ''))}"
+                                               for r in result.guard_rail_results) or "all passed")
+        bounds = result.profile.expected_bounds
+        table.add_row("expected telemetry bounds", f"{len(bounds)} metrics")
+        self.console.print(table)
+        plan_cli = Path(sys.executable).parent / "temporal-dsql"
+        if not plan_cli.exists():
+            raise MissingPiece(f"{plan_cli} (the offline plan CLI of components/pulumi_temporal_dsql) is not installed")
+        plan = subprocess.run([str(plan_cli), "plan", "--preset", PRESET, "--copilot"], capture_output=True,
+                              text=True, timeout=120)
+        if plan.returncode != 0:
+            raise RuntimeError(f"temporal-dsql plan failed: {plan.stderr[-1500:]}")
+        lines = plan.stdout.splitlines()
+        resources = sum(1 for line in lines if line.lstrip().startswith("+ "))
+        self.console.print(Panel("\n".join(lines), title=f"offline plan: {PRESET} + copilot ({resources} resources)",
+                                 expand=False))
+
+    def stack_up(self) -> None:
+        installed = ensure_system_deps()
+        if installed:
+            self.console.print(f"installed Debian packages: {', '.join(installed)}")
+        self.stack = DevStack(self.state_dir, progress=lambda m: self.console.print(f"  {m}"))
+        report = self.stack.up(SERVICE_ORDER)
+        from copilot.dev.schema import setup_schemas
+
+        setup_schemas(self.stack.state, progress=lambda m: self.console.print(f"  {m}"))
+        state = self.stack.state
+        self.env = dict(state.env)
+        self.api_url = self.env.get("COPILOT_DEV_API_URL", "")
+        if report.unavailable:
+            raise MissingPiece("; ".join(f"{name}: {why}" for name, why in report.unavailable.items()))
+
+    def create_profiles(self) -> None:
+        windows = {
+            "healthy-150wps": ("healthy at 150 WPS", self.env["COPILOT_DEV_HEALTHY_WINDOW"]),
+            "overloaded-400wps": ("overloaded at 400 WPS", self.env["COPILOT_DEV_OVERLOADED_WINDOW"]),
+        }
+        table = Table(title="behaviour profiles (POST /profiles/)")
+        for column in ("label", "id", "window", "seconds"):
+            table.add_column(column)
+        for label, (name, window) in windows.items():
+            start, end = window.split("/")
+            started = time.monotonic()
+            response = self._api("POST", "/profiles/", json={
+                "name": name, "cluster_id": CLUSTER_ID, "time_window_start": start, "time_window_end": end,
+                "label": label,
+            })
+            if response.status_code != 201:
+                raise RuntimeError(f"creating {label!r}: HTTP {response.status_code}: {response.text[:500]}")
+            profile = response.json()
+            self.result.profiles[label] = profile["id"]
+            table.add_row(label, profile["id"], f"{start[11:19]} to {end[11:19]} UTC", f"{time.monotonic() - started:.2f}")
+        self.console.print(table)
+
+    def compare(self) -> None:
+        from copilot.dev.chart import write_comparison_png
+
+        a, b = self.result.profiles["healthy-150wps"], self.result.profiles["overloaded-400wps"]
+        response = self._api("POST", "/profiles/compare", json={"profile_a_id": a, "profile_b_id": b})
+        if response.status_code != 200:
+            raise RuntimeError(f"compare: HTTP {response.status_code}: {response.text[:500]}")
+        comparison = response.json()
+        regressions = [d for d in comparison["telemetry_diffs"] if d["direction"] == "regressed"]
+        table = Table(title=f"top regressions, healthy-150wps -> overloaded-400wps ({len(regressions)} regressed)")
+        for column in ("metric", "severity", "healthy mean", "overloaded mean", "change"):
+            table.add_column(column)
+        for diff in regressions[:10]:
+            pct = diff.get("change_pct")
+            table.add_row(diff["metric"], diff["severity"], f"{diff['old_value']['mean']:.3g}",
+                          f"{diff['new_value']['mean']:.3g} {diff.get('unit', '')}",
+                          "from 0" if pct is None else f"{pct:+.0f} %")
+        self.console.print(table)
+        self.result.chart = write_comparison_png(
+            comparison["telemetry_diffs"], OUT_DIR / "demo-comparison.png",
+            title="healthy-150wps (A) vs overloaded-400wps (B)")
+        self.console.print(f"comparison chart: [bold]{self.result.chart}[/bold]")
+
+    def assess(self) -> None:
+        if "/status" not in self._openapi_paths():
+            raise MissingPiece("the copilot status API (GET /status) is not mounted in copilot.api.app")
+        if self.stack is None or "worker" not in self.stack.state.services:
+            raise MissingPiece("the copilot worker is not running, so nothing can assess the cluster")
+        requested = Instant.now()
+        asyncio.run(_request_assessment(self.env))
+        deadline = time.monotonic() + 90
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            response = self._api("GET", "/status")
+            if response.status_code == 200:
+                status = response.json()
+                stamp = _assessment_time(status)
+                if stamp is not None and stamp >= requested:
+                    break
+            time.sleep(1)
+        else:
+            raise RuntimeError(f"no assessment newer than {requested.format_iso()} within 90 s; last /status: "
+                               f"{str(status)[:500]}")
+        self.console.print(Panel(_render_status(status), title="copilot status (GET /status)", expand=False))
+
+    def conformance(self) -> None:
+        paths = [p for p in self._openapi_paths() if "conformance" in p]
+        if not paths:
+            raise MissingPiece("no conformance endpoint in the API (copilot: 'does this profile match preset X')")
+        table = Table(title=f"conformance with {PRESET}")
+        for column in ("profile", "label", "failed metrics"):
+            table.add_column(column)
+        for label, profile_id in self.result.profiles.items():
+            body = _conformance(self, paths, profile_id)
+            failed = [m.get("metric", "?") for m in body.get("metrics", body.get("results", []))
+                      if m.get("passed") is False or m.get("status") == "fail"]
+            table.add_row(label, str(body.get("label", body.get("status", "?"))), ", ".join(failed[:6]) or "none")
+        self.console.print(table)
+
+    def teardown(self) -> None:
+        if self.stack is None:
+            return
+        if self.keep:
+            self.console.print(f"--keep: the stack stays up; stop it with `copilot dev down --state-dir {self.state_dir}`")
+            return
+        stopped = self.stack.down(purge=True)
+        self.console.print(f"stopped: {', '.join(stopped) or 'nothing'}")
+
+
+async def _request_assessment(env: dict[str, str]) -> None:
+    from temporalio.client import Client
+
+    from copilot.workflows.inputs import RequestAssessmentInput
+    from copilot.workflows.observe import ObserveClusterWorkflow
+    from copilot.workflows.worker import OBSERVE_WORKFLOW_ID
+
+    client = await Client.connect(env["COPILOT_TEMPORAL_ADDRESS"])
+    handle = client.get_workflow_handle_for(ObserveClusterWorkflow.run, OBSERVE_WORKFLOW_ID)
+    deadline = time.monotonic() + 30
+    while True:  # the worker starts the observe loop a moment after it comes up
+        try:
+            await handle.signal(ObserveClusterWorkflow.request_assessment, RequestAssessmentInput())
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+def _assessment_time(status: dict[str, Any]) -> Instant | None:
+    for key in ("timestamp", "assessed_at", "created_at"):
+        value = status.get(key) or (status.get("assessment") or {}).get(key)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return Instant.parse_iso(value)
+    return None
+
+
+def _render_status(status: dict[str, Any]) -> str:
+    assessment = status.get("assessment") or status
+    lines = [f"state: {assessment.get('health_state', status.get('health_state'))}"]
+    for key in ("summary", "explanation"):
+        value = assessment.get(key)
+        if isinstance(value, dict):
+            value = value.get("summary") or value.get("text")
+        if value:
+            lines.append(f"{key}: {value}")
+    actions = assessment.get("suggested_actions") or (assessment.get("explanation") or {}).get("suggested_actions") or []
+    for action in actions[:5]:
+        lines.append(f"  - {action.get('description')} (confidence {action.get('confidence')})")
+    return "\n".join(lines)
+
+
+def _conformance(demo: Demo, paths: list[str], profile_id: str) -> dict[str, Any]:
+    path = paths[0]
+    if "{" in path:
+        response = demo._api("GET", path.split("{", 1)[0] + profile_id + path.split("}", 1)[1],
+                             params={"preset": PRESET})
+    else:
+        response = demo._api("POST", path, json={"profile_id": profile_id, "preset": PRESET})
+    if response.status_code != 200:
+        raise RuntimeError(f"conformance {profile_id}: HTTP {response.status_code}: {response.text[:500]}")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _summary(console: Console, demo: Demo, started: float) -> None:
+    table = Table(title=f"demo finished in {time.monotonic() - started:.0f}s")
+    for column in ("step", "result", "seconds", "detail"):
+        table.add_column(column)
+    colours = {"ok": "green", "missing": "yellow", "failed": "red"}
+    for step in demo.result.steps:
+        table.add_row(step.name, f"[{colours[step.status]}]{step.status}[/]", f"{step.seconds:.1f}", step.detail[:120])
+    console.print(table)
+    next_steps = [
+        "grafana/dashboards/: the four dashboards (import them, or `docker compose up` in deploy/compose/)",
+        "`copilot dev up` keeps the same stack running; `copilot dev ps`, `copilot dev logs -f`",
+        "`temporal-dsql-config explain --preset mid-scale` for why each value was chosen",
+        "`temporal-dsql plan --preset high-throughput --copilot` for the bigger stack",
+    ]
+    if demo.result.chart is not None:
+        next_steps.insert(0, f"{demo.result.chart}: the healthy vs overloaded comparison chart")
+    console.print(Panel("\n".join(f"- {s}" for s in next_steps), title="where to look next", expand=False))
+
+
+def run_demo(console: Console, state_dir: Path, *, keep: bool = False) -> DemoResult:
+    demo = Demo(console=console, state_dir=state_dir, keep=keep)
+    steps: list[tuple[str, Callable[[], None]]] = [
+        (f"compile {PRESET} and plan the stack offline", demo.compile_and_plan),
+        ("bring the local stack up", demo.stack_up),
+        ("create the healthy and overloaded profiles", demo.create_profiles),
+        ("compare them", demo.compare),
+        ("copilot assessment", demo.assess),
+        (f"conformance with {PRESET}", demo.conformance),
+    ]
+    started = time.monotonic()
+    try:
+        for number, (title, action) in enumerate(steps, start=1):
+            with demo.step(number, title):
+                action()
+    finally:
+        with demo.step(7, "tear down"):
+            demo.teardown()
+        _summary(console, demo, started)
+    return demo.result
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m copilot.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".local" / "demo")
+    parser.add_argument("--keep", action="store_true", help="leave the stack running at the end")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    console = Console()
+    try:
+        result = run_demo(console, args.state_dir.resolve(), keep=args.keep)
+    except KeyboardInterrupt:
+        console.print("[red]interrupted: the stack was torn down[/red]")
+        return 130
+    except DevStackError as error:
+        console.print(f"[red]error:[/red] {error}")
+        return 1
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""`make demo` end to end: the integration test of the whole product.
+
+Runs ``python -m copilot.demo`` exactly as the Makefile does (own state directory), and checks
+every step passed, the chart is a real PNG, and nothing it started is left running, also when
+it is interrupted halfway.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from copilot.dev.state import StackState
+from standins._process import pid_alive
+
+pytestmark = pytest.mark.standins
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _state_dir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="demo-test-"))
+    path.chmod(0o755)  # PostgreSQL runs as `postgres` under root
+    return path / "state"
+
+
+def _recorded_pids(state_dir: Path) -> list[int]:
+    state = StackState.load(state_dir)
+    return [pid for record in state.services.values() for pid in record.pids]
+
+
+def test_demo_runs_end_to_end() -> None:
+    state_dir = _state_dir()
+    chart = ROOT / "out" / "demo-comparison.png"
+    chart.unlink(missing_ok=True)
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "copilot.demo", "--state-dir", str(state_dir)],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT,
+                            env={**os.environ, "COLUMNS": "160"})
+    elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert elapsed < 180, f"the demo took {elapsed:.0f}s (goal: 3 minutes on a fresh machine)"
+    for text in ("offline plan: mid-scale", "healthy-150wps", "overloaded-400wps", "top regressions",
+                 "copilot status", "conformance with mid-scale", "where to look next"):
+        assert text in output, text
+    assert "MISSING" not in output and "FAILED" not in output
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not state_dir.exists(), "the demo purges its stack at the end"
+
+
+def test_interrupted_demo_tears_the_stack_down() -> None:
+    state_dir = _state_dir()
+    process = subprocess.Popen([sys.executable, "-m", "copilot.demo", "--state-dir", str(state_dir)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    pids: list[int] = []
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if (state_dir / "state.json").exists():
+                pids = _recorded_pids(state_dir)
+                if len(pids) >= 3:
+                    break
+            time.sleep(0.2)
+        assert len(pids) >= 3, "the stack never came up"
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, output[-3000:]
+    assert "interrupted" in output
+    time.sleep(0.5)
+    survivors = [pid for pid in pids if pid_alive(pid)]
+    assert survivors == [], f"left running after Ctrl-C: {survivors}"
