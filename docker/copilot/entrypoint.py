@@ -40,7 +40,7 @@ from pathlib import Path
 
 DEFAULT_WORKER_COMMAND = [sys.executable, "-m", "copilot.workflows.worker"]
 DEFAULT_HEALTH_PORT = 8081
-ROLE_FILE = Path(os.environ.get("ENTRYPOINT_ROLE_FILE", "/tmp/copilot-role.json"))  # noqa: S108 - container-local
+ROLE_FILE = Path(os.environ.get("ENTRYPOINT_ROLE_FILE", "/tmp/copilot-role.json"))
 
 
 def log(message: str) -> None:
@@ -98,7 +98,7 @@ def serve_health(health: WorkerHealth, port: int) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)  # noqa: S104 - the container's health port
+    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -112,16 +112,18 @@ def run_worker(command: Sequence[str], health_port: int) -> int:
     _record_role("worker", health_port)
     log(f"worker pid {process.pid}; /health on :{health_port}; temporal {settings.temporal_address}")
     try:
-        return process.wait()
+        code = process.wait()
     finally:
         server.shutdown()
+    # A worker ended by a signal exits like a shell reports it: 128 + signal number.
+    return 128 - code if code < 0 else code
 
 
 def run_api() -> int:
     settings = _settings()
     _record_role("api", settings.api_port)
     argv = [sys.executable, "-m", "uvicorn", "copilot.api.app:create_app", "--factory",
-            "--host", "0.0.0.0", "--port", str(settings.api_port), "--proxy-headers"]  # noqa: S104
+            "--host", "0.0.0.0", "--port", str(settings.api_port), "--proxy-headers"]
     log("exec " + " ".join(argv))
     os.execv(argv[0], argv)
     return 1  # not reached
