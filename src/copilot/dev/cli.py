@@ -153,3 +153,66 @@ def schema_setup(directory: StateDir = None) -> None:
     failed = [name for name, ok in results.items() if not ok]
     if failed:
         raise typer.Exit(1)
+
+
+infra_app = typer.Typer(help="Ephemeral AWS resources of the dev stack (Pulumi Automation API).",
+                        no_args_is_help=True)
+app.add_typer(infra_app, name="infra")
+
+
+@infra_app.command("apply")
+def infra_apply_command(
+    region: Annotated[str, typer.Option(envvar="AWS_REGION")] = "us-east-1",
+    stack_name: Annotated[str, typer.Option("--stack")] = "dev",
+    prefix: str = "copilot-dev",
+    owner: str | None = None,
+    env_file: Annotated[Path, typer.Option(help="dotenv file the outputs are written to")] = Path(".env"),
+) -> None:
+    """Create or update the dev stack's AWS resources and write their coordinates to .env."""
+    from copilot.dev.infra import infra_apply
+
+    try:
+        result = infra_apply(stack=stack_name, region=region, prefix=prefix, owner=owner, env_file=env_file,
+                             on_output=console.print)
+    except DevStackError as error:
+        _fail(error)
+    table = Table(title="dev stack outputs")
+    table.add_column("output")
+    table.add_column("value")
+    for key, value in sorted(result.outputs.items()):
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@infra_app.command("destroy")
+def infra_destroy_command(
+    region: Annotated[str, typer.Option(envvar="AWS_REGION")] = "us-east-1",
+    stack_name: Annotated[str, typer.Option("--stack")] = "dev",
+    prefix: str = "copilot-dev",
+) -> None:
+    """Destroy the dev stack's AWS resources."""
+    from copilot.dev.infra import infra_destroy
+
+    try:
+        infra_destroy(stack=stack_name, region=region, prefix=prefix, on_output=console.print)
+    except DevStackError as error:
+        _fail(error)
+
+
+@app.command()
+def build(
+    temporal_dsql_path: Annotated[Path | None, typer.Option(envvar="TEMPORAL_DSQL_PATH",
+                                                            help="temporal-dsql checkout for the base image")] = None,
+    base_image: Annotated[str | None, typer.Option(help="reuse this server image instead of building it")] = None,
+    platform: str | None = None,
+) -> None:
+    """Build the runtime image and the copilot image with docker."""
+    from copilot.dev.build import build_images
+    from copilot.dev.system_deps import REPO_ROOT
+
+    try:
+        built = build_images(REPO_ROOT, temporal_dsql_path=temporal_dsql_path, base_image=base_image,
+                             platform=platform, on_step=lambda step: console.print(f"[bold]building {step.image}"))
+    except DevStackError as error:
+        _fail(error)
+    console.print(f"built: {', '.join(built)}")

@@ -111,3 +111,18 @@ def test_down_stops_only_what_up_started() -> None:
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_infra_and_build_say_what_is_missing(tmp_path: Path) -> None:
+    # No pulumi CLI on PATH: nothing is created, and the message says how to install it.
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "COLUMNS": "250"}
+    infra = subprocess.run([sys.executable, "-m", "copilot.dev", "infra", "apply", "--env-file",
+                            str(tmp_path / ".env")], capture_output=True, text=True, timeout=60, env=env)
+    assert infra.returncode == 1
+    assert "pulumi CLI is not on PATH" in infra.stdout and "Nothing was created" in infra.stdout
+    assert not (tmp_path / ".env").exists()
+    # A docker engine that is not there: nothing is built.
+    build = subprocess.run([sys.executable, "-m", "copilot.dev", "build", "--base-image", "x:1"],
+                           capture_output=True, text=True, timeout=60,
+                           env={**env, "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
+    assert build.returncode == 1 and "Nothing was built" in build.stdout
