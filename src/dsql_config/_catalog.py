@@ -400,7 +400,7 @@ _TUNING_SDK = [
        "Recommended by Temporal for servers ≥ 1.28; the poller counts become its maximum.", True, BOOL,
        targets=[WO], wo="WorkflowTaskPollerBehavior"),
     _p("sdk.sticky_schedule_to_start_timeout", TUNING, "Sticky queue schedule-to-start timeout.",
-       "Short for short workflows; long-running workflows keep their sticky worker longer.", "5s", DUR,
+       "At most half the end-to-end latency SLO (1s-5s); long-running workflows keep their sticky worker longer.", "5s", DUR,
        targets=[WO], wo="StickyScheduleToStartTimeout"),
     _p("sdk.disable_eager_activities", TUNING, "Disable eager activity dispatch.",
        "Eager dispatch helps only short CRUD-style activities.", True, BOOL,

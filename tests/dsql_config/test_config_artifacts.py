@@ -53,7 +53,7 @@ def test_plugin_config_and_worker_options() -> None:
     assert plugin.slot_block_size == 100 and plugin.slot_block_count == 100
     wo = result.worker_options
     assert wo.workflow_task_pollers <= wo.max_concurrent_workflow_tasks
-    assert wo.sticky_schedule_to_start_timeout_sec == 5.0 and wo.poller_autoscaling is True
+    assert wo.sticky_schedule_to_start_timeout_sec == 1.0 and wo.poller_autoscaling is True  # e2e 1000 ms / 2, at least 1s
     starter = ConfigCompiler().compile("starter").dsql_plugin_config
     assert starter.token_bucket_rate is None and starter.slot_block_size is None
     assert starter.distributed_rate_limiter_table is None

@@ -174,6 +174,9 @@ def test_completion_rate_and_schedule_to_start_drive_workers_and_pollers(compile
     slow = values(compiler, "mid-scale", slo__max_schedule_to_start_ms=1000)
     fast = values(compiler, "mid-scale", slo__max_schedule_to_start_ms=100)
     assert fast["sdk.workflow_task_pollers"] > slow["sdk.workflow_task_pollers"]
+    relaxed = values(compiler, "mid-scale", slo__max_e2e_workflow_latency_ms=8000)
+    assert relaxed["sdk.sticky_schedule_to_start_timeout"] == "4s"
+    assert values(compiler, "mid-scale")["sdk.sticky_schedule_to_start_timeout"] == "1s"
     more = values(compiler, "mid-scale", slo__target_workflow_completion_rate=300)
     assert more["sdk.worker_count"] > values(compiler, "mid-scale")["sdk.worker_count"]
 
