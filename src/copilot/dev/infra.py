@@ -96,7 +96,7 @@ def merge_env_file(path: Path, values: Mapping[str, str]) -> None:
 def _automation() -> ModuleType:
     if shutil.which("pulumi") is None:
         raise PulumiUnavailable("the pulumi CLI is not on PATH; `copilot dev infra` drives it through the "
-                                "Pulumi Automation API", field="pulumi", suggestion=PULUMI_INSTALL_HINT)
+                                "Pulumi Automation API.", field="pulumi", suggestion=PULUMI_INSTALL_HINT)
     return importlib.import_module(AUTOMATION_MODULE)
 
 
