@@ -40,6 +40,10 @@ __all__ = [
 ]
 
 SERVICE_NAMES: tuple[str, ...] = tuple(s.value for s in ServiceName)
+# The env vars that carry the deployment's endpoint and region (registry: dsql.cluster_endpoint,
+# sql.host, dsql.region).
+_ENDPOINT_ENV_NAMES = ("CLUSTER_ENDPOINT", "TEMPORAL_SQL_HOST")
+_REGION_ENV_NAMES = ("REGION", "AWS_REGION", "TEMPORAL_SQL_AWS_REGION")
 
 
 class GuardRailResult(BaseModel):
@@ -205,15 +209,13 @@ class CompilationResult(BaseModel):
                 f"Unknown service {service!r}.", field="service", allowed=sorted(self.env),
                 suggestion="Use one of the Temporal roles.",
             )
-        old_endpoint = str(self.profile.values()["dsql.cluster_endpoint"])
-        old_region = str(self.profile.values()["dsql.region"])
-        out: dict[str, str] = {}
-        for name, value in self.env[service].items():
-            if value == old_endpoint:
-                value = cluster_endpoint
-            elif value == old_region:
-                value = region
-            out[name] = value
+        out = dict(self.env[service])
+        for name in _ENDPOINT_ENV_NAMES:
+            if name in out:
+                out[name] = cluster_endpoint
+        for name in _REGION_ENV_NAMES:
+            if name in out:
+                out[name] = region
         return out
 
     def deployed_config(self) -> DeployedConfig:

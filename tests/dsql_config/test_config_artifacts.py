@@ -34,6 +34,11 @@ def test_env_for_substitutes_the_real_endpoint_and_region() -> None:
     assert env["REGION"] == env["AWS_REGION"] == env["TEMPORAL_SQL_AWS_REGION"] == "eu-central-1"
     assert "us-east-1" not in env.values() and "cluster-id.dsql.us-east-1.on.aws" not in env.values()
     assert env["DSQL_RESERVOIR_ENABLED"] == "true"
+    assert {k: v for k, v in env.items() if v != result.env["history"][k]}.keys() == {
+        "CLUSTER_ENDPOINT", "TEMPORAL_SQL_HOST", "REGION", "AWS_REGION", "TEMPORAL_SQL_AWS_REGION"}
+    # Names, not values, decide what is substituted: an overridden host is replaced too.
+    other = ConfigCompiler().compile("starter", overrides={"TEMPORAL_SQL_HOST": "old.example"})
+    assert other.env_for("worker", cluster_endpoint="e", region="r")["TEMPORAL_SQL_HOST"] == "e"
 
 
 def test_dynamic_config_yaml_is_temporal_file_format() -> None:

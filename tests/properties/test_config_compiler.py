@@ -50,7 +50,8 @@ def value_for(entry: ParameterEntry) -> st.SearchStrategy[ParameterValue]:
         return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
     if t == ParameterValueType.DURATION:
         return st.integers(0, 7200).map(lambda s: format_duration(float(s)))
-    return st.text(st.characters(min_codepoint=97, max_codepoint=122), min_size=1, max_size=20)
+    return st.one_of(st.text(st.characters(min_codepoint=97, max_codepoint=122), min_size=1, max_size=20),
+                     st.sampled_from(["true", "1", "null", "1e5", "0x10", "yes", "~", "- a"]))
 
 
 @st.composite
@@ -232,9 +233,13 @@ def test_property_9_all_guard_rail_errors_reported(chosen: set[str]) -> None:
 
 # Feature: enhance-config-ux, Property 10: Config_Profile serialization round-trip
 @PROPERTY_SETTINGS
-@given(data=compilations())
-def test_property_10_config_profile_round_trip(data: tuple[str, str | None, dict[str, ParameterValue]]) -> None:
-    profile = COMPILER.profile_from(COMPILER.resolve(data[0], modifier=data[1], overrides=data[2]))
+@given(data=compilations(), extra=st.data())
+def test_property_10_config_profile_round_trip(data: tuple[str, str | None, dict[str, ParameterValue]],
+                                               extra: st.DataObject) -> None:
+    # Plus one override of any parameter with any valid value (strings such as "true" or "1" included).
+    entry = extra.draw(st.sampled_from(list(REGISTRY)))
+    overrides = {**data[2], entry.key: extra.draw(value_for(entry))}
+    profile = COMPILER.profile_from(COMPILER.resolve(data[0], modifier=data[1], overrides=overrides))
     from_json = profile_from_json(profile_to_json(profile))
     assert from_json == profile
     assert from_json.model_dump() == profile.model_dump()
