@@ -202,7 +202,7 @@ class TelemetrySummary(BaseModel):
             setattr(holder, metric.field, aggregate)
 
     @staticmethod
-    def keys() -> list[str]:
+    def metric_keys() -> list[str]:
         """Every aggregate key, per-service metrics expanded."""
         out: list[str] = []
         for metric_id in metric_ids():
@@ -211,7 +211,7 @@ class TelemetrySummary(BaseModel):
         return out
 
     def items(self) -> list[tuple[str, CatalogMetric, MetricAggregate | None]]:
-        return [(key, catalog_metric(key), self.get(key)) for key in self.keys()]
+        return [(key, catalog_metric(key), self.get(key)) for key in self.metric_keys()]
 
 
 # --- the profile -------------------------------------------------------------------------------

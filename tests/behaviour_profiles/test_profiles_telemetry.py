@@ -50,7 +50,7 @@ async def test_a_window_without_data_is_missing_never_zero(prometheus_with_scena
     start = prometheus_with_scenarios.windows["healthy-150wps"].start - TimeDelta(hours=10)
     async with PrometheusClient(prometheus_with_scenarios.query_url, sigv4=False) as client:
         summary = await collect_telemetry(client, start, start + TimeDelta(hours=1))
-    keys = TelemetrySummary.keys()
+    keys = TelemetrySummary.metric_keys()
     assert sorted(m.metric for m in summary.missing) == sorted(keys)
     assert all(summary.get(k) is None for k in keys)
     assert all("no series" in m.reason for m in summary.missing)
