@@ -23,7 +23,7 @@ from rich.text import Text
 from copilot_core.errors import InputError
 from copilot_core.types import ParameterClassification
 from dsql_config.adapters import discover_platform_adapters, discover_sdk_adapters, select_adapters
-from dsql_config.compat import compile_from_env, has_dsql_env
+from dsql_config.compat import compile_from_env, has_dsql_env, migration_report, read_env_file
 from dsql_config.compiler import ConfigCompiler
 from dsql_config.errors import DsqlConfigError, GuardRailError
 from dsql_config.explain import KeyExplanation, PresetExplanation, ProfileExplanation
@@ -129,6 +129,7 @@ def compile_cmd(
     modifier: Annotated[str | None, typer.Option("--modifier", "-m", help="simple-crud | orchestrator | batch-processor | long-running")] = None,
     override: Annotated[list[str] | None, typer.Option("--override", "-o", help="NAME=VALUE; NAME is a registry key, env var or dynamic-config key")] = None,
     from_env: Annotated[bool, typer.Option("--from-env", help="Read existing DSQL_* / TEMPORAL_SQL_* env vars as overrides")] = False,
+    env_file: Annotated[Path | None, typer.Option("--env-file", help="Like --from-env, reading a dotenv file instead of the process env")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write the artifacts into this directory")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text | json | yaml")] = OutputFormat.text,
     # >>> adapters (issue 3)
@@ -146,8 +147,8 @@ def compile_cmd(
         )
         # <<< adapters
         overrides = _parse_overrides(override or [])
-        if from_env:
-            env = dict(os.environ)
+        if from_env or env_file is not None:
+            env = _read_env(env_file)
             if preset is None and not has_dsql_env(env):
                 raise DsqlConfigError("--from-env found no DSQL environment variables and no preset was given.",
                                       field="preset", allowed=[p.name for p in compiler.list_presets()],
@@ -178,6 +179,37 @@ def compile_cmd(
         sys.stdout.write(yaml.safe_dump(result_document(result, migration), sort_keys=False))
     else:
         _print_text(result)
+
+
+def _read_env(env_file: Path | None) -> dict[str, str]:
+    if env_file is None:
+        return dict(os.environ)
+    try:
+        return read_env_file(env_file.read_text())
+    except OSError as exc:
+        raise DsqlConfigError(f"Cannot read {env_file}: {exc.strerror}.", field="env_file",
+                              suggestion="Pass an existing dotenv file.") from None
+
+
+@app.command("migrate")
+def migrate_cmd(
+    preset: Annotated[str, typer.Argument(help="The preset to migrate to")] = "starter",
+    modifier: Annotated[str | None, typer.Option("--modifier", "-m")] = None,
+    env_file: Annotated[Path | None, typer.Option("--env-file", help="A dotenv file (default: the process env)")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
+) -> None:
+    """Which existing DSQL env vars the preset already produces (redundant), which differ, which are dead."""
+    try:
+        report = migration_report(_read_env(env_file), preset, modifier)
+    except InputError as exc:
+        err.print(Text.assemble(("Error: ", "bold red"), str(exc)), soft_wrap=True)
+        raise typer.Exit(2) from None
+    if fmt == OutputFormat.json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    elif fmt == OutputFormat.yaml:
+        sys.stdout.write(yaml.safe_dump(report.model_dump(mode="json"), sort_keys=False))
+    else:
+        sys.stdout.write(report.to_text())
 
 
 @app.command("list-presets")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from copilot_core.types import ParameterOverrides, ParameterValue
 from dsql_config.compiler import ConfigCompiler, coerce_value
-from dsql_config.errors import ConstraintViolationError
+from dsql_config.errors import ConstraintViolationError, DsqlConfigError
 from dsql_config.models import CompilationResult
 from dsql_config.registry import ParameterRegistry, default_registry
 
@@ -28,6 +28,7 @@ __all__ = [
     "has_dsql_env",
     "migration_report",
     "parse_env",
+    "read_env_file",
 ]
 
 # Per-process names that are not configuration (set by the deployment for each role).
@@ -100,6 +101,27 @@ def parse_env(env: Mapping[str, str], registry: ParameterRegistry | None = None)
             continue
         out.overrides[key] = out.values[name]
     return out
+
+
+def read_env_file(text: str) -> dict[str, str]:
+    """A dotenv / docker-compose env_file: KEY=VALUE lines, ``export`` prefixes, comments, quotes."""
+    env: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip().replace("_", "").isalnum():
+            raise DsqlConfigError(f"Line {number} of the env file is not KEY=VALUE: {raw!r}.", field="env_file",
+                                  suggestion="Write one KEY=VALUE per line.")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        env[name.strip()] = value
+    return env
 
 
 def env_to_overrides(env: Mapping[str, str], registry: ParameterRegistry | None = None) -> ParameterOverrides:

@@ -112,3 +112,34 @@ def test_describe_preset_groups_by_classification() -> None:
     assert set(doc["groups"]) == {"slo", "topology", "safety", "tuning"}
     bad = runner.invoke(app, ["describe-preset", "huge"])
     assert bad.exit_code == 2 and "high-throughput" in bad.stderr
+
+
+ENV_FILE = """# an existing temporal-dsql-deploy .env
+export DSQL_RESERVOIR_ENABLED=true
+DSQL_RESERVOIR_TARGET_READY="50"
+TEMPORAL_SQL_MAX_CONNS=50
+TEMPORAL_SQL_MAX_IDLE_CONNS=50
+DSQL_CONN_REFRESH_INTERVAL=5m  # removed refresher
+DSQL_TOKEN_DURATION='14m'
+"""
+
+
+def test_migrate_reports_redundant_env_vars_from_a_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(ENV_FILE)
+    res = runner.invoke(app, ["migrate", "mid-scale", "--env-file", str(env_file), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    statuses = {e["name"]: e["status"] for e in json.loads(res.stdout)["entries"]}
+    assert statuses == {"DSQL_RESERVOIR_ENABLED": "redundant", "DSQL_RESERVOIR_TARGET_READY": "redundant",
+                        "TEMPORAL_SQL_MAX_CONNS": "redundant", "TEMPORAL_SQL_MAX_IDLE_CONNS": "redundant",
+                        "DSQL_CONN_REFRESH_INTERVAL": "ignored", "DSQL_TOKEN_DURATION": "override"}
+    text = runner.invoke(app, ["migrate", "mid-scale", "--env-file", str(env_file)])
+    assert "Redundant" in text.stdout and "DSQL_TOKEN_DURATION=14m (preset: 15m)" in text.stdout
+    compiled = runner.invoke(app, ["compile", "mid-scale", "--env-file", str(env_file), "--format", "json"])
+    assert json.loads(compiled.stdout)["env"]["history"]["DSQL_TOKEN_DURATION"] == "14m"
+    bad = tmp_path / "bad.env"
+    bad.write_text("JUST_A_NAME\n")
+    res = runner.invoke(app, ["migrate", "--env-file", str(bad)])
+    assert res.exit_code == 2 and "Line 1" in res.stderr
+    missing = runner.invoke(app, ["migrate", "--env-file", str(tmp_path / "nope.env")])
+    assert missing.exit_code == 2 and "Cannot read" in missing.stderr
