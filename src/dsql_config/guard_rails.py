@@ -21,7 +21,6 @@ from dsql_config.values import format_duration, parse_go_duration
 
 __all__ = ["GUARD_RAILS", "GuardRail", "GuardRailEngine", "GuardRailInput", "GuardRailResult", "total_connections"]
 
-DSQL_MAX_CONNECTION_AGE_MIN = 60.0
 LIFETIME_CEILING_MIN = 50.0  # "well under 60": leaves room for a 5-minute transaction plus margin
 TOKEN_MIN_SEC, TOKEN_MAX_SEC = 15.0, 900.0
 CHURN_CEILING_PER_SEC = 50.0  # half the 100 conn/s budget

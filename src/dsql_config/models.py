@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot_core.deployed_config import DeployedConfig
+from copilot_core.deployed_config import DeployedConfig, DeployedVersions
 from copilot_core.models import TelemetryBound
 from copilot_core.profile import ConfigProfile
 from copilot_core.types import (
@@ -226,4 +226,8 @@ class CompilationResult(BaseModel):
             dsql_plugin_config=self.dsql_plugin_config.model_dump(exclude={"pool_sizes"}),
             worker_options=self.worker_options.model_dump(),
             env=self.env,
+            versions=DeployedVersions(
+                temporal_server_version=str(self.profile.temporal_server_version),
+                dsql_plugin_version=str(self.profile.dsql_plugin_version),
+            ),
         )

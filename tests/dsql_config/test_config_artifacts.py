@@ -83,3 +83,4 @@ def test_deployed_config_round_trips_through_its_object_layout() -> None:
     assert restored.dynamic_config() == result.dynamic_config
     assert restored.env == result.env
     assert restored.worker_options == result.worker_options.model_dump()
+    assert restored.versions.temporal_server_version == str(result.profile.temporal_server_version)
