@@ -1,0 +1,124 @@
+"""Adapters come from entry points: a throwaway distribution's adapter is used by an unchanged compiler."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dsql_config.adapters import (
+    PLATFORM_ADAPTER_GROUP,
+    SDK_ADAPTER_GROUP,
+    discover_platform_adapters,
+    discover_sdk_adapters,
+)
+from dsql_config.compiler import ConfigCompiler
+from dsql_config.errors import AdapterError, DsqlConfigError
+
+_ADAPTER_MODULE = '''
+from dsql_config.models import RenderedSnippet
+
+
+class RustSDKAdapter:
+    language = "rust"
+    name = "rust"
+
+    def render(self, profile):
+        slots = profile.get_param("sdk.max_concurrent_activities").value
+        return RenderedSnippet(language="rust", filename="rust/worker_options.rs",
+                               content=f"pub const MAX_CONCURRENT_ACTIVITIES: usize = {slots};\\n")
+
+
+class HelmPlatformAdapter:
+    platform = "helm"
+    name = "helm"
+
+    def render(self, profile):
+        return [RenderedSnippet(language="yaml", filename="helm/values.yaml",
+                                content=f"preset: {profile.preset_name}\\n")]
+
+
+class BrokenAdapter:
+    platform = "broken"
+    name = "broken"
+
+    def render(self, profile):
+        raise RuntimeError("template missing")
+
+
+class NotAnAdapter:
+    pass
+'''
+
+
+def install_throwaway_dist(root: Path, entry_points: str) -> Path:
+    """A dist-info directory plus module on a fresh sys.path entry: what `pip install` leaves behind."""
+    (root / "throwaway_adapters.py").write_text(textwrap.dedent(_ADAPTER_MODULE))
+    info = root / "throwaway_adapters-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: throwaway-adapters\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
+    (info / "RECORD").write_text("")
+    return root
+
+
+@pytest.fixture
+def throwaway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = install_throwaway_dist(tmp_path, f"""
+        [{SDK_ADAPTER_GROUP}]
+        rust = throwaway_adapters:RustSDKAdapter
+
+        [{PLATFORM_ADAPTER_GROUP}]
+        helm = throwaway_adapters:HelmPlatformAdapter
+        """)
+    monkeypatch.syspath_prepend(str(root))
+    return root
+
+
+def test_builtin_adapters_are_registered() -> None:
+    assert {a.name for a in discover_sdk_adapters()} >= {"go", "python"}
+    assert {a.name for a in discover_platform_adapters()} >= {"ecs", "compose"}
+
+
+def test_a_new_distribution_adds_output_without_compiler_changes(throwaway: Path) -> None:
+    result = ConfigCompiler().compile("mid-scale", modifier="batch-processor")
+    rust = {s.filename: s.content for s in result.sdk_snippets}["rust/worker_options.rs"]
+    assert rust == f"pub const MAX_CONCURRENT_ACTIVITIES: usize = {result.worker_options.max_concurrent_activities};\n"
+    helm = {s.filename: s.content for s in result.platform_snippets}["helm/values.yaml"]
+    assert helm == "preset: mid-scale\n"
+    # The shipped adapters still render next to the new ones.
+    assert {"go/worker_options.go", "python/worker_options.py"} <= {s.filename for s in result.sdk_snippets}
+
+
+def test_selection_by_name(throwaway: Path) -> None:
+    result = ConfigCompiler().compile("starter", sdk="rust", platform="none")
+    assert [s.filename for s in result.sdk_snippets] == ["rust/worker_options.rs"]
+    assert result.platform_snippets == []
+    with pytest.raises(DsqlConfigError) as info:
+        ConfigCompiler().compile("starter", sdk="rusty")
+    assert info.value.field == "sdk" and "rust" in (info.value.suggestion or "")
+
+
+def test_a_failing_adapter_raises_adapter_error_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = install_throwaway_dist(tmp_path, f"""
+        [{PLATFORM_ADAPTER_GROUP}]
+        broken = throwaway_adapters:BrokenAdapter
+        """)
+    monkeypatch.syspath_prepend(str(root))
+    with pytest.raises(AdapterError) as info:
+        ConfigCompiler().compile("starter")
+    assert info.value.adapter == "broken"
+    assert "template missing" in str(info.value)
+
+
+def test_an_object_that_is_not_an_adapter_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = install_throwaway_dist(tmp_path, f"""
+        [{SDK_ADAPTER_GROUP}]
+        nope = throwaway_adapters:NotAnAdapter
+        missing = throwaway_adapters:DoesNotExist
+        """)
+    monkeypatch.syspath_prepend(str(root))
+    with pytest.raises(AdapterError) as info:
+        discover_sdk_adapters()
+    assert info.value.adapter in {"missing", "nope"}
