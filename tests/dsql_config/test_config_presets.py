@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from copilot_core.types import ParameterValue
 from dsql_config import ConfigCompiler
@@ -14,6 +16,7 @@ from dsql_config.values import parse_go_duration
 
 PRESETS = ["starter", "mid-scale", "high-throughput"]
 MODIFIERS = ["simple-crud", "orchestrator", "batch-processor", "long-running"]
+CORE = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +207,34 @@ def test_list_and_describe_presets(compiler: ConfigCompiler) -> None:
     definition = compiler.preset_definition("high-throughput")
     assert {r.name for r in definition.safety_derivations} >= {"pool_size_from_rate", "connection_rate_from_budget"}
     assert {r.name for r in definition.tuning_derivations} >= {"persistence_qps_from_rate"}
+
+
+BANDS = {"starter": (1, 49), "mid-scale": (50, 500), "high-throughput": (501, 20_000)}
+
+
+# Property (compiler-specific): any SLO inputs inside a preset's band derive a configuration that
+# passes every guard rail with no warning, for every modifier.
+@settings(max_examples=100, deadline=None)
+@given(preset=st.sampled_from(PRESETS), modifier=st.sampled_from([None, *MODIFIERS]), data=st.data())
+def test_property_slo_inputs_in_band_always_derive_a_safe_configuration(preset: str, modifier: str | None,
+                                                                         data: st.DataObject) -> None:
+    lo, hi = BANDS[preset]
+    rate = data.draw(st.integers(lo, hi))
+    overrides: dict[str, ParameterValue] = {
+        "slo.target_state_transitions_per_sec": rate,
+        "slo.target_workflow_completion_rate": data.draw(st.integers(1, rate)),
+        "slo.max_schedule_to_start_ms": data.draw(st.integers(10, 600_000)),
+        "slo.max_e2e_workflow_latency_ms": data.draw(st.integers(50, 10_000_000)),
+        "slo.typical_workflow_runtime_sec": data.draw(st.floats(2, 1_000_000)),
+    }
+    result = CORE.compile(preset, modifier, overrides)
+    assert result.guard_rail_results == []
+    assert total_connections(result.profile.values()) <= 10_000
+
+
+def test_env_for_rejects_unknown_services(compiler: ConfigCompiler) -> None:
+    from dsql_config.errors import DsqlConfigError
+
+    with pytest.raises(DsqlConfigError) as info:
+        compiler.compile("starter").env_for("ui", cluster_endpoint="e", region="r")
+    assert info.value.allowed == ["frontend", "history", "matching", "worker"]
