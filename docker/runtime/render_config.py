@@ -14,6 +14,10 @@ CLI
         the template; check the YAML parses, that no placeholder is left and that numeric and
         boolean fields have their type; check the dynamic-config file is present; then exec
         `temporal-server --config-file <rendered> --allow-no-auth start --service <role>...`.
+    render_config.py start COMMAND [ARG...]
+        Pass-through: exec COMMAND as given, rendering nothing. A task definition that runs
+        another program of this image (the refresher) without replacing the entrypoint gets
+        ENTRYPOINT + its command, and this makes that work.
     render_config.py render [--template PATH] [--output PATH|-]
         Render and check only (no broadcast derivation: TEMPORAL_BROADCAST_ADDRESS must be set).
     render_config.py variables [--template PATH]
@@ -354,7 +358,9 @@ def _start(env: Mapping[str, str]) -> NoReturn:
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="render_config.py", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("start", help="render, check and exec temporal-server (the entrypoint)")
+    start_cmd = commands.add_parser("start", help="render, check and exec temporal-server (the entrypoint)")
+    start_cmd.add_argument("passthrough", nargs=argparse.REMAINDER,
+                           help="a command to exec instead (e.g. the refresher), nothing rendered")
     render_cmd = commands.add_parser("render", help="render and check only")
     variables_cmd = commands.add_parser("variables", help="list the template's variables")
     for sub in (render_cmd, variables_cmd):
@@ -365,6 +371,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     environ: Mapping[str, str] = os.environ if env is None else env
     try:
         if args.command == "start":
+            if args.passthrough:
+                log("exec (pass-through) " + " ".join(args.passthrough))
+                os.execvpe(args.passthrough[0], args.passthrough, dict(environ))
             _start(environ)
         template_path = Path(getattr(args, "template", None)
                              or environ.get("TEMPORAL_PERSISTENCE_TEMPLATE") or DEFAULT_TEMPLATE)

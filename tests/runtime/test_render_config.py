@@ -310,3 +310,15 @@ def test_property_every_missing_variable_named(render_config: ModuleType, remove
     with pytest.raises(render_config.MissingVariablesError) as caught:
         render_config.render(TEMPLATE, env)
     assert set(caught.value.names) == removed
+
+
+def test_start_with_a_command_execs_it_and_renders_nothing(tmp_path: Path) -> None:
+    """ENTRYPOINT + a task's command (e.g. the refresher) runs that command unchanged."""
+    env = {"PATH": os.environ["PATH"], "TEMPORAL_RENDERED_CONFIG": str(tmp_path / "temporal.yaml")}
+    result = subprocess.run([sys.executable, str(RUNTIME_DIR / "render_config.py"), "start", sys.executable, "-c",
+                             "import sys; print('ran', sys.argv[1:])", "--once"], env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ran ['--once']"
+    assert "exec (pass-through)" in result.stderr
+    assert not (tmp_path / "temporal.yaml").exists()
