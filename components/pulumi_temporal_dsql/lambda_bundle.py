@@ -46,7 +46,8 @@ PROJECT_PACKAGES = ("copilot_core", "dsql_config", "behaviour_profiles", "copilo
 # Provided by the Lambda Python runtime; never bundled.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-BUILDER_VERSION = "1"
+LAMBDA_TASK_ROOT = "/var/task"
+BUILDER_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -73,17 +74,27 @@ def project_root(start: Path | None = None) -> Path:
     raise LambdaBundleError("cannot find the project root (a directory with pyproject.toml and uv.lock)")
 
 
+def _is_python312(candidate: Path) -> bool:
+    try:
+        completed = subprocess.run(
+            [str(candidate), "-c", "import sys; print(sys.version_info[:2] == (3, 12))"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )
+    except OSError:
+        return False
+    return completed.returncode == 0 and completed.stdout.strip() == "True"
+
+
 def find_python312() -> Path | None:
-    """A Python 3.12 interpreter: python3.12 on PATH, else pyenv's versions/3.12.*."""
-    found = shutil.which("python3.12")
-    if found:
-        return Path(found)
+    """A working Python 3.12: pyenv's versions/3.12.* first (its shims may not resolve), then PATH."""
+    candidates: list[Path] = []
     roots = [os.environ.get("PYENV_ROOT"), str(Path.home() / ".pyenv")]
     for root in filter(None, roots):
-        for candidate in sorted(Path(root, "versions").glob("3.12*/bin/python3.12"), reverse=True):
-            if candidate.is_file():
-                return candidate
-    return None
+        candidates += sorted(Path(root, "versions").glob("3.12*/bin/python3.12"), reverse=True)
+    found = shutil.which("python3.12")
+    if found:
+        candidates.append(Path(found))
+    return next((c for c in candidates if c.is_file() and _is_python312(c)), None)
 
 
 def _uv() -> str:
@@ -93,33 +104,79 @@ def _uv() -> str:
     return uv
 
 
-def _imports(path: Path) -> set[str]:
+def _module_file(src: Path, module: str) -> Path | None:
+    base = src.joinpath(*module.split("."))
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    if base.with_suffix(".py").is_file():
+        return base.with_suffix(".py")
+    return None
+
+
+def _imported_modules(path: Path, module: str | None) -> set[str]:
+    """Dotted names a file imports (absolute, and relative ones resolved against `module`)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = (module or "").split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                prefix = ".".join([*base, node.module] if node.module else base)
+            else:
+                prefix = node.module or ""
+            names.add(prefix)
+            # `from a import b`: b may be a submodule
+            names.update(f"{prefix}.{alias.name}" for alias in node.names if alias.name != "*")
+    return {n for n in names if n.split(".")[0] in PROJECT_PACKAGES}
+
+
+def project_modules_imported(root: Path) -> dict[str, Path]:
+    """Module name -> file for every project module in the handler's import closure (via src/).
+
+    Following modules rather than whole packages keeps what the handler never imports (the
+    copilot's workflows, dev stack, stand-ins) out of the zip.
+    """
+    src = root / "src"
+    found: dict[str, Path] = {}
+    todo: list[tuple[Path, str | None]] = [(p, None) for p in sorted((root / "lambdas" / "profile_api").rglob("*.py"))]
+    while todo:
+        path, module = todo.pop()
+        for name in sorted(_imported_modules(path, module)):
+            parts = name.split(".")
+            for depth in range(1, len(parts) + 1):  # parent packages' __init__ run on import
+                candidate = ".".join(parts[:depth])
+                if candidate in found:
+                    continue
+                file = _module_file(src, candidate)
+                if file is None:
+                    continue
+                found[candidate] = file
+                todo.append((file, candidate))
+    return dict(sorted(found.items()))
 
 
 def project_packages_imported(root: Path) -> tuple[str, ...]:
-    """The project packages in the handler's import closure (followed through src/)."""
-    seen: set[str] = set()
-    todo = [p for p in (root / "lambdas" / "profile_api").rglob("*.py")]
-    while todo:
-        for name in _imports(todo.pop()) & set(PROJECT_PACKAGES):
-            if name not in seen:
-                seen.add(name)
-                todo.extend((root / "src" / name).rglob("*.py"))
-    return tuple(sorted(seen))
+    """The top-level project packages the handler's import closure touches."""
+    return tuple(sorted({name.split(".")[0] for name in project_modules_imported(root)}))
+
+
+def _project_files(root: Path) -> list[Path]:
+    """Imported project modules plus the data files (non-Python) of the packages they live in."""
+    modules = project_modules_imported(root)
+    files = set(modules.values())
+    for file in modules.values():
+        files.update(p for p in file.parent.iterdir() if p.is_file() and p.suffix not in (".py", ".pyc"))
+    return sorted(files)
 
 
 def _source_files(root: Path) -> list[Path]:
     files = [p for p in (root / "lambdas" / "profile_api").rglob("*") if p.is_file()]
-    for package in project_packages_imported(root):
-        files += [p for p in (root / "src" / package).rglob("*") if p.is_file()]
+    files += _project_files(root)
     return sorted(f for f in files if "__pycache__" not in f.parts and f.suffix != ".pyc")
 
 
@@ -131,6 +188,18 @@ def inputs_digest(root: Path | None = None) -> str:
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+# Build-time files wheels ship that nothing imports at run time (Cython sources, C headers, stubs).
+BUILD_ONLY_SUFFIXES = (".pyx", ".pxd", ".pxi", ".c", ".cpp", ".h", ".pyi")
+
+
+def _strip_build_only_files(target: Path) -> None:
+    # Console scripts carry a shebang naming this build's interpreter; Lambda runs none of them.
+    shutil.rmtree(target / "bin", ignore_errors=True)
+    for path in list(target.rglob("*")):
+        if path.is_file() and path.suffix in BUILD_ONLY_SUFFIXES:
+            path.unlink()
 
 
 def deterministic_zip(source: Path, destination: Path) -> str:
@@ -181,14 +250,19 @@ def build_bundle(out_dir: Path, *, root: Path | None = None, compile_bytecode: b
         if not (target / "profile_api" / "__init__.py").exists():
             (target / "profile_api" / "__init__.py").write_text("")
         packages = project_packages_imported(root)
-        for package in packages:
-            shutil.copytree(root / "src" / package, target / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for file in _project_files(root):
+            destination_file = target / file.relative_to(root / "src")
+            destination_file.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, destination_file)
+        _strip_build_only_files(target)
         for cache in list(target.rglob("__pycache__")):
             shutil.rmtree(cache)
         python312 = find_python312() if compile_bytecode else None
         if python312 is not None:
+            # -s/-p: record /var/task/... (the Lambda task root) instead of this build's temp path,
+            # so tracebacks are right and the .pyc bytes do not depend on where the build ran.
             _run([str(python312), "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
-                  str(target)], root)
+                  "-s", str(target), "-p", LAMBDA_TASK_ROOT, str(target)], root)
         unzipped = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
         files = sum(1 for p in target.rglob("*") if p.is_file())
         destination = out_dir / f"profile_api-{digest[:16]}.zip"

@@ -108,6 +108,21 @@ def _fake_outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> d
     return outs
 
 
+_SIG_KEY = "4dabf18193072939515e22adb298388d"  # pulumi.runtime.rpc._special_sig_key
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # pulumi.runtime.rpc._special_secret_sig
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    """Secret inputs arrive wrapped as {sig: secret, value: v}; the record keeps the plain value."""
+    if isinstance(value, dict):
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            return _unwrap_secrets(value.get("value"))
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Echoes inputs, fakes computed outputs and answers the invokes the components make."""
 
@@ -166,7 +181,7 @@ class RecordingMonitor(MockMonitor):
         registration = self.resources[urn]
         from pulumi.runtime import rpc  # the proto -> dict decoder the stock monitor uses
 
-        inputs = rpc.deserialize_properties(request.object)
+        inputs = _unwrap_secrets(rpc.deserialize_properties(request.object))
         with self._lock:
             self.recorded.append(
                 RecordedResource(

@@ -1,0 +1,94 @@
+"""The profile API bundle: a real build (once per session), small, arm64 cp312, deterministic."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pulumi_temporal_dsql.lambda_bundle import (
+    BundleResult,
+    build_bundle,
+    deterministic_zip,
+    find_python312,
+    inputs_digest,
+    project_modules_imported,
+    project_root,
+)
+
+MAX_ZIPPED = 12 * 1024 * 1024
+
+
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> BundleResult:
+    return build_bundle(tmp_path_factory.mktemp("bundle"))
+
+
+def test_bundle_is_under_12_mb_zipped(bundle: BundleResult) -> None:
+    assert bundle.zipped_bytes == bundle.path.stat().st_size
+    assert 1_000_000 < bundle.zipped_bytes < MAX_ZIPPED, bundle.zipped_bytes
+    assert bundle.unzipped_bytes < 250 * 1024 * 1024  # Lambda's unzipped limit
+
+
+def test_bundle_holds_arm64_cp312_wheels_the_handler_and_its_project_modules(bundle: BundleResult) -> None:
+    names = zipfile.ZipFile(bundle.path).namelist()
+    native = [n for n in names if n.endswith(".so")]
+    assert native and all("cpython-312-aarch64-linux-gnu" in n or "abi3" in n for n in native), native[:5]
+    assert "profile_api/handler.py" in names
+    for module, file in project_modules_imported(project_root()).items():
+        assert str(file.relative_to(project_root() / "src")) in names, module
+    # The lambda group only: no pulumi, temporalio, pydantic-ai, boto3 (the runtime provides boto3).
+    tops = {n.split("/")[0] for n in names}
+    for absent in ("pulumi", "pulumi_aws", "temporalio", "pydantic_ai", "boto3", "botocore", "standins"):
+        assert absent not in tops, absent
+    assert not [n for n in names if n.endswith((".pyx", ".pxd", ".c", ".h", ".pyi"))]
+
+
+def test_bytecode_is_compiled_for_python_312(bundle: BundleResult) -> None:
+    names = zipfile.ZipFile(bundle.path).namelist()
+    assert find_python312() is not None, "a Python 3.12 interpreter is expected on this machine (pyenv)"
+    assert bundle.bytecode_compiled
+    pyc = [n for n in names if n.endswith(".pyc")]
+    assert pyc and all(".cpython-312" in n for n in pyc)
+    assert "profile_api/__pycache__/handler.cpython-312.pyc" in names
+
+
+def test_same_inputs_give_the_same_zip(bundle: BundleResult, tmp_path: Path) -> None:
+    again = build_bundle(tmp_path)
+    assert again.sha256 == bundle.sha256 == hashlib.sha256(bundle.path.read_bytes()).hexdigest()
+    assert again.path.name == bundle.path.name == f"profile_api-{inputs_digest()[:16]}.zip"
+    infos = zipfile.ZipFile(again.path).infolist()
+    assert [i.filename for i in infos] == sorted((i.filename for i in infos), key=lambda n: n.split("/"))
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+
+
+tree = st.dictionaries(
+    st.lists(st.text(alphabet="abcdefgh", min_size=1, max_size=4), min_size=1, max_size=3).map("/".join),
+    st.binary(max_size=200),
+    min_size=1,
+    max_size=8,
+).filter(lambda files: not any(a != b and b.startswith(a + "/") for a in files for b in files))
+
+
+# Property: deterministic zip — the same files give the same bytes, whatever the order and mtimes
+@given(tree, st.integers(0, 2**31))
+@settings(max_examples=30, deadline=None)
+def test_property_deterministic_zip(files: dict[str, bytes], mtime: int) -> None:
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        digests = []
+        for attempt, order in enumerate((sorted(files), sorted(files, reverse=True))):
+            source = Path(scratch, f"src{attempt}")
+            for name in order:
+                path = source / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(files[name])
+                os.utime(path, (mtime + attempt, mtime + attempt))
+            digests.append(deterministic_zip(source, Path(scratch, f"out{attempt}.zip")))
+        assert digests[0] == digests[1]
