@@ -31,7 +31,7 @@ from dsql_config.adapters import (
     render_sdk_snippets,
     select_adapters,
 )
-from dsql_config.adapters._artifacts import prime_profile_artifacts
+from dsql_config.adapters._artifacts import primed
 from dsql_config.artifacts import (
     build_dsql_plugin_config,
     build_dynamic_config,
@@ -389,13 +389,14 @@ class ConfigCompiler:
         chosen_platform = select_adapters(platform_adapters, platform, field="platform")
         if not chosen_sdk and not chosen_platform:
             return [], []
-        prime_profile_artifacts(ProfileArtifacts(
+        artifacts = ProfileArtifacts(
             profile=result.profile, worker_options=result.worker_options, env=result.env,
             services=result.services, dynamic_config=result.dynamic_config,
             dynamic_config_yaml=result.dynamic_config_yaml, history_shards=result.history_shards,
-        ))
-        sdk_snippets = render_sdk_snippets(result.profile, chosen_sdk)
-        platform_snippets = render_platform_snippets(result.profile, chosen_platform)
+        )
+        with primed(artifacts):
+            sdk_snippets = render_sdk_snippets(result.profile, chosen_sdk)
+            platform_snippets = render_platform_snippets(result.profile, chosen_platform)
         seen: dict[str, str] = {}
         for adapter_snippets in (sdk_snippets, platform_snippets):
             for s in adapter_snippets:

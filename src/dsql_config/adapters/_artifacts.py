@@ -9,6 +9,8 @@ and every adapter read the same derivation, never a copy of it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,7 +20,7 @@ from copilot_core.types import ParameterValue
 if TYPE_CHECKING:
     from dsql_config.models import ServiceSpec, WorkerOptions
 
-__all__ = ["ProfileArtifacts", "prime_profile_artifacts", "profile_artifacts"]
+__all__ = ["ProfileArtifacts", "primed", "profile_artifacts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +62,16 @@ def _derive(profile: ConfigProfile) -> ProfileArtifacts:
 # models are mutable) never gets stale artifacts.
 _lock = threading.Lock()
 _cached: tuple[str, ProfileArtifacts] | None = None
+# Set only while the compiler renders its own, just-built profile (see ``primed``).
+_primed: ProfileArtifacts | None = None
 
 
 def profile_artifacts(profile: ConfigProfile) -> ProfileArtifacts:
     """The compiler's derived artifacts for ``profile`` (deterministic; cached for the last profile)."""
     global _cached
+    with _lock:
+        if _primed is not None and _primed.profile is profile:
+            return _primed
     fingerprint = profile.model_dump_json()
     with _lock:
         if _cached is not None and _cached[0] == fingerprint:
@@ -75,11 +82,15 @@ def profile_artifacts(profile: ConfigProfile) -> ProfileArtifacts:
     return artifacts
 
 
-def prime_profile_artifacts(artifacts: ProfileArtifacts) -> None:
-    """Seed the cache with artifacts the compiler has just built for ``artifacts.profile``.
-
-    ``ConfigCompiler.compile`` builds them anyway; seeding saves every adapter a re-derivation.
-    """
-    global _cached
+@contextmanager
+def primed(artifacts: ProfileArtifacts) -> Iterator[None]:
+    """While the compiler renders, adapters get the artifacts it has just built for this very profile
+    object (nobody else holds it yet, so it cannot change underneath): no re-derivation."""
+    global _primed
     with _lock:
-        _cached = (artifacts.profile.model_dump_json(), artifacts)
+        _primed = artifacts
+    try:
+        yield
+    finally:
+        with _lock:
+            _primed = None

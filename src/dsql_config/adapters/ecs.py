@@ -9,12 +9,12 @@ count. The dynamic-config document is emitted beside them; the task definition m
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from copilot_core.profile import ConfigProfile
 from dsql_config.adapters._artifacts import ProfileArtifacts, profile_artifacts
+from dsql_config.adapters._emit import to_json
 from dsql_config.models import RenderedSnippet, ServiceSpec
 
 __all__ = ["DYNAMIC_CONFIG_DIR", "ECSAdapter", "create_service_request", "register_task_definition_request"]
@@ -75,21 +75,17 @@ def create_service_request(service: str, spec: ServiceSpec) -> dict[str, Any]:
     }
 
 
-def _json(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
-
-
 def render_ecs(artifacts: ProfileArtifacts, *, image: str) -> list[RenderedSnippet]:
     snippets: list[RenderedSnippet] = []
     for service, spec in artifacts.services.items():
         env = artifacts.env.get(service, {})
         snippets.append(RenderedSnippet(
             language="json", filename=f"ecs/task-definitions/{_family(service)}.json",
-            content=_json(register_task_definition_request(service, spec, env, image=image)),
+            content=to_json(register_task_definition_request(service, spec, env, image=image)),
         ))
         snippets.append(RenderedSnippet(
             language="json", filename=f"ecs/services/{_family(service)}.json",
-            content=_json(create_service_request(service, spec)),
+            content=to_json(create_service_request(service, spec)),
         ))
     snippets.append(RenderedSnippet(
         language="yaml", filename="ecs/dynamicconfig/dynamicconfig.yaml", content=artifacts.dynamic_config_yaml,
