@@ -63,12 +63,14 @@ def test_dashboards_link_to_each_other_and_refresh_every_30s() -> None:
 def test_copilot_dashboard_has_every_requirement_7_element() -> None:
     board = copilot_dashboard()
     titles = {p["title"] for p in _panels(board)}
-    assert {"Copilot Insights", "Status", "Analysis", "Suggested Remediations", "Log Pattern Alerts",
-            "Create Behaviour Profile"} <= titles
+    assert {"Copilot Insights", "Most critical issue", "Status", "Analysis", "Suggested Remediations",
+            "Log Pattern Alerts", "Create Behaviour Profile"} <= titles
     hero = next(p for p in _panels(board) if p["title"] == "Copilot Insights")
     content = hero["options"]["content"]
-    for field in ("health_state", "confidence", "timestamp", "summary", "top_issue", "View Guide"):
+    for field in ("{{health_state}}", "{{percent confidence}}", "{{assessed_at}}", "{{summary}}", "View Guide"):
         assert field in content
+    callout = next(p for p in _panels(board) if p["title"] == "Most critical issue")
+    assert callout["options"]["renderMode"] == "allRows" and "mostCritical" in callout["options"]["helpers"]
     status = next(v for v in board["templating"]["list"] if v["name"] == "status")
     assert [o["value"] for o in status["options"]] == ["$__all", "happy", "stressed", "critical"]
     assert any(link["title"] == "View Guide" for link in board["links"])

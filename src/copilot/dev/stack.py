@@ -27,7 +27,7 @@ from whenever import Instant, TimeDelta
 
 from copilot.dev.errors import DevStackError
 from copilot.dev.state import ServiceRecord, StackState
-from copilot.dev.telemetry import write_slot_block_series
+from copilot.dev.telemetry import LOG_GROUP, log_events, write_slot_block_series
 from standins._process import (
     ManagedProcess,
     StandinError,
@@ -246,6 +246,7 @@ class DevStack:
         workdir = self._dir("moto")
         server = MotoServer(port=self._port(state, "moto"), workdir=workdir).start()
         _create_bucket(server.endpoint_url, PROFILE_BUCKET)
+        _seed_logs(server.endpoint_url, TelemetryPlan.around(Instant.now(), self.telemetry_live_for))
         state.env.update({"COPILOT_DEV_S3_ENDPOINT": server.endpoint_url, "COPILOT_DEV_BUCKET": PROFILE_BUCKET})
         return ServiceRecord(name="moto", pids=[server.pid], port=server.port, url=server.endpoint_url,
                              log_file=str(workdir / "moto.log"), workdir=str(workdir), started_at=_now_iso())
@@ -359,6 +360,31 @@ def _create_bucket(endpoint_url: str, bucket: str) -> None:
         client.create_bucket(Bucket=bucket)
 
 
+def _seed_logs(endpoint_url: str, plan: TelemetryPlan) -> None:
+    """CloudWatch Logs (moto) get the synthetic cluster's log lines, one stream per service."""
+    import boto3
+
+    from standins.scenarios import get_scenario
+
+    client = boto3.client("logs", endpoint_url=endpoint_url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
+        client.create_log_group(logGroupName=LOG_GROUP)
+    per_service: dict[str, list[tuple[int, str]]] = {}
+    for name, window in (("healthy-150wps", plan.healthy), ("overloaded-400wps", plan.overloaded)):
+        for service, events in log_events(get_scenario(name), *window).items():
+            per_service.setdefault(service, []).extend(events)
+    for service, events in per_service.items():
+        stream = f"temporal/{service}/local-1"
+        with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
+            client.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
+        events.sort()
+        for index in range(0, len(events), 5000):
+            batch = events[index:index + 5000]
+            client.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream,
+                                  logEvents=[{"timestamp": ts, "message": message} for ts, message in batch])
+
+
 def service_env(state: StackState) -> dict[str, str]:
     """Environment for the API and the worker: the stack's endpoints under the settings' names."""
     env = dict(state.env)
@@ -370,6 +396,10 @@ def service_env(state: StackState) -> dict[str, str]:
         "COPILOT_AMP_QUERY_URL": env.get("COPILOT_DEV_PROMETHEUS_URL", ""), "COPILOT_AMP_SIGV4": "false",
         "COPILOT_CLUSTER_ID": CLUSTER_ID, "COPILOT_MONITORED_NAMESPACE": NAMESPACE,
         "COPILOT_BEDROCK_ENABLED": "false", "COPILOT_PRESET_NAME": "mid-scale",
+        "COPILOT_OBSERVE_INTERVAL_SECONDS": "5",
+        # Narrative signals from the synthetic cluster's logs in moto's CloudWatch Logs.
+        "COPILOT_LOG_SOURCE": "cloudwatch", "COPILOT_CLOUDWATCH_LOG_GROUP": LOG_GROUP,
+        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": env.get("COPILOT_DEV_S3_ENDPOINT", ""),
         # behaviour_profiles.settings.ProfileSettings
         "PROFILES_BUCKET": env.get("COPILOT_DEV_BUCKET", PROFILE_BUCKET),
         "PROFILES_S3_ENDPOINT_URL": env.get("COPILOT_DEV_S3_ENDPOINT", ""),

@@ -10,6 +10,7 @@ Persistence dashboard's slot-block panels show what such a cluster would export.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -47,3 +48,50 @@ def write_slot_block_series(scenario: Scenario, start: Instant, end: Instant, pa
     lines.append("# EOF")
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+LOG_GROUP = "/ecs/temporal-dsql-local"
+_LOG_TICK_SECONDS = 10
+
+
+def log_events(scenario: Scenario, start: Instant, end: Instant) -> dict[str, list[tuple[int, str]]]:
+    """The synthetic cluster's error and warning log lines per service: (epoch ms, message).
+
+    Volumes follow the scenario's levels at each 10 s tick: a share of the OCC conflicts is logged
+    by the service that hit it (SQLSTATE 40001), reservoir-empty events log a discard/wait line and
+    refill failures a rate-limit line, the way the Temporal server and the DSQL plugin log them.
+    """
+    first, last = math.ceil(start.timestamp()), math.floor(end.timestamp())
+    span = max(1, last - first)
+    share = {"history": 0.55, "matching": 0.25, "frontend": 0.15, "worker": 0.05}
+    events: dict[str, list[tuple[int, str]]] = {service: [] for service in _SERVICES}
+    carry: dict[tuple[str, str], float] = {}
+    for t in range(first, last + 1, _LOG_TICK_SECONDS):
+        fraction = (t - first) / span
+        rates = {
+            "occ": scenario.level("occ_conflicts_per_sec", fraction) * 0.02,
+            "empty": scenario.level("reservoir_empty_per_sec", fraction) * 0.02,
+            "refill": scenario.level("refill_failures_per_sec", fraction) * 0.05,
+        }
+        for service in _SERVICES:
+            for kind, rate in rates.items():
+                key = (service, kind)
+                carry[key] = carry.get(key, 0.0) + rate * share[service] * _LOG_TICK_SECONDS
+                while carry[key] >= 1.0:
+                    carry[key] -= 1.0
+                    events[service].append((t * 1000 + len(events[service]) % 1000, _message(kind, service)))
+    return events
+
+
+_MESSAGES = {
+    "occ": ("error", "Operation failed with internal error.",
+            {"error": "ERROR: change conflicts with another transaction, please retry: (OC000) (SQLSTATE 40001)"}),
+    "empty": ("warn", "dsql reservoir discard: expired connection dropped while the reservoir was empty",
+              {"component": "dsql-reservoir"}),
+    "refill": ("warn", "dsql connection rate limit reached, refill delayed", {"component": "dsql-reservoir"}),
+}
+
+
+def _message(kind: str, service: str) -> str:
+    level, msg, extra = _MESSAGES[kind]
+    return json.dumps({"level": level, "msg": msg, "service": service, **extra})

@@ -31,7 +31,7 @@ from copilot.grafana._panels import (
 from copilot.grafana.health_dashboards import COPILOT_UID, related_links
 from copilot.grafana.profile_action import AFTER_RENDER_JS, PANEL_STYLES
 
-__all__ = ["SIGNAL_METRICS", "STATUS_API_READS", "StatusRead", "copilot_dashboard"]
+__all__ = ["SIGNAL_METRICS", "STATUS_API_READS", "StatusRead", "copilot_dashboard", "resolve_selector"]
 
 
 @dataclass(frozen=True)
@@ -45,18 +45,24 @@ class StatusRead:
 
 
 _STATUS_FILTER = '"${status}" == "" || health_state == "${status}"'
+_SERVICE_FILTER = '"${status}" == "" || state == "${status}"'
 
-HERO = StatusRead("Copilot Insights", "/status/summary", "",
-                  ("health_state", "confidence", "timestamp", "summary", "top_issue"))
-ANALYSIS = StatusRead("Analysis", "/status", "analysis", ("text",))
-REMEDIATIONS = StatusRead("Suggested Remediations", "/status", "suggested_actions",
-                          ("description", "confidence", "target_service", "risk_level"))
-LOG_PATTERNS = StatusRead("Log Pattern Alerts", "/status/log-patterns", "patterns",
+# Paths and fields of the copilot status API (copilot.status.router / copilot.status.models).
+HERO = StatusRead("Copilot Insights", "/status", "",
+                  ("health_state", "confidence", "assessed_at", "summary", "reason", "issue_count"))
+TOP_ISSUE = StatusRead("Most critical issue", "/status/issues?limit=50", "issues",
+                       ("severity", "service", "title", "issue.description"))
+ANALYSIS = StatusRead("Analysis", "/status/issues?limit=50", "issues",
+                      ("severity", "service", "title", "issue.description"))
+REMEDIATIONS = StatusRead("Suggested Remediations", "/status", "recommended_actions",
+                          ("detail.description", "confidence", "detail.target_service", "detail.risk"))
+LOG_PATTERNS = StatusRead("Log Pattern Alerts", "/status", "log_patterns",
                           ("count", "pattern", "service", "last_seen"))
-SERVICES = StatusRead("Per-Service Health", "/status/services", "services",
-                      ("service", "health_state", "reason"))
-TIMELINE = StatusRead("Health Timeline", "/status/timeline", "points", ("timestamp", "health_state"))
-STATUS_API_READS: tuple[StatusRead, ...] = (HERO, ANALYSIS, REMEDIATIONS, LOG_PATTERNS, SERVICES, TIMELINE)
+SERVICES = StatusRead("Per-Service Health", "/status/services", "services", ("service", "state", "reasons"))
+TIMELINE = StatusRead("Health Timeline", "/status/timeline?start=${__from}&end=${__to}", "entries",
+                      ("at", "health_state", "reason"))
+STATUS_API_READS: tuple[StatusRead, ...] = (HERO, TOP_ISSUE, ANALYSIS, REMEDIATIONS, LOG_PATTERNS, SERVICES,
+                                            TIMELINE)
 
 # Signal-metric grid: (title, catalog metric id). Specific metrics per Requirement 7.5: the
 # forward-progress heartbeat, the DSQL amplifiers and the worker-side latency.
@@ -84,16 +90,28 @@ HERO_CONTENT = """<div class="hero hero-{{health_state}}">
   <div class="hero-head">
     <span class="badge badge-{{health_state}}">{{health_state}}</span>
     <span class="confidence">Confidence {{percent confidence}}</span>
-    <span class="analysed">Last analysis {{timestamp}}</span>
+    <span class="analysed">Last analysis {{#if assessed_at}}{{assessed_at}}{{else}}never{{/if}}</span>
+    <span class="issues">{{issue_count}} open issue(s)</span>
   </div>
-  <p class="summary">{{summary}}</p>
-  {{#if top_issue}}<div class="callout">&#9888; {{top_issue}}</div>{{/if}}
+  <p class="summary">{{#if summary}}{{summary}}{{else}}{{reason}}{{/if}}</p>
   <a class="guide" href="${guide_url}" target="_blank" rel="noopener">View Guide</a>
 </div>"""
 
 HERO_HELPERS = (
     "handlebars.registerHelper('percent', (value) => "
     "(value === null || value === undefined || value === '') ? 'n/a' : Math.round(Number(value) * 100) + '%');"
+)
+
+# allRows mode: ``data`` is every open issue, newest first; the callout shows the first critical
+# one, else the newest warning.
+CALLOUT_CONTENT = """{{#with (mostCritical data)}}<div class="callout callout-{{severity}}">
+  <strong>&#9888; {{severity}} &middot; {{service}}:</strong> {{title}}
+  <div class="callout-detail">{{[issue.description]}}</div>
+</div>{{/with}}"""
+
+CALLOUT_HELPERS = (
+    "handlebars.registerHelper('mostCritical', (rows) => "
+    "(rows || []).find((r) => r.severity === 'critical') || (rows || [])[0]);"
 )
 
 HERO_STYLES = """
@@ -107,9 +125,22 @@ HERO_STYLES = """
 .badge-stressed { background: #ff9830; }
 .badge-critical { background: #f2495c; }
 .summary { font-size: 1.1em; margin: 8px 0; }
-.callout { background: rgba(242, 73, 92, 0.15); border: 1px solid #f2495c; padding: 6px 10px; }
+.callout { padding: 6px 10px; }
+.callout-critical { background: rgba(242, 73, 92, 0.15); border: 1px solid #f2495c; }
+.callout-warning { background: rgba(255, 152, 48, 0.15); border: 1px solid #ff9830; }
+.callout-detail { margin-top: 4px; opacity: 0.85; }
 .guide { display: inline-block; margin-top: 8px; }
 """.strip()
+
+
+def resolve_selector(document: object, selector: str) -> object:
+    """What Infinity's dotted selector (``issue.description``) picks from a JSON document."""
+    value = document
+    for part in [p for p in selector.split(".") if p]:
+        if not isinstance(value, dict) or part not in value:
+            raise KeyError(selector)
+        value = value[part]
+    return value
 
 
 def _status_target(read: StatusRead, columns: list[InfinityColumn], *, ref_id: str = "A",
@@ -130,30 +161,40 @@ def copilot_dashboard() -> Json:
     def add(panel: Json, w: int, h: int) -> None:
         panels.append(grid.place(panel, w, h))
 
-    # Hero: state, confidence, time, summary, the most critical issue, guide link.
+    # Hero: state, confidence, time, summary, guide link; the most critical issue beside it.
     add(business_text(
         "Copilot Insights",
-        [_status_target(HERO, _columns(HERO, {}, {"confidence": "number"}))],
+        [_status_target(HERO, _columns(HERO, {}, {"confidence": "number", "issue_count": "number"}),
+                        status_filter=True)],
         content=HERO_CONTENT, helpers=HERO_HELPERS, styles=HERO_STYLES,
-        default_content="The copilot has not assessed this cluster yet.",
-        description="The copilot's latest assessment (GET /status/summary).",
-    ), 16, 7)
+        default_content="Nothing to show: the copilot has not assessed this cluster yet, or its state is filtered out.",
+        description="The copilot's latest assessment (GET /status).",
+    ), 12, 7)
+    add(business_text(
+        "Most critical issue",
+        [_status_target(TOP_ISSUE, _columns(TOP_ISSUE, {}))],
+        content=CALLOUT_CONTENT, helpers=CALLOUT_HELPERS, styles=HERO_STYLES, render_mode="allRows",
+        default_content="No open issues.",
+        description="The first open critical issue, else the newest warning (GET /status/issues).",
+    ), 8, 7)
     add(stat("Status", [_status_target(HERO, _columns(HERO, {}, {"confidence": "number"}))],
-             description="Current health state; the Status variable above filters every copilot panel.",
+             description="Current health state; the Status variable above filters the copilot panels.",
              mappings=_STATE_MAPPINGS, sparkline=False) | {
         "options": {"colorMode": "background", "graphMode": "none", "justifyMode": "center",
                     "orientation": "auto", "textMode": "value",
                     "reduceOptions": {"calcs": ["lastNotNull"], "fields": "/^health_state$/", "values": False}},
-    }, 8, 7)
+    }, 4, 7)
 
     grid.newline()
     add(row("Copilot Insights"), 24, 1)
     grid.newline()
-    add(table("Analysis", [_status_target(ANALYSIS, _columns(ANALYSIS, {"text": "What is happening"}))],
-              description="The assessment's explanation as bullet points, most important first."), 12, 8)
+    add(table("Analysis", [_status_target(ANALYSIS, _columns(
+        ANALYSIS, {"severity": "Severity", "service": "Service", "title": "What is happening",
+                   "issue.description": "Detail"}))],
+        description="Open issues of the latest assessments: what is happening and where."), 12, 8)
     add(table("Suggested Remediations", [_status_target(REMEDIATIONS, _columns(
-        REMEDIATIONS, {"description": "Action", "confidence": "Confidence", "target_service": "Service",
-                       "risk_level": "Risk"}, {"confidence": "number"}))],
+        REMEDIATIONS, {"detail.description": "Action", "confidence": "Confidence",
+                       "detail.target_service": "Service", "detail.risk": "Risk"}, {"confidence": "number"}))],
         description="Actionable recommendations with the copilot's confidence.",
         overrides=[{"matcher": {"id": "byName", "options": "Confidence"},
                     "properties": [{"id": "unit", "value": "percentunit"},
@@ -173,23 +214,25 @@ def copilot_dashboard() -> Json:
     add(table("Log Pattern Alerts", [_status_target(LOG_PATTERNS, _columns(
         LOG_PATTERNS, {"count": "Occurrences", "pattern": "Pattern", "service": "Service", "last_seen": "Last seen"},
         {"count": "number"}))],
-        description="Narrative signals the copilot counted in the monitored cluster's logs (GET /status/log-patterns)."), 12, 8)
-    add(table("Per-Service Health", [_status_target(SERVICES, _columns(
-        SERVICES, {"service": "Service", "health_state": "State", "reason": "Why"}), status_filter=True)],
-        description="Per-service state from the same state machine as the hero panel.",
+        description="Narrative signals the copilot counted in the monitored cluster's logs during its last "
+                    "assessment (GET /status, log_patterns)."), 12, 8)
+    add(table("Per-Service Health", [infinity_target(
+        SERVICES.path, root_selector=SERVICES.root_selector, filter_expression=_SERVICE_FILTER,
+        columns=_columns(SERVICES, {"service": "Service", "state": "State", "reasons": "Why"}))],
+        description="Per-service state from the same state machine as the hero panel (GET /status/services).",
         overrides=[{"matcher": {"id": "byName", "options": "State"},
                     "properties": [{"id": "mappings", "value": _STATE_MAPPINGS},
                                    {"id": "custom.cellOptions", "value": {"type": "color-background"}}]}]), 12, 8)
     add({
         "type": "state-timeline", "title": "Health Timeline",
         "datasource": _status_target(TIMELINE, [])["datasource"],
-        "targets": [_status_target(TIMELINE, _columns(TIMELINE, {}, {"timestamp": "timestamp"}),
-                                   status_filter=True)],
+        "targets": [_status_target(TIMELINE, _columns(TIMELINE, {}, {"at": "timestamp"}), status_filter=True)],
         "fieldConfig": {"defaults": {"mappings": _STATE_MAPPINGS, "color": {"mode": "thresholds"},
                                      "thresholds": {"mode": "absolute", "steps": [{"color": "text", "value": None}]}},
                         "overrides": []},
         "options": {"showValue": "never", "mergeValues": True, "rowHeight": 0.9,
                     "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True}},
+        "description": "State changes in the dashboard's time range (GET /status/timeline).",
     }, 24, 5)
 
     grid.newline()
