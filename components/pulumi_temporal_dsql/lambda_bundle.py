@@ -16,6 +16,7 @@ Steps (usable standalone: `temporal-dsql build-lambda --out DIR`):
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import os
 import shutil
@@ -180,9 +181,25 @@ def _source_files(root: Path) -> list[Path]:
     return sorted(f for f in files if "__pycache__" not in f.parts and f.suffix != ".pyc")
 
 
+def _stat_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+    paths = [root / "uv.lock", root / "pyproject.toml"]
+    paths += sorted((root / "lambdas").rglob("*")) + sorted((root / "src").rglob("*"))
+    return tuple(
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size)
+        for p in paths
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+
+
 def inputs_digest(root: Path | None = None) -> str:
     """sha256 over everything that determines the bundle: lock, group, handler and sources."""
     root = root or project_root()
+    return _digest(root, _stat_signature(root))
+
+
+@functools.lru_cache(maxsize=8)
+def _digest(root: Path, signature: tuple[tuple[str, int, int], ...]) -> str:
+    """Cached on the files' (path, mtime, size): plans call this once per run."""
     digest = hashlib.sha256(f"builder={BUILDER_VERSION};platform={PLATFORM};py={PYTHON_VERSION}".encode())
     for path in [root / "uv.lock", root / "pyproject.toml", *_source_files(root)]:
         digest.update(str(path.relative_to(root)).encode())
