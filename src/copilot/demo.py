@@ -152,6 +152,8 @@ class Demo:
         state = self.stack.state
         self.env = dict(state.env)
         self.api_url = self.env.get("COPILOT_DEV_API_URL", "")
+        if report.failed:
+            raise RuntimeError("; ".join(f"{name}: {why}" for name, why in report.failed.items()))
         if report.unavailable:
             raise MissingPiece("; ".join(f"{name}: {why}" for name, why in report.unavailable.items()))
 

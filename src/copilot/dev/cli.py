@@ -67,6 +67,9 @@ def up(
     _print_ps(stack)
     if report.unavailable:
         console.print("[yellow]not started:[/yellow] " + "; ".join(f"{k}: {v}" for k, v in report.unavailable.items()))
+    if report.failed:
+        console.print("[red]failed:[/red] " + "; ".join(f"{k}: {v}" for k, v in report.failed.items()))
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -10,6 +10,7 @@ Processes run in their own sessions so they outlive the CLI; their PIDs go to th
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -59,6 +60,7 @@ API_MODULE = "copilot.api.app"
 WORKER_MODULE = "copilot.workflows.worker"
 PROFILE_BUCKET = "temporal-dsql-profiles-local"
 CLUSTER_ID = "local-dev"
+COPILOT_TASK_QUEUE = "copilot-task-queue"
 NAMESPACE = "default"
 TASK_QUEUE = "default-tq"
 
@@ -98,6 +100,9 @@ class StartReport:
     started: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
+    """Services whose code is not in this tree."""
+    failed: dict[str, str] = field(default_factory=dict)
+    """Services that are in the tree but did not come up (the others still run)."""
 
 
 def _now_iso() -> str:
@@ -170,6 +175,10 @@ class DevStack:
             except _Unavailable as missing:
                 report.unavailable[name] = str(missing)
                 self.progress(f"{name}: NOT STARTED: {missing}")
+                return
+            except DevStackError as error:
+                report.failed[name] = str(error)
+                self.progress(f"{name}: FAILED: {error}")
                 return
             with lock:
                 state.services[name] = new
@@ -312,18 +321,22 @@ class DevStack:
                 [sys.executable, "-m", WORKER_MODULE], stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, env={**os.environ, **service_env(state)}, start_new_session=True,
             )
-        # The worker has no port: it is up when it stays up (a bad config exits at once).
+        # The worker has no port: it is up once it polls its task queue on the Temporal server.
         try:
-            with contextlib.suppress(StandinError):
-                wait_until(lambda: popen.poll() is not None, timeout=3, what="worker exit")
-        except BaseException:  # Ctrl-C while waiting: do not leave an unrecorded process behind
+            wait_until(lambda: popen.poll() is not None or _has_pollers(state), timeout=90,
+                       what="copilot worker polling its task queue")
+        except StandinError as error:
+            stop_pid(popen.pid)
+            raise DevStackError(f"{error}; worker log: {log_file}", field="worker") from error
+        except BaseException:  # Ctrl-C while waiting: leave no unrecorded process behind
             stop_pid(popen.pid)
             raise
         if popen.poll() is not None:
             tail = log_file.read_text(errors="replace").splitlines()[-15:]
             raise DevStackError(f"the copilot worker exited with code {popen.returncode}:\n" + "\n".join(tail),
                                 field="worker", suggestion=f"See {log_file}.")
-        return ServiceRecord(name="worker", pids=[popen.pid], port=0, url=f"task queue on {state.env.get('COPILOT_TEMPORAL_ADDRESS')}",
+        url = f"{COPILOT_TASK_QUEUE} on {state.env.get('COPILOT_TEMPORAL_ADDRESS')}"
+        return ServiceRecord(name="worker", pids=[popen.pid], port=0, url=url,
                              log_file=str(log_file), workdir=str(workdir), started_at=_now_iso())
 
     def _port(self, state: StackState, name: str) -> int:
@@ -343,6 +356,21 @@ class DevStack:
 
 class _Unavailable(Exception):
     """A service whose code is not in this tree: reported, never faked."""
+
+
+def _has_pollers(state: StackState) -> bool:
+    """Whether a worker polls the copilot task queue (``temporal task-queue describe``)."""
+    from standins.temporal import temporal_binary
+
+    result = subprocess.run(  # fixed argv
+        [str(temporal_binary()), "task-queue", "describe", "--task-queue", COPILOT_TASK_QUEUE,
+         "--address", state.env.get("COPILOT_TEMPORAL_ADDRESS", ""), "-o", "json"],
+        capture_output=True, text=True, timeout=20)
+    if result.returncode != 0:
+        return False
+    with contextlib.suppress(ValueError):
+        return bool(json.loads(result.stdout).get("pollers"))
+    return False
 
 
 def _read_postmaster_pid(workdir: Path) -> int | None:
@@ -396,7 +424,7 @@ def service_env(state: StackState) -> dict[str, str]:
         "COPILOT_AMP_QUERY_URL": env.get("COPILOT_DEV_PROMETHEUS_URL", ""), "COPILOT_AMP_SIGV4": "false",
         "COPILOT_CLUSTER_ID": CLUSTER_ID, "COPILOT_MONITORED_NAMESPACE": NAMESPACE,
         "COPILOT_BEDROCK_ENABLED": "false", "COPILOT_PRESET_NAME": "mid-scale",
-        "COPILOT_OBSERVE_INTERVAL_SECONDS": "5",
+        "COPILOT_OBSERVE_INTERVAL_SECONDS": "5", "COPILOT_TEMPORAL_TASK_QUEUE": COPILOT_TASK_QUEUE,
         # Narrative signals from the synthetic cluster's logs in moto's CloudWatch Logs.
         "COPILOT_LOG_SOURCE": "cloudwatch", "COPILOT_CLOUDWATCH_LOG_GROUP": LOG_GROUP,
         "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": env.get("COPILOT_DEV_S3_ENDPOINT", ""),
