@@ -1,0 +1,76 @@
+"""Every copilot-API read of the copilot dashboard resolves against the real status API, fed by the
+real worker assessing the synthetic overloaded cluster (logs included): no panel reads a field or
+an endpoint nothing produces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from whenever import Instant, TimeDelta
+
+from copilot.demo import _request_assessment
+from copilot.dev.stack import DevStack
+from copilot.grafana.copilot_dashboard import STATUS_API_READS, StatusRead, resolve_selector
+from copilot.grafana.profile_action import interpolate
+
+pytestmark = pytest.mark.standins
+
+
+@pytest.fixture(scope="module")
+def assessed_api() -> Iterator[str]:
+    state_dir = Path(tempfile.mkdtemp(prefix="grafana-status-"))
+    state_dir.chmod(0o755)
+    stack = DevStack(state_dir)
+    try:
+        report = stack.up()
+        assert not report.failed and not report.unavailable, report
+        env = stack.state.env
+        api = env["COPILOT_DEV_API_URL"]
+        requested = Instant.now()
+        asyncio.run(_request_assessment(env))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            status = httpx.get(f"{api}/status", timeout=10).json()
+            if status.get("assessed_at") and Instant.parse_iso(status["assessed_at"]) >= requested:
+                break
+            time.sleep(1)
+        else:
+            pytest.fail(f"no assessment within 120 s: {status}")
+        yield api
+    finally:
+        stack.down(purge=True)
+
+
+def _rows(api: str, read: StatusRead) -> list[Any]:
+    now = Instant.now()
+    path = interpolate(read.path, {"__from": str((now - TimeDelta(hours=3)).timestamp(unit="millisecond")),
+                                   "__to": str(now.timestamp(unit="millisecond"))})
+    response = httpx.get(f"{api}{path}", timeout=10)
+    assert response.status_code == 200, (read.panel, response.text)
+    document = response.json()
+    assert document.get("degraded") is not True, (read.panel, document)
+    selected = resolve_selector(document, read.root_selector) if read.root_selector else document
+    return selected if isinstance(selected, list) else [selected]
+
+
+@pytest.mark.parametrize("read", STATUS_API_READS, ids=lambda r: r.panel)
+def test_panel_reads_resolve_to_data(assessed_api: str, read: StatusRead) -> None:
+    rows = _rows(assessed_api, read)
+    assert rows, f"{read.panel}: {read.path} -> {read.root_selector!r} is empty for an overloaded cluster"
+    for row in rows:
+        for selector in read.fields:
+            resolve_selector(row, selector)
+
+
+def test_hero_shows_the_overload(assessed_api: str) -> None:
+    (hero,) = _rows(assessed_api, STATUS_API_READS[0])
+    assert hero["health_state"] in ("stressed", "critical")
+    assert hero["summary"]
