@@ -38,7 +38,7 @@ from copilot.dev.errors import DevStackError
 from copilot.dev.stack import CLUSTER_ID, SERVICE_ORDER, DevStack
 from copilot.dev.system_deps import REPO_ROOT, ensure_system_deps
 
-__all__ = ["DemoResult", "MissingPiece", "main", "run_demo"]
+__all__ = ["DemoResult", "MissingPiece", "main", "request_assessment", "run_demo"]
 
 PRESET = "mid-scale"
 OUT_DIR = REPO_ROOT / "out"
@@ -208,7 +208,7 @@ class Demo:
         if self.stack is None or "worker" not in self.stack.state.services:
             raise MissingPiece("the copilot worker is not running, so nothing can assess the cluster")
         requested = Instant.now()
-        asyncio.run(_request_assessment(self.env))
+        asyncio.run(request_assessment(self.env))
         deadline = time.monotonic() + 90
         status: dict[str, Any] = {}
         while time.monotonic() < deadline:
@@ -248,7 +248,8 @@ class Demo:
         self.console.print(f"stopped: {', '.join(stopped) or 'nothing'}")
 
 
-async def _request_assessment(env: dict[str, str]) -> None:
+async def request_assessment(env: dict[str, str]) -> None:
+    """Signal the observe loop to assess now (what an operator does with `copilot assess`)."""
     from temporalio.client import Client
 
     from copilot.workflows.inputs import RequestAssessmentInput

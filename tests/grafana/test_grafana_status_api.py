@@ -16,7 +16,7 @@ import httpx
 import pytest
 from whenever import Instant, TimeDelta
 
-from copilot.demo import _request_assessment
+from copilot.demo import request_assessment
 from copilot.dev.stack import DevStack
 from copilot.grafana.copilot_dashboard import STATUS_API_READS, StatusRead, resolve_selector
 from copilot.grafana.profile_action import interpolate
@@ -35,7 +35,7 @@ def assessed_api() -> Iterator[str]:
         env = stack.state.env
         api = env["COPILOT_DEV_API_URL"]
         requested = Instant.now()
-        asyncio.run(_request_assessment(env))
+        asyncio.run(request_assessment(env))
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             status = httpx.get(f"{api}/status", timeout=10).json()
