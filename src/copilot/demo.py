@@ -249,7 +249,7 @@ class Demo:
 
 
 async def request_assessment(env: dict[str, str]) -> None:
-    """Signal the observe loop to assess now (what an operator does with `copilot assess`)."""
+    """Signal the copilot's observe loop (ObserveClusterWorkflow) to assess the cluster now."""
     from temporalio.client import Client
 
     from copilot.workflows.inputs import RequestAssessmentInput
