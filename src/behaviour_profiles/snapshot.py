@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import JsonValue
+
+if TYPE_CHECKING:
+    from copilot_core.deployed_config import DeployedConfig
 
 from behaviour_profiles.models import (
     ConfigSnapshot,
@@ -27,7 +30,6 @@ from behaviour_profiles.models import (
     EnvVarEntry,
     WorkerOptionsSnapshot,
 )
-from copilot_core.deployed_config import DeployedConfig
 from copilot_core.profile import ConfigProfile
 from copilot_core.types import ParameterValue
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from standins._process import StandinError, free_port, pid_alive, stop_pid, wait_for_port
+from standins._process import StandinError, free_port, pid_alive, stop_pid, wait_for_port, wait_until
 
 __all__ = ["PostgresServer", "postgres_binary"]
 
@@ -108,10 +108,19 @@ class PostgresServer:
         try:
             wait_for_port(self.port, timeout=ready_timeout, process=self._popen,
                           what="postgres", log_file=log)
+            # The port opens before recovery ends ("the database system is starting up").
+            wait_until(self._accepting, timeout=ready_timeout, what="postgres accepting connections",
+                       process=self._popen, log_file=log)
         except StandinError:
             self.stop()
             raise
         return self
+
+    def _accepting(self) -> bool:
+        result = subprocess.run(
+            [str(postgres_binary("pg_isready")), "-h", self.host, "-p", str(self.port), "-d", self.database,
+             "-U", self.user, "-t", "2"], capture_output=True, check=False)
+        return result.returncode == 0
 
     def _postmaster_pid(self) -> int | None:
         if self.workdir is None:

@@ -136,10 +136,12 @@ def test_aggregate_ignores_nan_and_handles_single_values() -> None:
     assert agg is not None and agg.p50 == pytest.approx(50.5) and agg.p99 == pytest.approx(99.01)
 
 
-def test_step_is_coarsened_only_beyond_the_point_limit() -> None:
+def test_step_targets_720_points_and_respects_the_point_limit() -> None:
     start = Instant.from_utc(2026, 1, 1)
-    assert choose_step(start, start + TimeDelta(hours=24), TimeDelta(seconds=60)) == TimeDelta(seconds=60)
-    assert choose_step(start, start + TimeDelta(hours=24), TimeDelta(seconds=1)) == TimeDelta(seconds=8)
+    assert choose_step(start, start + TimeDelta(hours=2), TimeDelta(seconds=60)) == TimeDelta(seconds=60)
+    assert choose_step(start, start + TimeDelta(hours=24), TimeDelta(seconds=60)) == TimeDelta(seconds=120)
+    assert choose_step(start, start + TimeDelta(hours=24), TimeDelta(seconds=1),
+                       target_points=100_000) == TimeDelta(seconds=8)  # Prometheus' 11,000-point limit
 
 
 async def test_client_is_reusable_across_event_loop_tasks(prometheus_with_scenarios: ScenarioPrometheus) -> None:

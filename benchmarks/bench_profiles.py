@@ -1,0 +1,168 @@
+"""Behaviour-profile goals: Lambda cold import, 24 h create (time, concurrency speed-up, peak RSS),
+and list latency with 10,000 stored profiles. Runs its own stand-ins (PostgreSQL, moto, Prometheus)."""
+
+from __future__ import annotations
+
+import asyncio
+import compileall
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from whenever import Instant, TimeDelta
+
+from benchmarks._table import BenchRow
+
+__all__ = ["run"]
+
+ROOT = Path(__file__).resolve().parents[1]
+HANDLER_DIR = ROOT / "lambdas" / "profile_api"
+
+_IMPORT = """
+import sys, time
+sys.path.insert(0, {handler_dir!r})
+t = time.perf_counter()
+import handler
+print(time.perf_counter() - t)
+"""
+
+_CREATE = """
+import asyncio, json, resource, sys, time
+from whenever import Instant
+from behaviour_profiles.models import CreateProfileRequest
+from behaviour_profiles.settings import ProfileSettings
+from behaviour_profiles.telemetry import PrometheusClient, collect_telemetry
+from copilot.api.app import build_profile_service
+
+async def main():
+    args = json.loads(sys.argv[1])
+    settings = ProfileSettings()
+    service = build_profile_service(settings)
+    start, end = Instant.parse_iso(args["start"]), Instant.parse_iso(args["end"])
+    request = CreateProfileRequest(name="bench", cluster_id="bench", time_window_start=start, time_window_end=end)
+    await service.store._get_pool()  # connect + schema outside the timed create
+    t = time.perf_counter()
+    await service.create(request)
+    concurrent = time.perf_counter() - t
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    serial_client = PrometheusClient(settings.amp_query_url, sigv4=settings.amp_sigv4, concurrency=1)
+    t = time.perf_counter()
+    await collect_telemetry(serial_client, start, end)
+    serial = time.perf_counter() - t
+    t = time.perf_counter()
+    await collect_telemetry(service.telemetry, start, end)
+    concurrent_queries = time.perf_counter() - t
+    await serial_client.aclose()
+    await service.store.close()
+    print(json.dumps({"create": concurrent, "rss_mb": rss_mb, "serial": serial,
+                      "concurrent_queries": concurrent_queries}))
+
+asyncio.run(main())
+"""
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1", **extra}
+
+
+def _cold_import() -> BenchRow:
+    compileall.compile_dir(str(ROOT / "src"), quiet=1)
+    compileall.compile_dir(str(HANDLER_DIR), quiet=1)
+    env = _env(PROFILES_DATABASE_DSN="postgresql://admin:pw@127.0.0.1:1/postgres")
+    times = []
+    for _ in range(5):
+        out = subprocess.run([sys.executable, "-c", _IMPORT.format(handler_dir=str(HANDLER_DIR))],
+                             capture_output=True, text=True, env=env, check=True)
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    median = statistics.median(times)
+    return BenchRow("profiles: Lambda handler cold import (bytecode compiled, median of 5)",
+                    f"{median:.3f} s", "<= 0.35 s", median <= 0.35)
+
+
+async def _seed_and_time_list(dsn: str, bucket: str, s3_endpoint: str) -> float:
+    from pydantic import SecretStr
+
+    from behaviour_profiles.settings import ProfileSettings
+    from behaviour_profiles.storage import ListFilters, ProfileStore
+
+    store = ProfileStore.from_settings(ProfileSettings(bucket=bucket, s3_endpoint_url=s3_endpoint,
+                                                       database_dsn=SecretStr(dsn)))
+    pool = await store._get_pool()
+    now_us = Instant.now().timestamp(unit="nanosecond") // 1000
+    rows = [(uuid.uuid4(), f"p{i}", f"label-{i % 7}", f"cluster-{i % 10}", f"ns-{i % 3}", None,
+             now_us - i * 3_600_000_000, now_us - i * 3_600_000_000 + 1_800_000_000, now_us - i * 1000,
+             "ready", f"profiles/{i}.json") for i in range(10_000)]
+    async with pool.acquire() as conn:
+        await conn.executemany(
+            """INSERT INTO behaviour_profiles (id, name, label, cluster_id, namespace, task_queue, window_start_us,
+               window_end_us, created_at_us, state, s3_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)""", rows)
+        await conn.execute("ANALYZE behaviour_profiles")
+    queries = [ListFilters(), ListFilters(cluster="cluster-3"), ListFilters(cluster="cluster-3", label="label-2"),
+               ListFilters(namespace="ns-1", start=Instant.now() - TimeDelta(hours=500))]
+    latencies = []
+    for i in range(400):
+        t = time.perf_counter()
+        page = await store.list(queries[i % len(queries)], limit=50)
+        if i % 4 == 0 and page.next_cursor:
+            await store.list(queries[0], limit=50, cursor=page.next_cursor)
+        latencies.append(time.perf_counter() - t)
+    await store.close()
+    latencies.sort()
+    return latencies[int(len(latencies) * 0.99) - 1]
+
+
+def run() -> list[BenchRow]:
+    import boto3
+
+    from standins import MotoServer, PostgresServer, ScenarioWindow, get_scenario, start_prometheus_with_scenarios
+
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                       ("AWS_DEFAULT_REGION", "us-east-1")):
+        os.environ.setdefault(key, value)  # dummy credentials for moto and the SigV4 signer
+    rows = [_cold_import()]
+    end = Instant.now() - TimeDelta(minutes=5)
+    start = end - TimeDelta(hours=24)
+    prometheus = start_prometheus_with_scenarios(
+        {"healthy-150wps": ScenarioWindow(get_scenario("healthy-150wps"), start, end, seed=7)},
+        scrape_interval=TimeDelta(seconds=30))
+    postgres = PostgresServer().start()
+    moto = MotoServer().start()
+    try:
+        bucket = "bench-profiles"
+        boto3.client("s3", endpoint_url=moto.endpoint_url, region_name="us-east-1").create_bucket(Bucket=bucket)
+        env = _env(PROFILES_BUCKET=bucket, PROFILES_S3_ENDPOINT_URL=moto.endpoint_url,
+                   PROFILES_DATABASE_DSN=postgres.dsn, PROFILES_AMP_QUERY_URL=prometheus.query_url,
+                   PROFILES_AMP_SIGV4="true")
+        out = subprocess.run([sys.executable, "-c", _CREATE, json.dumps({"start": start.format_iso(),
+                                                                          "end": end.format_iso()})],
+                             capture_output=True, text=True, env=env, check=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        speedup = result["serial"] / result["concurrent_queries"]
+        rows += [
+            BenchRow("profiles: create, 24 h window, 33 queries (local Prometheus, SigV4-signed)",
+                     f"{result['create']:.3f} s", "<= 1 s", result["create"] <= 1.0),
+            BenchRow("profiles: the same queries concurrently (8) vs one by one",
+                     f"{speedup:.1f}x ({result['concurrent_queries']:.3f} s vs {result['serial']:.3f} s)",
+                     "> 1x (reported)", speedup > 1.0),
+            BenchRow("profiles: peak RSS of the create process", f"{result['rss_mb']:.0f} MB", "<= 150 MB",
+                     result["rss_mb"] <= 150),
+        ]
+        p99 = asyncio.run(_seed_and_time_list(postgres.dsn, bucket, moto.endpoint_url))
+        rows.append(BenchRow("profiles: list p99 with 10,000 stored profiles (filters + keyset pages)",
+                             f"{p99 * 1000:.1f} ms", "<= 20 ms", p99 <= 0.020))
+    finally:
+        moto.stop()
+        postgres.stop()
+        prometheus.stop()
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)
