@@ -12,12 +12,12 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from whenever import Instant
 
 from copilot.assessment.models import HealthAssessment, Issue
 from copilot.exceptions import StoreUnavailableError
-from copilot.health import HealthState, Transition
+from copilot.health import HealthState, ServiceHealth, Transition
 from copilot.settings import CopilotSettings
 from copilot.signals import SignalSnapshot
 from copilot.store.schema import TABLES, schema_statements
@@ -57,6 +57,8 @@ class StoredSnapshot(BaseModel):
     band: str
     snapshot: SignalSnapshot
     transition: Transition | None = None
+    services: list[ServiceHealth] = Field(default_factory=list)
+    """Per-service health from the same evaluation (what /status/services serves)."""
 
 
 class IssueRecord(BaseModel):
@@ -127,7 +129,8 @@ class StateStore:
                 " band, transition, document) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (id) DO NOTHING",
                 uuid.UUID(sid), stored.cluster_id, stored.workflow_id, stored.cycle,
                 _to_py(stored.snapshot.observed_at), stored.health_state.value, stored.band, transition,
-                stored.snapshot.model_dump_json())
+                json.dumps({"snapshot": stored.snapshot.model_dump(mode="json"),
+                            "services": [s.model_dump(mode="json") for s in stored.services]}))
             return bool(status.endswith(" 1"))
 
         return await run_transaction(self.pool, body)
@@ -211,10 +214,12 @@ class StateStore:
                 " WHERE cluster_id = $1 ORDER BY observed_at DESC, cycle DESC LIMIT 1", self.cluster_id)
         if row is None:
             return None
+        document = json.loads(row["document"])
         return StoredSnapshot(
             cluster_id=self.cluster_id, workflow_id=row["workflow_id"], cycle=row["cycle"],
             health_state=HealthState(row["health_state"]), band=row["band"],
-            snapshot=SignalSnapshot.model_validate_json(row["document"]),
+            snapshot=SignalSnapshot.model_validate(document["snapshot"]),
+            services=[ServiceHealth.model_validate(s) for s in document["services"]],
             transition=Transition.model_validate_json(row["transition"]) if row["transition"] else None)
 
     async def issues(self, *, severity: str | None = None, include_resolved: bool = False,

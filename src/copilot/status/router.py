@@ -1,0 +1,180 @@
+"""The status API router: /status, /status/services, /status/issues, /status/summary,
+/status/timeline and POST /actions (501).
+
+Everything it returns was computed by the copilot and stored; this router only reads. When the
+state store is unreachable it answers 200 with ``degraded: true`` and state ``unknown`` rather
+than failing, so Grafana shows "copilot degraded" instead of an error panel. Its import closure
+has no temporalio or pydantic_ai: it is served by the Lambda.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Literal, TypeVar
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from whenever import Instant, TimeDelta
+
+from copilot.exceptions import CopilotInputError
+from copilot.settings import CopilotSettings
+from copilot.status.models import (
+    IssuesResponse,
+    RecommendedAction,
+    ServicesResponse,
+    StatusResponse,
+    SummaryResponse,
+    TimelineResponse,
+)
+from copilot.store import StateStore
+from copilot_core.instants import InstantType
+
+__all__ = ["StateStoreProvider", "router"]
+
+T = TypeVar("T")
+
+router = APIRouter(tags=["status"])
+
+_STORE_ERRORS: tuple[type[BaseException], ...] = (OSError, TimeoutError, asyncio.TimeoutError)
+
+
+@dataclass
+class StateStoreProvider:
+    """Opens the state store on first use (Lambda: on the first request, not at import)."""
+
+    settings: CopilotSettings
+    store: StateStore | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def get(self) -> StateStore:
+        if self.store is None:
+            async with self._lock:
+                if self.store is None:
+                    self.store = await StateStore.connect(self.settings, min_size=0, max_size=5)
+        return self.store
+
+
+def _provider(request: Request) -> StateStoreProvider:
+    provider: StateStoreProvider = request.app.state.status_store
+    return provider
+
+
+async def _read(request: Request, read: Callable[[StateStore], Awaitable[T]]) -> T | str:
+    """The read's result, or the reason the store is unavailable."""
+    try:
+        store = await _provider(request).get()
+        return await asyncio.wait_for(read(store), timeout=5.0)
+    except Exception as exc:  # asyncpg raises many unrelated types; any failure degrades the answer
+        return f"state store unavailable: {type(exc).__name__}: {exc}"
+
+
+@router.get("/status", response_model=StatusResponse)
+async def get_status(request: Request) -> StatusResponse:
+    async def read(store: StateStore) -> StatusResponse:
+        snapshot, assessment = await asyncio.gather(store.latest_snapshot(), store.latest_assessment())
+        issues = await store.issues(limit=100)
+        if snapshot is None and assessment is None:
+            return StatusResponse(health_state="unknown", detail="nothing observed yet")
+        out = StatusResponse(health_state="unknown", issue_count=len(issues))
+        if assessment is not None:
+            actions = sorted(assessment.suggested_actions, key=lambda a: -a.confidence)[:5]
+            out = out.model_copy(update={
+                "health_state": assessment.health_state.value, "band": assessment.band.value,
+                "bottleneck": assessment.bottleneck.value, "assessed_at": assessment.assessed_at,
+                "reason": assessment.reason, "summary": assessment.summary, "drift": assessment.drift,
+                "log_patterns": assessment.log_patterns, "observed_at": assessment.signals.observed_at,
+                "primary_signals": assessment.signals.primary.observed(),
+                "amplifiers": assessment.signals.amplifiers.observed(),
+                "worker_signals": assessment.signals.worker.observed(),
+                "recommended_actions": [RecommendedAction(action=f"{a.action_type.value} {a.target_service}",
+                                                          confidence=a.confidence, detail=a) for a in actions],
+                "confidence": max((a.confidence for a in actions), default=None),
+            })
+        if snapshot is not None and (out.observed_at is None or snapshot.snapshot.observed_at >= out.observed_at):
+            # The observe loop's latest decision is fresher than the last assessment.
+            s = snapshot.snapshot
+            out = out.model_copy(update={
+                "health_state": snapshot.health_state.value, "band": snapshot.band, "observed_at": s.observed_at,
+                "primary_signals": s.primary.observed(), "amplifiers": s.amplifiers.observed(),
+                "worker_signals": s.worker.observed()})
+        return out
+
+    result = await _read(request, read)
+    return StatusResponse(health_state="unknown", degraded=True, detail=result) if isinstance(result, str) else result
+
+
+@router.get("/status/services", response_model=ServicesResponse)
+async def get_services(request: Request) -> ServicesResponse:
+    async def read(store: StateStore) -> ServicesResponse:
+        snapshot = await store.latest_snapshot()
+        if snapshot is None:
+            return ServicesResponse(health_state="unknown", detail="nothing observed yet")
+        return ServicesResponse(health_state=snapshot.health_state.value, observed_at=snapshot.snapshot.observed_at,
+                                services=snapshot.services)
+
+    result = await _read(request, read)
+    return ServicesResponse(health_state="unknown", degraded=True, detail=result) if isinstance(result, str) else result
+
+
+@router.get("/status/issues", response_model=IssuesResponse)
+async def get_issues(request: Request,
+                     severity: Annotated[Literal["warning", "critical"] | None, Query()] = None,
+                     include_resolved: bool = False,
+                     limit: Annotated[int, Query(ge=1, le=100)] = 50) -> IssuesResponse:
+    async def read(store: StateStore) -> IssuesResponse:
+        return IssuesResponse(issues=await store.issues(severity=severity, include_resolved=include_resolved,
+                                                        limit=limit))
+
+    result = await _read(request, read)
+    return IssuesResponse(degraded=True, detail=result) if isinstance(result, str) else result
+
+
+@router.get("/status/summary", response_model=SummaryResponse)
+async def get_summary(request: Request) -> SummaryResponse:
+    async def read(store: StateStore) -> SummaryResponse:
+        a = await store.latest_assessment()
+        if a is None:
+            return SummaryResponse(health_state="unknown", summary="No assessment yet.")
+        return SummaryResponse(health_state=a.health_state.value, summary=a.summary, assessed_at=a.assessed_at,
+                               explained_by=a.explained_by, factors=[f"{f.title}: {f.detail}" for f in a.factors])
+
+    result = await _read(request, read)
+    if isinstance(result, str):
+        return SummaryResponse(health_state="unknown", degraded=True, detail=result,
+                               summary="The copilot's state store is unavailable.")
+    return result
+
+
+@router.get("/status/timeline", response_model=TimelineResponse)
+async def get_timeline(request: Request, start: InstantType | None = None,
+                       end: InstantType | None = None) -> TimelineResponse:
+    """State changes in [start, end); ``start``/``end`` take ISO 8601 or epoch ms (Grafana's ``${__from}``)."""
+    end_at: Instant = end or Instant.now()
+    start_at: Instant = start or end_at - TimeDelta(hours=24)
+    if start_at >= end_at:
+        raise CopilotInputError("start must be before end.", field="start",
+                                suggestion="Pass start < end, e.g. start=${__from}&end=${__to}.")
+    if end_at - start_at > TimeDelta(hours=24 * 31):
+        raise CopilotInputError("The range is longer than 31 days.", field="start",
+                                suggestion="Query at most 31 days; assessments are retained for 7.")
+
+    async def read(store: StateStore) -> TimelineResponse:
+        return TimelineResponse(start=start_at.format_iso(), end=end_at.format_iso(),
+                                entries=await store.timeline(start_at, end_at))
+
+    result = await _read(request, read)
+    if isinstance(result, str):
+        return TimelineResponse(start=start_at.format_iso(), end=end_at.format_iso(), degraded=True, detail=result)
+    return result
+
+
+@router.post("/actions", status_code=501)
+async def post_action(request: Request) -> JSONResponse:
+    """Executing remediations is future work (Requirement 10.3): 501 problem details."""
+    return JSONResponse(status_code=501, media_type="application/problem+json", content={
+        "type": "about:blank", "title": "Not Implemented", "status": 501,
+        "detail": "Automated remediation is not implemented yet; suggested actions are advisory.",
+        "instance": str(request.url.path),
+    })

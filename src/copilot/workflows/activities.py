@@ -1,0 +1,100 @@
+"""The copilot's activities: every side effect of the workflows (AMP, logs, KB, baseline, store).
+
+One class holds the dependencies; each method is an activity taking one pydantic input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from temporalio import activity
+from whenever import Instant, TimeDelta
+
+from copilot.assessment.models import HealthAssessment
+from copilot.exceptions import LogSourceError
+from copilot.knowledge.base import KnowledgeChunk, KnowledgeRetriever
+from copilot.metrics import InstantQueryClient, collect_signals
+from copilot.narrative import DEEP_ANALYSIS_PATTERNS, LogSource, detect_patterns, match_patterns
+from copilot.signals import SignalSnapshot
+from copilot.store import StateStore, StoredSnapshot
+from copilot.workflows.inputs import (
+    DriftInput,
+    DriftReport,
+    FetchLogsInput,
+    FetchSignalsInput,
+    LogScan,
+    PruneInput,
+    RecentAssessmentInput,
+    RetrieveKnowledgeInput,
+)
+
+__all__ = ["BaselineDrift", "CopilotActivities"]
+
+BaselineDrift = Callable[[DriftInput], Awaitable[DriftReport]]
+"""Compares a snapshot with the active baseline profile (``copilot.loop.drift``)."""
+
+
+@dataclass
+class CopilotActivities:
+    metrics: InstantQueryClient
+    store: StateStore
+    logs: LogSource | None = None
+    retriever: KnowledgeRetriever | None = None
+    baseline_drift: BaselineDrift | None = None
+
+    def all(self) -> list[Callable[..., object]]:
+        return [self.fetch_signals, self.store_snapshot, self.fetch_log_patterns, self.retrieve_knowledge,
+                self.compare_with_baseline, self.store_assessment, self.recent_assessment_exists,
+                self.prune_state_store]
+
+    @activity.defn(name="copilot.fetch_signals")
+    async def fetch_signals(self, request: FetchSignalsInput) -> SignalSnapshot:
+        snapshot = await collect_signals(self.metrics, Instant.parse_iso(request.at), namespace=request.namespace)
+        if snapshot.failed_queries:
+            activity.logger.warning("AMP queries failed, retried next cycle: %s", ", ".join(snapshot.failed_queries))
+        return snapshot
+
+    @activity.defn(name="copilot.store_snapshot")
+    async def store_snapshot(self, stored: StoredSnapshot) -> bool:
+        return await self.store.save_snapshot(stored)
+
+    @activity.defn(name="copilot.fetch_log_patterns")
+    async def fetch_log_patterns(self, request: FetchLogsInput) -> LogScan:
+        if self.logs is None:
+            return LogScan(error="no log source configured")
+        end = Instant.parse_iso(request.end)
+        try:
+            records = await self.logs.fetch(end - TimeDelta(seconds=request.lookback_seconds), end)
+        except LogSourceError as exc:
+            activity.logger.warning("log source failed, continuing metric-only: %s", exc)
+            return LogScan(error=str(exc))
+        samples = [f"{r.timestamp} {r.service}: {r.message}" for r in records
+                   if DEEP_ANALYSIS_PATTERNS.intersection(match_patterns(r))]
+        return LogScan(patterns=detect_patterns(records), samples=samples[:20])
+
+    @activity.defn(name="copilot.retrieve_knowledge")
+    async def retrieve_knowledge(self, request: RetrieveKnowledgeInput) -> list[KnowledgeChunk]:
+        if self.retriever is None:
+            return []
+        return await self.retriever.retrieve(request.query, top_k=min(request.top_k, 5))
+
+    @activity.defn(name="copilot.compare_with_baseline")
+    async def compare_with_baseline(self, request: DriftInput) -> DriftReport:
+        if self.baseline_drift is None:
+            return DriftReport()
+        return await self.baseline_drift(request)
+
+    @activity.defn(name="copilot.store_assessment")
+    async def store_assessment(self, assessment: HealthAssessment) -> bool:
+        return await self.store.save_assessment(assessment)
+
+    @activity.defn(name="copilot.recent_assessment_exists")
+    async def recent_assessment_exists(self, request: RecentAssessmentInput) -> bool:
+        last = await self.store.last_assessment_at()
+        return last is not None and Instant.parse_iso(last) >= Instant.parse_iso(request.since)
+
+    @activity.defn(name="copilot.prune_state_store")
+    async def prune_state_store(self, request: PruneInput) -> dict[str, int]:
+        cutoff = Instant.now() - TimeDelta(hours=24 * max(request.retention_days, 7))
+        return await self.store.prune(cutoff)

@@ -1,0 +1,243 @@
+"""The copilot's workflows on a real Temporal dev server, with real AMP (Prometheus) and store (PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from whenever import Instant, TimeDelta
+
+from behaviour_profiles.telemetry import PrometheusClient
+from copilot.assessment import AssessmentTrigger, HealthAssessment
+from copilot.assessment.agent import register_model, unregister_model
+from copilot.health import HealthState, MachineState, ScaleBand, assess_workers, evaluate, thresholds_for
+from copilot.settings import CopilotSettings
+from copilot.store import StateStore
+from copilot.workflows import (
+    AssessHealthWorkflow,
+    AssessInput,
+    CopilotActivities,
+    ObserveClusterWorkflow,
+    ObserveConfig,
+    ObserveInput,
+    ObserveStatus,
+    SetThresholdsInput,
+)
+from copilot.workflows.inputs import RequestAssessmentInput
+from copilot.workflows.worker import build_worker, ensure_schedules
+from standins import temporal_binary
+from standins.scenarios import ScenarioPrometheus
+
+pytestmark = pytest.mark.standins
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_binary()),
+                                                plugins=[PydanticAIPlugin()])
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def prom_client(prometheus_with_scenarios: ScenarioPrometheus) -> AsyncIterator[PrometheusClient]:
+    async with PrometheusClient(prometheus_with_scenarios.query_url, sigv4=False) as client:
+        yield client
+
+
+def _offset_into(prom: ScenarioPrometheus, name: str, fraction: float) -> float:
+    window = prom.windows[name]
+    at = window.start + (window.end - window.start) * fraction
+    return (Instant.now() - at).total("seconds")
+
+
+async def _wait_status(handle: WorkflowHandle[ObserveClusterWorkflow, ObserveStatus],
+                       ready: Callable[[ObserveStatus], bool], timeout: float = 30.0) -> ObserveStatus:
+    for _ in range(int(timeout / 0.05)):
+        status = await handle.query(ObserveClusterWorkflow.status)
+        if ready(status):
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"status never became ready: {status}")
+
+
+def _config(store: StateStore, **kw: object) -> ObserveConfig:
+    base: dict[str, object] = {"cluster_id": store.cluster_id, "interval_seconds": 0.2, "dedupe_window_seconds": 60.0}
+    return ObserveConfig.model_validate({**base, **kw})
+
+
+async def test_observe_loop_decides_from_amp_and_stores(temporal_env: WorkflowEnvironment, prom_client: PrometheusClient,
+                                                       prometheus_with_scenarios: ScenarioPrometheus,
+                                                       cluster_store: StateStore) -> None:
+    client: Client = temporal_env.client
+    queue = f"copilot-{uuid.uuid4()}"
+    activities = CopilotActivities(metrics=prom_client, store=cluster_store)
+    offset = _offset_into(prometheus_with_scenarios, "overloaded-400wps", 0.9)
+    request = ObserveInput(config=_config(cluster_store, replay_offset_seconds=offset), max_cycles=3,
+                           machine=MachineState(band=ScaleBand.HIGH))
+    async with build_worker(client, activities, task_queue=queue):
+        status = await client.execute_workflow(ObserveClusterWorkflow.run, request, id=f"observe-{uuid.uuid4()}",
+                                               task_queue=queue)
+    assert status.cycle == 3 and status.state is HealthState.STRESSED
+    assert status.sequence == 1  # one state-change assessment (Happy -> Stressed), none while it stays Stressed
+    counts = await cluster_store.table_counts()
+    assert counts["copilot_signal_snapshots"] >= 3
+    latest = await cluster_store.latest_assessment()
+    assert latest is not None and latest.trigger is AssessmentTrigger.STATE_CHANGE
+    assert latest.health_state is HealthState.STRESSED and latest.explained_by == "rules"
+    assert latest.transition is not None and latest.transition.signals
+    assert latest.signals.primary.state_transitions_per_sec and latest.signals.primary.state_transitions_per_sec > 0
+
+
+async def test_runtime_control_signals_updates_queries(temporal_env: WorkflowEnvironment, prom_client: PrometheusClient,
+                                                        prometheus_with_scenarios: ScenarioPrometheus,
+                                                        cluster_store: StateStore) -> None:
+    client = temporal_env.client
+    queue = f"copilot-{uuid.uuid4()}"
+    offset = _offset_into(prometheus_with_scenarios, "healthy-150wps", 0.5)
+    request = ObserveInput(config=_config(cluster_store, replay_offset_seconds=offset, interval_seconds=0.3))
+    async with build_worker(client, CopilotActivities(metrics=prom_client, store=cluster_store), task_queue=queue):
+        handle = await client.start_workflow(ObserveClusterWorkflow.run, request, id=f"observe-{uuid.uuid4()}",
+                                             task_queue=queue)
+        try:
+            status = await _wait_status(handle, lambda s: s.cycle >= 2)
+            assert status.state is HealthState.HAPPY
+
+            await handle.signal(ObserveClusterWorkflow.pause)
+            paused_at = (await _wait_status(handle, lambda s: s.paused and not s.cycling)).cycle
+            with pytest.raises(WorkflowUpdateFailedError):
+                await handle.execute_update(ObserveClusterWorkflow.set_thresholds,
+                                            SetThresholdsInput(overrides={"no_such_threshold": 1.0}))
+            # Tighten persistence latency so the healthy scenario reads as pressure.
+            applied = await handle.execute_update(
+                ObserveClusterWorkflow.set_thresholds,
+                SetThresholdsInput(overrides={"stressed_persistence_latency_p99_ms": 1.0}))
+            assert applied == {"stressed_persistence_latency_p99_ms": 1.0}
+            assert (await handle.query(ObserveClusterWorkflow.status)).state is HealthState.HAPPY
+
+            # While paused a forced assessment still runs one cycle, under the new thresholds.
+            await handle.signal(ObserveClusterWorkflow.request_assessment, RequestAssessmentInput())
+            status = await _wait_status(handle, lambda s: s.last_assessment_at is not None)
+            assert status.paused and status.state is HealthState.STRESSED
+            assert status.cycle <= paused_at + 2
+            latest = await cluster_store.latest_assessment()
+            assert latest is not None and latest.trigger is AssessmentTrigger.FORCED
+            assert "persistence slow" in {i.title for i in latest.issues}
+        finally:
+            await handle.terminate()
+
+
+async def test_continue_as_new_bounds_history(temporal_env: WorkflowEnvironment, prom_client: PrometheusClient,
+                                              prometheus_with_scenarios: ScenarioPrometheus,
+                                              cluster_store: StateStore) -> None:
+    client = temporal_env.client
+    queue = f"copilot-{uuid.uuid4()}"
+    offset = _offset_into(prometheus_with_scenarios, "healthy-150wps", 0.5)
+    request = ObserveInput(config=_config(cluster_store, replay_offset_seconds=offset, interval_seconds=0.05,
+                                          continue_as_new_after_cycles=2), max_cycles=5)
+    workflow_id = f"observe-{uuid.uuid4()}"
+    async with build_worker(client, CopilotActivities(metrics=prom_client, store=cluster_store), task_queue=queue):
+        handle = await client.start_workflow(ObserveClusterWorkflow.run, request, id=workflow_id, task_queue=queue)
+        status = await handle.result()
+    assert status.cycle == 5 and status.run_cycles <= 2  # the carried count survives each new run
+    runs = [w async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
+    assert len(runs) >= 3
+
+
+def _explainer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    prompt = str(messages[-1].parts[-1].content)  # type: ignore[union-attr]
+    assert "Decided health state: STRESSED" in prompt
+    return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {
+        "summary": "History is falling behind because DSQL persistence is slow.",
+        "factors": [{"rank": 1, "title": "persistence latency", "detail": "p99 far above the band limit"}],
+        "suggested_actions": [
+            {"action_type": "scale", "target_service": "worker", "description": "remove idle workers",
+             "parameters": {"direction": "down"}, "risk": "low", "confidence": 0.4},
+            {"action_type": "scale", "target_service": "history", "description": "add history hosts",
+             "parameters": {"direction": "up", "delta": 2}, "risk": "medium", "confidence": 0.8},
+        ],
+    })])
+
+
+def _failing(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    raise ConnectionError("bedrock unreachable")
+
+
+def _assess_input(store: StateStore, model_id: str | None) -> AssessInput:
+    from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
+
+    snap = SignalSnapshot(observed_at=Instant.now().format_iso(),
+                          primary=PrimarySignals(state_transitions_per_sec=120, backlog_age_sec=2,
+                                                 workflow_completions_per_sec=10, workflow_failures_per_sec=0),
+                          amplifiers=AmplifierSignals(persistence_latency_p99_ms=900),
+                          worker=WorkerSignals(workflow_slots_available=0))
+    ev = evaluate(MachineState(band=ScaleBand.MID), snap)
+    workers = assess_workers(ev.state, snap, thresholds_for(ev.current.band))
+    return AssessInput(trigger=AssessmentTrigger.STATE_CHANGE, workflow_id=f"wf-{uuid.uuid4()}", sequence=1,
+                       cluster_id=store.cluster_id, evaluation=ev, workers=workers, snapshot=snap, model_id=model_id)
+
+
+async def test_assessment_explained_by_durable_agent_with_rules_guarding(
+        temporal_env: WorkflowEnvironment, prom_client: PrometheusClient, cluster_store: StateStore) -> None:
+    client = temporal_env.client
+    queue = f"copilot-{uuid.uuid4()}"
+    register_model("test:explainer", FunctionModel(_explainer))
+    register_model("test:down", FunctionModel(_failing))
+    try:
+        async with build_worker(client, CopilotActivities(metrics=prom_client, store=cluster_store), task_queue=queue):
+            llm: HealthAssessment = await client.execute_workflow(
+                AssessHealthWorkflow.run, _assess_input(cluster_store, "test:explainer"),
+                id=f"assess-{uuid.uuid4()}", task_queue=queue)
+            fallback: HealthAssessment = await client.execute_workflow(
+                AssessHealthWorkflow.run, _assess_input(cluster_store, "test:down"),
+                id=f"assess-{uuid.uuid4()}", task_queue=queue)
+    finally:
+        unregister_model("test:explainer")
+        unregister_model("test:down")
+    assert llm.explained_by == "llm" and llm.summary.startswith("History is falling behind")
+    assert llm.health_state is HealthState.STRESSED  # the rules' state, whatever the model says
+    # Zero free slots: the model's worker scale-down is removed, its history scale-up kept.
+    assert [a.target_service for a in llm.suggested_actions] == ["history"]
+    assert fallback.explained_by == "rules" and fallback.explanation_error
+    assert "bedrock unreachable" in fallback.explanation_error and fallback.suggested_actions
+    stored = await cluster_store.assessments_between(Instant.now() - TimeDelta(hours=1), Instant.now())
+    assert {a.id for a in stored} >= {llm.id, fallback.id}
+
+
+async def test_scheduled_assessment_is_deduplicated(temporal_env: WorkflowEnvironment, prom_client: PrometheusClient,
+                                                    prometheus_with_scenarios: ScenarioPrometheus,
+                                                    cluster_store: StateStore, copilot_settings: CopilotSettings) -> None:
+    client = temporal_env.client
+    queue = f"copilot-{uuid.uuid4()}"
+    settings = copilot_settings.model_copy(update={"temporal_task_queue": queue})
+    offset = _offset_into(prometheus_with_scenarios, "healthy-150wps", 0.5)
+    workflow_id = f"observe-{uuid.uuid4()}"
+    request = ObserveInput(config=_config(cluster_store, replay_offset_seconds=offset, interval_seconds=0.3))
+    async with build_worker(client, CopilotActivities(metrics=prom_client, store=cluster_store), task_queue=queue):
+        handle = await client.start_workflow(ObserveClusterWorkflow.run, request, id=workflow_id, task_queue=queue)
+        prefix = f"t{uuid.uuid4().hex[:6]}-"
+        schedule_ids = await ensure_schedules(client, settings, observe_workflow_id=workflow_id, prefix=prefix)
+        assert await ensure_schedules(client, settings, observe_workflow_id=workflow_id, prefix=prefix) == schedule_ids
+        schedule = client.get_schedule_handle(schedule_ids[0])
+        try:
+            await schedule.trigger()
+            status = await _wait_status(handle, lambda s: s.last_assessment_at is not None)
+            assert status.sequence == 1 and status.state is HealthState.HAPPY
+            await schedule.trigger()  # within the dedupe window: no second LLM/assessment
+            cycle = status.cycle
+            status = await _wait_status(handle, lambda s: s.cycle >= cycle + 3)
+            assert status.sequence == 1
+            latest = await cluster_store.latest_assessment()
+            assert latest is not None and latest.trigger is AssessmentTrigger.SCHEDULED
+            assert latest.health_state is HealthState.HAPPY  # scheduled assessments are produced when healthy
+        finally:
+            for sid in schedule_ids:
+                await client.get_schedule_handle(sid).delete()
+            await handle.terminate()
