@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import asyncpg
 import boto3
+import pytest
 
+from copilot_core.errors import InputError
 from standins import MotoServer, PostgresServer, ScenarioPrometheus
 from standins._process import pid_alive, port_open
 
@@ -63,3 +66,34 @@ def test_prometheus_serves_the_amp_url_shape(prometheus_with_scenarios: Scenario
         raise AssertionError("unprefixed path must 404")
     except urllib.error.HTTPError as exc:
         assert exc.code == 404
+
+
+def test_scenario_openmetrics_is_deterministic_seconds_ascending_and_terminated(tmp_path: Path) -> None:
+    from whenever import Instant, TimeDelta
+
+    from standins import SCENARIOS, get_scenario, write_openmetrics
+
+    assert {"healthy-150wps", "overloaded-400wps"} <= set(SCENARIOS)
+    end = Instant.from_utc(2026, 11, 22, 12)
+    start = end - TimeDelta(minutes=30)
+    a = write_openmetrics(get_scenario("overloaded-400wps"), start, end, tmp_path / "a.om", seed=3)
+    b = write_openmetrics(get_scenario("overloaded-400wps"), start, end, tmp_path / "b.om", seed=3)
+    c = write_openmetrics(get_scenario("overloaded-400wps"), start, end, tmp_path / "c.om", seed=4)
+    assert a.read_text() == b.read_text() != c.read_text()
+    lines = a.read_text().splitlines()
+    assert lines[-1] == "# EOF"
+    last: dict[str, int] = {}
+    for line in lines:
+        if line.startswith("#"):
+            continue
+        series, _value, ts = line.rsplit(" ", 2)
+        stamp = int(ts)
+        assert end.timestamp() - 3600 <= stamp <= end.timestamp()  # seconds, not milliseconds
+        assert stamp > last.get(series, 0)  # ascending within every series
+        last[series] = stamp
+    names = {line.split("{")[0].split(" ")[0] for line in lines if not line.startswith("#")}
+    for needed in ("dsql_tx_conflict_total", "dsql_reservoir_size", "service_requests_total",
+                   "temporal_workflow_task_schedule_to_start_latency_bucket", "approximate_backlog_count"):
+        assert needed in names
+    with pytest.raises(InputError):
+        get_scenario("nope")
