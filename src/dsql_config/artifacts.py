@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 
 from copilot_core.types import OutputTarget, ParameterValue, ParameterValueType
 from dsql_config.models import SERVICE_NAMES, DSQLPluginConfig, ServiceSpec, WorkerOptions
-from dsql_config.presets import per_process_connections
+from dsql_config.presets import per_process_connections, per_process_reservoir_target
 from dsql_config.registry import ParameterRegistry
 from dsql_config.values import parse_go_duration
 
@@ -88,11 +88,13 @@ def _per_service_value(key: str, service: str, values: Values) -> ParameterValue
     if key == "dsql.max_idle_conns":
         idle = int(values[key])
         return pool if idle == history_pool else idle
-    if key in ("dsql.reservoir_target_ready", "dsql.reservoir_low_watermark"):
-        target = int(values[key])
+    if key == "dsql.reservoir_target_ready":
+        return per_process_reservoir_target(values, service)
+    if key == "dsql.reservoir_low_watermark":
+        watermark = int(values[key])
         if service == "history" or history_pool == 0:
-            return target
-        return math.ceil(pool * target / history_pool)
+            return watermark
+        return math.ceil(pool * watermark / history_pool)
     if key == "dsql.pool_keeper_max_conns_per_tick":
         return min(10, max(1, math.ceil(pool / 120))) if service != "history" else values[key]
     return values[key]

@@ -15,6 +15,7 @@ from dsql_config.presets import (
     CONNECTION_RATE_BUDGET,
     DSQL_MAX_CONNECTIONS,
     per_process_connections,
+    slot_blocks_needed,
     useful_partitions,
 )
 from dsql_config.values import format_duration, parse_go_duration
@@ -91,6 +92,22 @@ def _cluster_connection_limit(g: GuardRailInput) -> list[GuardRailResult]:
             f"process), over {source}; DSQL refuses further connections with TOO_MANY_CONNECTIONS (53300). "
             "Lower the pool sizes or replicas, or raise the cluster quota.",
             [*_REPLICA_KEYS, *_POOL_KEYS, "dsql.pools_per_process"],
+        )
+    return []
+
+
+def _slot_block_rounding(g: GuardRailInput) -> list[GuardRailResult]:
+    if not (g.b("dsql.slot_block_enabled") and g.b("dsql.reservoir_enabled")):
+        return []
+    size, count = g.i("dsql.slot_block_size"), g.i("dsql.slot_block_count")
+    needed = slot_blocks_needed(g.values, size)
+    if needed > count:
+        return _err(
+            "slot_block_rounding",
+            f"Every pool acquires whole slot blocks (ceil(target / {size})): the fleet needs {needed} blocks "
+            f"but only {count} exist, so some processes would run without global connection limiting. "
+            "Use smaller blocks (DSQL_SLOT_BLOCK_SIZE) or more of them.",
+            ["dsql.slot_block_size", "dsql.slot_block_count", "dsql.reservoir_target_ready", *_REPLICA_KEYS],
         )
     return []
 
@@ -302,6 +319,7 @@ def _shards_power_of_two(g: GuardRailInput) -> list[GuardRailResult]:
 
 GUARD_RAILS: tuple[GuardRail, ...] = (
     GuardRail("cluster_connection_limit", "error", "Σ(replicas x pool x pools per process) within 10,000 / slot blocks", _cluster_connection_limit),
+    GuardRail("slot_block_rounding", "error", "whole slot blocks per pool fit the block count", _slot_block_rounding),
     GuardRail("matching_partition_oversized", "warning", "partitions at most 2x what the task throughput uses", _partition_oversized),
     GuardRail("sticky_minimal_benefit", "warning", "sticky caching with workflows under 2s", _sticky_minimal_benefit),
     GuardRail("jittered_rotation", "error", "connection rotation is jittered (no thundering herd)", _jittered_rotation),

@@ -29,6 +29,8 @@ __all__ = [
     "RuleContext",
     "get_preset",
     "per_process_connections",
+    "per_process_reservoir_target",
+    "slot_blocks_needed",
     "useful_partitions",
 ]
 
@@ -108,6 +110,32 @@ def per_process_connections(values: Mapping[str, ParameterValue], service: str) 
     """Connections one process of ``service`` holds in one pool (reservoir target or pool size)."""
     suffix = "" if service == "history" else f".{service}"
     return int(values[f"dsql.pool_size{suffix}"])
+
+
+def per_process_reservoir_target(values: Mapping[str, ParameterValue], service: str) -> int:
+    """DSQL_RESERVOIR_TARGET_READY of one pool of ``service``: its pool scaled like history's target."""
+    target = int(values["dsql.reservoir_target_ready"])
+    history_pool = int(values["dsql.pool_size"])
+    if service == "history" or history_pool == 0:
+        return target
+    return math.ceil(per_process_connections(values, service) * target / history_pool)
+
+
+def slot_blocks_needed(values: Mapping[str, ParameterValue], block_size: int) -> int:
+    """Blocks the fleet acquires: every pool takes ceil(target / block size) whole blocks."""
+    pools = int(values["dsql.pools_per_process"])
+    return pools * sum(
+        int(values[f"{s}.replicas"]) * math.ceil(per_process_reservoir_target(values, s) / block_size)
+        for s in SERVICE_POOL_WEIGHT
+    )
+
+
+def _slot_block_size(ctx: RuleContext) -> int:
+    # Whole-block rounding wastes up to one block per pool: blocks needed <= total/B + pools, which
+    # fits 10,000/B blocks when B <= (10,000 - total) / pools.
+    pools = ctx.i("dsql.pools_per_process") * sum(ctx.i(f"{s}.replicas") for s in SERVICE_POOL_WEIGHT)
+    spare = DSQL_MAX_CONNECTIONS - _total_connections(ctx)
+    return max(1, min(100, spare // pools if spare > 0 else 1))
 
 
 def _floor(ctx: RuleContext, key: str) -> int:
@@ -229,7 +257,10 @@ RULES: tuple[Rule, ...] = (
     Rule("dsql_burst_capacity", "dsql.token_bucket_capacity", "DSQL's 1,000 burst", (), lambda c: DSQL_BURST_CAPACITY),
     _fixed("dsql.slot_block_enabled"),
     _fixed("dsql.conn_lease_table"),
-    Rule("slot_block_size", "dsql.slot_block_size", "100 slots per block", (), lambda c: 100),
+    Rule("slot_blocks_fit_every_pool", "dsql.slot_block_size",
+         "clamp((10,000 - total connections) / pools in the fleet, 1, 100): whole-block rounding still fits",
+         ("dsql.pool_size", "dsql.pools_per_process", "history.replicas", "matching.replicas", "frontend.replicas",
+          "worker.replicas"), _slot_block_size),
     Rule("slot_blocks_cover_cluster", "dsql.slot_block_count", "ceil(10,000 / dsql.slot_block_size)",
          ("dsql.slot_block_size",), lambda c: math.ceil(DSQL_MAX_CONNECTIONS / c.i("dsql.slot_block_size"))),
     Rule("legacy_limit_equals_slots", "dsql.distributed_conn_limit", "dsql.slot_block_size x dsql.slot_block_count",

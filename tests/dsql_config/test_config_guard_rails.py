@@ -161,3 +161,17 @@ def test_expert_overrides_warn_but_slo_and_topology_overrides_do_not(compiler: C
 def test_target_rate_outside_the_band_warns(compiler: ConfigCompiler) -> None:
     result = compiler.compile("starter", overrides={"slo.target_state_transitions_per_sec": 90})
     assert rules(result.guard_rail_results, "warning") == {"target_rate_outside_preset_band"}
+
+
+def test_slot_block_rounding_counts_whole_blocks_per_pool(compiler: ConfigCompiler) -> None:
+    from dsql_config.presets import slot_blocks_needed
+
+    big = {"slo.target_state_transitions_per_sec": 20_000}
+    derived = compiler.compile("high-throughput", overrides=big).profile.values()
+    # The derived block size keeps whole-block rounding within the block count.
+    assert slot_blocks_needed(derived, int(derived["dsql.slot_block_size"])) <= int(derived["dsql.slot_block_count"])
+    assert int(derived["dsql.slot_block_size"]) < 100
+    results = failing(compiler, "high-throughput", {**big, "dsql.slot_block_size": 100, "dsql.slot_block_count": 100})
+    assert "slot_block_rounding" in rules(results, "error")
+    message = next(r.message for r in results if r.rule_name == "slot_block_rounding")
+    assert "only 100 exist" in message

@@ -32,12 +32,16 @@ class _WarnLevelDevServer(TemporalDevServer):
 
 
 def _cli(server: TemporalDevServer, *args: str) -> str:
-    done = subprocess.run(
-        [str(temporal_binary()), *args, "--address", server.address, "--namespace", server.namespace],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    """Run a temporal CLI command; retried because a freshly started server on a busy machine can
+    still time out its first calls (the commands are idempotent)."""
+    argv = [str(temporal_binary()), *args, "--address", server.address, "--namespace", server.namespace,
+            "--command-timeout", "30s"]
+    for attempt in range(3):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=90, check=False)
+        if done.returncode == 0:
+            return done.stdout
+        time.sleep(2.0 * (attempt + 1))
+    raise AssertionError(f"{' '.join(args)} failed: {done.stderr}")
 
 
 @pytest.mark.standins
@@ -48,7 +52,7 @@ def test_every_emitted_value_converts_in_a_real_temporal_server(tmp_path: Path) 
     server = _WarnLevelDevServer(workdir=tmp_path, dynamic_config=dynamic_config)
     with server:
         _cli(server, "workflow", "start", "--task-queue", "config-check", "--type", "ConfigCheck",
-             "--workflow-id", "config-check-1")
+             "--workflow-id", "config-check-1", "--id-conflict-policy", "UseExisting")
         assert "ConfigCheck" in _cli(server, "workflow", "describe", "--workflow-id", "config-check-1")
         time.sleep(1.0)  # let background readers (queues, scanners) poll once
         log = (tmp_path / "temporal.log").read_text()
