@@ -184,6 +184,18 @@ def _reservoir_target_zero(g: GuardRailInput) -> list[GuardRailResult]:
     return []
 
 
+def _low_watermark(g: GuardRailInput) -> list[GuardRailResult]:
+    if g.b("dsql.reservoir_enabled") and g.i("dsql.reservoir_low_watermark") > g.i("dsql.reservoir_target_ready"):
+        return _warn(
+            "reservoir_low_watermark_above_target",
+            f"DSQL_RESERVOIR_LOW_WATERMARK ({g.i('dsql.reservoir_low_watermark')}) is above the target "
+            f"({g.i('dsql.reservoir_target_ready')}); the plugin raises the target to the watermark, so every "
+            "process keeps more connections ready than the connection budget was computed for.",
+            ["dsql.reservoir_low_watermark", "dsql.reservoir_target_ready"],
+        )
+    return []
+
+
 def _rate_limiter_table(g: GuardRailInput) -> list[GuardRailResult]:
     if g.b("dsql.distributed_rate_limiter_enabled") and not str(g.values["dsql.distributed_rate_limiter_table"]).strip():
         return _err(
@@ -325,6 +337,7 @@ GUARD_RAILS: tuple[GuardRail, ...] = (
     GuardRail("jittered_rotation", "error", "connection rotation is jittered (no thundering herd)", _jittered_rotation),
     GuardRail("max_idle_equals_max_conns", "error", "MaxIdleConns = MaxConns", _max_idle_equals_max),
     GuardRail("reservoir_target_zero", "error", "reservoir target positive when the reservoir is on", _reservoir_target_zero),
+    GuardRail("reservoir_low_watermark_above_target", "warning", "low watermark at most the target", _low_watermark),
     GuardRail("distributed_rate_limiter_table_missing", "error", "table named when the distributed limiter is on", _rate_limiter_table),
     GuardRail("conn_lease_table_missing", "error", "table named when slot blocks are on", _conn_lease_table),
     GuardRail("connection_rate_budget", "error", "Σ replicas x per-process rate within 100 conn/s (local limiter)", _connection_rate_budget),

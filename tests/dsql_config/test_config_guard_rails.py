@@ -175,3 +175,10 @@ def test_slot_block_rounding_counts_whole_blocks_per_pool(compiler: ConfigCompil
     assert "slot_block_rounding" in rules(results, "error")
     message = next(r.message for r in results if r.rule_name == "slot_block_rounding")
     assert "only 100 exist" in message
+
+
+def test_low_watermark_above_target_warns(compiler: ConfigCompiler) -> None:
+    result = compiler.compile("mid-scale", overrides={"DSQL_RESERVOIR_LOW_WATERMARK": "80"})
+    assert "reservoir_low_watermark_above_target" in rules(result.guard_rail_results, "warning")
+    ok = compiler.compile("mid-scale", overrides={"DSQL_RESERVOIR_LOW_WATERMARK": "20"})
+    assert "reservoir_low_watermark_above_target" not in rules(ok.guard_rail_results, "warning")
