@@ -120,7 +120,13 @@ async def _seed_and_time_list(dsn: str, bucket: str, s3_endpoint: str) -> float:
 def run() -> list[BenchRow]:
     import boto3
 
-    from standins import MotoServer, PostgresServer, ScenarioWindow, get_scenario, start_prometheus_with_scenarios
+    from standins import (
+        MotoServer,
+        PostgresServer,
+        ScenarioWindow,
+        get_scenario,
+        start_prometheus_with_scenarios,
+    )
 
     for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
                        ("AWS_DEFAULT_REGION", "us-east-1")):
