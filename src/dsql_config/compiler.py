@@ -44,7 +44,15 @@ from dsql_config.bounds import expected_bounds
 
 # <<< adapters + explain
 from dsql_config.errors import AdapterError, ConstraintViolationError, DsqlConfigError, GuardRailError
-from dsql_config.explain import render_why
+from dsql_config.explain import (
+    KeyExplanation,
+    PresetExplanation,
+    ProfileExplanation,
+    explain_key,
+    explain_preset,
+    explain_profile,
+    render_why,
+)
 from dsql_config.guard_rails import GuardRailEngine
 from dsql_config.models import (
     CompilationResult,
@@ -406,6 +414,20 @@ class ConfigCompiler:
         return sdk_snippets, platform_snippets
 
     # <<< adapters
+
+    # >>> explain (issue 3): the design's three explain levels, rendered by dsql_config.explain.
+
+    def explain_key(self, key: str, profile: ConfigProfile | None = None, *, preset: str = "starter",
+                    modifier: str | None = None) -> KeyExplanation:
+        return explain_key(key, preset=preset, modifier=modifier, profile=profile, compiler=self)
+
+    def explain_preset(self, preset: str, *, modifier: str | None = None) -> PresetExplanation:
+        return explain_preset(preset, modifier=modifier, compiler=self)
+
+    def explain_profile(self, profile: ConfigProfile) -> ProfileExplanation:
+        return explain_profile(profile, compiler=self)
+
+    # <<< explain
 
     # -- discovery -------------------------------------------------------------------------------
 

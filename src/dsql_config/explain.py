@@ -71,7 +71,9 @@ _EXPERT = (ParameterClassification.SAFETY, ParameterClassification.TUNING)
 
 
 def _fmt(value: ParameterValue) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if value != "" else '""'  # an unset name (feature off) stays visible
 
 
 def _title(preset: str, modifier: str | None) -> str:

@@ -49,6 +49,24 @@ class BrokenAdapter:
 
 class NotAnAdapter:
     pass
+
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PlainSnippet:  # the design's RenderedSnippet shape, without importing dsql_config
+    language: str
+    filename: str
+    content: str
+
+
+class KotlinSDKAdapter:
+    language = "kotlin"
+    name = "kotlin"
+
+    def render(self, profile):
+        return PlainSnippet("kotlin", "kotlin/WorkerOptions.kt", f"// {profile.preset_name}\\n")
 '''
 
 
@@ -122,3 +140,13 @@ def test_an_object_that_is_not_an_adapter_is_refused(tmp_path: Path, monkeypatch
     with pytest.raises(AdapterError) as info:
         discover_sdk_adapters()
     assert info.value.adapter in {"missing", "nope"}
+
+
+def test_a_plugin_may_return_its_own_snippet_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = install_throwaway_dist(tmp_path, f"""
+        [{SDK_ADAPTER_GROUP}]
+        kotlin = throwaway_adapters:KotlinSDKAdapter
+        """)
+    monkeypatch.syspath_prepend(str(root))
+    result = ConfigCompiler().compile("starter", sdk="kotlin", platform="none")
+    assert [(s.filename, s.content) for s in result.sdk_snippets] == [("kotlin/WorkerOptions.kt", "// starter\n")]

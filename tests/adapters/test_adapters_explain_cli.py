@@ -80,3 +80,11 @@ def test_compile_selects_adapters(tmp_path: Path) -> None:
 def test_compile_why_section_is_the_explain_renderer() -> None:
     result = ConfigCompiler(sdk_adapters=[], platform_adapters=[]).compile("high-throughput", "simple-crud")
     assert explain_profile(result.profile).why_section == result.why_section
+
+
+def test_compiler_exposes_the_three_levels() -> None:
+    compiler = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
+    profile = compiler.compile("starter", "simple-crud").profile
+    assert compiler.explain_key("DSQL_TOKEN_DURATION", profile).key == "dsql.token_duration"
+    assert compiler.explain_preset("starter", modifier="simple-crud").modifier == "simple-crud"
+    assert compiler.explain_profile(profile).base_preset == "starter"

@@ -86,6 +86,12 @@ def test_property_7_adapter_output_completeness(profile: ConfigProfile, data: st
     assert len({s.filename for s in snippets}) == len(snippets)
 
 
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return '""' if value == "" else str(value)
+
+
 def _names_for(key: str) -> list[str]:
     entry = REGISTRY.get(key)
     return [key, *entry.env_vars, *([entry.dynamic_config_key] if entry.dynamic_config_key else [])]
@@ -103,7 +109,9 @@ def test_property_22_explain_key_completeness(profile: ConfigProfile, key: str, 
     assert explanation.key == key or REGISTRY.resolve_name(name).key == explanation.key
     assert explanation.description.strip() and explanation.rationale.strip()
     assert explanation.classification == REGISTRY.get(explanation.key).classification
-    assert explanation.value == param.value and str(explanation.value) != ""
+    assert explanation.value == param.value
+    # The value is always shown, even an empty table name of a feature that is off.
+    assert explanation.to_text().splitlines()[0] == f"{explanation.key} = {_shown(param.value)}"
     assert explanation.source == param.source
 
 

@@ -145,7 +145,12 @@ def select_adapters(
 
 def _checked(adapter_name: str, snippet: object) -> RenderedSnippet:
     if not isinstance(snippet, RenderedSnippet):
-        raise AdapterError(adapter_name, f"render() returned {type(snippet).__name__}, not RenderedSnippet")
+        # Plugins may return their own (data)class with the design's three string fields.
+        fields = {f: getattr(snippet, f, None) for f in ("language", "filename", "content")}
+        if not all(isinstance(v, str) for v in fields.values()):
+            raise AdapterError(adapter_name, f"render() returned {type(snippet).__name__}, not a RenderedSnippet "
+                                             "(language, filename and content strings)")
+        snippet = RenderedSnippet.model_validate(fields)
     if not snippet.content.strip():
         raise AdapterError(adapter_name, f"rendered an empty file {snippet.filename!r}")
     parts = snippet.filename.split("/")
