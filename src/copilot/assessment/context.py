@@ -82,7 +82,8 @@ def build_prompt(ctx: AssessmentContext) -> str:
         lines += [f"- {redact(line)[:300]}" for line in ctx.log_samples[:10]]
     if ctx.drift:
         lines.append("Drift against the baseline profile:")
-        lines += [f"- {d.metric_id}: {d.current:.4g} vs baseline {d.baseline:.4g} ({d.relative_change:+.0%}, "
+        lines += [f"- {d.metric_id}: {d.current:.4g} vs baseline {d.baseline:.4g} "
+                  f"({'from zero' if d.relative_change is None else format(d.relative_change, '+.0%')}, "
                   f"{'regressed' if d.regressed else 'improved'})" for d in ctx.drift]
     if ctx.correlations:
         lines.append("Configuration changes correlated with regressions:")

@@ -97,7 +97,8 @@ class DriftFinding(BaseModel):
     metric_id: str
     current: float
     baseline: float
-    relative_change: float
+    relative_change: float | None
+    """(current - baseline) / |baseline|; None when the baseline is 0 (unbounded change)."""
     threshold: float
     regressed: bool
     """True when the change is in the metric's worse direction."""

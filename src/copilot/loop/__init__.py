@@ -1,0 +1,13 @@
+"""Closing the loop between behaviour profiles and presets: drift, conformance, recommend config."""
+
+from copilot.loop.conformance import ConformanceReport, MetricConformance, assess_conformance
+from copilot.loop.drift import correlate_config_changes, detect_drift, drift_threshold
+
+__all__ = [
+    "ConformanceReport",
+    "MetricConformance",
+    "assess_conformance",
+    "correlate_config_changes",
+    "detect_drift",
+    "drift_threshold",
+]
