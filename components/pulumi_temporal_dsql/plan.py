@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import runpy
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from pulumi_temporal_dsql.mocks import RecordedResource, RecordingMocks, RecordingMonitor
 
-__all__ = ["PROJECT", "Plan", "PlannedResource", "plan", "render_tree", "stack_program"]
+__all__ = ["PROJECT", "Plan", "PlannedResource", "plan", "render_tree", "run_under_mocks", "stack_program"]
 
 PROJECT = "temporal-dsql"
 _PLAN_LOCK = threading.Lock()
@@ -113,6 +113,8 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the mock protocol carries every number as a float
     return value
 
 
@@ -135,33 +137,44 @@ def plan(
     for key, value in (extra_config or {}).items():
         config[key if ":" in key else f"{PROJECT}:{key}"] = value
     program = program or stack_program()
-    with _PLAN_LOCK:
-        recorder = mocks or RecordingMocks()
-        monitor = RecordingMonitor(recorder)
-        pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
-        pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-        pulumi.runtime.set_all_config(config)
-        pulumi_settings.SETTINGS.rpc_manager.clear()
-        pulumi_settings.SETTINGS.outputs.clear()
-        root = pulumi_settings.get_root_resource()
-        exported: dict[str, Any] = {}
-
-        def run() -> None:
-            runpy.run_path(str(program), run_name="__main__")
-
-        _sync_await(run_pulumi_func(run))
-        if root is not None:
-            outputs = getattr(root, "outputs", {})
-            if outputs:
-                resolved = _sync_await(pulumi.Output.from_input(dict(outputs)).future())
-                exported = _plain(resolved or {})
-        recorded: list[RecordedResource] = list(monitor.recorded)
-        pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+    recorded, exported = run_under_mocks(
+        lambda: runpy.run_path(str(program), run_name="__main__"), config=config, stack=stack, mocks=mocks
+    )
     resources = [
         PlannedResource(type=r.typ, name=r.name, urn=r.urn, parent=r.parent or None, inputs=_plain(r.inputs))
         for r in recorded
     ]
     return Plan(preset=preset, stack=stack, resources=resources, outputs=exported, config=config)
+
+
+def run_under_mocks(
+    program: Callable[[], Any],
+    *,
+    config: Mapping[str, str] | None = None,
+    stack: str = "plan",
+    project: str = PROJECT,
+    mocks: RecordingMocks | None = None,
+) -> tuple[list[RecordedResource], dict[str, Any]]:
+    """Run `program` as a Pulumi program under fresh mocks: (every registration, stack outputs)."""
+    with _PLAN_LOCK:
+        recorder = mocks or RecordingMocks()
+        monitor = RecordingMonitor(recorder)
+        pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+        pulumi.runtime.set_mocks(recorder, project=project, stack=stack, preview=False, monitor=monitor)
+        pulumi.runtime.set_all_config(dict(config or {}))
+        pulumi_settings.SETTINGS.rpc_manager.clear()
+        pulumi_settings.SETTINGS.outputs.clear()
+        root = pulumi_settings.get_root_resource()
+        exported: dict[str, Any] = {}
+        try:
+            _sync_await(run_pulumi_func(program))
+            outputs = getattr(root, "outputs", None) if root is not None else None
+            if outputs:
+                resolved = _sync_await(pulumi.Output.from_input(dict(outputs)).future())
+                exported = _plain(resolved or {})
+        finally:
+            pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+        return list(monitor.recorded), exported
 
 
 def render_tree(result: Plan) -> str:

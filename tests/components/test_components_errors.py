@@ -37,6 +37,7 @@ def test_guard_rail_errors_fail_with_every_message() -> None:
     assert len(program_error.value.messages) == len(failing)
 
 
+@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
 def test_invalid_component_arguments_are_typed_errors() -> None:
     with pytest.raises(ComponentInputError) as error:
         plan("starter", extra_config={"capacity": "lambda"})
