@@ -242,8 +242,14 @@ def _run(command: list[str], cwd: Path) -> None:
         raise LambdaBundleError(f"{' '.join(command[:3])} failed ({completed.returncode}):\n{completed.stderr[-4000:]}")
 
 
-def build_bundle(out_dir: Path, *, root: Path | None = None, compile_bytecode: bool = True) -> BundleResult:
-    """Build `profile_api-<digest>.zip` in `out_dir` (see the module docstring for the steps)."""
+def build_bundle(
+    out_dir: Path, *, root: Path | None = None, compile_bytecode: bool = True, platform: str = PLATFORM
+) -> BundleResult:
+    """Build `profile_api-<digest>.zip` in `out_dir` (see the module docstring for the steps).
+
+    `platform` exists so tests can build an x86_64 twin and import the handler on this machine;
+    deployments use the default (arm64, what the function runs on).
+    """
     root = root or project_root()
     if not (root / "lambdas" / "profile_api" / "handler.py").is_file():
         raise LambdaBundleError(f"no Lambda handler at {root / 'lambdas/profile_api/handler.py'}")
@@ -260,7 +266,7 @@ def build_bundle(out_dir: Path, *, root: Path | None = None, compile_bytecode: b
         ]
         requirements.write_text("\n".join(wanted) + "\n")
         target = work / "bundle"
-        _run([uv, "pip", "install", "--python-platform", PLATFORM, "--python-version", PYTHON_VERSION,
+        _run([uv, "pip", "install", "--python-platform", platform, "--python-version", PYTHON_VERSION,
               "--only-binary", ":all:", "--no-deps", "--target", str(target), "-r", str(requirements)], root)
         shutil.copytree(root / "lambdas" / "profile_api", target / "profile_api",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -282,7 +288,8 @@ def build_bundle(out_dir: Path, *, root: Path | None = None, compile_bytecode: b
                   "-s", str(target), "-p", LAMBDA_TASK_ROOT, str(target)], root)
         unzipped = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
         files = sum(1 for p in target.rglob("*") if p.is_file())
-        destination = out_dir / f"profile_api-{digest[:16]}.zip"
+        suffix = "" if platform == PLATFORM else f"-{platform}"
+        destination = out_dir / f"profile_api-{digest[:16]}{suffix}.zip"
         sha = deterministic_zip(target, destination)
     return BundleResult(destination, sha, destination.stat().st_size, unzipped, files, python312 is not None, packages)
 

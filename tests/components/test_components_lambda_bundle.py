@@ -92,3 +92,63 @@ def test_property_deterministic_zip(files: dict[str, bytes], mtime: int) -> None
                 os.utime(path, (mtime + attempt, mtime + attempt))
             digests.append(deterministic_zip(source, Path(scratch, f"out{attempt}.zip")))
         assert digests[0] == digests[1]
+
+
+FUNCTION_URL_EVENT = {
+    "version": "2.0",
+    "routeKey": "$default",
+    "rawPath": "/openapi.json",
+    "rawQueryString": "",
+    "headers": {"host": "abc.lambda-url.us-east-1.on.aws"},
+    "requestContext": {
+        "http": {"method": "GET", "path": "/openapi.json", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "t"},
+        "domainName": "abc.lambda-url.us-east-1.on.aws",
+        "stage": "$default",
+        "requestId": "r",
+        "accountId": "123456789012",
+        "apiId": "abc",
+        "time": "22/Nov/2026:00:00:00 +0000",
+        "timeEpoch": 0,
+    },
+    "isBase64Encoded": False,
+}
+
+
+def test_the_bundle_alone_runs_the_handler_on_python_312(tmp_path: Path) -> None:
+    """An x86_64 twin of the bundle (same code path, host-runnable wheels) serves a Function URL
+    event on a bare Python 3.12 with only the runtime's boto3 added: the import closure is complete."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    python312 = find_python312()
+    assert python312 is not None
+    twin = build_bundle(tmp_path / "out", platform="x86_64-manylinux_2_28")
+    unpacked = tmp_path / "task"
+    zipfile.ZipFile(twin.path).extractall(unpacked)
+    runtime = tmp_path / "runtime"  # what the Lambda Python runtime provides
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    subprocess.run(
+        [uv, "pip", "install", "--python-platform", "x86_64-manylinux_2_28", "--python-version", "3.12",
+         "--only-binary", ":all:", "--target", str(runtime), "boto3"],
+        check=True, capture_output=True,
+    )
+    script = (
+        "import json, sys, profile_api.handler as h\n"
+        f"response = h.handler(json.loads({json.dumps(json.dumps(FUNCTION_URL_EVENT))}), None)\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'temporalio', 'pydantic_ai'))\n"
+        "print(json.dumps({'status': response['statusCode'], 'paths': sorted(json.loads(response['body'])['paths']), 'heavy': heavy}))\n"
+    )
+    completed = subprocess.run(
+        [str(python312), "-c", script],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "AWS_DEFAULT_REGION": "us-east-1",
+             "PYTHONPATH": f"{unpacked}{os.pathsep}{runtime}"},
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert result["status"] == 200
+    assert any(path.startswith("/profiles") for path in result["paths"])
+    assert result["heavy"] == []
