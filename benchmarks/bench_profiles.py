@@ -45,7 +45,11 @@ async def main():
     service = build_profile_service(settings)
     start, end = Instant.parse_iso(args["start"]), Instant.parse_iso(args["end"])
     request = CreateProfileRequest(name="bench", cluster_id="bench", time_window_start=start, time_window_end=end)
-    await service.store._get_pool()  # connect + schema outside the timed create
+    # A warm invocation: one small create first pays the one-off costs (boto3 import, S3 client,
+    # SigV4 credentials, pool and schema), which the cold-import row measures separately.
+    warm = CreateProfileRequest(name="warm", cluster_id="bench", time_window_start=start,
+                                time_window_end=start.add(hours=1))
+    await service.create(warm)
     t = time.perf_counter()
     await service.create(request)
     concurrent = time.perf_counter() - t
