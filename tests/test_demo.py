@@ -7,6 +7,7 @@ it is interrupted halfway.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -53,6 +54,11 @@ def test_demo_runs_end_to_end() -> None:
         assert text in output, text
     assert "MISSING" not in output and "FAILED" not in output
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    found = json.loads((ROOT / "out" / "demo-result.json").read_text())
+    assert found["ok"] and [s["status"] for s in found["steps"]] == ["ok"] * 7
+    assert found["health_state"] in ("stressed", "critical"), "the copilot must see the 400 WPS overload"
+    assert found["conformance"]["overloaded-400wps"] == "drifted"
+    assert set(found["conformance"].values()) <= {"conforming", "drifted"}
     assert not state_dir.exists(), "the demo purges its stack at the end"
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import subprocess
 import sys
@@ -61,6 +62,9 @@ class DemoResult:
     steps: list[StepResult] = field(default_factory=list)
     chart: Path | None = None
     profiles: dict[str, str] = field(default_factory=dict)
+    health_state: str | None = None
+    conformance: dict[str, str] = field(default_factory=dict)
+    """profile label -> "conforming" | "drifted"."""
 
     @property
     def ok(self) -> bool:
@@ -222,21 +226,32 @@ class Demo:
         else:
             raise RuntimeError(f"no assessment newer than {requested.format_iso()} within 90 s; last /status: "
                                f"{str(status)[:500]}")
-        self.console.print(Panel(_render_status(status), title="copilot status (GET /status)", expand=False))
+        summary = self._api("GET", "/status/summary").json()
+        self.result.health_state = status["health_state"]
+        self.console.print(Panel(_render_status(status, summary), title="copilot status (GET /status, /status/summary)",
+                                 expand=False))
 
     def conformance(self) -> None:
-        paths = [p for p in self._openapi_paths() if "conformance" in p]
-        if not paths:
-            raise MissingPiece("no conformance endpoint in the API (copilot: 'does this profile match preset X')")
-        table = Table(title=f"conformance with {PRESET}")
-        for column in ("profile", "label", "failed metrics"):
+        if "/copilot/conformance" not in self._openapi_paths():
+            raise MissingPiece("the copilot's conformance endpoint (POST /copilot/conformance) is not in the API")
+        table = Table(title=f"conformance with {PRESET} (POST /copilot/conformance)")
+        for column in ("profile", "label", "metrics passed", "out of bounds"):
             table.add_column(column)
-        for label, profile_id in self.result.profiles.items():
-            body = _conformance(self, paths, profile_id)
-            failed = [m.get("metric", "?") for m in body.get("metrics", body.get("results", []))
-                      if m.get("passed") is False or m.get("status") == "fail"]
-            table.add_row(label, str(body.get("label", body.get("status", "?"))), ", ".join(failed[:6]) or "none")
+        labels = {}
+        for name, profile_id in self.result.profiles.items():
+            response = self._api("POST", "/copilot/conformance", json={"profile_id": profile_id,
+                                                                       "preset_name": PRESET})
+            if response.status_code != 200:
+                raise RuntimeError(f"conformance of {name}: HTTP {response.status_code}: {response.text[:500]}")
+            report = response.json()
+            failed = [m for m in report["metrics"] if not m["passed"]]
+            labels[name] = report["label"]
+            table.add_row(name, report["label"], f"{len(report['metrics']) - len(failed)}/{len(report['metrics'])}",
+                          ", ".join(f"{m['metric']} ({m['observed']:.3g} not in {m['lower']:.3g}..{m['upper']:.3g})"
+                                    if m["observed"] is not None else f"{m['metric']} (no data)"
+                                    for m in failed[:4]) or "none")
         self.console.print(table)
+        self.result.conformance = labels
 
     def teardown(self) -> None:
         if self.stack is None:
@@ -270,40 +285,35 @@ async def request_assessment(env: dict[str, str]) -> None:
 
 
 def _assessment_time(status: dict[str, Any]) -> Instant | None:
-    for key in ("timestamp", "assessed_at", "created_at"):
-        value = status.get(key) or (status.get("assessment") or {}).get(key)
-        if isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                return Instant.parse_iso(value)
+    value = status.get("assessed_at")
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return Instant.parse_iso(value)
     return None
 
 
-def _render_status(status: dict[str, Any]) -> str:
-    assessment = status.get("assessment") or status
-    lines = [f"state: {assessment.get('health_state', status.get('health_state'))}"]
-    for key in ("summary", "explanation"):
-        value = assessment.get(key)
-        if isinstance(value, dict):
-            value = value.get("summary") or value.get("text")
-        if value:
-            lines.append(f"{key}: {value}")
-    actions = assessment.get("suggested_actions") or (assessment.get("explanation") or {}).get("suggested_actions") or []
-    for action in actions[:5]:
-        lines.append(f"  - {action.get('description')} (confidence {action.get('confidence')})")
+def _render_status(status: dict[str, Any], summary: dict[str, Any]) -> str:
+    """GET /status and GET /status/summary as the operator reads them."""
+    confidence = status.get("confidence")
+    lines = [
+        f"state: {status['health_state'].upper()}   band: {status.get('band')}   bottleneck: {status.get('bottleneck')}"
+        f"   confidence: {'n/a' if confidence is None else f'{confidence:.0%}'}",
+        f"assessed at {status.get('assessed_at')} (explained by {summary.get('explained_by')})",
+        "",
+        f"summary: {summary.get('summary') or status.get('summary')}",
+    ]
+    if status.get("reason"):
+        lines.append(f"why: {status['reason']}")
+    if summary.get("factors"):
+        lines += ["", "explanation:"] + [f"  {i}. {factor}" for i, factor in enumerate(summary["factors"], 1)]
+    if status.get("recommended_actions"):
+        lines += ["", "suggested remediations:"]
+        lines += [f"  - {a['detail']['description']} ({a['detail']['target_service']}, risk {a['detail']['risk']}, "
+                  f"confidence {a['confidence']:.0%})" for a in status["recommended_actions"]]
+    if status.get("log_patterns"):
+        lines += ["", "log patterns:"]
+        lines += [f"  - {p['count']}x {p['pattern']} ({p['service']})" for p in status["log_patterns"][:6]]
     return "\n".join(lines)
-
-
-def _conformance(demo: Demo, paths: list[str], profile_id: str) -> dict[str, Any]:
-    path = paths[0]
-    if "{" in path:
-        response = demo._api("GET", path.split("{", 1)[0] + profile_id + path.split("}", 1)[1],
-                             params={"preset": PRESET})
-    else:
-        response = demo._api("POST", path, json={"profile_id": profile_id, "preset": PRESET})
-    if response.status_code != 200:
-        raise RuntimeError(f"conformance {profile_id}: HTTP {response.status_code}: {response.text[:500]}")
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def _summary(console: Console, demo: Demo, started: float) -> None:
@@ -344,7 +354,20 @@ def run_demo(console: Console, state_dir: Path, *, keep: bool = False) -> DemoRe
         with demo.step(7, "tear down"):
             demo.teardown()
         _summary(console, demo, started)
+        _write_result(demo.result)
     return demo.result
+
+
+def _write_result(result: DemoResult) -> None:
+    """out/demo-result.json: what the demo found, for scripts and the end-to-end test."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    document = {
+        "ok": result.ok, "health_state": result.health_state, "profiles": result.profiles,
+        "conformance": result.conformance, "chart": str(result.chart) if result.chart else None,
+        "steps": [{"name": s.name, "status": s.status, "detail": s.detail, "seconds": round(s.seconds, 2)}
+                  for s in result.steps],
+    }
+    (OUT_DIR / "demo-result.json").write_text(json.dumps(document, indent=2) + "\n")
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
