@@ -43,7 +43,7 @@ from dsql_config.artifacts import (
 from dsql_config.bounds import expected_bounds
 
 # <<< adapters + explain
-from dsql_config.errors import AdapterError, ConstraintViolationError, DsqlConfigError, GuardRailError
+from dsql_config.errors import ConstraintViolationError, DsqlConfigError, GuardRailError
 from dsql_config.explain import (
     KeyExplanation,
     PresetExplanation,
@@ -402,15 +402,10 @@ class ConfigCompiler:
             services=result.services, dynamic_config=result.dynamic_config,
             dynamic_config_yaml=result.dynamic_config_yaml, history_shards=result.history_shards,
         )
+        seen: dict[str, str] = {}  # filename -> adapter: two adapters may not write one file
         with primed(artifacts):
-            sdk_snippets = render_sdk_snippets(result.profile, chosen_sdk)
-            platform_snippets = render_platform_snippets(result.profile, chosen_platform)
-        seen: dict[str, str] = {}
-        for adapter_snippets in (sdk_snippets, platform_snippets):
-            for s in adapter_snippets:
-                if s.filename in seen:
-                    raise AdapterError(s.filename, f"two adapters render the same file {s.filename!r}")
-                seen[s.filename] = s.language
+            sdk_snippets = render_sdk_snippets(result.profile, chosen_sdk, seen=seen)
+            platform_snippets = render_platform_snippets(result.profile, chosen_platform, seen=seen)
         return sdk_snippets, platform_snippets
 
     # <<< adapters

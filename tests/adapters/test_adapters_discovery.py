@@ -51,6 +51,14 @@ class NotAnAdapter:
     pass
 
 
+class ShadowGoAdapter:  # writes the file the built-in Go adapter writes
+    language = "go2"
+    name = "shadow-go"
+
+    def render(self, profile):
+        return RenderedSnippet(language="go", filename="go/worker_options.go", content="package x\\n")
+
+
 from dataclasses import dataclass
 
 
@@ -150,3 +158,14 @@ def test_a_plugin_may_return_its_own_snippet_class(tmp_path: Path, monkeypatch: 
     monkeypatch.syspath_prepend(str(root))
     result = ConfigCompiler().compile("starter", sdk="kotlin", platform="none")
     assert [(s.filename, s.content) for s in result.sdk_snippets] == [("kotlin/WorkerOptions.kt", "// starter\n")]
+
+
+def test_two_adapters_may_not_write_the_same_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = install_throwaway_dist(tmp_path, f"""
+        [{SDK_ADAPTER_GROUP}]
+        shadow-go = throwaway_adapters:ShadowGoAdapter
+        """)
+    monkeypatch.syspath_prepend(str(root))
+    with pytest.raises(AdapterError) as info:
+        ConfigCompiler().compile("starter", platform="none")
+    assert info.value.adapter == "shadow-go" and "'go'" in str(info.value)

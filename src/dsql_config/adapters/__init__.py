@@ -159,8 +159,21 @@ def _checked(adapter_name: str, snippet: object) -> RenderedSnippet:
     return snippet
 
 
-def render_sdk_snippets(profile: ConfigProfile, adapters: Sequence[SDKAdapter]) -> list[RenderedSnippet]:
-    """Call every SDK adapter; any failure becomes an AdapterError naming the adapter."""
+def _claim(seen: dict[str, str] | None, adapter_name: str, snippet: RenderedSnippet) -> RenderedSnippet:
+    if seen is not None:
+        other = seen.setdefault(snippet.filename, adapter_name)
+        if other != adapter_name:
+            raise AdapterError(adapter_name, f"renders {snippet.filename!r}, which adapter {other!r} already renders")
+    return snippet
+
+
+def render_sdk_snippets(
+    profile: ConfigProfile, adapters: Sequence[SDKAdapter], *, seen: dict[str, str] | None = None
+) -> list[RenderedSnippet]:
+    """Call every SDK adapter; any failure becomes an AdapterError naming the adapter.
+
+    ``seen`` (filename -> adapter name), shared across calls, rejects two adapters writing one file.
+    """
     out: list[RenderedSnippet] = []
     for adapter in adapters:
         try:
@@ -169,11 +182,13 @@ def render_sdk_snippets(profile: ConfigProfile, adapters: Sequence[SDKAdapter]) 
             raise
         except Exception as exc:
             raise AdapterError(adapter.name, exc) from exc
-        out.append(_checked(adapter.name, snippet))
+        out.append(_claim(seen, adapter.name, _checked(adapter.name, snippet)))
     return out
 
 
-def render_platform_snippets(profile: ConfigProfile, adapters: Sequence[PlatformAdapter]) -> list[RenderedSnippet]:
+def render_platform_snippets(
+    profile: ConfigProfile, adapters: Sequence[PlatformAdapter], *, seen: dict[str, str] | None = None
+) -> list[RenderedSnippet]:
     """Call every platform adapter; any failure becomes an AdapterError naming the adapter."""
     out: list[RenderedSnippet] = []
     for adapter in adapters:
@@ -185,5 +200,5 @@ def render_platform_snippets(profile: ConfigProfile, adapters: Sequence[Platform
             raise AdapterError(adapter.name, exc) from exc
         if not isinstance(snippets, list) or not snippets:
             raise AdapterError(adapter.name, "render() must return a non-empty list of RenderedSnippet")
-        out.extend(_checked(adapter.name, s) for s in snippets)
+        out.extend(_claim(seen, adapter.name, _checked(adapter.name, s)) for s in snippets)
     return out
