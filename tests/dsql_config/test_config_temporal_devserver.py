@@ -44,6 +44,10 @@ def _cli(server: TemporalDevServer, *args: str) -> str:
     raise AssertionError(f"{' '.join(args)} failed: {done.stderr}")
 
 
+def _failed_keys(workdir: Path) -> set[str]:
+    return set(CONVERT_FAILED.findall((workdir / "temporal.log").read_text()))
+
+
 @pytest.mark.standins
 def test_every_emitted_value_converts_in_a_real_temporal_server(tmp_path: Path) -> None:
     result = ConfigCompiler(sdk_adapters=[], platform_adapters=[]).compile("high-throughput", "batch-processor")
@@ -54,9 +58,13 @@ def test_every_emitted_value_converts_in_a_real_temporal_server(tmp_path: Path) 
         _cli(server, "workflow", "start", "--task-queue", "config-check", "--type", "ConfigCheck",
              "--workflow-id", "config-check-1", "--id-conflict-policy", "UseExisting")
         assert "ConfigCheck" in _cli(server, "workflow", "describe", "--workflow-id", "config-check-1")
-        time.sleep(1.0)  # let background readers (queues, scanners) poll once
-        log = (tmp_path / "temporal.log").read_text()
-    failed = set(CONVERT_FAILED.findall(log))
+        # Keys are converted when first read, some by background loops: wait until the control key
+        # has been read (the server reads the persistence limits periodically), then a little more.
+        deadline = time.monotonic() + 60
+        while CONTROL_KEY.lower() not in _failed_keys(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(1.0)
+    failed = _failed_keys(tmp_path)
     assert CONTROL_KEY.lower() in failed  # the check can fail
     ours = {key.lower() for key in result.dynamic_config}
     assert failed & ours == set()
