@@ -112,7 +112,7 @@ class ManagedProcess:
     def start(self, *, ready_timeout: float = 30.0) -> ManagedProcess:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
-            self.popen = subprocess.Popen(  # noqa: S603 - argv is built by this package
+            self.popen = subprocess.Popen(
                 list(self.argv), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, **(self.env or {})}, start_new_session=True,
             )
