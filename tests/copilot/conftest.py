@@ -5,11 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 
+import boto3
+import httpx
 import pytest
 
+from behaviour_profiles.service import ProfileService
+from behaviour_profiles.settings import ProfileSettings
+from copilot.api.app import build_profile_service, create_app
 from copilot.settings import CopilotSettings
+from copilot.status import StateStoreProvider
 from copilot.store import StateStore
-from standins import PostgresServer
+from standins import MotoServer, PostgresServer, ScenarioPrometheus
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +40,27 @@ def cluster_store(session_store: StateStore) -> StateStore:
     """The session pool, scoped to a fresh cluster id so tests never see each other's rows."""
     return StateStore(pool=session_store.pool, cluster_id=f"test-{uuid.uuid4().hex[:8]}",
                       dialect=session_store.dialect)
+
+
+@pytest.fixture(scope="session")
+async def copilot_profile_service(postgres_server: PostgresServer, moto_server: MotoServer,
+                                  prometheus_with_scenarios: ScenarioPrometheus) -> AsyncIterator[ProfileService]:
+    """The behaviour-profile service on the stand-ins (its own bucket), for drift/conformance/recommend."""
+    bucket = f"copilot-profiles-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3", endpoint_url=moto_server.endpoint_url, region_name="us-east-1").create_bucket(Bucket=bucket)
+    settings = ProfileSettings(bucket=bucket, s3_endpoint_url=moto_server.endpoint_url,
+                               database_dsn=postgres_server.dsn, amp_query_url=prometheus_with_scenarios.query_url,
+                               amp_sigv4=False, db_pool_max_size=5)
+    service = build_profile_service(settings)
+    yield service
+    await service.store.close()
+    await service.telemetry.aclose()
+
+
+@pytest.fixture
+async def status_client(cluster_store: StateStore, copilot_settings: CopilotSettings,
+                        copilot_profile_service: ProfileService) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(ProfileSettings(allowed_origins=["http://grafana.local"]), profile_service=copilot_profile_service,
+                     status_store=StateStoreProvider(copilot_settings, store=cluster_store))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+        yield client

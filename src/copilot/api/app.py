@@ -19,6 +19,9 @@ from behaviour_profiles.settings import ProfileSettings
 from behaviour_profiles.storage import ProfileStore
 from behaviour_profiles.telemetry import PrometheusClient
 from copilot.api.auth import BearerTokenVerifier, require_bearer_token
+from copilot.settings import CopilotSettings
+from copilot.status import StateStoreProvider, loop_router
+from copilot.status import router as status_router
 
 __all__ = ["build_profile_service", "create_app"]
 
@@ -32,7 +35,8 @@ def build_profile_service(settings: ProfileSettings) -> ProfileService:
 
 
 def create_app(settings: ProfileSettings | None = None, *,
-               profile_service: ProfileService | None = None) -> FastAPI:
+               profile_service: ProfileService | None = None,
+               status_store: StateStoreProvider | None = None) -> FastAPI:
     """The API app. ``profile_service`` overrides the one built from ``settings`` (tests, demo)."""
     settings = settings or ProfileSettings()
     dependencies = [Depends(require_bearer_token)] if settings.auth_mode == "token" else []
@@ -49,6 +53,10 @@ def create_app(settings: ProfileSettings | None = None, *,
         )
 
     app.include_router(profile_router)
+    # The copilot's status API reads its state store (COPILOT_* settings), opened on first use.
+    app.state.status_store = status_store or StateStoreProvider(CopilotSettings())
+    app.include_router(status_router)
+    app.include_router(loop_router)
 
     # --- further routers mount here ---
     # The copilot's /status router is added here (app.include_router(status_router)); its

@@ -31,8 +31,8 @@ __all__ = ["SNAPSHOT_NAMESPACE", "IssueRecord", "StateStore", "StoredSnapshot", 
 SNAPSHOT_NAMESPACE = uuid.UUID("0d7f3c1e-2b9a-4c55-8e61-4a3f9b2c7d01")
 
 
-def snapshot_id(workflow_id: str, cycle: int) -> str:
-    return str(uuid.uuid5(SNAPSHOT_NAMESPACE, f"{workflow_id}/{cycle}"))
+def snapshot_id(cluster_id: str, workflow_id: str, cycle: int) -> str:
+    return str(uuid.uuid5(SNAPSHOT_NAMESPACE, f"{cluster_id}/{workflow_id}/{cycle}"))
 
 
 def _issue_id(assessment_id: str, index: int) -> str:
@@ -120,7 +120,7 @@ class StateStore:
 
     async def save_snapshot(self, stored: StoredSnapshot) -> bool:
         """Insert one cycle's snapshot; False when that (workflow, cycle) was already stored."""
-        sid = snapshot_id(stored.workflow_id, stored.cycle)
+        sid = snapshot_id(stored.cluster_id, stored.workflow_id, stored.cycle)
         transition = stored.transition.model_dump_json() if stored.transition else None
 
         async def body(conn: asyncpg.Connection) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from copilot.assessment.models import AssessmentTrigger, ConfigCorrelation, DriftFinding
+from copilot.assessment.models import AssessmentTrigger
 from copilot.health import Evaluation, HealthState, MachineConfig, MachineState, ScaleBand, WorkerAssessment
+from copilot.loop.baseline import DriftInput, DriftReport
 from copilot.settings import CopilotSettings
 from copilot.signals import LogPatternCount, SignalSnapshot
 
@@ -54,7 +55,7 @@ class ObserveConfig(BaseModel):
             dedupe_window_seconds=settings.dedupe_window_seconds,
             assessment_timeout_seconds=settings.assessment_timeout_seconds,
             model_id=settings.bedrock_model_id if settings.bedrock_enabled else None,
-            use_logs=settings.log_source != "none", use_knowledge=settings.kb_id is not None,
+            use_logs=settings.log_source != "none", use_knowledge=True,
             machine=MachineConfig(critical_debounce=settings.critical_debounce_evaluations,
                                   recovery_factor=settings.recovery_factor,
                                   band_hysteresis=settings.scale_band_hysteresis),
@@ -123,18 +124,6 @@ class LogScan(BaseModel):
 class RetrieveKnowledgeInput(BaseModel):
     query: str
     top_k: int = 5
-
-
-class DriftInput(BaseModel):
-    cluster_id: str
-    namespace: str | None
-    snapshot: SignalSnapshot
-
-
-class DriftReport(BaseModel):
-    drift: list[DriftFinding] = Field(default_factory=list)
-    correlations: list[ConfigCorrelation] = Field(default_factory=list)
-    baseline_id: str | None = None
 
 
 class RecentAssessmentInput(BaseModel):

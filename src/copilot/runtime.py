@@ -1,0 +1,40 @@
+"""Build the worker's activities from settings: state store, log source, knowledge, baseline drift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from copilot.narrative import CloudWatchLogSource, LogSource, LokiLogSource
+from copilot.settings import CopilotSettings
+from copilot.store import StateStore
+from copilot.workflows.activities import BaselineDrift, CopilotActivities
+
+__all__ = ["build_activities", "build_log_source"]
+
+
+def build_log_source(settings: CopilotSettings) -> LogSource | None:
+    if settings.log_source == "loki" and settings.loki_url:
+        return LokiLogSource(settings.loki_url)
+    if settings.log_source == "cloudwatch" and settings.cloudwatch_log_group:
+        return CloudWatchLogSource(settings.cloudwatch_log_group, region=settings.aws_region)
+    return None
+
+
+def _baseline_drift() -> BaselineDrift:
+    """Drift needs the profile store (PROFILES_* settings); without a bucket there is no baseline."""
+    from behaviour_profiles.settings import ProfileSettings
+    from behaviour_profiles.storage import ProfileStore
+    from copilot.loop.baseline import ProfileBaselineDrift
+
+    return ProfileBaselineDrift(store=ProfileStore.from_settings(ProfileSettings()))
+
+
+async def build_activities(settings: CopilotSettings, metrics: Any) -> CopilotActivities:
+    from copilot.knowledge.factory import build_retriever
+
+    store = await StateStore.connect(settings)
+    await store.setup_schema()
+    # Bedrock KB when COPILOT_KB_ID is set, the local corpus retriever otherwise.
+    retriever = build_retriever(settings)
+    return CopilotActivities(metrics=metrics, store=store, logs=build_log_source(settings), retriever=retriever,
+                             baseline_drift=_baseline_drift())

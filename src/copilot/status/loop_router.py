@@ -1,0 +1,66 @@
+"""Closing-the-loop endpoints: drift against the baseline, preset conformance, recommend config.
+
+They read behaviour profiles through the profile service already on ``app.state`` and the
+compiler, so every recommendation compiles. Bad input (unknown preset or profile) is answered
+as RFC 7807 problem details by the app's handlers.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from behaviour_profiles.service import ProfileService
+from copilot.loop.baseline import DriftInput, DriftReport, ProfileBaselineDrift
+from copilot.loop.conformance import ConformanceReport, assess_conformance
+from copilot.loop.recommend import ConfigRecommendation, recommend_config
+from copilot.status.router import StateStoreProvider
+from dsql_config import ConfigCompiler
+
+__all__ = ["ConformanceRequest", "RecommendRequest", "router"]
+
+router = APIRouter(prefix="/copilot", tags=["copilot"])
+
+
+class ConformanceRequest(BaseModel):
+    profile_id: str
+    preset_name: str
+    modifier: str | None = None
+
+
+class RecommendRequest(BaseModel):
+    profile_id: str
+    preset_name: str | None = None
+    """Defaults to the preset recorded in the profile's config snapshot."""
+    modifier: str | None = None
+
+
+def _profiles(request: Request) -> ProfileService:
+    service: ProfileService = request.app.state.profile_service
+    return service
+
+
+@router.post("/conformance", response_model=ConformanceReport)
+async def conformance(request: Request, body: ConformanceRequest) -> ConformanceReport:
+    """Does this profile match preset X? Per-metric pass/fail against the preset's expected bounds."""
+    compiled = ConfigCompiler().compile(body.preset_name, modifier=body.modifier, sdk="none", platform="none")
+    profile = await _profiles(request).store.get(body.profile_id)
+    return assess_conformance(body.preset_name, profile.telemetry, compiled.profile.expected_bounds)
+
+
+@router.post("/recommend-config", response_model=ConfigRecommendation)
+async def recommend(request: Request, body: RecommendRequest) -> ConfigRecommendation:
+    profile = await _profiles(request).store.get(body.profile_id)
+    return recommend_config(profile, preset_name=body.preset_name, modifier=body.modifier)
+
+
+@router.get("/drift", response_model=DriftReport)
+async def drift(request: Request, namespace: str | None = None) -> DriftReport:
+    """The latest observed snapshot against the active baseline of its cluster and namespace."""
+    provider: StateStoreProvider = request.app.state.status_store
+    store = await provider.get()
+    latest = await store.latest_snapshot()
+    if latest is None:
+        return DriftReport()
+    checker = ProfileBaselineDrift(store=_profiles(request).store)
+    return await checker(DriftInput(cluster_id=store.cluster_id, namespace=namespace, snapshot=latest.snapshot))
