@@ -168,8 +168,16 @@ class PrometheusClient:
 
     async def query_many(self, queries: Sequence[str], start: Instant, end: Instant,
                          step: TimeDelta) -> list[list[Series]]:
-        """Range queries run concurrently (bounded by ``concurrency``); results in input order."""
-        return list(await asyncio.gather(*(self.query_range(q, start, end, step) for q in queries)))
+        """Range queries run concurrently (bounded by ``concurrency``); results in input order.
+        The first failure cancels the queries still waiting and is raised."""
+        tasks = [asyncio.ensure_future(self.query_range(q, start, end, step)) for q in queries]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
 
 def _ts(instant: Instant) -> str:
