@@ -353,6 +353,7 @@ class ProfileStore:
 
         body = await self._s3_call("get", fetch)
         if body is None:
+            await self.get_metadata(profile_id)  # deleted meanwhile: 404, not a storage fault
             raise StorageUnavailable(f"The document of profile {profile_id} is missing from S3 ({key}).",
                                      bucket=self.bucket, key=key)
         profile = BehaviourProfile.model_validate_json(body)
