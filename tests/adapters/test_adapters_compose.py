@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 
 import yaml
+from adapter_combos import COMBOS, snippet
 from adapter_consumers import compose_validator
-
-from conftest import COMBOS, snippet
 
 COMPOSE = "compose/docker-compose.yml"
 ROLES = ("history", "matching", "frontend", "worker")

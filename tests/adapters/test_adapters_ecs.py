@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import yaml
+from adapter_combos import COMBOS, snippet
 from adapter_consumers import ecs_validation_errors
-
-from conftest import COMBOS, snippet
 
 
 def test_task_definitions_and_services_validate_against_the_ecs_model(compiled) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from adapter_combos import COMBOS, combo_id, snippet
 from adapter_consumers import go_build, go_worker_fields, gofmt_unformatted
 
-from conftest import COMBOS, combo_id, snippet
 from dsql_config.adapters.go_sdk import go_worker_option_fields
 from dsql_config.models import WorkerOptions
 

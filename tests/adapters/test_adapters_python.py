@@ -5,21 +5,11 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from adapter_combos import COMBOS, PY_FILE, load_worker_kwargs, snippet
 from temporalio.worker import PollerBehaviorAutoscaling, PollerBehaviorSimpleMaximum, Worker
 from whenever import TimeDelta
 
-from conftest import COMBOS, snippet
 from dsql_config.adapters.python_sdk import PythonSDKAdapter, worker_kwargs
-
-PY_FILE = "python/worker_options.py"
-
-
-def load_worker_kwargs(source: str) -> dict[str, object]:
-    namespace: dict[str, object] = {}
-    exec(compile(source, PY_FILE, "exec"), namespace)
-    kwargs = namespace["WORKER_KWARGS"]
-    assert isinstance(kwargs, dict)
-    return kwargs
 
 
 def as_objects(kwargs: dict[str, object]) -> dict[str, object]:

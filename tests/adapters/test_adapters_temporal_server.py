@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from adapter_combos import COMBOS, PY_FILE, combo_id, load_worker_kwargs, snippet
 from adapter_workflows import GreetingWorkflow, GreetInput, compose_greeting
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
-from test_adapters_python import PY_FILE, load_worker_kwargs
 
-from conftest import COMBOS, combo_id, snippet
 from standins import TemporalDevServer
 
 CONVERSION_FAILURE = "Failed to convert value"
