@@ -72,7 +72,10 @@ class CopilotWorkersArgs:
     preset_name: str
     monitored_namespace: str = "default"
     bedrock_model_id: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-    kb_id: pulumi.Input[str] | None = None
+    knowledge_base: bool = True
+    """Create the Bedrock knowledge base (`knowledge_base.KnowledgeBase`) the explanations cite."""
+    force_destroy: bool = False
+    """Let dev stacks destroy non-empty knowledge-base buckets."""
     namespace: str = "copilot"
     log_retention_days: int = 30
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -122,8 +125,18 @@ class CopilotWorkers(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        self.knowledge_base = None
+        kb_statements: pulumi.Output[list[dict[str, Any]]] = pulumi.Output.from_input([])
+        if args.knowledge_base:
+            from pulumi_temporal_dsql.knowledge_base import KnowledgeBase, KnowledgeBaseArgs
+
+            self.knowledge_base = KnowledgeBase(
+                f"{name}-kb", KnowledgeBaseArgs(force_destroy=args.force_destroy, tags=tags), opts=child
+            )
+            kb_statements = self.knowledge_base.retrieval_statements()
+        log_group_arns = pulumi.Output.all(*args.monitored_log_group_arns)
         worker_policy = pulumi.Output.all(
-            region, args.dsql_cluster_arn, args.amp_workspace_arn, *args.monitored_log_group_arns
+            region, args.dsql_cluster_arn, args.amp_workspace_arn, log_group_arns, kb_statements
         ).apply(
             lambda v: policy_document(
                 statement(["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
@@ -131,7 +144,8 @@ class CopilotWorkers(pulumi.ComponentResource):
                 statement(["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"], [v[2]], "Metrics"),
                 statement(DSQL_CONNECT_ACTIONS, [v[1]], "StateStore"),
                 statement(["logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery", "logs:GetQueryResults"],
-                          [arn if arn.endswith(":*") else f"{arn}:*" for arn in v[3:]], "ReadLogs"),
+                          [arn if arn.endswith(":*") else f"{arn}:*" for arn in v[3]], "ReadLogs"),
+                *v[4],
             )
         )
         self.worker_role = aws.iam.Role(
@@ -203,8 +217,10 @@ class CopilotWorkers(pulumi.ComponentResource):
             "bedrock_model_id": args.bedrock_model_id,
             "bedrock_enabled": True,
         }
-        if args.kb_id is not None:
-            settings_values["kb_id"] = args.kb_id
+        if self.knowledge_base is not None:
+            settings_values["kb_id"] = self.knowledge_base.knowledge_base_id
+            settings_values["kb_data_source_id"] = self.knowledge_base.data_source_id
+            settings_values["kb_bucket"] = self.knowledge_base.source_bucket_name
         self.worker_env = pulumi.Output.all(**settings_values).apply(copilot_env)
         worker_containers = pulumi.Output.all(self.worker_env, self.log_group.name, region).apply(
             lambda v: canonical_json(

@@ -103,6 +103,16 @@ def _fake_outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> d
         outs.update(arn=f"arn:aws:servicediscovery:{region}:{ACCOUNT_ID}:namespace/ns-{sid}")
     elif typ == "aws:secretsmanager/secret:Secret":
         outs.update(arn=f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:{name}-{sid[:6]}")
+    elif typ == "aws:s3/vectorsVectorBucket:VectorsVectorBucket":
+        bucket = inputs.get("vectorBucketName") or name
+        outs.update(vectorBucketArn=f"arn:aws:s3vectors:{region}:{ACCOUNT_ID}:bucket/{bucket}")
+    elif typ == "aws:s3/vectorsIndex:VectorsIndex":
+        bucket, index = inputs.get("vectorBucketName") or name, inputs.get("indexName") or name
+        outs.update(indexArn=f"arn:aws:s3vectors:{region}:{ACCOUNT_ID}:bucket/{bucket}/index/{index}")
+    elif typ == "aws:bedrock/agentDataSource:AgentDataSource":
+        outs.update(dataSourceId=f"DS{sid[:8].upper()}")
+    elif typ == "aws:bedrock/agentKnowledgeBase:AgentKnowledgeBase":
+        outs.update(arn=f"arn:aws:bedrock:{region}:{ACCOUNT_ID}:knowledge-base/KB{sid[:8].upper()}")
     elif typ == "aws:ec2/vpc:Vpc":
         outs.update(defaultSecurityGroupId=f"sg-{sid[:8]}")
     return outs

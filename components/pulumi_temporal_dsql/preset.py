@@ -618,6 +618,7 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                     preset_name=args.preset,
                     monitored_namespace=args.namespace,
                     bedrock_model_id=args.bedrock_model_id,
+                    force_destroy=dev,
                     log_retention_days=args.log_retention_days,
                     tags=tags,
                 ),

@@ -68,6 +68,15 @@ def test_every_policy_passes_on_the_presets(plans: dict[str, Plan], preset: str)
         assert violations(policy.name, plans[preset].resources, config) == [], policy.name
 
 
+@pytest.mark.parametrize(
+    "variant", [{"copilot": "true"}, {"capacity": "ec2", "environment": "dev"}, {"profileApiAuth": "token"}]
+)
+def test_every_policy_passes_on_the_optional_parts(plan_for, variant: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    plan_ = plan_for("starter", **variant)
+    for policy in POLICIES:
+        assert violations(policy.name, plan_.resources) == [], (policy.name, variant)
+
+
 def test_public_bucket_is_a_violation(plans: dict[str, Plan]) -> None:
     resources = [
         _replace(r, blockPublicPolicy=False) if r.type.endswith("BucketPublicAccessBlock") else r

@@ -163,6 +163,9 @@ def test_copilot_workers_get_settings_by_field_name_and_least_privilege(plan_for
         os.environ.update(saved)
     assert settings.temporal_address == "copilot-temporal:7233"
     assert settings.amp_sigv4 is True and settings.preset_name == "mid-scale"
+    knowledge_base = one(plan_, "aws:bedrock/agentKnowledgeBase:AgentKnowledgeBase", "temporal-plan-copilot-kb-kb")
+    assert settings.kb_id and settings.kb_data_source_id and settings.kb_bucket
+    assert knowledge_base.type.startswith("aws:bedrock/")
     copilot_dsql = one(plan_, "aws:dsql/cluster:Cluster", "temporal-plan-copilot-dsql-cluster")
     assert settings.dsql_endpoint.endswith(".dsql.us-east-1.on.aws")
     assert settings.dsql_endpoint != plan_.outputs["dsql_endpoint"]  # its own cluster
@@ -172,6 +175,8 @@ def test_copilot_workers_get_settings_by_field_name_and_least_privilege(plan_for
         "arn:aws:bedrock:us-east-1::inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0"
     ]
     assert "aps:QueryMetrics" in by_sid["Metrics"]["Action"]
+    assert by_sid["KnowledgeBaseRetrieve"]["Action"] == ["bedrock:Retrieve"]
+    assert by_sid["KnowledgeBaseRetrieve"]["Resource"][0].startswith("arn:aws:bedrock:us-east-1:123456789012:knowledge-base/")
     assert by_sid["StateStore"]["Resource"] != [plan_.outputs["dsql_cluster_arn"]]
     assert copilot_dsql.inputs["deletionProtectionEnabled"] is True
     server = one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-copilot-temporal-task")
