@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -89,6 +90,12 @@ def install_throwaway_dist(root: Path, entry_points: str) -> Path:
     return root
 
 
+def activate(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Put the distribution on sys.path for this test only (and forget any earlier import of it)."""
+    monkeypatch.delitem(sys.modules, "throwaway_adapters", raising=False)
+    monkeypatch.syspath_prepend(str(root))
+
+
 @pytest.fixture
 def throwaway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = install_throwaway_dist(tmp_path, f"""
@@ -98,7 +105,7 @@ def throwaway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         [{PLATFORM_ADAPTER_GROUP}]
         helm = throwaway_adapters:HelmPlatformAdapter
         """)
-    monkeypatch.syspath_prepend(str(root))
+    activate(root, monkeypatch)
     return root
 
 
@@ -131,7 +138,7 @@ def test_a_failing_adapter_raises_adapter_error_naming_it(tmp_path: Path, monkey
         [{PLATFORM_ADAPTER_GROUP}]
         broken = throwaway_adapters:BrokenAdapter
         """)
-    monkeypatch.syspath_prepend(str(root))
+    activate(root, monkeypatch)
     with pytest.raises(AdapterError) as info:
         ConfigCompiler().compile("starter")
     assert info.value.adapter == "broken"
@@ -144,7 +151,7 @@ def test_an_object_that_is_not_an_adapter_is_refused(tmp_path: Path, monkeypatch
         nope = throwaway_adapters:NotAnAdapter
         missing = throwaway_adapters:DoesNotExist
         """)
-    monkeypatch.syspath_prepend(str(root))
+    activate(root, monkeypatch)
     with pytest.raises(AdapterError) as info:
         discover_sdk_adapters()
     assert info.value.adapter in {"missing", "nope"}
@@ -155,7 +162,7 @@ def test_a_plugin_may_return_its_own_snippet_class(tmp_path: Path, monkeypatch: 
         [{SDK_ADAPTER_GROUP}]
         kotlin = throwaway_adapters:KotlinSDKAdapter
         """)
-    monkeypatch.syspath_prepend(str(root))
+    activate(root, monkeypatch)
     result = ConfigCompiler().compile("starter", sdk="kotlin", platform="none")
     assert [(s.filename, s.content) for s in result.sdk_snippets] == [("kotlin/WorkerOptions.kt", "// starter\n")]
 
@@ -165,7 +172,7 @@ def test_two_adapters_may_not_write_the_same_file(tmp_path: Path, monkeypatch: p
         [{SDK_ADAPTER_GROUP}]
         shadow-go = throwaway_adapters:ShadowGoAdapter
         """)
-    monkeypatch.syspath_prepend(str(root))
+    activate(root, monkeypatch)
     with pytest.raises(AdapterError) as info:
         ConfigCompiler().compile("starter", platform="none")
     assert info.value.adapter == "shadow-go" and "'go'" in str(info.value)
