@@ -265,13 +265,13 @@ class Demo:
 
 async def request_assessment(env: dict[str, str]) -> None:
     """Signal the copilot's observe loop (ObserveClusterWorkflow) to assess the cluster now."""
-    from temporalio.client import Client
-
+    from copilot.settings import CopilotSettings
     from copilot.workflows.inputs import RequestAssessmentInput
     from copilot.workflows.observe import ObserveClusterWorkflow
-    from copilot.workflows.worker import OBSERVE_WORKFLOW_ID
+    from copilot.workflows.worker import OBSERVE_WORKFLOW_ID, connect
 
-    client = await Client.connect(env["COPILOT_TEMPORAL_ADDRESS"])
+    # The copilot's own client (pydantic payload conversion, as the worker uses).
+    client = await connect(CopilotSettings(temporal_address=env["COPILOT_TEMPORAL_ADDRESS"]))
     handle = client.get_workflow_handle_for(ObserveClusterWorkflow.run, OBSERVE_WORKFLOW_ID)
     deadline = time.monotonic() + 30
     while True:  # the worker starts the observe loop a moment after it comes up
