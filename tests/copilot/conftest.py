@@ -43,15 +43,19 @@ def cluster_store(session_store: StateStore) -> StateStore:
 
 
 @pytest.fixture(scope="session")
-async def copilot_profile_service(postgres_server: PostgresServer, moto_server: MotoServer,
-                                  prometheus_with_scenarios: ScenarioPrometheus) -> AsyncIterator[ProfileService]:
-    """The behaviour-profile service on the stand-ins (its own bucket), for drift/conformance/recommend."""
+def copilot_profile_settings(postgres_server: PostgresServer, moto_server: MotoServer,
+                             prometheus_with_scenarios: ScenarioPrometheus) -> ProfileSettings:
     bucket = f"copilot-profiles-{uuid.uuid4().hex[:8]}"
     boto3.client("s3", endpoint_url=moto_server.endpoint_url, region_name="us-east-1").create_bucket(Bucket=bucket)
-    settings = ProfileSettings(bucket=bucket, s3_endpoint_url=moto_server.endpoint_url,
-                               database_dsn=postgres_server.dsn, amp_query_url=prometheus_with_scenarios.query_url,
-                               amp_sigv4=False, db_pool_max_size=5)
-    service = build_profile_service(settings)
+    return ProfileSettings(bucket=bucket, s3_endpoint_url=moto_server.endpoint_url,
+                           database_dsn=postgres_server.dsn, amp_query_url=prometheus_with_scenarios.query_url,
+                           amp_sigv4=False, db_pool_max_size=5)
+
+
+@pytest.fixture(scope="session")
+async def copilot_profile_service(copilot_profile_settings: ProfileSettings) -> AsyncIterator[ProfileService]:
+    """The behaviour-profile service on the stand-ins (its own bucket), for drift/conformance/recommend."""
+    service = build_profile_service(copilot_profile_settings)
     yield service
     await service.store.close()
     await service.telemetry.aclose()

@@ -1,0 +1,310 @@
+"""`copilot`: manage the SRE copilot (Typer + Rich).
+
+    copilot db setup-schema | check-connection | list-tables
+    copilot kb sync | start-ingestion | status | list-jobs
+    copilot conformance PROFILE_ID --preset mid-scale
+    copilot recommend-config PROFILE_ID [--preset P]
+    copilot dev ...      the local stack (copilot.dev.cli)
+    copilot demo         the end-to-end demo
+
+Configuration comes from CopilotSettings (COPILOT_* environment variables); options override it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from copilot.exceptions import CopilotError
+from copilot.settings import CopilotSettings
+from copilot_core.errors import InputError
+
+__all__ = ["app"]
+
+T = TypeVar("T")
+
+app = typer.Typer(help="The Temporal DSQL SRE copilot.", no_args_is_help=True)
+db_app = typer.Typer(help="The copilot's state store (Aurora DSQL).", no_args_is_help=True)
+kb_app = typer.Typer(help="The Bedrock knowledge base.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(kb_app, name="kb")
+console = Console()
+err = Console(stderr=True)
+
+Endpoint = Annotated[str | None, typer.Option("--endpoint", "-e", help="DSQL endpoint (default COPILOT_DSQL_ENDPOINT).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _settings(endpoint: str | None = None) -> CopilotSettings:
+    settings = CopilotSettings()
+    return settings.model_copy(update={"dsql_endpoint": endpoint}) if endpoint else settings
+
+
+def _run(work: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(work())  # type: ignore[arg-type]
+    except InputError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except (CopilotError, OSError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+
+
+def _fail(exc: Exception, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(code)
+
+
+# --- db ----------------------------------------------------------------------------------------
+
+
+@db_app.command("setup-schema")
+def setup_schema(endpoint: Endpoint = None) -> None:
+    """Create the copilot's tables and indexes (idempotent; one DDL per transaction)."""
+    from copilot.store import StateStore, schema_statements
+
+    async def work() -> int:
+        store = await StateStore.connect(_settings(endpoint))
+        try:
+            await store.setup_schema()
+            return len(schema_statements(store.dialect))
+        finally:
+            await store.close()
+
+    count = _run(work)
+    console.print(f"[green]schema applied[/green] ({count} statements)")
+
+
+@db_app.command("check-connection")
+def check_connection(endpoint: Endpoint = None) -> None:
+    """Connect and run SELECT version()."""
+    from copilot.store import StateStore
+
+    async def work() -> str:
+        store = await StateStore.connect(_settings(endpoint))
+        try:
+            async with store.pool.acquire() as conn:
+                return str(await conn.fetchval("SELECT version()"))
+        finally:
+            await store.close()
+
+    try:
+        version = _run(work)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # asyncpg's connection errors are not OSError subclasses
+        raise _fail(exc) from exc
+    console.print(f"[green]connected[/green] {version}")
+
+
+@db_app.command("list-tables")
+def list_tables(endpoint: Endpoint = None, as_json: Json = False) -> None:
+    """The copilot's tables with their row counts."""
+    from copilot.store import StateStore
+
+    async def work() -> dict[str, int]:
+        store = await StateStore.connect(_settings(endpoint))
+        try:
+            return await store.table_counts()
+        finally:
+            await store.close()
+
+    try:
+        counts = _run(work)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        console.print_json(json.dumps(counts))
+        return
+    table = Table("table", "rows")
+    for name, rows in counts.items():
+        table.add_row(name, str(rows))
+    console.print(table)
+
+
+# --- kb ----------------------------------------------------------------------------------------
+
+
+def _bedrock_agent(ctx: typer.Context, settings: CopilotSettings) -> Any:
+    """The bedrock-agent client; tests pass one (with botocore's Stubber) as ctx.obj["bedrock_agent"]."""
+    if isinstance(ctx.obj, dict) and "bedrock_agent" in ctx.obj:
+        return ctx.obj["bedrock_agent"]
+    import boto3
+
+    return boto3.client("bedrock-agent", region_name=settings.aws_region)
+
+
+KbId = Annotated[str | None, typer.Option("--kb-id", help="Knowledge base id (default COPILOT_KB_ID).")]
+DsId = Annotated[str | None, typer.Option("--ds-id", help="Data source id (default COPILOT_KB_DATA_SOURCE_ID).")]
+
+
+@kb_app.command("sync")
+def kb_sync(ctx: typer.Context,
+            source: Annotated[Path, typer.Option("--source", help="The corpus directory.")] = Path("docs/knowledge"),
+            bucket: Annotated[str | None, typer.Option("--bucket", help="Default COPILOT_KB_BUCKET.")] = None,
+            kb_id: KbId = None, ds_id: DsId = None,
+            endpoint_url: Annotated[str | None, typer.Option("--s3-endpoint-url", hidden=True)] = None) -> None:
+    """Upload changed documents to S3 (and start an ingestion job when --kb-id/--ds-id are known)."""
+    import boto3
+
+    from copilot.knowledge.sync import sync_corpus
+
+    settings = CopilotSettings()
+    kb, ds = kb_id or settings.kb_id, ds_id or settings.kb_data_source_id
+    try:
+        report = sync_corpus(source, bucket or settings.kb_bucket or "",
+                             s3_client=boto3.client("s3", region_name=settings.aws_region, endpoint_url=endpoint_url),
+                             bedrock_agent_client=_bedrock_agent(ctx, settings) if kb and ds else None,
+                             kb_id=kb if kb and ds else None, data_source_id=ds if kb and ds else None)
+    except InputError as exc:
+        raise _fail(exc, 2) from exc
+    except Exception as exc:
+        raise _fail(exc) from exc
+    console.print(f"uploaded {len(report.uploaded)}, unchanged {len(report.unchanged)}, "
+                  f"deleted {len(report.deleted)}" + (f", ingestion job {report.ingestion_job_id}"
+                                                     if report.ingestion_job_id else ""))
+
+
+@kb_app.command("start-ingestion")
+def kb_start_ingestion(ctx: typer.Context, kb_id: KbId = None, ds_id: DsId = None) -> None:
+    """Start a knowledge-base ingestion job (re-index without restarting the copilot)."""
+    from copilot.kb_admin import start_ingestion
+
+    settings = CopilotSettings()
+    try:
+        job = start_ingestion(_bedrock_agent(ctx, settings), kb_id or settings.kb_id,
+                              ds_id or settings.kb_data_source_id)
+    except InputError as exc:
+        raise _fail(exc, 2) from exc
+    except CopilotError as exc:
+        raise _fail(exc) from exc
+    console.print(f"[green]ingestion job started[/green] {job['ingestionJobId']} ({job['status']})")
+
+
+@kb_app.command("status")
+def kb_status_cmd(ctx: typer.Context, kb_id: KbId = None, ds_id: DsId = None,
+                  job_id: Annotated[str | None, typer.Option("--job-id")] = None) -> None:
+    """The knowledge base's status, or an ingestion job's with --job-id."""
+    from copilot.kb_admin import kb_status
+
+    settings = CopilotSettings()
+    try:
+        status = kb_status(_bedrock_agent(ctx, settings), kb_id or settings.kb_id,
+                           data_source_id=ds_id or settings.kb_data_source_id, job_id=job_id)
+    except InputError as exc:
+        raise _fail(exc, 2) from exc
+    except CopilotError as exc:
+        raise _fail(exc) from exc
+    name = status.get("name") or status.get("ingestionJobId")
+    console.print(f"{name}: [bold]{status['status']}[/bold]")
+
+
+@kb_app.command("list-jobs")
+def kb_list_jobs(ctx: typer.Context, kb_id: KbId = None, ds_id: DsId = None,
+                 limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 10) -> None:
+    """Recent ingestion jobs, newest first."""
+    from copilot.kb_admin import list_ingestion_jobs
+
+    settings = CopilotSettings()
+    try:
+        jobs = list_ingestion_jobs(_bedrock_agent(ctx, settings), kb_id or settings.kb_id,
+                                   ds_id or settings.kb_data_source_id, max_results=limit)
+    except InputError as exc:
+        raise _fail(exc, 2) from exc
+    except CopilotError as exc:
+        raise _fail(exc) from exc
+    table = Table("job", "status", "started")
+    for job in jobs:
+        table.add_row(job["ingestionJobId"], job["status"], str(job.get("startedAt", "")))
+    console.print(table)
+
+
+# --- closing the loop --------------------------------------------------------------------------
+
+
+def _profile(profile_id: str) -> Any:
+    from behaviour_profiles.settings import ProfileSettings
+    from behaviour_profiles.storage import ProfileStore
+
+    async def work() -> Any:
+        store = ProfileStore.from_settings(ProfileSettings())
+        try:
+            return await store.get(profile_id)
+        finally:
+            await store.close()
+
+    return _run(work)
+
+
+@app.command("conformance")
+def conformance_cmd(profile_id: str, preset: Annotated[str, typer.Option("--preset", help="The scale preset.")],
+                    modifier: Annotated[str | None, typer.Option("--modifier")] = None, as_json: Json = False) -> None:
+    """Does this profile match preset X? Per-metric pass/fail against the preset's expected bounds."""
+    from copilot.loop import assess_conformance
+    from dsql_config import ConfigCompiler
+
+    try:
+        bounds = ConfigCompiler().compile(preset, modifier=modifier, sdk="none", platform="none").profile.expected_bounds
+    except InputError as exc:
+        raise _fail(exc, 2) from exc
+    report = assess_conformance(preset, _profile(profile_id).telemetry, bounds)
+    if as_json:
+        console.print_json(report.model_dump_json())
+        raise typer.Exit(0 if report.label == "conforming" else 3)
+    table = Table("metric", "observed", "bounds", "result")
+    for m in report.metrics:
+        table.add_row(m.metric, "-" if m.observed is None else f"{m.observed:.4g}", f"[{m.lower:g}, {m.upper:g}]",
+                      "[green]pass[/green]" if m.passed else f"[red]fail[/red] {m.detail}")
+    console.print(table)
+    console.print(f"profile is [bold]{report.label}[/bold] with {preset}")
+    raise typer.Exit(0 if report.label == "conforming" else 3)
+
+
+@app.command("recommend-config")
+def recommend_cmd(profile_id: str, preset: Annotated[str | None, typer.Option("--preset")] = None,
+                  modifier: Annotated[str | None, typer.Option("--modifier")] = None, as_json: Json = False) -> None:
+    """Preset or override changes for a profile, with evidence; every proposal compiles."""
+    from copilot.loop.recommend import recommend_config
+
+    try:
+        rec = recommend_config(_profile(profile_id), preset_name=preset, modifier=modifier)
+    except InputError as exc:
+        raise _fail(exc, 2) from exc
+    if as_json:
+        console.print_json(rec.model_dump_json())
+        return
+    console.print(rec.summary)
+    for e in rec.evidence:
+        console.print(f"  evidence: {e.metric} = {e.observed:.4g} (expected {e.expected})")
+    for r in rec.rejected:
+        console.print(f"  [yellow]rejected by guard rails:[/yellow] {r}")
+
+
+# --- dev and demo ------------------------------------------------------------------------------
+
+
+def _add_dev() -> None:
+    from copilot.dev.cli import app as dev_app
+
+    app.add_typer(dev_app, name="dev")
+
+
+_add_dev()
+
+
+@app.command("demo")
+def demo() -> None:
+    """Run the end-to-end demo (the same as `make demo`)."""
+    from copilot import demo as demo_module
+
+    raise typer.Exit(int(demo_module.main([]) or 0))
