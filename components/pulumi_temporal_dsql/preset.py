@@ -592,10 +592,12 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                 f"{name}-copilot-dsql", DsqlStoreArgs(deletion_protection=deletion_protection, tags=tags), opts=child
             )
             copilot_index = f"{index}_copilot"
+            # The copilot's own server is small whatever the monitored preset: it runs the starter config.
+            copilot_config = compile_config("starter")
             copilot_temporal_env = pulumi.Output.all(copilot_dsql.endpoint, region, self.visibility.endpoint).apply(
                 lambda v: {
                     **deployment_env(visibility_host=v[2], visibility_index=copilot_index, region=v[1]),
-                    **result.env_for("frontend", cluster_endpoint=v[0], region=v[1]),
+                    **copilot_config.env_for("frontend", cluster_endpoint=v[0], region=v[1]),
                     "TEMPORAL_ELASTICSEARCH_INDEX": copilot_index,
                 }
             )

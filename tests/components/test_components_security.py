@@ -184,6 +184,10 @@ def test_copilot_workers_get_settings_by_field_name_and_least_privilege(plan_for
     assert container_env(names["temporal"])["SERVICES"] == "history,matching,frontend,worker"
     assert container_env(names["temporal"])["TEMPORAL_ELASTICSEARCH_INDEX"].endswith("_copilot")
     assert {"containerName": "schema-setup", "condition": "SUCCESS"} in names["temporal"]["dependsOn"]
+    from dsql_config import ConfigCompiler
+
+    starter = ConfigCompiler().compile("starter")
+    assert container_env(names["temporal"])["TEMPORAL_HISTORY_SHARDS"] == str(starter.history_shards)
 
 
 def test_ec2_capacity_option(plan_for) -> None:  # type: ignore[no-untyped-def]

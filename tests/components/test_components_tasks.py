@@ -42,6 +42,7 @@ def test_container_env_equals_the_compiled_env(plans: dict[str, Plan], preset: s
         assert env["TEMPORAL_DYNAMIC_CONFIG_FILE"] == DYNAMIC_CONFIG_FILE
         assert env["TEMPORAL_ELASTICSEARCH_HOST"].startswith(host)
         assert env["CLUSTER_ENDPOINT"] == outputs["dsql_endpoint"]
+        assert env["TEMPORAL_HISTORY_SHARDS"] == str(result.history_shards) == str(outputs["history_shards"])
 
 
 @pytest.mark.parametrize("preset", PRESETS)
