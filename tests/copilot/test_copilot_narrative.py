@@ -1,0 +1,129 @@
+"""Narrative signals: patterns, CloudWatch Logs on moto_server, Loki over HTTP, time correlation."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import boto3
+import pytest
+from whenever import Instant, TimeDelta
+
+from copilot.exceptions import LogSourceError
+from copilot.narrative import CloudWatchLogSource, LogRecord, LokiLogSource, correlate, detect_patterns
+from standins import MotoServer, free_port
+
+DATA = Path(__file__).parent / "data"
+T0 = Instant.parse_iso("2026-11-22T13:00:00Z")
+
+
+def test_patterns_of_requirement_2_2() -> None:
+    lines = {
+        "ERROR: could not serialize access (SQLSTATE 40001)": "occ_serialization_failure",
+        "dial tcp 10.0.0.1:5432: connect: connection refused": "dsql_connection_refused",
+        "context deadline exceeded while acquiring connection": "dsql_connection_timeout",
+        "rate limit exceeded for cluster": "dsql_rate_limited",
+        "ringpop: member joined 10.0.0.2": "member_joined",
+        "ringpop: member left 10.0.0.3": "member_left",
+        "shard acquired shard-id=4": "shard_acquired",
+        "shard released shard-id=4": "shard_released",
+        'level=error msg="boom"': "service_error",
+    }
+    records = [LogRecord(timestamp=T0.format_iso(), service="history", message=m) for m in lines]
+    found = {p.pattern for p in detect_patterns(records)}
+    assert set(lines.values()) <= found
+    quiet = detect_patterns([LogRecord(timestamp=T0.format_iso(), service="history", message="level=info ok")])
+    assert quiet == []
+
+
+def test_correlation_by_time_proximity() -> None:
+    records = [
+        LogRecord(timestamp=(T0 + TimeDelta(seconds=20)).format_iso(), service="history", message="SQLSTATE 40001"),
+        LogRecord(timestamp=(T0 + TimeDelta(minutes=30)).format_iso(), service="history", message="SQLSTATE 40001"),
+    ]
+    pairs = correlate([(T0.format_iso(), "backlog age spike")], records, window=TimeDelta(minutes=2))
+    assert [(c.pattern, c.count, c.distance_seconds) for c in pairs] == [("occ_serialization_failure", 1, 20.0)]
+
+
+async def test_cloudwatch_logs_on_moto(moto_server: MotoServer) -> None:
+    logs = boto3.client("logs", endpoint_url=moto_server.endpoint_url, region_name="us-east-1")
+    group = f"/ecs/temporal-{free_port()}"
+    logs.create_log_group(logGroupName=group)
+    stream = "temporal/history/abc123"
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = Instant.now()
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+        {"timestamp": int((now - TimeDelta(seconds=30)).timestamp(unit="millisecond")),
+         "message": "level=error msg=\"persist\" error=\"SQLSTATE 40001\""},
+        {"timestamp": int((now - TimeDelta(seconds=20)).timestamp(unit="millisecond")),
+         "message": "level=info msg=\"member joined\""},
+    ])
+    source = CloudWatchLogSource(group, endpoint_url=moto_server.endpoint_url)
+    records = await source.fetch(now - TimeDelta(minutes=5), now + TimeDelta(seconds=1))
+    assert [r.service for r in records] == ["history", "history"]
+    patterns = {p.pattern for p in detect_patterns(records)}
+    assert {"occ_serialization_failure", "service_error", "member_joined"} <= patterns
+    with pytest.raises(LogSourceError):
+        await CloudWatchLogSource("/no/such/group", endpoint_url=moto_server.endpoint_url).fetch(
+            now - TimeDelta(minutes=5), now)
+
+
+class _RecordedLoki(BaseHTTPRequestHandler):
+    """Serves the recorded query_range response; checks the request the way Loki would."""
+
+    body = (DATA / "loki_query_range.json").read_bytes()
+    fail = False
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        if url.path != "/loki/api/v1/query_range" or "query" not in query or int(query["start"][0]) <= 0:
+            self.send_response(400)
+            self.end_headers()
+            return
+        if type(self).fail:
+            self.send_response(503)
+            self.end_headers()
+            self.wfile.write(b"too many outstanding requests")
+            return
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def loki_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _RecordedLoki)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    _RecordedLoki.fail = False
+
+
+async def test_loki_source_over_http(loki_url: str) -> None:
+    records = await LokiLogSource(loki_url).fetch(T0 - TimeDelta(minutes=1), T0 + TimeDelta(minutes=1))
+    assert [r.timestamp for r in records] == sorted(r.timestamp for r in records)
+    assert {r.service for r in records} == {"history", "matching"}
+    patterns = {(p.pattern, p.service): p.count for p in detect_patterns(records)}
+    assert patterns[("occ_serialization_failure", "history")] == 1
+    assert patterns[("dsql_connection_timeout", "history")] == 1
+    assert patterns[("shard_released", "history")] == 1
+    assert patterns[("member_joined", "matching")] == 1
+    assert patterns[("reservoir_discard", "matching")] == 1
+    _RecordedLoki.fail = True
+    with pytest.raises(LogSourceError):
+        await LokiLogSource(loki_url).fetch(T0, T0 + TimeDelta(minutes=1))
+
+
+def test_recorded_response_is_valid_json() -> None:
+    assert json.loads((DATA / "loki_query_range.json").read_text())["status"] == "success"
