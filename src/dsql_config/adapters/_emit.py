@@ -9,6 +9,7 @@ can be misread (``"true"``, ``"8080:8080"``, ``"0.5"``, ``"10"``).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
@@ -38,6 +39,7 @@ _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
 _YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n"})
 
 
+@functools.lru_cache(maxsize=8192)  # env names and values repeat across services and compiles
 def _yaml_str(text: str) -> str:
     if _BARE.fullmatch(text) and text.lower() not in _YAML_WORDS:
         return text
@@ -100,11 +102,21 @@ def to_yaml(document: dict[str, Any]) -> str:
 _SCALARS = (str, int, float, bool, type(None))
 
 
+@functools.lru_cache(maxsize=8192)  # the same env entries recur in every compile
+def _flat_object(items: tuple[tuple[str, Any], ...]) -> str:
+    return "{" + ", ".join(f"{_quote(str(k))}: {_scalar(v)}" for k, v in sorted(items)) + "}"
+
+
+def _is_flat(value: dict[Any, Any]) -> bool:
+    if not 0 < len(value) <= 4:
+        return False
+    return all(isinstance(v, _SCALARS) for v in value.values())
+
+
 def _json_lines(value: Any, indent: str, out: list[str], prefix: str, suffix: str) -> None:
-    if isinstance(value, dict) and 0 < len(value) <= 4 and all(isinstance(v, _SCALARS) for v in value.values()):
-        # Small flat objects (env entries, port mappings) on one line: readable, and C-encoded.
-        flat = ", ".join(f"{_quote(str(k))}: {_scalar(v)}" for k, v in sorted(value.items()))
-        out.append(f"{indent}{prefix}{{{flat}}}{suffix}")
+    if isinstance(value, dict) and _is_flat(value):
+        # Small flat objects (env entries, port mappings) on one line.
+        out.append(f"{indent}{prefix}{_flat_object(tuple(value.items()))}{suffix}")
     elif isinstance(value, dict) and value:
         out.append(f"{indent}{prefix}{{")
         items = sorted(value.items())
