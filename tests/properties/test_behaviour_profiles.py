@@ -253,7 +253,7 @@ def _matches(meta: ProfileMetadata, f: ListFilters) -> bool:
 
 
 # Feature: enhance-config-ux, Property 15: Profile listing correctness
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(stored=st.lists(entries, max_size=10), query=filters, page=st.integers(1, 4))
 async def test_property_15_listing_returns_exactly_the_matching_profiles(
         property_service: ProfileService, stored: list[tuple[Any, ...]], query: ListFilters, page: int) -> None:
@@ -283,7 +283,7 @@ async def test_property_15_listing_returns_exactly_the_matching_profiles(
 
 
 # Feature: enhance-config-ux, Property 16: Profile retrieval identity
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(profile=profiles())
 async def test_property_16_retrieving_a_stored_profile_returns_it_unchanged(
         property_service: ProfileService, profile: BehaviourProfile) -> None:
