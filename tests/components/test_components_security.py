@@ -216,3 +216,11 @@ def test_existing_vpc_visibility_and_amp_are_used_as_given(plan_for) -> None:  #
     assert service.inputs["networkConfiguration"]["subnets"] == ["subnet-a", "subnet-b"]
     env = container_env(next(c for c in containers(one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-history-task")) if c["name"] == "temporal"))
     assert env["TEMPORAL_ELASTICSEARCH_HOST"] == "search-x.us-east-1.es.amazonaws.com"
+
+
+def test_profile_api_can_be_left_out(plan_for) -> None:  # type: ignore[no-untyped-def]
+    plan_ = plan_for("starter", profileApi="false")
+    assert not [r for r in plan_.resources if "profile-api" in r.name]
+    assert [r.name for r in plan_.by_type("aws:lambda/function:Function")] == ["temporal-plan-setup-function"]
+    assert plan_.outputs["profile_api_url"] is None
+    assert not [r for r in plan_.resources if "copilot" in r.name]  # the copilot is off by default
