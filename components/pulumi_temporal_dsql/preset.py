@@ -101,7 +101,7 @@ class TemporalDsqlPresetArgs:
     private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
     """Private subnets of `vpc_id` for the tasks, load balancer and OpenSearch (required with vpc_id)."""
     vpc_cidr: str = "10.42.0.0/16"
-    """CIDR of the created VPC, or of `vpc_id` (the task security group admits this range)."""
+    """CIDR of the created VPC (with `vpc_id`, the VPC's own CIDR is looked up instead)."""
     server_image: str = images.DEFAULT_SERVER_IMAGE
     ui_image: str = images.DEFAULT_UI_IMAGE
     admin_tools_image: str = images.DEFAULT_ADMIN_TOOLS_IMAGE
@@ -259,7 +259,9 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
             self.network = None
             vpc_id = args.vpc_id
             subnet_ids = args.private_subnet_ids  # type: ignore[assignment]
-            self.security_group = task_security_group(name, vpc_id, args.vpc_cidr, tags, self)
+            # The tasks admit traffic from the given VPC's own range, looked up rather than assumed.
+            vpc_cidr = aws.ec2.get_vpc_output(id=args.vpc_id, opts=invoke).cidr_block
+            self.security_group = task_security_group(name, vpc_id, vpc_cidr, tags, self)
         security_groups = [self.security_group.id]
 
         # --- cluster, persistence, metrics, visibility ---

@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from pulumi_temporal_dsql.containers import canonical_json, environment
+from pulumi_temporal_dsql.containers import environment
 
 __all__ = [
     "DYNAMIC_CONFIG_DIR",
@@ -270,6 +270,3 @@ class TemporalService(pulumi.ComponentResource):
         )
         self.register_outputs({"service_name": self.service.name, "task_definition_arn": self.task_definition.arn})
 
-
-def task_definition_json(spec: TaskSpec) -> str:
-    return canonical_json(temporal_containers(spec))

@@ -216,6 +216,9 @@ def test_existing_vpc_visibility_and_amp_are_used_as_given(plan_for) -> None:  #
     assert service.inputs["networkConfiguration"]["subnets"] == ["subnet-a", "subnet-b"]
     env = container_env(next(c for c in containers(one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-history-task")) if c["name"] == "temporal"))
     assert env["TEMPORAL_ELASTICSEARCH_HOST"] == "search-x.us-east-1.es.amazonaws.com"
+    group = one(plan_, "aws:ec2/securityGroup:SecurityGroup", "temporal-plan-tasks-sg")
+    assert group.inputs["vpcId"] == "vpc-0abc"
+    assert group.inputs["ingress"][0]["cidrBlocks"] == ["10.0.0.0/16"]  # the looked-up CIDR of vpc-0abc
 
 
 def test_profile_api_can_be_left_out(plan_for) -> None:  # type: ignore[no-untyped-def]
