@@ -162,6 +162,8 @@ class Demo:
             raise MissingPiece("; ".join(f"{name}: {why}" for name, why in report.unavailable.items()))
 
     def create_profiles(self) -> None:
+        if "COPILOT_DEV_HEALTHY_WINDOW" not in self.env or not self.api_url:
+            raise RuntimeError("the local stack is not up (step 2 failed), so no profile can be created")
         windows = {
             "healthy-150wps": ("healthy at 150 WPS", self.env["COPILOT_DEV_HEALTHY_WINDOW"]),
             "overloaded-400wps": ("overloaded at 400 WPS", self.env["COPILOT_DEV_OVERLOADED_WINDOW"]),
@@ -186,6 +188,8 @@ class Demo:
     def compare(self) -> None:
         from copilot.dev.chart import write_comparison_png
 
+        if len(self.result.profiles) < 2:
+            raise RuntimeError("the two profiles were not created (step 3 failed)")
         a, b = self.result.profiles["healthy-150wps"], self.result.profiles["overloaded-400wps"]
         response = self._api("POST", "/profiles/compare", json={"profile_a_id": a, "profile_b_id": b})
         if response.status_code != 200:

@@ -133,6 +133,8 @@ class DevStack:
     telemetry_live_for: TimeDelta = field(default_factory=lambda: TimeDelta(minutes=30))
     allowed_origins: tuple[str, ...] = ()
     """Extra browser origins the API accepts (CORS), besides Grafana on :3000."""
+    _fresh_ports: set[str] = field(default_factory=set, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
     def state(self) -> StackState:
@@ -171,7 +173,7 @@ class DevStack:
                 del state.services[name]
             self.progress(f"{name}: starting")
             try:
-                new = starters[name](state)
+                new = self._start_with_port_retry(name, starters[name], state)
             except _Unavailable as missing:
                 report.unavailable[name] = str(missing)
                 self.progress(f"{name}: NOT STARTED: {missing}")
@@ -339,10 +341,26 @@ class DevStack:
         return ServiceRecord(name="worker", pids=[popen.pid], port=0, url=url,
                              log_file=str(log_file), workdir=str(workdir), started_at=_now_iso())
 
+    def _start_with_port_retry(self, name: str, starter: Callable[[StackState], ServiceRecord],
+                               state: StackState) -> ServiceRecord:
+        """A free port can be taken by another process between choosing and binding it (tests
+        run side by side): start again on a fresh port when that is why the start failed."""
+        for attempt in range(3):
+            try:
+                return starter(state)
+            except StandinError as error:
+                if attempt == 2 or "in use" not in str(error).lower():
+                    raise
+                self.progress(f"{name}: port taken by another process, retrying on a fresh port")
+                with self._lock:
+                    self._fresh_ports.add(name)
+        raise AssertionError("unreachable")
+
     def _port(self, state: StackState, name: str) -> int:
         """Reuse the port a service had before (clients keep working) when it is still free."""
         previous = self.state.services.get(name)
-        if previous is not None and not port_open(previous.port) and previous.port:
+        if (name not in self._fresh_ports and previous is not None and previous.port
+                and not port_open(previous.port)):
             return previous.port
         return free_port()
 
