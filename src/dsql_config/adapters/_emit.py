@@ -39,11 +39,25 @@ _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
 _YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n"})
 
 
+# An escaped backslash (consumed, so alignment holds) or a surrogate-pair escape.
+_ESCAPES = re.compile(r"\\(\\|u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2}))")
+
+
+def _astral(match: re.Match[str]) -> str:
+    if match.group(2) is None:
+        return match.group(0)
+    high, low = int(match.group(2), 16), int(match.group(3), 16)
+    return f"\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
+
+
 @functools.lru_cache(maxsize=8192)  # env names and values repeat across services and compiles
 def _yaml_str(text: str) -> str:
     if _BARE.fullmatch(text) and text.lower() not in _YAML_WORDS:
         return text
-    return _quote(text)
+    # JSON's ASCII escapes are YAML escapes too, except that YAML writes astral characters as
+    # \UXXXXXXXX rather than a surrogate pair.
+    quoted = _quote(text)
+    return _ESCAPES.sub(_astral, quoted) if "\\ud" in quoted else quoted
 
 
 def _yaml_scalar(value: Any) -> str:
@@ -53,8 +67,13 @@ def _yaml_scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return _yaml_str(value)
-    if isinstance(value, int | float):
+    if isinstance(value, int):
         return repr(value)
+    if isinstance(value, float):
+        text = repr(value)
+        mantissa, e, exponent = text.partition("e")
+        # YAML 1.1 (PyYAML) reads a float only with a "." in the mantissa: 5e-324 -> 5.0e-324.
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
     raise TypeError(f"cannot emit {type(value).__name__} as YAML")
 
 
@@ -72,13 +91,11 @@ def _yaml_lines(value: Any, indent: str, out: list[str]) -> None:
                 out.append(f"{indent}{name}: {_yaml_empty(item)}")
     elif isinstance(value, list):
         for item in value:
-            if isinstance(item, dict) and item:
+            if isinstance(item, dict | list) and item:
                 inner: list[str] = []
                 _yaml_lines(item, indent + "  ", inner)
                 out.append(f"{indent}- {inner[0].lstrip()}")
                 out.extend(inner[1:])
-            elif isinstance(item, list) and item:
-                raise TypeError("nested lists are not emitted")
             else:
                 out.append(f"{indent}- {_yaml_empty(item)}")
     else:
@@ -128,6 +145,8 @@ def _json_lines(value: Any, indent: str, out: list[str], prefix: str, suffix: st
         for i, item in enumerate(value):
             _json_lines(item, indent + "  ", out, "", "," if i < len(value) - 1 else "")
         out.append(f"{indent}]{suffix}")
+    elif isinstance(value, dict | list):
+        out.append(f"{indent}{prefix}{'{}' if isinstance(value, dict) else '[]'}{suffix}")
     else:
         out.append(f"{indent}{prefix}{_scalar(value)}{suffix}")
 
