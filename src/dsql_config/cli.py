@@ -271,7 +271,7 @@ def describe_preset(
 @app.command("explain")
 def explain_cmd(
     key: Annotated[str | None, typer.Option("--key", "-k", help="Registry key, env-var name or dynamic-config key")] = None,
-    preset: Annotated[str | None, typer.Option("--preset", "-p", help="starter | mid-scale | high-throughput")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", "-p", help="starter | mid-scale | high-throughput (with --key: the preset whose value is shown; default starter)")] = None,
     modifier: Annotated[str | None, typer.Option("--modifier", "-m")] = None,
     profile_file: Annotated[Path | None, typer.Option("--profile", help="A compiled profile (profile.json or profile.yaml)")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text | json")] = OutputFormat.text,
