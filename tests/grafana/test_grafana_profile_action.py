@@ -3,28 +3,27 @@
 The request template and the panel script are taken out of the generated dashboard JSON, the
 variables are interpolated with Grafana's own variable syntax (``${__from}``/``${__to}`` as epoch
 milliseconds), and the page is served from a different origin than the API (uvicorn under
-`copilot dev up`), so the browser really performs the CORS preflight.
+`copilot dev up`, shared with the status-API test), so the browser really performs the CORS preflight.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from whenever import Instant, TimeDelta
 
-from copilot.dev.stack import CLUSTER_ID, DevStack
+from copilot.dev.stack import CLUSTER_ID
 from copilot.grafana.browser import Browser
 from copilot.grafana.copilot_dashboard import copilot_dashboard
 from copilot.grafana.profile_action import extract_request_template
-from standins._process import free_port
+
+if TYPE_CHECKING:
+    from conftest import AssessedStack, PageServer
 
 pytestmark = pytest.mark.standins
 
@@ -57,62 +56,19 @@ def _panel() -> dict:
     return next(p for p in copilot_dashboard()["panels"] if p["title"] == "Create Behaviour Profile")
 
 
-class _Pages:
-    """Serves one HTML page per path from its own origin."""
-
-    def __init__(self) -> None:
-        self.pages: dict[str, str] = {}
-        pages = self.pages
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = pages.get(self.path, "").encode()
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.port = free_port()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @dataclass
 class Harness:
     api_url: str
-    allowed: _Pages
-    foreign: _Pages
+    allowed: PageServer
+    foreign: PageServer
     healthy_window: tuple[Instant, Instant]
 
 
 @pytest.fixture(scope="module")
-def harness() -> Iterator[Harness]:
-    allowed, foreign = _Pages(), _Pages()
-    state_dir = Path(tempfile.mkdtemp(prefix="grafana-action-"))
-    state_dir.chmod(0o755)
-    stack = DevStack(state_dir, allowed_origins=(allowed.origin,))
-    try:
-        report = stack.up(("postgres", "moto", "prometheus", "api"))
-        assert "api" in report.started, report
-        env = stack.state.env
-        start, end = env["COPILOT_DEV_HEALTHY_WINDOW"].split("/")
-        yield Harness(env["COPILOT_DEV_API_URL"], allowed, foreign,
-                      (Instant.parse_iso(start), Instant.parse_iso(end)))
-    finally:
-        stack.down(purge=True)
-        allowed.close()
-        foreign.close()
+def harness(assessed_stack: AssessedStack) -> Harness:
+    start, end = assessed_stack.env["COPILOT_DEV_HEALTHY_WINDOW"].split("/")
+    return Harness(assessed_stack.api_url, assessed_stack.allowed, assessed_stack.foreign,
+                   (Instant.parse_iso(start), Instant.parse_iso(end)))
 
 
 def _page(harness: Harness, start: Instant, end: Instant, *, namespace: str, api_url: str | None = None) -> str:

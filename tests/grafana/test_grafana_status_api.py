@@ -5,48 +5,24 @@ an endpoint nothing produces.
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
-import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from whenever import Instant, TimeDelta
 
-from copilot.demo import request_assessment
-from copilot.dev.stack import DevStack
 from copilot.grafana.copilot_dashboard import STATUS_API_READS, StatusRead, resolve_selector
 from copilot.grafana.profile_action import interpolate
+
+if TYPE_CHECKING:
+    from conftest import AssessedStack
 
 pytestmark = pytest.mark.standins
 
 
 @pytest.fixture(scope="module")
-def assessed_api() -> Iterator[str]:
-    state_dir = Path(tempfile.mkdtemp(prefix="grafana-status-"))
-    state_dir.chmod(0o755)
-    stack = DevStack(state_dir)
-    try:
-        report = stack.up()
-        assert not report.failed and not report.unavailable, report
-        env = stack.state.env
-        api = env["COPILOT_DEV_API_URL"]
-        requested = Instant.now()
-        asyncio.run(request_assessment(env))
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            status = httpx.get(f"{api}/status", timeout=10).json()
-            if status.get("assessed_at") and Instant.parse_iso(status["assessed_at"]) >= requested:
-                break
-            time.sleep(1)
-        else:
-            pytest.fail(f"no assessment within 120 s: {status}")
-        yield api
-    finally:
-        stack.down(purge=True)
+def assessed_api(assessed_stack: AssessedStack) -> str:
+    return assessed_stack.api_url
 
 
 def _rows(api: str, read: StatusRead) -> list[Any]:
