@@ -126,3 +126,11 @@ def test_infra_and_build_say_what_is_missing(tmp_path: Path) -> None:
                            capture_output=True, text=True, timeout=60,
                            env={**env, "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
     assert build.returncode == 1 and "Nothing was built" in build.stdout
+
+
+def test_copilot_entry_point_has_the_dev_commands(tmp_path: Path) -> None:
+    copilot = Path(sys.executable).parent / "copilot"
+    result = subprocess.run([str(copilot), "dev", "ps", "--state-dir", str(tmp_path)], capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "not started" in result.stdout and "worker" in result.stdout
