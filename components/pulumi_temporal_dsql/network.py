@@ -9,6 +9,7 @@ VPC only; nothing here is reachable from the internet.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -30,8 +31,9 @@ def subnet_layout(cidr_block: str, az_count: int) -> list[SubnetSpec]:
     network = ipaddress.ip_network(cidr_block)
     if network.prefixlen > 18:
         raise ValueError(f"VPC CIDR {cidr_block} is too small: use a /18 or larger")
-    private = list(network.subnets(new_prefix=20))[:az_count]
-    public = list(network.subnets(new_prefix=24))[-az_count:]
+    private = list(itertools.islice(network.subnets(new_prefix=20), az_count))
+    top = int(network.broadcast_address) + 1  # the /24s at the very top of the range
+    public = [ipaddress.ip_network((top - 256 * (az_count - i), 24)) for i in range(az_count)]
     specs = [SubnetSpec(i, "private", str(c)) for i, c in enumerate(private)]
     specs += [SubnetSpec(i, "public", str(c)) for i, c in enumerate(public)]
     return specs
