@@ -42,3 +42,10 @@ def test_json_emitter_matches_json_dumps_without_flat_objects() -> None:
     deep = {"k1": 1, "k2": "two", "k3": None, "k4": True, "k5": [0.5, []], "k6": {}}
     document = {"b": [1, [2, {"c": [3, 4, 5, 6, 7], "d": deep}]], "a": "x", "é": "ü"}
     assert to_json(document) == json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def test_equal_values_of_different_types_are_written_apart() -> None:
+    # 1 == 1.0 == True in Python (and as cache keys); each must keep its own spelling.
+    for value in (1, 1.0, True, 1, True):
+        assert json.loads(to_json({"o": {"v": value}}))["o"]["v"].__class__ is value.__class__
+        assert yaml.safe_load(to_yaml({"v": value}))["v"].__class__ is value.__class__

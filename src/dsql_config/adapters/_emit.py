@@ -87,6 +87,8 @@ def _yaml_lines(value: Any, indent: str, out: list[str]) -> None:
             elif isinstance(item, list) and item:
                 out.append(f"{indent}{name}:")
                 _yaml_lines(item, indent, out)  # block sequences sit at the key's indentation
+            elif isinstance(item, _SCALARS):
+                out.append(indent + _yaml_pair(name, item))
             else:
                 out.append(f"{indent}{name}: {_yaml_empty(item)}")
     elif isinstance(value, list):
@@ -100,6 +102,12 @@ def _yaml_lines(value: Any, indent: str, out: list[str]) -> None:
                 out.append(f"{indent}- {_yaml_empty(item)}")
     else:
         out.append(indent + _yaml_scalar(value))
+
+
+# typed: 1, 1.0 and True are equal as dict keys but are written differently.
+@functools.lru_cache(maxsize=8192, typed=True)  # "NAME: value" env lines recur across services and compiles
+def _yaml_pair(name: str, value: Any) -> str:
+    return f"{name}: {_yaml_scalar(value)}"
 
 
 def _yaml_empty(value: Any) -> str:
@@ -120,8 +128,9 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 @functools.lru_cache(maxsize=8192)  # the same env entries recur in every compile
-def _flat_object(items: tuple[tuple[str, Any], ...]) -> str:
-    return "{" + ", ".join(f"{_quote(str(k))}: {_scalar(v)}" for k, v in sorted(items)) + "}"
+def _flat_object(items: tuple[tuple[str, type, Any], ...]) -> str:
+    # Each value travels with its type: 1, 1.0 and True are equal keys but are written differently.
+    return "{" + ", ".join(f"{_quote(str(k))}: {_scalar(v)}" for k, _, v in sorted(items, key=lambda i: i[0])) + "}"
 
 
 def _is_flat(value: dict[Any, Any]) -> bool:
@@ -133,7 +142,7 @@ def _is_flat(value: dict[Any, Any]) -> bool:
 def _json_lines(value: Any, indent: str, out: list[str], prefix: str, suffix: str) -> None:
     if isinstance(value, dict) and _is_flat(value):
         # Small flat objects (env entries, port mappings) on one line.
-        out.append(f"{indent}{prefix}{_flat_object(tuple(value.items()))}{suffix}")
+        out.append(f"{indent}{prefix}{_flat_object(tuple((k, type(v), v) for k, v in value.items()))}{suffix}")
     elif isinstance(value, dict) and value:
         out.append(f"{indent}{prefix}{{")
         items = sorted(value.items())
