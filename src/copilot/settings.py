@@ -92,6 +92,9 @@ class CopilotSettings(BaseSettings):
     # --- status API ---
     api_cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     api_port: int = 8080
+    api_cache_seconds: float = Field(default=2.0, ge=0.0)
+    """/status, /status/services and /status/summary are cached this long (one store read serves every
+    concurrent panel; the observe loop writes every 30 s). 0 disables the cache."""
 
 
 @lru_cache(maxsize=1)

@@ -23,7 +23,7 @@ def copilot_settings(postgres_server: PostgresServer) -> CopilotSettings:
     return CopilotSettings(
         dsql_endpoint=postgres_server.host, dsql_port=postgres_server.port, dsql_user=postgres_server.user,
         dsql_database=postgres_server.database, dsql_password=postgres_server.password,  # type: ignore[arg-type]
-        bedrock_enabled=False,
+        bedrock_enabled=False, api_cache_seconds=0.0,
     )
 
 

@@ -137,3 +137,28 @@ async def test_status_answers_many_concurrent_requests(status_client: httpx.Asyn
     responses = await asyncio.gather(*(status_client.get("/status") for _ in range(50)))
     assert [r.json()["health_state"] for r in responses] == ["happy"] * 50, responses[0].json()
     assert time.perf_counter() - started < 30  # a sanity bound; the speed goal lives in benchmarks/
+
+
+async def test_status_cache_is_single_flight_and_expires(copilot_settings: CopilotSettings,
+                                                          copilot_profile_service: ProfileService,
+                                                          cluster_store: StateStore) -> None:
+    reads = 0
+    real_latest = cluster_store.latest_snapshot
+
+    class CountingStore(StateStore):
+        async def latest_snapshot(self):  # type: ignore[no-untyped-def]
+            nonlocal reads
+            reads += 1
+            return await real_latest()
+
+    store = CountingStore(pool=cluster_store.pool, cluster_id=cluster_store.cluster_id)
+    provider = StateStoreProvider(copilot_settings.model_copy(update={"api_cache_seconds": 0.5}), store=store)
+    app = create_app(ProfileSettings(), profile_service=copilot_profile_service, status_store=provider)
+    await _observe(cluster_store, [(120, 2, 20)])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+        first = await asyncio.gather(*(client.get("/status") for _ in range(20)))
+        assert {r.json()["health_state"] for r in first} == {"happy"} and reads == 1
+        await _observe(cluster_store, [(120, 2, 20), (120, 2, 900)])
+        assert (await client.get("/status")).json()["health_state"] == "happy"  # still cached
+        await asyncio.sleep(0.6)
+        assert (await client.get("/status")).json()["health_state"] == "stressed" and reads == 2

@@ -14,7 +14,9 @@ critical floors (hysteresis).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,10 +50,13 @@ class GateSeverity(StrEnum):
     STRESSED = "stressed"
 
 
-class GateResult(BaseModel):
-    """A rule that fired: which signal, its value, the threshold and which service it implicates."""
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    """A rule that fired: which signal, its value, the threshold and which service it implicates.
 
-    model_config = ConfigDict(frozen=True)
+    A slotted dataclass rather than a model: gates are built on the hot path of every evaluation;
+    pydantic still validates and serialises them inside Evaluation.
+    """
 
     gate: str
     severity: GateSeverity
@@ -77,19 +82,21 @@ class MachineConfig(BaseModel):
         return thresholds_for(band, self.threshold_overrides)
 
 
-class MachineState(BaseModel):
-    """What the machine remembers between evaluations."""
+@dataclass(frozen=True, slots=True)
+class MachineState:
+    """What the machine remembers between evaluations.
 
-    model_config = ConfigDict(frozen=True)
+    Slotted dataclasses (this, Transition, Evaluation) keep the evaluation itself cheap; pydantic
+    validates and serialises them wherever they are fields of a model (workflow inputs, the store).
+    """
 
     state: HealthState = HealthState.HAPPY
     band: ScaleBand = ScaleBand.STARTER
-    consecutive_critical: int = Field(default=0, ge=0)
+    consecutive_critical: Annotated[int, Field(ge=0)] = 0
 
 
-class Transition(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+@dataclass(frozen=True, slots=True)
+class Transition:
     from_state: HealthState
     to_state: HealthState
     at: str
@@ -100,9 +107,8 @@ class Transition(BaseModel):
         return f"{self.from_state.value} -> {self.to_state.value}: {self.reason}"
 
 
-class Evaluation(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+@dataclass(frozen=True, slots=True)
+class Evaluation:
     previous: MachineState
     current: MachineState
     gates: list[GateResult]
@@ -119,8 +125,7 @@ class Evaluation(BaseModel):
 def _gate(gates: list[GateResult], fired: bool, *, gate: str, severity: GateSeverity, signal: str,
           value: float | None, threshold: str, limit: float, service: str) -> None:
     if fired and value is not None:
-        gates.append(GateResult(gate=gate, severity=severity, signal=signal, value=value,
-                                threshold=threshold, limit=limit, service=service))
+        gates.append(GateResult(gate, severity, signal, value, threshold, limit, service))
 
 
 def _is_idle(snapshot: SignalSnapshot, t: BandThresholds) -> bool:
@@ -160,36 +165,32 @@ def _critical_gates(s: SignalSnapshot, t: BandThresholds, gates: list[GateResult
           threshold="critical_completion_ratio_min", limit=t.critical_completion_ratio_min, service="history")
 
 
+# (gate, signal group, signal, threshold field, service, only when the cluster is busy)
+_STRESSED_GATES: tuple[tuple[str, str, str, str, str, bool], ...] = (
+    ("backlog_growing", "primary", "backlog_age_sec", "stressed_backlog_age_sec", "history", False),
+    ("persistence_slow", "amplifiers", "persistence_latency_p99_ms", "stressed_persistence_latency_p99_ms",
+     "persistence", False),
+    ("occ_contention", "amplifiers", "occ_conflicts_per_sec", "stressed_occ_conflicts_per_sec", "persistence", False),
+    ("persistence_errors", "amplifiers", "persistence_errors_per_sec", "stressed_persistence_errors_per_sec",
+     "persistence", False),
+    ("pool_saturated", "amplifiers", "pool_utilization", "stressed_pool_utilization", "persistence", False),
+    ("shard_churn", "amplifiers", "shard_churn_per_sec", "stressed_shard_churn_per_sec", "history", False),
+    # Frontend latency and empty polls are normal on an idle cluster (long polls time out).
+    ("frontend_slow", "amplifiers", "frontend_latency_p99_ms", "stressed_frontend_latency_p99_ms", "frontend", True),
+    ("poll_timeouts", "amplifiers", "poll_timeout_ratio", "stressed_poll_timeout_ratio", "matching", True),
+)
+
+
 def _stressed_gates(s: SignalSnapshot, t: BandThresholds, idle: bool, gates: list[GateResult]) -> None:
-    p, a = s.primary, s.amplifiers
-    w = GateSeverity.STRESSED
-
-    def above(value: float | None, limit: float, *, gate: str, signal: str, threshold: str, service: str,
-              only_when_busy: bool = False) -> None:
-        fired = value is not None and value > limit and not (only_when_busy and idle)
-        _gate(gates, fired, gate=gate, severity=w, signal=signal, value=value, threshold=threshold,
-              limit=limit, service=service)
-
-    above(p.backlog_age_sec, t.stressed_backlog_age_sec, gate="backlog_growing", signal="backlog_age_sec",
-          threshold="stressed_backlog_age_sec", service="history")
-    above(a.persistence_latency_p99_ms, t.stressed_persistence_latency_p99_ms, gate="persistence_slow",
-          signal="persistence_latency_p99_ms", threshold="stressed_persistence_latency_p99_ms",
-          service="persistence")
-    above(a.occ_conflicts_per_sec, t.stressed_occ_conflicts_per_sec, gate="occ_contention",
-          signal="occ_conflicts_per_sec", threshold="stressed_occ_conflicts_per_sec", service="persistence")
-    above(a.persistence_errors_per_sec, t.stressed_persistence_errors_per_sec, gate="persistence_errors",
-          signal="persistence_errors_per_sec", threshold="stressed_persistence_errors_per_sec",
-          service="persistence")
-    above(a.pool_utilization, t.stressed_pool_utilization, gate="pool_saturated", signal="pool_utilization",
-          threshold="stressed_pool_utilization", service="persistence")
-    above(a.shard_churn_per_sec, t.stressed_shard_churn_per_sec, gate="shard_churn",
-          signal="shard_churn_per_sec", threshold="stressed_shard_churn_per_sec", service="history")
-    above(a.frontend_latency_p99_ms, t.stressed_frontend_latency_p99_ms, gate="frontend_slow",
-          signal="frontend_latency_p99_ms", threshold="stressed_frontend_latency_p99_ms", service="frontend",
-          only_when_busy=True)
-    above(a.poll_timeout_ratio, t.stressed_poll_timeout_ratio, gate="poll_timeouts",
-          signal="poll_timeout_ratio", threshold="stressed_poll_timeout_ratio", service="matching",
-          only_when_busy=True)
+    groups = {"primary": s.primary, "amplifiers": s.amplifiers}
+    stressed = GateSeverity.STRESSED
+    for gate, group, signal, threshold, service, busy_only in _STRESSED_GATES:
+        value = getattr(groups[group], signal)
+        if value is None or (busy_only and idle):
+            continue
+        limit = getattr(t, threshold)
+        if value > limit:
+            gates.append(GateResult(gate, stressed, signal, value, threshold, limit, service))
 
 
 def _happy_shortfalls(s: SignalSnapshot, t: BandThresholds, idle: bool) -> list[str]:
@@ -221,9 +222,12 @@ def _recovered(s: SignalSnapshot, t: BandThresholds, factor: float, idle: bool) 
     return backlog <= t.critical_backlog_age_max_sec / factor
 
 
+_DEFAULT_CONFIG = MachineConfig()
+
+
 def evaluate(previous: MachineState, snapshot: SignalSnapshot, config: MachineConfig | None = None) -> Evaluation:
     """One deterministic step: the same inputs always give the same Evaluation."""
-    cfg = config or MachineConfig()
+    cfg = config or _DEFAULT_CONFIG
     st = snapshot.primary.state_transitions_per_sec
     band = next_band(previous.band, st, cfg.band_hysteresis)
     backlog = snapshot.primary.backlog_age_sec
@@ -235,9 +239,8 @@ def evaluate(previous: MachineState, snapshot: SignalSnapshot, config: MachineCo
 
     if st is None or backlog is None:
         # Without the progress signals nothing can be decided: hold the state (Requirement 1.5).
-        current = previous.model_copy(update={"band": band})
-        return Evaluation(previous=previous, current=current, gates=[], idle=False, data_missing=True,
-                          transition=None, reason="primary signals unavailable; state held")
+        current = replace(previous, band=band)
+        return Evaluation(previous, current, [], False, True, None, "primary signals unavailable; state held")
 
     idle = _is_idle(snapshot, t)
     gates: list[GateResult] = []
@@ -267,13 +270,11 @@ def evaluate(previous: MachineState, snapshot: SignalSnapshot, config: MachineCo
     else:
         target, reason = HealthState.HAPPY, "idle: no demand" if idle else "forward progress healthy"
 
-    current = MachineState(state=target, band=band, consecutive_critical=consecutive)
+    current = MachineState(target, band, consecutive)
     transition = None
     if target is not previous.state:
         contributing = {g.signal: g.value for g in gates}
         if not contributing:
-            contributing = {k: v for k, v in snapshot.primary.observed().items()}
-        transition = Transition(from_state=previous.state, to_state=target, at=snapshot.observed_at,
-                                reason=reason, signals=contributing)
-    return Evaluation(previous=previous, current=current, gates=gates, idle=idle, data_missing=False,
-                      transition=transition, reason=reason)
+            contributing = dict(snapshot.primary.observed())
+        transition = Transition(previous.state, target, snapshot.observed_at, reason, contributing)
+    return Evaluation(previous, current, gates, idle, False, transition, reason)

@@ -35,10 +35,11 @@ class ScaleBand(StrEnum):
 
     @property
     def rank(self) -> int:
-        return _BAND_ORDER.index(self)
+        return _BAND_RANK[self]
 
 
 _BAND_ORDER = [ScaleBand.STARTER, ScaleBand.MID, ScaleBand.HIGH]
+_BAND_RANK = {band: i for i, band in enumerate(_BAND_ORDER)}
 
 # State transitions per second at which each band starts (the presets' throughput ranges).
 BAND_LOWER_BOUNDS: Mapping[ScaleBand, float] = {
@@ -145,10 +146,15 @@ def next_band(current: ScaleBand, state_transitions_per_sec: float | None, hyste
     st = state_transitions_per_sec
     if st is None:
         return current
-    higher = [b for b in _BAND_ORDER if b.rank > current.rank and st >= BAND_LOWER_BOUNDS[b] * (1 + hysteresis)]
-    if higher:
-        return higher[-1]
-    if current.rank == 0 or st >= BAND_LOWER_BOUNDS[current] * (1 - hysteresis):
+    rank = _BAND_RANK[current]
+    up, down = 1 + hysteresis, 1 - hysteresis
+    # Hot path (every cycle, every benchmark): plain loops over three bands, highest first.
+    for band in reversed(_BAND_ORDER[rank + 1:]):
+        if st >= BAND_LOWER_BOUNDS[band] * up:
+            return band
+    if rank == 0 or st >= BAND_LOWER_BOUNDS[current] * down:
         return current
-    lower = [b for b in _BAND_ORDER if b.rank < current.rank and st >= BAND_LOWER_BOUNDS[b] * (1 - hysteresis)]
-    return lower[-1]
+    for band in reversed(_BAND_ORDER[:rank]):
+        if st >= BAND_LOWER_BOUNDS[band] * down:
+            return band
+    return _BAND_ORDER[0]

@@ -10,12 +10,14 @@ has no temporalio or pydantic_ai: it is served by the Lambda.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from whenever import Instant, TimeDelta
 
 from copilot.exceptions import CopilotInputError
@@ -42,11 +44,15 @@ _STORE_ERRORS: tuple[type[BaseException], ...] = (OSError, TimeoutError, asyncio
 
 @dataclass
 class StateStoreProvider:
-    """Opens the state store on first use (Lambda: on the first request, not at import)."""
+    """Opens the state store on first use (Lambda: on the first request, not at import), and
+    caches rendered responses for ``settings.api_cache_seconds`` with single flight: concurrent
+    requests for the same document share one store read."""
 
     settings: CopilotSettings
     store: StateStore | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _cache: dict[str, tuple[float, bytes]] = field(default_factory=dict)
+    _inflight: dict[str, asyncio.Future[bytes | None]] = field(default_factory=dict)
 
     async def get(self) -> StateStore:
         if self.store is None:
@@ -54,6 +60,32 @@ class StateStoreProvider:
                 if self.store is None:
                     self.store = await StateStore.connect(self.settings, min_size=0, max_size=5)
         return self.store
+
+
+    async def cached(self, key: str, render: Callable[[], Awaitable[tuple[bytes, bool]]]) -> bytes:
+        """``render`` returns (body, cacheable); degraded answers are never cached."""
+        ttl = self.settings.api_cache_seconds
+        hit = self._cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < ttl:
+            return hit[1]
+        pending = self._inflight.get(key)
+        if pending is not None:
+            shared = await asyncio.shield(pending)
+            if shared is not None:
+                return shared
+        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            body, cacheable = await render()
+            if cacheable and ttl > 0:
+                self._cache[key] = (time.monotonic(), body)
+            future.set_result(body)
+            return body
+        except BaseException:
+            future.set_result(None)
+            raise
+        finally:
+            self._inflight.pop(key, None)
 
 
 def _provider(request: Request) -> StateStoreProvider:
@@ -70,8 +102,24 @@ async def _read(request: Request, read: Callable[[StateStore], Awaitable[T]]) ->
         return f"state store unavailable: {type(exc).__name__}: {exc}"
 
 
+def _json(model: BaseModel) -> Response:
+    return Response(content=model.model_dump_json(), media_type="application/json")
+
+
+async def _cached(request: Request, key: str, compute: Callable[[], Awaitable[BaseModel]]) -> Response:
+    async def render() -> tuple[bytes, bool]:
+        model = await compute()
+        return model.model_dump_json().encode(), not getattr(model, "degraded", False)
+
+    return Response(content=await _provider(request).cached(key, render), media_type="application/json")
+
+
 @router.get("/status", response_model=StatusResponse)
-async def get_status(request: Request) -> StatusResponse:
+async def get_status(request: Request) -> Response:
+    return await _cached(request, "status", lambda: _status(request))
+
+
+async def _status(request: Request) -> StatusResponse:
     async def read(store: StateStore) -> StatusResponse:
         snapshot, assessment = await asyncio.gather(store.latest_snapshot(), store.latest_assessment())
         issues = await store.issues(limit=100)
@@ -106,7 +154,11 @@ async def get_status(request: Request) -> StatusResponse:
 
 
 @router.get("/status/services", response_model=ServicesResponse)
-async def get_services(request: Request) -> ServicesResponse:
+async def get_services(request: Request) -> Response:
+    return await _cached(request, "services", lambda: _services(request))
+
+
+async def _services(request: Request) -> ServicesResponse:
     async def read(store: StateStore) -> ServicesResponse:
         snapshot = await store.latest_snapshot()
         if snapshot is None:
@@ -132,7 +184,11 @@ async def get_issues(request: Request,
 
 
 @router.get("/status/summary", response_model=SummaryResponse)
-async def get_summary(request: Request) -> SummaryResponse:
+async def get_summary(request: Request) -> Response:
+    return await _cached(request, "summary", lambda: _summary(request))
+
+
+async def _summary(request: Request) -> SummaryResponse:
     async def read(store: StateStore) -> SummaryResponse:
         a = await store.latest_assessment()
         if a is None:

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from whenever import Instant
 
 from copilot.assessment.models import HealthAssessment, Issue
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import asyncpg
 
 __all__ = ["SNAPSHOT_NAMESPACE", "IssueRecord", "StateStore", "StoredSnapshot", "TimelineEntry", "snapshot_id"]
+
+_TRANSITION: TypeAdapter[Transition] = TypeAdapter(Transition)
 
 SNAPSHOT_NAMESPACE = uuid.UUID("0d7f3c1e-2b9a-4c55-8e61-4a3f9b2c7d01")
 
@@ -121,7 +123,7 @@ class StateStore:
     async def save_snapshot(self, stored: StoredSnapshot) -> bool:
         """Insert one cycle's snapshot; False when that (workflow, cycle) was already stored."""
         sid = snapshot_id(stored.cluster_id, stored.workflow_id, stored.cycle)
-        transition = stored.transition.model_dump_json() if stored.transition else None
+        transition = _TRANSITION.dump_json(stored.transition).decode() if stored.transition else None
 
         async def body(conn: asyncpg.Connection) -> bool:
             status = await conn.execute(
@@ -220,7 +222,7 @@ class StateStore:
             health_state=HealthState(row["health_state"]), band=row["band"],
             snapshot=SignalSnapshot.model_validate(document["snapshot"]),
             services=[ServiceHealth.model_validate(s) for s in document["services"]],
-            transition=Transition.model_validate_json(row["transition"]) if row["transition"] else None)
+            transition=_TRANSITION.validate_json(row["transition"]) if row["transition"] else None)
 
     async def issues(self, *, severity: str | None = None, include_resolved: bool = False,
                      limit: int = 50) -> list[IssueRecord]:
