@@ -78,7 +78,7 @@ class _RecordedLoki(BaseHTTPRequestHandler):
     body = (DATA / "loki_query_range.json").read_bytes()
     fail = False
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         url = urlparse(self.path)
         query = parse_qs(url.query)
         if url.path != "/loki/api/v1/query_range" or "query" not in query or int(query["start"][0]) <= 0:
