@@ -99,8 +99,8 @@ def render_compose(artifacts: ProfileArtifacts, *, image: str, ui_image: str) ->
     )
     body = to_yaml(document)
     return [
-        RenderedSnippet(language="yaml", filename=COMPOSE_FILE, content=header + body),
-        RenderedSnippet(language="yaml", filename=DYNAMIC_CONFIG_FILE, content=artifacts.dynamic_config_yaml),
+        RenderedSnippet.model_construct(language="yaml", filename=COMPOSE_FILE, content=header + body),
+        RenderedSnippet.model_construct(language="yaml", filename=DYNAMIC_CONFIG_FILE, content=artifacts.dynamic_config_yaml),
     ]
 
 

@@ -79,15 +79,15 @@ def render_ecs(artifacts: ProfileArtifacts, *, image: str) -> list[RenderedSnipp
     snippets: list[RenderedSnippet] = []
     for service, spec in artifacts.services.items():
         env = artifacts.env.get(service, {})
-        snippets.append(RenderedSnippet(
+        snippets.append(RenderedSnippet.model_construct(
             language="json", filename=f"ecs/task-definitions/{_family(service)}.json",
             content=to_json(register_task_definition_request(service, spec, env, image=image)),
         ))
-        snippets.append(RenderedSnippet(
+        snippets.append(RenderedSnippet.model_construct(
             language="json", filename=f"ecs/services/{_family(service)}.json",
             content=to_json(create_service_request(service, spec)),
         ))
-    snippets.append(RenderedSnippet(
+    snippets.append(RenderedSnippet.model_construct(
         language="yaml", filename="ecs/dynamicconfig/dynamicconfig.yaml", content=artifacts.dynamic_config_yaml,
     ))
     return snippets

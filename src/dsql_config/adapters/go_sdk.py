@@ -110,7 +110,7 @@ class GoSDKAdapter:
 
     def render(self, profile: ConfigProfile) -> RenderedSnippet:
         options = profile_artifacts(profile).worker_options
-        return RenderedSnippet(
+        return RenderedSnippet.model_construct(
             language=self.language, filename=self.filename,
             content=render_go(options, title=profile_title(profile)),
         )

@@ -105,7 +105,7 @@ class PythonSDKAdapter:
 
     def render(self, profile: ConfigProfile) -> RenderedSnippet:
         options = profile_artifacts(profile).worker_options
-        return RenderedSnippet(
+        return RenderedSnippet.model_construct(
             language=self.language, filename=self.filename,
             content=render_python(options, title=profile_title(profile)),
         )
