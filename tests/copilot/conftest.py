@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from http.server import ThreadingHTTPServer
 
 import boto3
 import httpx
 import pytest
+from copilot_test_loki import RecordedLoki  # type: ignore[import-not-found]
 
 from behaviour_profiles.service import ProfileService
 from behaviour_profiles.settings import ProfileSettings
@@ -15,7 +18,7 @@ from copilot.api.app import build_profile_service, create_app
 from copilot.settings import CopilotSettings
 from copilot.status import StateStoreProvider
 from copilot.store import StateStore
-from standins import MotoServer, PostgresServer, ScenarioPrometheus
+from standins import MotoServer, PostgresServer, ScenarioPrometheus, free_port
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +71,14 @@ async def status_client(cluster_store: StateStore, copilot_settings: CopilotSett
                      status_store=StateStoreProvider(copilot_settings, store=cluster_store))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
         yield client
+
+
+@pytest.fixture
+def recorded_loki_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), RecordedLoki)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    RecordedLoki.fail = False

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import boto3
 import pytest
+from copilot_test_loki import RecordedLoki  # type: ignore[import-not-found]
 from whenever import Instant, TimeDelta
 
 from copilot.exceptions import LogSourceError
@@ -72,45 +69,8 @@ async def test_cloudwatch_logs_on_moto(moto_server: MotoServer) -> None:
             now - TimeDelta(minutes=5), now)
 
 
-class _RecordedLoki(BaseHTTPRequestHandler):
-    """Serves the recorded query_range response; checks the request the way Loki would."""
-
-    body = (DATA / "loki_query_range.json").read_bytes()
-    fail = False
-
-    def do_GET(self) -> None:
-        url = urlparse(self.path)
-        query = parse_qs(url.query)
-        if url.path != "/loki/api/v1/query_range" or "query" not in query or int(query["start"][0]) <= 0:
-            self.send_response(400)
-            self.end_headers()
-            return
-        if type(self).fail:
-            self.send_response(503)
-            self.end_headers()
-            self.wfile.write(b"too many outstanding requests")
-            return
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def loki_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _RecordedLoki)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    _RecordedLoki.fail = False
-
-
-async def test_loki_source_over_http(loki_url: str) -> None:
+async def test_loki_source_over_http(recorded_loki_url: str) -> None:
+    loki_url = recorded_loki_url
     records = await LokiLogSource(loki_url).fetch(T0 - TimeDelta(minutes=1), T0 + TimeDelta(minutes=1))
     assert [r.timestamp for r in records] == sorted(r.timestamp for r in records)
     assert {r.service for r in records} == {"history", "matching"}
@@ -120,7 +80,7 @@ async def test_loki_source_over_http(loki_url: str) -> None:
     assert patterns[("shard_released", "history")] == 1
     assert patterns[("member_joined", "matching")] == 1
     assert patterns[("reservoir_discard", "matching")] == 1
-    _RecordedLoki.fail = True
+    RecordedLoki.fail = True
     with pytest.raises(LogSourceError):
         await LokiLogSource(loki_url).fetch(T0, T0 + TimeDelta(minutes=1))
 

@@ -18,8 +18,9 @@ from behaviour_profiles.telemetry import PrometheusClient
 from copilot.assessment import AssessmentTrigger, HealthAssessment
 from copilot.assessment.agent import register_model, unregister_model
 from copilot.health import HealthState, MachineState, ScaleBand, assess_workers, evaluate, thresholds_for
+from copilot.narrative import LokiLogSource
 from copilot.settings import CopilotSettings
-from copilot.store import StateStore
+from copilot.store import StateStore, StoredSnapshot
 from copilot.workflows import (
     AssessHealthWorkflow,
     AssessInput,
@@ -28,9 +29,10 @@ from copilot.workflows import (
     ObserveConfig,
     ObserveInput,
     ObserveStatus,
+    RetentionWorkflow,
     SetThresholdsInput,
 )
-from copilot.workflows.inputs import RequestAssessmentInput
+from copilot.workflows.inputs import PruneInput, RequestAssessmentInput
 from copilot.workflows.worker import build_worker, ensure_schedules
 from standins import temporal_binary
 from standins.scenarios import ScenarioPrometheus
@@ -241,3 +243,40 @@ async def test_scheduled_assessment_is_deduplicated(temporal_env: WorkflowEnviro
             for sid in schedule_ids:
                 await client.get_schedule_handle(sid).delete()
             await handle.terminate()
+
+
+async def test_error_logs_trigger_an_assessment_with_patterns(
+        temporal_env: WorkflowEnvironment, prom_client: PrometheusClient,
+        prometheus_with_scenarios: ScenarioPrometheus, cluster_store: StateStore, recorded_loki_url: str) -> None:
+    client = temporal_env.client
+    queue = f"copilot-{uuid.uuid4()}"
+    offset = _offset_into(prometheus_with_scenarios, "healthy-150wps", 0.5)
+    request = ObserveInput(config=_config(cluster_store, replay_offset_seconds=offset, use_logs=True),
+                           machine=MachineState(band=ScaleBand.HIGH), max_cycles=3)
+    activities = CopilotActivities(metrics=prom_client, store=cluster_store, logs=LokiLogSource(recorded_loki_url))
+    async with build_worker(client, activities, task_queue=queue):
+        status = await client.execute_workflow(ObserveClusterWorkflow.run, request, id=f"observe-{uuid.uuid4()}",
+                                               task_queue=queue)
+    # Happy throughout (no state change), but the OCC and timeout errors in the logs asked for one
+    # assessment, and the dedupe window kept the next cycles from asking again.
+    assert status.state is HealthState.HAPPY and status.sequence == 1
+    latest = await cluster_store.latest_assessment()
+    assert latest is not None and latest.trigger is AssessmentTrigger.LOG_PATTERN
+    assert {"occ_serialization_failure", "dsql_connection_timeout"} <= {p.pattern for p in latest.log_patterns}
+
+
+async def test_retention_workflow_prunes(temporal_env: WorkflowEnvironment, prom_client: PrometheusClient,
+                                         cluster_store: StateStore) -> None:
+    client = temporal_env.client
+    queue = f"copilot-{uuid.uuid4()}"
+    old = _assess_input(cluster_store, None)
+    old_snapshot = old.snapshot.model_copy(update={"observed_at": (Instant.now() - TimeDelta(hours=24 * 9)).format_iso()})
+    stored = StoredSnapshot(cluster_id=cluster_store.cluster_id, workflow_id="old", cycle=1,
+                            health_state=HealthState.HAPPY, band="mid", snapshot=old_snapshot)
+    assert await cluster_store.save_snapshot(stored)
+    async with build_worker(client, CopilotActivities(metrics=prom_client, store=cluster_store), task_queue=queue):
+        deleted = await client.execute_workflow(RetentionWorkflow.run, PruneInput(retention_days=7),
+                                                id=f"retention-{uuid.uuid4()}", task_queue=queue)
+    assert deleted["copilot_signal_snapshots"] >= 1
+    remaining = await cluster_store.timeline(Instant.now() - TimeDelta(hours=24 * 10), Instant.now())
+    assert all(e.at >= (Instant.now() - TimeDelta(hours=24 * 7)).format_iso() for e in remaining)
