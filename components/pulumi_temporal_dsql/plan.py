@@ -9,6 +9,7 @@ process one after another (not concurrently: Pulumi's runtime settings are proce
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 import threading
@@ -157,6 +158,7 @@ def run_under_mocks(
 ) -> tuple[list[RecordedResource], dict[str, Any]]:
     """Run `program` as a Pulumi program under fresh mocks: (every registration, stack outputs)."""
     with _PLAN_LOCK:
+        _ensure_event_loop()
         recorder = mocks or RecordingMocks()
         monitor = RecordingMonitor(recorder)
         pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
@@ -175,6 +177,20 @@ def run_under_mocks(
         finally:
             pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
         return list(monitor.recorded), exported
+
+
+def _ensure_event_loop() -> None:
+    """Pulumi's mocks build futures on the thread's current loop; give the thread one.
+
+    After an asyncio.run() (or pytest-asyncio) the main thread has no usable loop left, and
+    `asyncio.Future()` inside pulumi would fail with "There is no current event loop".
+    """
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def render_tree(result: Plan) -> str:
