@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 
@@ -18,6 +19,7 @@ from behaviour_profiles.telemetry import PrometheusClient
 from copilot.assessment import AssessmentTrigger, HealthAssessment
 from copilot.assessment.agent import register_model, unregister_model
 from copilot.health import HealthState, MachineState, ScaleBand, assess_workers, evaluate, thresholds_for
+from copilot.knowledge.base import KnowledgeChunk
 from copilot.narrative import LokiLogSource
 from copilot.settings import CopilotSettings
 from copilot.store import StateStore, StoredSnapshot
@@ -153,9 +155,29 @@ async def test_continue_as_new_bounds_history(temporal_env: WorkflowEnvironment,
     assert len(runs) >= 3
 
 
+SECRET = "AKIAIOSFODNN7EXAMPLE"
+
+
+class RunbookRetriever:
+    """A KnowledgeRetriever over two in-memory runbooks (word overlap), one leaking a credential."""
+
+    docs = [
+        KnowledgeChunk(source="runbooks/persistence.md", text="Slow DSQL persistence: raise the pool size. "
+                       f"Old note: aws_access_key_id={SECRET}"),
+        KnowledgeChunk(source="runbooks/workers.md", text="Worker slots exhausted: never scale workers down."),
+    ]
+
+    async def retrieve(self, query: str, top_k: int = 5) -> list[KnowledgeChunk]:
+        words = set(query.lower().split())
+        ranked = sorted(self.docs, key=lambda d: -len(words & set(d.text.lower().split())))
+        return ranked[:top_k]
+
+
 def _explainer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     prompt = str(messages[-1].parts[-1].content)  # type: ignore[union-attr]
     assert "Decided health state: STRESSED" in prompt
+    assert "Knowledge base context" in prompt and "runbooks/persistence.md" in prompt
+    assert SECRET not in prompt  # Requirement 4.9, end to end through the durable agent
     return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {
         "summary": "History is falling behind because DSQL persistence is slow.",
         "factors": [{"rank": 1, "title": "persistence latency", "detail": "p99 far above the band limit"}],
@@ -172,7 +194,12 @@ def _failing(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     raise ConnectionError("bedrock unreachable")
 
 
-def _assess_input(store: StateStore, model_id: str | None) -> AssessInput:
+async def _slow(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    await asyncio.sleep(20)
+    raise AssertionError("the deadline should have cut this model call short")
+
+
+def _assess_input(store: StateStore, model_id: str | None, **kw: object) -> AssessInput:
     from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
 
     snap = SignalSnapshot(observed_at=Instant.now().format_iso(),
@@ -183,7 +210,8 @@ def _assess_input(store: StateStore, model_id: str | None) -> AssessInput:
     ev = evaluate(MachineState(band=ScaleBand.MID), snap)
     workers = assess_workers(ev.state, snap, thresholds_for(ev.current.band))
     return AssessInput(trigger=AssessmentTrigger.STATE_CHANGE, workflow_id=f"wf-{uuid.uuid4()}", sequence=1,
-                       cluster_id=store.cluster_id, evaluation=ev, workers=workers, snapshot=snap, model_id=model_id)
+                       cluster_id=store.cluster_id, evaluation=ev, workers=workers, snapshot=snap, model_id=model_id,
+                       **kw)  # type: ignore[arg-type]
 
 
 async def test_assessment_explained_by_durable_agent_with_rules_guarding(
@@ -192,23 +220,33 @@ async def test_assessment_explained_by_durable_agent_with_rules_guarding(
     queue = f"copilot-{uuid.uuid4()}"
     register_model("test:explainer", FunctionModel(_explainer))
     register_model("test:down", FunctionModel(_failing))
+    register_model("test:slow", FunctionModel(_slow))
+    activities = CopilotActivities(metrics=prom_client, store=cluster_store, retriever=RunbookRetriever())
     try:
-        async with build_worker(client, CopilotActivities(metrics=prom_client, store=cluster_store), task_queue=queue):
+        async with build_worker(client, activities, task_queue=queue):
             llm: HealthAssessment = await client.execute_workflow(
-                AssessHealthWorkflow.run, _assess_input(cluster_store, "test:explainer"),
+                AssessHealthWorkflow.run, _assess_input(cluster_store, "test:explainer", use_knowledge=True),
                 id=f"assess-{uuid.uuid4()}", task_queue=queue)
+            started = time.monotonic()
+            late: HealthAssessment = await client.execute_workflow(
+                AssessHealthWorkflow.run, _assess_input(cluster_store, "test:slow", timeout_seconds=5.0),
+                id=f"assess-{uuid.uuid4()}", task_queue=queue)
+            late_elapsed = time.monotonic() - started
             fallback: HealthAssessment = await client.execute_workflow(
                 AssessHealthWorkflow.run, _assess_input(cluster_store, "test:down"),
                 id=f"assess-{uuid.uuid4()}", task_queue=queue)
     finally:
         unregister_model("test:explainer")
         unregister_model("test:down")
+        unregister_model("test:slow")
     assert llm.explained_by == "llm" and llm.summary.startswith("History is falling behind")
     assert llm.health_state is HealthState.STRESSED  # the rules' state, whatever the model says
     # Zero free slots: the model's worker scale-down is removed, its history scale-up kept.
     assert [a.target_service for a in llm.suggested_actions] == ["history"]
     assert fallback.explained_by == "rules" and fallback.explanation_error
     assert "bedrock unreachable" in fallback.explanation_error and fallback.suggested_actions
+    # The 30 s budget (5 s here) holds even when the model hangs: rules answer in time.
+    assert late.explained_by == "rules" and "Timeout" in (late.explanation_error or "") and late_elapsed < 8
     stored = await cluster_store.assessments_between(Instant.now() - TimeDelta(hours=1), Instant.now())
     assert {a.id for a in stored} >= {llm.id, fallback.id}
 
