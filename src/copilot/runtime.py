@@ -20,13 +20,16 @@ def build_log_source(settings: CopilotSettings) -> LogSource | None:
     return None
 
 
-def _baseline_drift() -> BaselineDrift:
-    """Drift needs the profile store (PROFILES_* settings); without a bucket there is no baseline."""
+def _baseline_drift() -> BaselineDrift | None:
+    """Drift needs the profile store (PROFILES_* settings); without its database there is no baseline."""
     from behaviour_profiles.settings import ProfileSettings
     from behaviour_profiles.storage import ProfileStore
     from copilot.loop.baseline import ProfileBaselineDrift
 
-    return ProfileBaselineDrift(store=ProfileStore.from_settings(ProfileSettings()))
+    settings = ProfileSettings()
+    if settings.database_dsn is None and settings.dsql_endpoint is None:
+        return None
+    return ProfileBaselineDrift(store=ProfileStore.from_settings(settings))
 
 
 async def build_activities(settings: CopilotSettings, metrics: Any) -> CopilotActivities:

@@ -1,0 +1,41 @@
+"""The worker's wiring from settings (what `python -m copilot.workflows.worker` builds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot.narrative import CloudWatchLogSource, LokiLogSource
+from copilot.runtime import build_activities, build_log_source
+from copilot.settings import CopilotSettings
+from copilot.workflows import ObserveConfig
+from copilot.workflows.worker import initial_observe_input
+
+
+def test_log_source_from_settings() -> None:
+    assert build_log_source(CopilotSettings()) is None
+    assert isinstance(build_log_source(CopilotSettings(log_source="loki", loki_url="http://loki:3100")), LokiLogSource)
+    cw = build_log_source(CopilotSettings(log_source="cloudwatch", cloudwatch_log_group="/ecs/temporal"))
+    assert isinstance(cw, CloudWatchLogSource) and cw.log_group == "/ecs/temporal"
+
+
+def test_observe_input_from_settings() -> None:
+    settings = CopilotSettings(preset_name="high-throughput", bedrock_enabled=False, observe_interval_seconds=10,
+                               critical_debounce_evaluations=4)
+    request = initial_observe_input(settings)
+    assert request.machine.band.value == "high"
+    assert request.config.model_id is None and request.config.interval_seconds == 10
+    assert request.config.machine.critical_debounce == 4
+    assert ObserveConfig.from_settings(CopilotSettings()).model_id == CopilotSettings().bedrock_model_id
+
+
+async def test_build_activities_against_the_store(copilot_settings: CopilotSettings,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROFILES_DATABASE_DSN", raising=False)
+    monkeypatch.delenv("PROFILES_DSQL_ENDPOINT", raising=False)
+    activities = await build_activities(copilot_settings, metrics=None)
+    try:
+        assert activities.baseline_drift is None and activities.logs is None
+        assert activities.retriever is not None  # the local corpus retriever without COPILOT_KB_ID
+        assert set(await activities.store.table_counts()) >= {"copilot_assessments"}
+    finally:
+        await activities.store.close()
