@@ -87,3 +87,24 @@ async def test_loki_source_over_http(recorded_loki_url: str) -> None:
 
 def test_recorded_response_is_valid_json() -> None:
     assert json.loads((DATA / "loki_query_range.json").read_text())["status"] == "success"
+
+
+def test_correlated_patterns_reach_the_explanation() -> None:
+    from copilot.assessment import AssessmentContext, AssessmentTrigger, build_prompt, rule_based_explanation
+    from copilot.health import MachineState, ScaleBand, assess_workers, evaluate, service_health, thresholds_for
+    from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
+
+    snap = SignalSnapshot(observed_at=T0.format_iso(),
+                          primary=PrimarySignals(state_transitions_per_sec=120, backlog_age_sec=2),
+                          amplifiers=AmplifierSignals(persistence_latency_p99_ms=900))
+    ev = evaluate(MachineState(band=ScaleBand.MID), snap)
+    assert ev.transition is not None
+    records = [LogRecord(timestamp=(T0 - TimeDelta(seconds=15)).format_iso(), service="history",
+                         message="ERROR: change conflicts with another transaction (SQLSTATE 40001)")]
+    correlations = correlate([(ev.transition.at, ev.transition.describe())], records)
+    workers = assess_workers(ev.state, snap, thresholds_for(ev.current.band))
+    ctx = AssessmentContext(trigger=AssessmentTrigger.STATE_CHANGE, evaluation=ev, workers=workers,
+                            services=service_health(ev, workers), snapshot=snap, log_correlations=correlations)
+    assert "1x occ_serialization_failure on history within 15s" in build_prompt(ctx)
+    titles = [f.title for f in rule_based_explanation(ctx).factors]
+    assert titles[:2] == ["persistence slow", "log pattern near the anomaly: occ_serialization_failure"]

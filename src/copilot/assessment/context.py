@@ -8,6 +8,7 @@ from copilot.assessment.models import AssessmentTrigger, ConfigCorrelation, Drif
 from copilot.assessment.redaction import redact
 from copilot.health import Evaluation, ServiceHealth, WorkerAssessment
 from copilot.knowledge.base import KnowledgeChunk
+from copilot.narrative.patterns import Correlation
 from copilot.signals import LogPatternCount, SignalSnapshot
 
 __all__ = ["SYSTEM_PROMPT", "AssessmentContext", "build_prompt", "knowledge_query"]
@@ -33,6 +34,8 @@ class AssessmentContext(BaseModel):
     window: list[SignalSnapshot] = Field(default_factory=list)
     log_patterns: list[LogPatternCount] = Field(default_factory=list)
     log_samples: list[str] = Field(default_factory=list)
+    log_correlations: list[Correlation] = Field(default_factory=list)
+    """Log patterns seen close in time to the metric anomalies (Requirement 2.5)."""
     knowledge: list[KnowledgeChunk] = Field(default_factory=list)
     drift: list[DriftFinding] = Field(default_factory=list)
     correlations: list[ConfigCorrelation] = Field(default_factory=list)
@@ -77,6 +80,10 @@ def build_prompt(ctx: AssessmentContext) -> str:
     if ctx.log_patterns:
         lines.append("Log patterns (last window):")
         lines += [f"- {p.count}x '{redact(p.pattern)}' on {redact(p.service)}" for p in ctx.log_patterns]
+    if ctx.log_correlations:
+        lines.append("Log patterns near the metric anomalies:")
+        lines += [f"- {c.count}x {c.pattern} on {redact(c.service)} within {c.distance_seconds:.0f}s of "
+                  f"'{redact(c.anomaly)}'" for c in ctx.log_correlations[:10]]
     if ctx.log_samples:
         lines.append("Sample log lines:")
         lines += [f"- {redact(line)[:300]}" for line in ctx.log_samples[:10]]

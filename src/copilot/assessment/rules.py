@@ -84,7 +84,18 @@ def rule_based_explanation(ctx: AssessmentContext) -> Explanation:
     factors = [ContributingFactor(rank=i, title=g.gate.replace("_", " "), detail=g.describe(), signals=[g.signal])
                for i, g in enumerate(gates, start=1)]
     rank = len(factors)
+    seen: set[tuple[str, str]] = set()
+    for c in ctx.log_correlations:
+        if (c.pattern, c.service) in seen or len(seen) >= 3:
+            continue
+        seen.add((c.pattern, c.service))
+        rank += 1
+        factors.append(ContributingFactor(
+            rank=rank, title=f"log pattern near the anomaly: {c.pattern}",
+            detail=f"{c.count}x on {c.service} within {c.distance_seconds:.0f}s of {c.anomaly}"))
     for pattern in sorted(ctx.log_patterns, key=lambda p: -p.count)[:3]:
+        if (pattern.pattern, pattern.service) in seen:
+            continue
         rank += 1
         factors.append(ContributingFactor(rank=rank, title=f"log pattern: {pattern.pattern}",
                                           detail=f"{pattern.count} occurrences on {pattern.service}"))

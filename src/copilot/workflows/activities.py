@@ -15,7 +15,7 @@ from copilot.assessment.models import HealthAssessment
 from copilot.exceptions import LogSourceError
 from copilot.knowledge.base import KnowledgeChunk, KnowledgeRetriever
 from copilot.metrics import InstantQueryClient, collect_signals
-from copilot.narrative import DEEP_ANALYSIS_PATTERNS, LogSource, detect_patterns, match_patterns
+from copilot.narrative import DEEP_ANALYSIS_PATTERNS, LogSource, correlate, detect_patterns, match_patterns
 from copilot.signals import SignalSnapshot
 from copilot.store import StateStore, StoredSnapshot
 from copilot.workflows.inputs import (
@@ -71,7 +71,8 @@ class CopilotActivities:
             return LogScan(error=str(exc))
         samples = [f"{r.timestamp} {r.service}: {r.message}" for r in records
                    if DEEP_ANALYSIS_PATTERNS.intersection(match_patterns(r))]
-        return LogScan(patterns=detect_patterns(records), samples=samples[:20])
+        correlations = correlate(request.anomalies, records) if request.anomalies else []
+        return LogScan(patterns=detect_patterns(records), samples=samples[:20], correlations=correlations[:20])
 
     @activity.defn(name="copilot.retrieve_knowledge")
     async def retrieve_knowledge(self, request: RetrieveKnowledgeInput) -> list[KnowledgeChunk]:

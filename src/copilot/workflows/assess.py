@@ -50,6 +50,15 @@ _STORE_RETRY = RetryPolicy(initial_interval=seconds(0.5), backoff_coefficient=2.
                            maximum_attempts=6)
 
 
+def _anomalies(request: AssessInput) -> list[tuple[str, str]]:
+    """The metric anomalies of this assessment: the transition and every rule that fired."""
+    at = request.snapshot.observed_at
+    out = [(at, f"{g.gate}: {g.describe()}") for g in request.evaluation.gates]
+    if request.evaluation.transition is not None:
+        out.insert(0, (request.evaluation.transition.at, request.evaluation.transition.describe()))
+    return out
+
+
 def _describe(exc: BaseException) -> str:
     """The error and its causes (an ActivityError's message alone says nothing about the model)."""
     parts: list[str] = []
@@ -73,7 +82,8 @@ class AssessHealthWorkflow(PydanticAIWorkflow):
         ctx = AssessmentContext(
             trigger=request.trigger, evaluation=ev, workers=request.workers,
             services=service_health(ev, request.workers), snapshot=request.snapshot, window=request.window,
-            log_patterns=logs.patterns, log_samples=logs.samples, drift=drift.drift, correlations=drift.correlations,
+            log_patterns=logs.patterns, log_samples=logs.samples, log_correlations=logs.correlations,
+            drift=drift.drift, correlations=drift.correlations,
         )
         if request.use_knowledge:
             ctx = ctx.model_copy(update={"knowledge": await self._knowledge(knowledge_query(ctx))})
@@ -111,7 +121,7 @@ class AssessHealthWorkflow(PydanticAIWorkflow):
         try:
             return await workflow.execute_activity_method(
                 CopilotActivities.fetch_log_patterns,
-                FetchLogsInput(end=request.snapshot.observed_at, lookback_seconds=300),
+                FetchLogsInput(end=request.snapshot.observed_at, lookback_seconds=300, anomalies=_anomalies(request)),
                 start_to_close_timeout=seconds(8), retry_policy=_QUICK)
         except ActivityError as exc:
             return LogScan(error=str(exc))

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from copilot.assessment.models import AssessmentTrigger
 from copilot.health import Evaluation, HealthState, MachineConfig, MachineState, ScaleBand, WorkerAssessment
 from copilot.loop.baseline import DriftInput, DriftReport
+from copilot.narrative.patterns import Correlation
 from copilot.settings import CopilotSettings
 from copilot.signals import LogPatternCount, SignalSnapshot
 
@@ -112,11 +113,14 @@ class FetchSignalsInput(BaseModel):
 class FetchLogsInput(BaseModel):
     end: str
     lookback_seconds: int = 60
+    anomalies: list[tuple[str, str]] = Field(default_factory=list)
+    """(ISO instant, description) of metric anomalies to correlate log patterns with (Req 2.5)."""
 
 
 class LogScan(BaseModel):
     patterns: list[LogPatternCount] = Field(default_factory=list)
     samples: list[str] = Field(default_factory=list)
+    correlations: list[Correlation] = Field(default_factory=list)
     error: str | None = None
     """Set when the log source failed; analysis continues metric-only (Requirement 2.6)."""
 
