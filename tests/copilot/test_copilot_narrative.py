@@ -91,7 +91,14 @@ def test_recorded_response_is_valid_json() -> None:
 
 def test_correlated_patterns_reach_the_explanation() -> None:
     from copilot.assessment import AssessmentContext, AssessmentTrigger, build_prompt, rule_based_explanation
-    from copilot.health import MachineState, ScaleBand, assess_workers, evaluate, service_health, thresholds_for
+    from copilot.health import (
+        MachineState,
+        ScaleBand,
+        assess_workers,
+        evaluate,
+        service_health,
+        thresholds_for,
+    )
     from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
 
     snap = SignalSnapshot(observed_at=T0.format_iso(),
