@@ -103,7 +103,12 @@ async def ensure_schedules(client: Client, settings: CopilotSettings, *,
 
 
 async def _main() -> None:  # pragma: no cover - process entry point, exercised by the demo
+    import logging
+
     from behaviour_profiles.telemetry import PrometheusClient
+
+    # INFO: health transitions (with their signals), assessments and runtime changes are narrative logs.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     from copilot.runtime import build_activities
 
     settings = get_settings()
