@@ -13,6 +13,7 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 from whenever import Instant, TimeDelta
 
 from behaviour_profiles.telemetry import PrometheusClient
@@ -35,7 +36,7 @@ from copilot.workflows import (
     SetThresholdsInput,
 )
 from copilot.workflows.inputs import PruneInput, RequestAssessmentInput
-from copilot.workflows.worker import build_worker, ensure_schedules
+from copilot.workflows.worker import WORKFLOWS, build_worker, ensure_schedules, workflow_runner
 from standins import temporal_binary
 from standins.scenarios import ScenarioPrometheus
 
@@ -86,10 +87,14 @@ async def test_observe_loop_decides_from_amp_and_stores(temporal_env: WorkflowEn
     offset = _offset_into(prometheus_with_scenarios, "overloaded-400wps", 0.9)
     request = ObserveInput(config=_config(cluster_store, replay_offset_seconds=offset), max_cycles=3,
                            machine=MachineState(band=ScaleBand.HIGH))
+    workflow_id = f"observe-{uuid.uuid4()}"
     async with build_worker(client, activities, task_queue=queue):
-        status = await client.execute_workflow(ObserveClusterWorkflow.run, request, id=f"observe-{uuid.uuid4()}",
-                                               task_queue=queue)
+        status = await client.execute_workflow(ObserveClusterWorkflow.run, request, id=workflow_id, task_queue=queue)
     assert status.cycle == 3 and status.state is HealthState.STRESSED
+    # Deterministic: the recorded history replays without a non-determinism error.
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    await Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(),
+                   plugins=[PydanticAIPlugin()]).replay_workflow(history)
     assert status.sequence == 1  # one state-change assessment (Happy -> Stressed), none while it stays Stressed
     counts = await cluster_store.table_counts()
     assert counts["copilot_signal_snapshots"] >= 3

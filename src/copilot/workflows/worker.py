@@ -42,6 +42,7 @@ __all__ = [
     "ensure_schedules",
     "initial_observe_input",
     "start_observe",
+    "workflow_runner",
 ]
 
 OBSERVE_WORKFLOW_ID = "copilot-observe-cluster"
@@ -55,13 +56,16 @@ async def connect(settings: CopilotSettings) -> Client:
                                 plugins=[PydanticAIPlugin()])
 
 
-def build_worker(client: Client, activities: CopilotActivities, *, task_queue: str) -> Worker:
+def workflow_runner() -> SandboxedWorkflowRunner:
     # whenever and our own (pure, side-effect free) modules are passed through the sandbox so the
     # Instant/TimeDelta classes in workflow code are the same objects as in the models.
-    runner = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(
         "whenever", "copilot", "copilot_core", "behaviour_profiles"))
+
+
+def build_worker(client: Client, activities: CopilotActivities, *, task_queue: str) -> Worker:
     return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=activities.all(),
-                  workflow_runner=runner)
+                  workflow_runner=workflow_runner())
 
 
 def initial_observe_input(settings: CopilotSettings, *, max_cycles: int | None = None) -> ObserveInput:
