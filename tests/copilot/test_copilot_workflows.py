@@ -306,6 +306,9 @@ async def test_error_logs_trigger_an_assessment_with_patterns(
     latest = await cluster_store.latest_assessment()
     assert latest is not None and latest.trigger is AssessmentTrigger.LOG_PATTERN
     assert {"occ_serialization_failure", "dsql_connection_timeout"} <= {p.pattern for p in latest.log_patterns}
+    # Every cycle's patterns are stored with its snapshot (what /status serves), not kept in memory.
+    snapshot = await cluster_store.latest_snapshot()
+    assert snapshot is not None and {p.pattern for p in snapshot.snapshot.log_patterns} >= {"member_joined"}
 
 
 async def test_retention_workflow_prunes(temporal_env: WorkflowEnvironment, prom_client: PrometheusClient,

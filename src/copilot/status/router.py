@@ -143,10 +143,13 @@ async def _status(request: Request) -> StatusResponse:
         if snapshot is not None and (out.observed_at is None or snapshot.snapshot.observed_at >= out.observed_at):
             # The observe loop's latest decision is fresher than the last assessment.
             s = snapshot.snapshot
-            out = out.model_copy(update={
+            update: dict[str, object] = {
                 "health_state": snapshot.health_state.value, "band": snapshot.band, "observed_at": s.observed_at,
                 "primary_signals": s.primary.observed(), "amplifiers": s.amplifiers.observed(),
-                "worker_signals": s.worker.observed()})
+                "worker_signals": s.worker.observed()}
+            if s.log_patterns:
+                update["log_patterns"] = s.log_patterns
+            out = out.model_copy(update=update)
         return out
 
     result = await _read(request, read)

@@ -152,13 +152,17 @@ class ObserveClusterWorkflow:
         if evaluation.transition is not None:
             workflow.logger.info("health transition %s | signals %s", evaluation.transition.describe(),
                                  evaluation.transition.signals)
+        scan = await self._scan_logs(now) if cfg.use_logs else None
+        if scan is not None and scan.patterns:
+            # Kept with the snapshot: /status serves the latest patterns (not only in memory).
+            snapshot = snapshot.model_copy(update={"log_patterns": scan.patterns})
         await self._store(snapshot, evaluation)
 
         trigger = self._s.pending_trigger
         self._s.pending_trigger = None
         if evaluation.transition is not None:
             trigger = AssessmentTrigger.STATE_CHANGE if trigger is not AssessmentTrigger.FORCED else trigger
-        if trigger is None and cfg.use_logs and await self._error_logs(now):
+        if trigger is None and scan is not None and any(p.pattern in DEEP_ANALYSIS_PATTERNS for p in scan.patterns):
             trigger = AssessmentTrigger.LOG_PATTERN
         if trigger in (AssessmentTrigger.SCHEDULED, AssessmentTrigger.LOG_PATTERN) and self._recently_assessed(live):
             workflow.logger.info("%s assessment skipped: another finished within %.0fs", trigger.value,
@@ -179,16 +183,20 @@ class ObserveClusterWorkflow:
         except ActivityError as exc:
             workflow.logger.error("snapshot not stored (cycle %d): %s", self._s.cycle, exc)
 
-    async def _error_logs(self, now: Instant) -> bool:
+    async def _scan_logs(self, now: Instant) -> LogScan | None:
+        """Requirement 2.1: the logs of the last interval, every cycle; None when the source failed."""
         try:
             scan: LogScan = await workflow.execute_activity_method(
                 CopilotActivities.fetch_log_patterns,
-                FetchLogsInput(end=now.format_iso(), lookback_seconds=int(self._s.config.interval_seconds)),
+                FetchLogsInput(end=now.format_iso(), lookback_seconds=max(1, int(self._s.config.interval_seconds))),
                 start_to_close_timeout=seconds(10), retry_policy=_FETCH_RETRY)
         except ActivityError as exc:
             workflow.logger.warning("log scan failed, metric-only this cycle: %s", exc)
-            return False
-        return any(p.pattern in DEEP_ANALYSIS_PATTERNS for p in scan.patterns)
+            return None
+        if scan.error:
+            workflow.logger.warning("log source unavailable, metric-only this cycle: %s", scan.error)
+            return None
+        return scan
 
     def _recently_assessed(self, now: Instant) -> bool:
         last = self._s.last_assessment_at
