@@ -37,7 +37,7 @@ from copilot.workflows import (
 )
 from copilot.workflows.inputs import PruneInput, RequestAssessmentInput
 from copilot.workflows.worker import WORKFLOWS, build_worker, ensure_schedules, workflow_runner
-from standins import temporal_binary
+from standins import free_port, temporal_binary
 from standins.scenarios import ScenarioPrometheus
 
 pytestmark = pytest.mark.standins
@@ -326,3 +326,21 @@ async def test_retention_workflow_prunes(temporal_env: WorkflowEnvironment, prom
     assert deleted["copilot_signal_snapshots"] >= 1
     remaining = await cluster_store.timeline(Instant.now() - TimeDelta(hours=24 * 10), Instant.now())
     assert all(e.at >= (Instant.now() - TimeDelta(hours=24 * 7)).format_iso() for e in remaining)
+
+
+async def test_amp_outage_holds_the_state_and_is_retried(temporal_env: WorkflowEnvironment,
+                                                         cluster_store: StateStore) -> None:
+    client = temporal_env.client
+    queue = f"copilot-{uuid.uuid4()}"
+    start = MachineState(state=HealthState.STRESSED, band=ScaleBand.MID)
+    request = ObserveInput(config=_config(cluster_store, interval_seconds=0.05), machine=start, max_cycles=2)
+    dead = PrometheusClient(f"http://127.0.0.1:{free_port()}", sigv4=False, timeout=1.0)
+    async with dead, build_worker(client, CopilotActivities(metrics=dead, store=cluster_store), task_queue=queue):
+        status = await client.execute_workflow(ObserveClusterWorkflow.run, request,
+                                               id=f"observe-{uuid.uuid4()}", task_queue=queue)
+    # No data is not "idle": the state is held, every cycle ran, and the failures are on record.
+    assert status.cycle == 2 and status.state is HealthState.STRESSED and status.sequence == 0
+    snapshot = await cluster_store.latest_snapshot()
+    assert snapshot is not None and snapshot.health_state is HealthState.STRESSED
+    assert "throughput.state_transitions_per_sec" in snapshot.snapshot.failed_queries
+    assert snapshot.snapshot.primary.state_transitions_per_sec is None
