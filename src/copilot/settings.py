@@ -61,7 +61,8 @@ class CopilotSettings(BaseSettings):
     log_source: LogSourceKind = "none"
     loki_url: str | None = None
     cloudwatch_log_group: str | None = None
-    log_lookback_seconds: int = 60
+    log_lookback_seconds: int = 300
+    """How far back an assessment reads logs for context (the observe loop scans each interval)."""
 
     # --- Bedrock (explanations and knowledge base) ---
     bedrock_model_id: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -91,6 +92,7 @@ class CopilotSettings(BaseSettings):
 
     # --- status API ---
     api_cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    """Not read by the shared app: CORS is configured in one place, PROFILES_ALLOWED_ORIGINS."""
     api_port: int = 8080
     api_cache_seconds: float = Field(default=2.0, ge=0.0)
     """/status, /status/services and /status/summary are cached this long (one store read serves every

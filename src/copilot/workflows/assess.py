@@ -86,7 +86,8 @@ class AssessHealthWorkflow(PydanticAIWorkflow):
             drift=drift.drift, correlations=drift.correlations,
         )
         if request.use_knowledge:
-            ctx = ctx.model_copy(update={"knowledge": await self._knowledge(knowledge_query(ctx))})
+            knowledge = await self._knowledge(knowledge_query(ctx), request.knowledge_top_k)
+            ctx = ctx.model_copy(update={"knowledge": knowledge})
 
         explanation: Explanation | None = None
         error: str | None = None
@@ -121,7 +122,8 @@ class AssessHealthWorkflow(PydanticAIWorkflow):
         try:
             return await workflow.execute_activity_method(
                 CopilotActivities.fetch_log_patterns,
-                FetchLogsInput(end=request.snapshot.observed_at, lookback_seconds=300, anomalies=_anomalies(request)),
+                FetchLogsInput(end=request.snapshot.observed_at, lookback_seconds=request.log_lookback_seconds,
+                               anomalies=_anomalies(request)),
                 start_to_close_timeout=seconds(8), retry_policy=_QUICK)
         except ActivityError as exc:
             return LogScan(error=str(exc))
@@ -136,10 +138,10 @@ class AssessHealthWorkflow(PydanticAIWorkflow):
             workflow.logger.warning("baseline comparison failed: %s", exc)
             return DriftReport()
 
-    async def _knowledge(self, query: str) -> list[KnowledgeChunk]:
+    async def _knowledge(self, query: str, top_k: int) -> list[KnowledgeChunk]:
         try:
             return await workflow.execute_activity_method(
-                CopilotActivities.retrieve_knowledge, RetrieveKnowledgeInput(query=query, top_k=5),
+                CopilotActivities.retrieve_knowledge, RetrieveKnowledgeInput(query=query, top_k=min(top_k, 5)),
                 start_to_close_timeout=seconds(8), retry_policy=_QUICK)
         except ActivityError as exc:
             workflow.logger.warning("knowledge retrieval failed: %s", exc)

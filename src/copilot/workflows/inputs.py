@@ -43,6 +43,8 @@ class ObserveConfig(BaseModel):
     """Bedrock model id (or a registered test model name); None: rule-based explanations only."""
     use_logs: bool = False
     use_knowledge: bool = False
+    log_lookback_seconds: int = 300
+    knowledge_top_k: int = 5
     machine: MachineConfig = Field(default_factory=MachineConfig)
     replay_offset_seconds: float = Field(default=0.0, ge=0.0)
     """Observe the cluster as it was this long ago (replaying a past incident; 0 = live)."""
@@ -57,6 +59,7 @@ class ObserveConfig(BaseModel):
             assessment_timeout_seconds=settings.assessment_timeout_seconds,
             model_id=settings.bedrock_model_id if settings.bedrock_enabled else None,
             use_logs=settings.log_source != "none", use_knowledge=True,
+            log_lookback_seconds=settings.log_lookback_seconds, knowledge_top_k=settings.kb_top_k,
             machine=MachineConfig(critical_debounce=settings.critical_debounce_evaluations,
                                   recovery_factor=settings.recovery_factor,
                                   band_hysteresis=settings.scale_band_hysteresis),
@@ -152,4 +155,6 @@ class AssessInput(BaseModel):
     model_id: str | None = None
     use_logs: bool = False
     use_knowledge: bool = False
+    log_lookback_seconds: int = 300
+    knowledge_top_k: int = 5
     timeout_seconds: float = 30.0

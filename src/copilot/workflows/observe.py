@@ -212,6 +212,7 @@ class ObserveClusterWorkflow:
             trigger=trigger, workflow_id=observe_id, sequence=self._s.sequence, cluster_id=cfg.cluster_id,
             namespace=cfg.namespace, evaluation=evaluation, workers=workers, snapshot=snapshot,
             window=self._s.window, model_id=cfg.model_id, use_logs=cfg.use_logs, use_knowledge=cfg.use_knowledge,
+            log_lookback_seconds=cfg.log_lookback_seconds, knowledge_top_k=cfg.knowledge_top_k,
             timeout_seconds=cfg.assessment_timeout_seconds)
         try:
             await workflow.execute_child_workflow(

@@ -117,7 +117,8 @@ async def _main() -> None:  # pragma: no cover - process entry point, exercised 
 
     settings = get_settings()
     client = await connect(settings)
-    async with PrometheusClient(settings.amp_query_url, region=settings.aws_region, sigv4=settings.amp_sigv4) as prom:
+    async with PrometheusClient(settings.amp_query_url, region=settings.aws_region, sigv4=settings.amp_sigv4,
+                                timeout=settings.query_timeout_seconds) as prom:
         activities = await build_activities(settings, prom)
         async with build_worker(client, activities, task_queue=settings.temporal_task_queue):
             await start_observe(client, settings)
