@@ -47,7 +47,10 @@ def test_demo_runs_end_to_end() -> None:
                             env={**os.environ, "COLUMNS": "160"})
     elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-6000:]
+    result_file = ROOT / "out" / "demo-result.json"
+    failed = [s for s in json.loads(result_file.read_text())["steps"] if s["status"] != "ok"] \
+        if result_file.exists() else "no out/demo-result.json"
+    assert result.returncode == 0, f"steps not ok: {failed}\n\n{output[-4000:]}"
     assert elapsed < 180, f"the demo took {elapsed:.0f}s (goal: 3 minutes on a fresh machine)"
     for text in ("offline plan: mid-scale", "healthy-150wps", "overloaded-400wps", "top regressions",
                  "copilot status", "conformance with mid-scale", "where to look next"):
