@@ -134,3 +134,13 @@ def test_copilot_entry_point_has_the_dev_commands(tmp_path: Path) -> None:
                             text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "not started" in result.stdout and "worker" in result.stdout
+
+
+def test_missing_debian_packages_are_found_from_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from copilot.dev.system_deps import missing_packages
+
+    assert missing_packages() == [], "this machine has every stand-in installed"
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing on PATH; PostgreSQL is still found in /usr/lib
+    missing = missing_packages()
+    assert {"chromium", "prometheus"} <= set(missing)
+    assert "postgresql" not in missing
