@@ -256,7 +256,8 @@ def copilot_dashboard() -> Json:
         text_variable("profile_api", "http://127.0.0.1:8081", "Profile API",
                       "Base URL of the profile API (the Lambda Function URL in AWS)."),
         text_variable("guide_url", "https://docs.temporal.io/self-hosted-guide/monitoring", "Guide",
-                      "Where 'View Guide' leads: the runbook the copilot's knowledge base is built from."),
+                      "Where 'View Guide' leads: where docs/knowledge/ (the copilot's RAG corpus) is published; "
+                      "defaults to Temporal's monitoring guide."),
     ]
     links = [*related_links(COPILOT_UID),
              {"title": "View Guide", "type": "link", "url": "${guide_url}", "icon": "doc", "targetBlank": True,
