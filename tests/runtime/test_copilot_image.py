@@ -130,8 +130,7 @@ def test_copilot_workers_component_env_is_exactly_copilot_settings(monkeypatch: 
             amp_query_url="https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1",
             amp_workspace_arn="arn:aws:aps:us-east-1:123456789012:workspace/ws-1",
             monitored_log_group_arns=["arn:aws:logs:us-east-1:123456789012:log-group:/ecs/t"],
-            subnet_ids=["subnet-1"], security_group_ids=["sg-1"], cluster_id="prod", preset_name="mid-scale",
-            kb_id="KBABCDEF12"))
+            subnet_ids=["subnet-1"], security_group_ids=["sg-1"], cluster_id="prod", preset_name="mid-scale"))
         workers.worker_env.apply(lambda env: captured.update(env=env))
 
     resources, _ = run_under_mocks(program)
@@ -147,7 +146,10 @@ def test_copilot_workers_component_env_is_exactly_copilot_settings(monkeypatch: 
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     settings = CopilotSettings()
-    assert settings.kb_id == "KBABCDEF12" and settings.preset_name == "mid-scale"
+    # The component creates the knowledge base itself and hands its id to the worker.
+    (kb,) = [r for r in resources if r.typ == "aws:bedrock/agentKnowledgeBase:AgentKnowledgeBase"]
+    assert settings.kb_id and settings.kb_id.startswith(kb.name)
+    assert settings.preset_name == "mid-scale"
     # The task definition carries the same env the entrypoint reads (container "copilot-worker").
     (task,) = [r for r in resources if r.typ == "aws:ecs/taskDefinition:TaskDefinition" and r.name == "copilot-worker-task"]
     (container,) = json.loads(task.inputs["containerDefinitions"])
