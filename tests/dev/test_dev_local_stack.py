@@ -109,6 +109,7 @@ def test_down_stops_only_what_up_started() -> None:
         assert StackState.load(tmp_path).services == {}
         assert bystander.poll() is None, "down must not touch processes it did not start"
     finally:
+        dev(tmp_path, "down", "--purge", check=False)  # also when an assertion above failed
         bystander.kill()
         bystander.wait()
 
