@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,10 +28,12 @@ pytestmark = pytest.mark.standins
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _state_dir() -> Path:
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="demo-test-"))
     path.chmod(0o755)  # PostgreSQL runs as `postgres` under root
-    return path / "state"
+    yield path / "state"
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _recorded_pids(state_dir: Path) -> list[int]:
@@ -37,8 +41,7 @@ def _recorded_pids(state_dir: Path) -> list[int]:
     return [pid for record in state.services.values() for pid in record.pids]
 
 
-def test_demo_runs_end_to_end() -> None:
-    state_dir = _state_dir()
+def test_demo_runs_end_to_end(state_dir: Path) -> None:
     chart = ROOT / "out" / "demo-comparison.png"
     chart.unlink(missing_ok=True)
     started = time.monotonic()
@@ -65,8 +68,7 @@ def test_demo_runs_end_to_end() -> None:
     assert not state_dir.exists(), "the demo purges its stack at the end"
 
 
-def test_interrupted_demo_tears_the_stack_down() -> None:
-    state_dir = _state_dir()
+def test_interrupted_demo_tears_the_stack_down(state_dir: Path) -> None:
     process = subprocess.Popen([sys.executable, "-m", "copilot.demo", "--state-dir", str(state_dir)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     pids: list[int] = []
