@@ -23,13 +23,20 @@ __all__ = ["run"]
 ROOT = Path(__file__).resolve().parents[1]
 HANDLER_DIR = ROOT / "lambdas" / "profile_api"
 
+# Wall time and CPU time (user + sys) of the import: on a shared 2-core machine the wall time
+# mostly measures the other processes; the CPU time is what the import itself costs.
 _IMPORT = """
-import sys, time
+import resource, sys, time
 sys.path.insert(0, {handler_dir!r})
-t = time.perf_counter()
-import handler
-print(time.perf_counter() - t)
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+t, c = time.perf_counter(), cpu()
+import {module}
+print(time.perf_counter() - t, cpu() - c)
 """
+# The frameworks the handler cannot do without; their import alone is the floor under the goal.
+_FLOOR_MODULES = "fastapi, mangum, pydantic_settings, whenever"
 
 _CREATE = """
 import asyncio, json, resource, sys, time
@@ -75,18 +82,29 @@ def _env(**extra: str) -> dict[str, str]:
             "AWS_DEFAULT_REGION": "us-east-1", **extra}
 
 
-def _cold_import() -> BenchRow:
+def _median_import(module: str, env: dict[str, str]) -> tuple[float, float]:
+    walls, cpus = [], []
+    for _ in range(7):
+        out = subprocess.run([sys.executable, "-c", _IMPORT.format(handler_dir=str(HANDLER_DIR), module=module)],
+                             capture_output=True, text=True, env=env, check=True)
+        wall, cpu = out.stdout.strip().splitlines()[-1].split()
+        walls.append(float(wall))
+        cpus.append(float(cpu))
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _cold_import() -> list[BenchRow]:
     compileall.compile_dir(str(ROOT / "src"), quiet=1)
     compileall.compile_dir(str(HANDLER_DIR), quiet=1)
     env = _env(PROFILES_DATABASE_DSN="postgresql://admin:pw@127.0.0.1:1/postgres")
-    times = []
-    for _ in range(5):
-        out = subprocess.run([sys.executable, "-c", _IMPORT.format(handler_dir=str(HANDLER_DIR))],
-                             capture_output=True, text=True, env=env, check=True)
-        times.append(float(out.stdout.strip().splitlines()[-1]))
-    median = statistics.median(times)
-    return BenchRow("profiles: Lambda handler cold import (bytecode compiled, median of 5)",
-                    f"{median:.3f} s", "<= 0.35 s", median <= 0.35)
+    wall, cpu = _median_import("handler", env)
+    floor_wall, floor_cpu = _median_import(_FLOOR_MODULES, env)
+    return [
+        BenchRow("profiles: Lambda handler cold import (bytecode compiled, median of 7; wall / CPU)",
+                 f"{wall:.3f} s / {cpu:.3f} s", "<= 0.35 s", wall <= 0.35),
+        BenchRow(f"profiles: floor, import of {_FLOOR_MODULES} alone (wall / CPU)",
+                 f"{floor_wall:.3f} s / {floor_cpu:.3f} s", "(reported)", True),
+    ]
 
 
 async def _seed_and_time_list(dsn: str, bucket: str, s3_endpoint: str) -> float:
@@ -135,7 +153,7 @@ def run() -> list[BenchRow]:
     for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
                        ("AWS_DEFAULT_REGION", "us-east-1")):
         os.environ.setdefault(key, value)  # dummy credentials for moto and the SigV4 signer
-    rows = [_cold_import()]
+    rows = _cold_import()
     end = Instant.now() - TimeDelta(minutes=5)
     start = end - TimeDelta(hours=24)
     prometheus = start_prometheus_with_scenarios(

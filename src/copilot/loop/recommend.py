@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from behaviour_profiles.models import BehaviourProfile, TelemetrySummary
 from copilot.loop.conformance import ConformanceReport, assess_conformance
-from dsql_config import ConfigCompiler
-from dsql_config.errors import DsqlConfigError
-from dsql_config.presets import PRESETS
+
+if TYPE_CHECKING:
+    from dsql_config import ConfigCompiler
+
+# The compiler (dsql_config) is imported inside the functions: this module's response model is
+# needed when the Lambda app mounts its routes, the compiler only when a request asks for it.
 
 __all__ = ["ConfigRecommendation", "Evidence", "OverrideChange", "recommend_config"]
 
@@ -88,6 +92,8 @@ def _observed_rate(telemetry: TelemetrySummary) -> float | None:
 
 
 def _preset_for(rate: float) -> str:
+    from dsql_config.presets import PRESETS
+
     for name, spec in PRESETS.items():
         low, high = spec.throughput_range.min_st_per_sec, spec.throughput_range.max_st_per_sec
         if rate >= low and (high is None or rate <= high):
@@ -111,6 +117,10 @@ def _typed(current: ParamValue | None, value: float) -> ParamValue:
 
 def recommend_config(profile: BehaviourProfile, *, preset_name: str | None = None, modifier: str | None = None,
                      compiler: ConfigCompiler | None = None) -> ConfigRecommendation:
+    from dsql_config import ConfigCompiler
+    from dsql_config.errors import DsqlConfigError
+    from dsql_config.presets import PRESETS
+
     compiler = compiler or ConfigCompiler()
     deployed = profile.config_snapshot.config_profile
     preset = preset_name or (deployed.preset_name if deployed else None) or "starter"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 from whenever import Instant
 
 from copilot.exceptions import LogSourceError
@@ -34,6 +33,10 @@ class LokiLogSource:
             "start": str(start.timestamp(unit="nanosecond")), "end": str(end.timestamp(unit="nanosecond")),
         }
         url = self.base_url.rstrip("/") + "/loki/api/v1/query_range"
+        # Imported here: httpx (and the rich/click it pulls in) stays out of the Lambda's cold
+        # import, which reaches this module through the status API's models.
+        import httpx
+
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 response = await client.get(url, params=params)

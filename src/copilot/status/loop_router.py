@@ -15,7 +15,6 @@ from copilot.loop.baseline import DriftInput, DriftReport, ProfileBaselineDrift
 from copilot.loop.conformance import ConformanceReport, assess_conformance
 from copilot.loop.recommend import ConfigRecommendation, recommend_config
 from copilot.status.router import StateStoreProvider
-from dsql_config import ConfigCompiler
 
 __all__ = ["ConformanceRequest", "RecommendRequest", "router"]
 
@@ -43,6 +42,9 @@ def _profiles(request: Request) -> ProfileService:
 @router.post("/conformance", response_model=ConformanceReport)
 async def conformance(request: Request, body: ConformanceRequest) -> ConformanceReport:
     """Does this profile match preset X? Per-metric pass/fail against the preset's expected bounds."""
+    # Imported per request: keeps the compiler out of the Lambda's cold import.
+    from dsql_config import ConfigCompiler
+
     compiled = ConfigCompiler().compile(body.preset_name, modifier=body.modifier, sdk="none", platform="none")
     profile = await _profiles(request).store.get(body.profile_id)
     return assess_conformance(body.preset_name, profile.telemetry, compiled.profile.expected_bounds)
