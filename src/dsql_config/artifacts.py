@@ -194,7 +194,9 @@ def build_dsql_plugin_config(values: Values) -> DSQLPluginConfig:
         slot_block_count=int(values["dsql.slot_block_count"]) if slots else None,
         conn_lease_table=str(values["dsql.conn_lease_table"]) if slots else None,
         token_duration_sec=parse_go_duration(str(values["dsql.token_duration"])),
-        pool_sizes={s: per_process_connections(values, s) for s in SERVICE_NAMES},
+        max_conns_matching=per_process_connections(values, "matching"),
+        max_conns_frontend=per_process_connections(values, "frontend"),
+        max_conns_worker=per_process_connections(values, "worker"),
     )
 
 

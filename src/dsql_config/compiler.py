@@ -67,7 +67,16 @@ from dsql_config.models import (
     ScalePreset,
 )
 from dsql_config.modifiers import MODIFIERS, Adjustment, ModifierSpec, get_modifier
-from dsql_config.presets import ORDERED_RULES, PRESETS, PresetSpec, Rule, RuleContext, get_preset
+from dsql_config.presets import (
+    ORDERED_RULES,
+    PARTITIONS_KEY,
+    PRESETS,
+    PresetSpec,
+    Rule,
+    RuleContext,
+    get_preset,
+    modifier_partitions,
+)
 from dsql_config.registry import ParameterRegistry, default_registry
 from dsql_config.values import format_duration, parse_go_bool, parse_go_duration, parse_go_int
 
@@ -243,9 +252,13 @@ class ConfigCompiler:
         sources: dict[str, ParameterSource] = {}
         trace_rows: list[dict[str, Any]] = []
 
-        def settle(key: str, base: ParameterValue, source: ParameterSource, chain: list[str]) -> None:
+        def settle(key: str, base: ParameterValue, source: ParameterSource, chain: list[str],
+                   modified: tuple[int, str] | None = None) -> None:
             value = base
             adj = mod.adjustments.get(key) if mod else None
+            if modified is not None:
+                value, source = modified[0], "modifier"
+                chain.append(modified[1])
             if adj is not None:
                 adjusted = _apply_adjustment(value, adj)
                 if adjusted != value:
@@ -273,7 +286,8 @@ class ConfigCompiler:
         ctx = RuleContext(values, spec, mod)
         for rule in ORDERED_RULES:
             base = rule.fn(ctx)
-            settle(rule.key, base, self._rule_source(rule), [self._rule_step(rule, values, base)])
+            modified = modifier_partitions(ctx, int(base)) if rule.key == PARTITIONS_KEY else None
+            settle(rule.key, base, self._rule_source(rule), [self._rule_step(rule, values, base)], modified)
         order = self._order
         trace_rows.sort(key=lambda t: order[t["parameter_key"]])
         # One validation call for the whole list: far cheaper than 108 model constructions.

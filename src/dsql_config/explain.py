@@ -311,6 +311,17 @@ def _steps(trace: CompilationTrace) -> str:
     return "; ".join(trace.derivation_chain)
 
 
+def _modifier_sentence(modifier: str, adjusted: Sequence[CompilationTrace]) -> str:
+    lowered = [t.parameter_key for t in adjusted
+               if isinstance(t.base_value, int | float) and not isinstance(t.base_value, bool)
+               and isinstance(t.final_value, int | float) and t.final_value < t.base_value]
+    if not lowered:
+        return f"The {modifier} modifier then adjusts {len(adjusted)} value(s), never below the preset's."
+    # simple-crud's partitions (Requirement 3.4): the only way a modifier lowers a preset value.
+    return (f"The {modifier} modifier then adjusts {len(adjusted)} value(s); it lowers {', '.join(lowered)} "
+            "but never below the preset's floor, and raises or enables the rest.")
+
+
 def explain_preset(preset: str, *, modifier: str | None = None, compiler: ConfigCompiler | None = None) -> PresetExplanation:
     c = _compiler(compiler)
     res = c.resolve(preset, modifier=modifier)
@@ -339,8 +350,7 @@ def explain_preset(preset: str, *, modifier: str | None = None, compiler: Config
         f"It assumes these SLO targets: {targets}.",
         f"From them {derived} values are derived by named rules (shown with each parameter); "
         f"topology follows the target rate ({len(topology)} topology parameters).",
-        (f"The {modifier} modifier then adjusts {len(adjusted)} value(s), never below the preset's."
-         if modifier else "No workload modifier is applied."),
+        (_modifier_sentence(modifier, adjusted) if modifier else "No workload modifier is applied."),
         f"{len(locked)} safety parameters are locked: adopters do not set them because a wrong value "
         "breaks DSQL connection limits, rate limits or token rotation.",
         (f"Guard rails: {sum(r.severity == 'warning' for r in results)} warning(s), "

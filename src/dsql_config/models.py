@@ -87,8 +87,24 @@ class DSQLPluginConfig(BaseModel):
     slot_block_count: int | None = None
     conn_lease_table: str | None = None
     token_duration_sec: float = 900.0
-    # Per-service pool sizes (TEMPORAL_SQL_MAX_CONNS of each role).
-    pool_sizes: dict[str, int] = Field(default_factory=dict)
+    # Pool sizes of the other roles (TEMPORAL_SQL_MAX_CONNS of each; max_conns above is history's).
+    # Flat scalars, not a role -> size mapping: this model is stored as-is as config/dsql_plugin.json
+    # (DeployedConfig) and compared key by key by behaviour profiles, so one flat shape serves the
+    # CLI's dsql_plugin.json, the deployed object and the snapshot alike.
+    max_conns_matching: int
+    max_conns_frontend: int
+    max_conns_worker: int
+
+    def pool_size(self, service: str) -> int:
+        """TEMPORAL_SQL_MAX_CONNS of one role's process."""
+        if service not in SERVICE_NAMES:
+            from dsql_config.errors import DsqlConfigError
+
+            raise DsqlConfigError(
+                f"Unknown service {service!r}.", field="service", allowed=list(SERVICE_NAMES),
+                suggestion="Use one of the Temporal roles.",
+            )
+        return int(self.max_conns if service == "history" else getattr(self, f"max_conns_{service}"))
 
 
 class WorkerOptions(BaseModel):
@@ -223,7 +239,7 @@ class CompilationResult(BaseModel):
         return DeployedConfig(
             profile=self.profile,
             dynamic_config_yaml=self.dynamic_config_yaml,
-            dsql_plugin_config=self.dsql_plugin_config.model_dump(exclude={"pool_sizes"}),
+            dsql_plugin_config=self.dsql_plugin_config.model_dump(),
             worker_options=self.worker_options.model_dump(),
             env=self.env,
             versions=DeployedVersions(

@@ -2,9 +2,11 @@
 
 A modifier adjusts values relative to the preset and never lowers one below the preset's own:
 scales are applied as ``max(base, base x factor)``, durations as ``max(base, value)``, booleans only
-switch a feature on.  The one documented exception is ``simple-crud``'s partition factor, which lowers
-the *rate-derived* partition count but never below the preset's partition floor (Requirement 3.4
-asks for fewer partitions).
+switch a feature on.  The one exception, by design, is ``simple-crud``'s partition factor: Requirement
+3.4 asks for lower matching partition counts, so it halves the *rate-derived* partition count, but
+never below the preset's own partition floor (the value the preset itself never goes under).  The
+trace shows that step as "modifier simple-crud (partitions ...): before → after (lowered, never
+below the preset floor)" and explain lists it under the modifier's adjustments.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class ModifierSpec:
     partition_factor: float = 1.0
     partition_floor_factor: float = 1.0
     task_factor: float = 1.0
+    partition_reason: str = ""
     adjustments: dict[str, Adjustment] = field(default_factory=dict)
 
 
@@ -44,6 +47,8 @@ MODIFIERS: dict[str, ModifierSpec] = {
             name="simple-crud",
             description="Short request/response workflows of one or two quick activities.",
             partition_factor=0.5,
+            partition_reason="short request/response tasks need fewer partitions; fewer partitions mean "
+                             "fewer empty polls and forwarding hops",
             adjustments={
                 "system.enableActivityEagerExecution": Adjustment(
                     "enable", True, "eager activity execution saves a matching round trip per activity"),
@@ -73,6 +78,7 @@ MODIFIERS: dict[str, ModifierSpec] = {
             partition_factor=2.0,
             partition_floor_factor=2.0,
             task_factor=2.0,
+            partition_reason="backlogs of activity tasks need more partitions to spread matching load",
             adjustments={
                 "sdk.max_concurrent_activities": Adjustment("scale", 2.5, "many concurrent activities per worker"),
                 "sdk.activity_task_pollers": Adjustment("scale", 2.0, "pollers follow the extra activity slots"),

@@ -22,12 +22,14 @@ __all__ = [
     "CONNECTION_RATE_BUDGET",
     "DSQL_BURST_CAPACITY",
     "DSQL_MAX_CONNECTIONS",
+    "PARTITIONS_KEY",
     "PRESETS",
     "RULES",
     "PresetSpec",
     "Rule",
     "RuleContext",
     "get_preset",
+    "modifier_partitions",
     "per_process_connections",
     "per_process_reservoir_target",
     "slot_blocks_needed",
@@ -170,13 +172,34 @@ def _service_pool(service: str) -> Rule:
     )
 
 
+PARTITIONS_KEY = "matching.numTaskqueueReadPartitions"
+
+
 def _partitions(ctx: RuleContext) -> ParameterValue:
+    """The preset's own partition count; a modifier's change is a separate, traced step."""
+    return max(_floor(ctx, PARTITIONS_KEY), _ceil_to(ctx.f(T) / TASKS_PER_PARTITION, 4))
+
+
+def modifier_partitions(ctx: RuleContext, preset_value: int) -> tuple[int, str] | None:
+    """The modifier's partition count and its trace step, or None when the modifier keeps the preset's.
+
+    batch-processor raises both the rate-derived count and the floor; simple-crud halves the
+    rate-derived count (Requirement 3.4: lower partitions for short request/response work) but never
+    goes below the preset's floor, the one place a modifier lowers a preset value.
+    """
     m = ctx.modifier
-    factor = m.partition_factor if m else 1.0
-    floor_factor = m.partition_floor_factor if m else 1.0
-    floor = int(_floor(ctx, "matching.numTaskqueueReadPartitions") * floor_factor)
-    rate = ctx.f("slo.target_state_transitions_per_sec")
-    return max(floor, _ceil_to(rate * factor / TASKS_PER_PARTITION, 4))
+    if m is None or (m.partition_factor == 1.0 and m.partition_floor_factor == 1.0):
+        return None
+    preset_floor = _floor(ctx, PARTITIONS_KEY)
+    floor = int(preset_floor * m.partition_floor_factor)
+    value = max(floor, _ceil_to(ctx.f(T) * m.partition_factor / TASKS_PER_PARTITION, 4))
+    if value == preset_value:
+        return None
+    floor_text = f"preset floor {preset_floor}" + (f" x {m.partition_floor_factor:g}" if floor != preset_floor else "")
+    lowered = " (lowered, never below the preset floor)" if value < preset_value else ""
+    step = (f"modifier {m.name} (partitions: max({floor_text}, ceil4(target rate x {m.partition_factor:g} / "
+            f"{TASKS_PER_PARTITION}))): {preset_value} → {value}{lowered}; {m.partition_reason}")
+    return value, step
 
 
 def _per_process_rate(ctx: RuleContext) -> int:
@@ -215,8 +238,8 @@ RULES: tuple[Rule, ...] = (
          ("history.replicas",), lambda c: max(_floor(c, "frontend.replicas"), math.ceil(c.i("history.replicas") / 3))),
     Rule("worker_replicas_from_history", "worker.replicas", "max(preset floor, ceil(history.replicas / 4))",
          ("history.replicas",), lambda c: max(_floor(c, "worker.replicas"), math.ceil(c.i("history.replicas") / 4))),
-    Rule("partitions_from_task_throughput", "matching.numTaskqueueReadPartitions",
-         f"max(preset floor x modifier floor factor, ceil4(target rate x modifier factor / {TASKS_PER_PARTITION}))",
+    Rule("partitions_from_task_throughput", PARTITIONS_KEY,
+         f"max(preset floor, ceil4(target rate / {TASKS_PER_PARTITION}))",
          (T,), _partitions),
     Rule("workers_from_completion_rate", "sdk.worker_count", f"max(preset floor, ceil(completion rate / {COMPLETIONS_PER_WORKER}))",
          (C,), lambda c: max(_floor(c, "sdk.worker_count"), math.ceil(c.f(C) / COMPLETIONS_PER_WORKER))),

@@ -18,13 +18,13 @@ def test_env_has_endpoint_and_region_everywhere_and_pools_per_service() -> None:
                 assert env[name], (service, name)
             assert env["SERVICES"] == service
             assert env["TEMPORAL_SQL_MAX_CONNS"] == env["TEMPORAL_SQL_MAX_IDLE_CONNS"]
-            assert int(env["TEMPORAL_SQL_MAX_CONNS"]) == result.dsql_plugin_config.pool_sizes[service]
+            assert int(env["TEMPORAL_SQL_MAX_CONNS"]) == result.dsql_plugin_config.pool_size(service)
             if env["DSQL_RESERVOIR_ENABLED"] == "true":
                 assert env["DSQL_RESERVOIR_TARGET_READY"] == env["TEMPORAL_SQL_MAX_CONNS"]
             else:
                 assert "DSQL_RESERVOIR_TARGET_READY" not in env
-        pools = result.dsql_plugin_config.pool_sizes
-        assert pools["history"] > pools["worker"]
+        plugin = result.dsql_plugin_config
+        assert plugin.pool_size("history") == plugin.max_conns > plugin.pool_size("worker")
 
 
 def test_env_for_substitutes_the_real_endpoint_and_region() -> None:
@@ -84,3 +84,28 @@ def test_deployed_config_round_trips_through_its_object_layout() -> None:
     assert restored.env == result.env
     assert restored.worker_options == result.worker_options.model_dump()
     assert restored.versions.temporal_server_version == str(result.profile.temporal_server_version)
+
+
+def test_plugin_config_has_one_flat_shape_for_cli_deployed_object_and_snapshot(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The CLI's dsql_plugin.json, the deployed config/dsql_plugin.json and the model are one flat
+    scalar mapping, per-role pools included, so behaviour profiles can compare it key by key."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from dsql_config.cli import app
+
+    result = ConfigCompiler().compile("high-throughput")
+    dumped = result.dsql_plugin_config.model_dump()
+    assert all(not isinstance(v, dict | list) for v in dumped.values()), dumped
+    assert {dumped["max_conns"], dumped["max_conns_matching"], dumped["max_conns_frontend"],
+            dumped["max_conns_worker"]} == {int(result.env[s]["TEMPORAL_SQL_MAX_CONNS"]) for s in SERVICE_NAMES}
+    deployed = result.deployed_config()
+    assert deployed.dsql_plugin_config == dumped
+    restored = DeployedConfig.from_objects(deployed.to_objects().get)
+    assert restored is not None and restored.dsql_plugin_config == dumped
+    out = tmp_path / "out"
+    done = CliRunner().invoke(app, ["compile", "high-throughput", "--sdk", "none", "--platform", "none",
+                                    "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert json.loads((out / "dsql_plugin.json").read_text()) == json.loads(json.dumps(dumped))

@@ -141,6 +141,44 @@ def test_simple_crud_lowers_only_partitions_and_never_below_the_preset_floor(com
         assert mod["matching.numTaskqueueReadPartitions"] >= {"starter": 4, "mid-scale": 4, "high-throughput": 16}[preset]
 
 
+PARTITION_FLOOR = {"starter": 4, "mid-scale": 4, "high-throughput": 16}
+RATE_BAND = {"starter": (1, 49), "mid-scale": (50, 500), "high-throughput": (501, 5000)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), preset=st.sampled_from(PRESETS))
+def test_simple_crud_partition_step_is_traced_and_never_below_the_preset_floor(data, preset: str) -> None:  # type: ignore[no-untyped-def]
+    """Requirement 3.4 (fewer partitions) vs "never below the preset's own": the trace shows the preset's
+    rate-derived count as base_value, the modifier's step, and a final value between floor and base."""
+    rate = data.draw(st.integers(*RATE_BAND[preset]))
+    over = {"slo.target_state_transitions_per_sec": rate}
+    plain = CORE.compile(preset, None, over)
+    crud = CORE.compile(preset, "simple-crud", over)
+    key = "matching.numTaskqueueReadPartitions"
+    t_plain = next(t for t in plain.trace if t.parameter_key == key)
+    t_crud = next(t for t in crud.trace if t.parameter_key == key)
+    assert t_crud.base_value == t_plain.final_value == plain.profile.values()[key]
+    final = crud.profile.values()[key]
+    assert PARTITION_FLOOR[preset] <= final <= t_plain.final_value
+    assert crud.profile.values()["matching.numTaskqueueWritePartitions"] == final
+    assert crud.guard_rail_results == []
+    if final < t_plain.final_value:
+        assert t_crud.source == "modifier"
+        assert "modifier simple-crud" in t_crud.derivation_chain[-1]
+        assert "never below the preset floor" in t_crud.derivation_chain[-1]
+        narrative = CORE.explain_preset(preset, modifier="simple-crud").to_text()
+        assert "never below the preset's." not in narrative  # the narrative must not claim nothing was lowered
+    else:
+        assert t_crud.source == "derived" and len(t_crud.derivation_chain) == 1
+
+
+def test_batch_processor_partition_step_is_traced() -> None:
+    result = CORE.compile("mid-scale", "batch-processor")
+    trace = next(t for t in result.trace if t.parameter_key == "matching.numTaskqueueReadPartitions")
+    assert trace.source == "modifier" and trace.final_value > trace.base_value  # type: ignore[operator]
+    assert trace.derivation_chain[-1].startswith("modifier batch-processor (partitions:")
+
+
 @pytest.mark.parametrize(("preset", "modifier"), list(itertools.product(PRESETS, [None, *MODIFIERS])))
 def test_every_shipped_combination_compiles_with_zero_warnings(compiler: ConfigCompiler, preset: str,
                                                                 modifier: str | None) -> None:
