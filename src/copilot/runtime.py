@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.narrative import CloudWatchLogSource, LogSource, LokiLogSource
 from copilot.settings import CopilotSettings
 from copilot.store import StateStore
-from copilot.workflows.activities import BaselineDrift, CopilotActivities
+from copilot.workflows.activities import CopilotActivities
+
+if TYPE_CHECKING:
+    from behaviour_profiles.storage import ProfileStore
 
 __all__ = ["build_activities", "build_log_source"]
 
@@ -20,16 +23,15 @@ def build_log_source(settings: CopilotSettings) -> LogSource | None:
     return None
 
 
-def _baseline_drift() -> BaselineDrift | None:
-    """Drift needs the profile store (PROFILES_* settings); without its database there is no baseline."""
+def _profile_store() -> ProfileStore | None:
+    """The behaviour-profile store (PROFILES_* settings); without its database there is no baseline."""
     from behaviour_profiles.settings import ProfileSettings
     from behaviour_profiles.storage import ProfileStore
-    from copilot.loop.baseline import ProfileBaselineDrift
 
     settings = ProfileSettings()
     if settings.database_dsn is None and settings.dsql_endpoint is None:
         return None
-    return ProfileBaselineDrift(store=ProfileStore.from_settings(settings))
+    return ProfileStore.from_settings(settings)
 
 
 async def build_activities(settings: CopilotSettings, metrics: Any) -> CopilotActivities:
@@ -39,5 +41,13 @@ async def build_activities(settings: CopilotSettings, metrics: Any) -> CopilotAc
     await store.setup_schema()
     # Bedrock KB when COPILOT_KB_ID is set, the local corpus retriever otherwise.
     retriever = build_retriever(settings)
+    profiles = _profile_store()
+    if profiles is None:
+        return CopilotActivities(metrics=metrics, store=store, logs=build_log_source(settings), retriever=retriever)
+    from copilot.loop.baseline import ProfileBaselineDrift
+
+    # The same store serves drift and the retention job's sweep of rows a failed create left
+    # pending (nothing else schedules it: the profile API runs on Lambda).
     return CopilotActivities(metrics=metrics, store=store, logs=build_log_source(settings), retriever=retriever,
-                             baseline_drift=_baseline_drift())
+                             baseline_drift=ProfileBaselineDrift(store=profiles),
+                             stale_profile_sweep=profiles.sweep_stale_pending)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from behaviour_profiles.settings import ProfileSettings
 from copilot.narrative import CloudWatchLogSource, LokiLogSource
 from copilot.runtime import build_activities, build_log_source
 from copilot.settings import CopilotSettings
@@ -39,3 +40,20 @@ async def test_build_activities_against_the_store(copilot_settings: CopilotSetti
         assert set(await activities.store.table_counts()) >= {"copilot_assessments"}
     finally:
         await activities.store.close()
+
+
+async def test_build_activities_wires_drift_and_the_stale_profile_sweep(
+        copilot_settings: CopilotSettings, copilot_profile_settings: ProfileSettings,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a profile database the retention job also sweeps orphan pending profile rows."""
+    assert copilot_profile_settings.database_dsn is not None
+    monkeypatch.setenv("PROFILES_DATABASE_DSN", copilot_profile_settings.database_dsn.get_secret_value())
+    monkeypatch.setenv("PROFILES_BUCKET", copilot_profile_settings.bucket)
+    monkeypatch.setenv("PROFILES_S3_ENDPOINT_URL", str(copilot_profile_settings.s3_endpoint_url))
+    activities = await build_activities(copilot_settings, metrics=None)
+    try:
+        assert activities.baseline_drift is not None and activities.stale_profile_sweep is not None
+        assert await activities.stale_profile_sweep() >= 0  # runs against the real profile store
+    finally:
+        await activities.store.close()
+        await activities.baseline_drift.store.close()  # type: ignore[union-attr]

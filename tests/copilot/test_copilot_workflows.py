@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
@@ -16,6 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 from whenever import Instant, TimeDelta
 
+from behaviour_profiles.service import ProfileService
+from behaviour_profiles.storage import ProfileStore
 from behaviour_profiles.telemetry import PrometheusClient
 from copilot.assessment import AssessmentTrigger, HealthAssessment
 from copilot.assessment.agent import register_model, unregister_model
@@ -326,6 +329,51 @@ async def test_retention_workflow_prunes(temporal_env: WorkflowEnvironment, prom
     assert deleted["copilot_signal_snapshots"] >= 1
     remaining = await cluster_store.timeline(Instant.now() - TimeDelta(hours=24 * 10), Instant.now())
     assert all(e.at >= (Instant.now() - TimeDelta(hours=24 * 7)).format_iso() for e in remaining)
+
+
+async def _pending_profile_row(store: ProfileStore, created_at: Instant) -> tuple[uuid.UUID, str]:
+    """A row as a create leaves it when its compensation failed: pending, invisible, with its object."""
+    pid, key = uuid.uuid4(), f"profiles/test/{uuid.uuid4()}.json"
+    created_us = created_at.timestamp(unit="nanosecond") // 1000
+
+    async def insert(conn: Any) -> None:
+        await conn.execute(
+            "INSERT INTO behaviour_profiles (id, name, label, cluster_id, namespace, task_queue, window_start_us, "
+            "window_end_us, created_at_us, state, s3_key) "
+            "VALUES ($1, 'orphan', NULL, 'sweep-test', NULL, NULL, $2, $2, $2, 'pending', $3)", pid, created_us, key)
+
+    await store._tx(insert)
+    await asyncio.to_thread(store._s3.put_object, Bucket=store.bucket, Key=key, Body=b"{}")
+    return pid, key
+
+
+async def _row_state(store: ProfileStore, pid: uuid.UUID) -> str | None:
+    async def read(conn: Any) -> str | None:
+        return await conn.fetchval("SELECT state FROM behaviour_profiles WHERE id = $1", pid)  # type: ignore[no-any-return]
+
+    return await store._tx(read)
+
+
+async def test_retention_workflow_sweeps_stale_pending_profiles(
+        temporal_env: WorkflowEnvironment, prom_client: PrometheusClient, cluster_store: StateStore,
+        copilot_profile_service: ProfileService) -> None:
+    profiles = copilot_profile_service.store
+    stale_id, stale_key = await _pending_profile_row(profiles, Instant.now() - TimeDelta(hours=1))
+    # A create in flight right now is pending too: the sweep must leave it alone.
+    fresh_id, fresh_key = await _pending_profile_row(profiles, Instant.now())
+    client = temporal_env.client
+    queue = f"copilot-{uuid.uuid4()}"
+    activities = CopilotActivities(metrics=prom_client, store=cluster_store,
+                                   stale_profile_sweep=profiles.sweep_stale_pending)
+    async with build_worker(client, activities, task_queue=queue):
+        deleted = await client.execute_workflow(RetentionWorkflow.run, PruneInput(retention_days=7),
+                                                id=f"retention-{uuid.uuid4()}", task_queue=queue)
+    assert deleted["behaviour_profiles_stale"] >= 1
+    assert await _row_state(profiles, stale_id) is None
+    listed = await asyncio.to_thread(profiles._s3.list_objects_v2, Bucket=profiles.bucket, Prefix="profiles/test/")
+    keys = {o["Key"] for o in listed.get("Contents", [])}
+    assert stale_key not in keys and fresh_key in keys
+    assert await _row_state(profiles, fresh_id) == "pending"
 
 
 async def test_amp_outage_holds_the_state_and_is_retried(temporal_env: WorkflowEnvironment,

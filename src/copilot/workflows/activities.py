@@ -29,10 +29,13 @@ from copilot.workflows.inputs import (
     RetrieveKnowledgeInput,
 )
 
-__all__ = ["BaselineDrift", "CopilotActivities"]
+__all__ = ["BaselineDrift", "CopilotActivities", "StaleProfileSweep"]
 
 BaselineDrift = Callable[[DriftInput], Awaitable[DriftReport]]
 """Compares a snapshot with the active baseline profile (``copilot.loop.drift``)."""
+
+StaleProfileSweep = Callable[[], Awaitable[int]]
+"""Removes behaviour-profile rows a failed create left invisible (``ProfileStore.sweep_stale_pending``)."""
 
 
 @dataclass
@@ -42,6 +45,8 @@ class CopilotActivities:
     logs: LogSource | None = None
     retriever: KnowledgeRetriever | None = None
     baseline_drift: BaselineDrift | None = None
+    stale_profile_sweep: StaleProfileSweep | None = None
+    """Run by the retention job: the profile API (a Lambda) has no schedule of its own."""
 
     def all(self) -> list[Callable[..., object]]:
         return [self.fetch_signals, self.store_snapshot, self.fetch_log_patterns, self.retrieve_knowledge,
@@ -98,4 +103,7 @@ class CopilotActivities:
     @activity.defn(name="copilot.prune_state_store")
     async def prune_state_store(self, request: PruneInput) -> dict[str, int]:
         cutoff = Instant.now() - TimeDelta(hours=24 * max(request.retention_days, 7))
-        return await self.store.prune(cutoff)
+        deleted = await self.store.prune(cutoff)
+        if self.stale_profile_sweep is not None:
+            deleted["behaviour_profiles_stale"] = await self.stale_profile_sweep()
+        return deleted
