@@ -20,6 +20,7 @@ import functools
 import hashlib
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ __all__ = [
     "find_python312",
     "inputs_digest",
     "project_root",
+    "strip_debug_sections",
 ]
 
 HANDLER = "profile_api.handler.handler"
@@ -48,7 +50,7 @@ PROJECT_PACKAGES = ("copilot_core", "dsql_config", "behaviour_profiles", "copilo
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 LAMBDA_TASK_ROOT = "/var/task"
-BUILDER_VERSION = "3"
+BUILDER_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -211,12 +213,103 @@ def _digest(root: Path, signature: tuple[tuple[str, int, int], ...]) -> str:
 BUILD_ONLY_SUFFIXES = (".pyx", ".pxd", ".pxi", ".c", ".cpp", ".h", ".pyi")
 
 
+# asyncpg's test harness (it starts PostgreSQL clusters); nothing outside it imports it. (pydantic/v1
+# stays: FastAPI probes `from pydantic import v1` when it inspects annotations.)
+UNUSED_PACKAGE_DIRS = ("asyncpg/_testbase",)
+
+
 def _strip_build_only_files(target: Path) -> None:
     # Console scripts carry a shebang naming this build's interpreter; Lambda runs none of them.
     shutil.rmtree(target / "bin", ignore_errors=True)
+    for relative in UNUSED_PACKAGE_DIRS:
+        shutil.rmtree(target / relative, ignore_errors=True)
     for path in list(target.rglob("*")):
         if path.is_file() and path.suffix in BUILD_ONLY_SUFFIXES:
             path.unlink()
+        elif path.is_file() and path.suffix == ".so":
+            strip_debug_sections(path)
+
+
+_ELF_HEADER = struct.Struct("<16sHHIQQQIHHHHHH")
+_SECTION = struct.Struct("<IIQQQQIIQQ")
+_SHF_ALLOC = 0x2
+_SHF_INFO_LINK = 0x40
+_SHT_NOBITS = 8
+_SHT_REL, _SHT_RELA = 9, 4
+
+
+def strip_debug_sections(path: Path) -> int:
+    """Drop DWARF (`.debug_*`) and the static symbol table (`.symtab`, `.strtab`) from a 64-bit
+    little-endian ELF shared object, in pure Python; return the bytes saved (0 = left as it was).
+
+    Why: asyncpg's and PyYAML's manylinux wheels ship their Cython extensions unstripped, and the
+    debug sections are ~85% of those files (asyncpg's protocol module: 9.6 MB, 1.2 MB without),
+    which is what pushed the zip towards Lambda's limit. Nothing loads these sections: the dynamic
+    linker uses `.dynsym`/`.dynstr`, which stay. Pure Python (no `strip` of the right target
+    architecture needed) and byte-for-byte deterministic. The file is rewritten only in the layout
+    where that is safe, which is what linkers emit: every dropped section is non-allocated, lies
+    after all loaded content in the file and after every allocated section in the section table
+    (so `.dynsym` section indices stay valid); otherwise the file is left alone.
+    """
+    data = path.read_bytes()
+    if len(data) < _ELF_HEADER.size or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return 0
+    header = list(_ELF_HEADER.unpack_from(data))
+    phoff, shoff, phentsize, phnum, shentsize, shnum, shstrndx = (
+        header[5], header[6], header[9], header[10], header[11], header[12], header[13]
+    )
+    if shnum == 0 or shentsize != _SECTION.size or shstrndx >= shnum:
+        return 0
+    sections = [list(_SECTION.unpack_from(data, shoff + i * shentsize)) for i in range(shnum)]
+    names_offset = sections[shstrndx][4]
+
+    def name(section: list[int]) -> bytes:
+        start = names_offset + section[0]
+        return data[start : data.index(b"\0", start)]
+
+    drop = {
+        i for i, s in enumerate(sections)
+        if i != shstrndx and not s[2] & _SHF_ALLOC and (name(s).startswith(b".debug") or name(s) in (b".symtab", b".strtab"))
+    }
+    if not drop:
+        return 0
+    allocated = [i for i, s in enumerate(sections) if s[2] & _SHF_ALLOC]
+    cut = min(sections[i][4] for i in drop)
+    loaded_end = max(
+        [phoff + phentsize * phnum]
+        + [struct.unpack_from("<Q", data, phoff + i * phentsize + 8)[0] + struct.unpack_from("<Q", data, phoff + i * phentsize + 32)[0]
+           for i in range(phnum)]
+        + [sections[i][4] + (0 if sections[i][1] == _SHT_NOBITS else sections[i][5]) for i in allocated]
+    )
+    if (allocated and max(allocated) > min(drop)) or loaded_end > cut:
+        return 0
+    for i, s in enumerate(sections):
+        links_info = s[1] in (_SHT_REL, _SHT_RELA) or s[2] & _SHF_INFO_LINK
+        if i not in drop and (s[6] in drop or (links_info and s[7] in drop)):
+            return 0
+    new_index = {old: new for new, old in enumerate(i for i in range(shnum) if i not in drop)}
+    out = bytearray(data[:cut])
+    kept = []
+    for i, s in enumerate(sections):
+        if i in drop:
+            continue
+        s = list(s)
+        if s[4] >= cut and s[1] != _SHT_NOBITS and s[5]:
+            align = max(s[8], 1)
+            out += b"\0" * (-len(out) % align)
+            out += data[s[4] : s[4] + s[5]]
+            s[4] = len(out) - s[5]
+        s[6] = new_index.get(s[6], s[6])
+        if s[1] in (_SHT_REL, _SHT_RELA) or s[2] & _SHF_INFO_LINK:
+            s[7] = new_index.get(s[7], s[7])
+        kept.append(s)
+    out += b"\0" * (-len(out) % 8)
+    header[6], header[12], header[13] = len(out), len(kept), new_index[shstrndx]
+    for s in kept:
+        out += _SECTION.pack(*s)
+    _ELF_HEADER.pack_into(out, 0, *header)
+    path.write_bytes(bytes(out))
+    return len(data) - len(out)
 
 
 def deterministic_zip(source: Path, destination: Path) -> str:
@@ -235,7 +328,9 @@ def deterministic_zip(source: Path, destination: Path) -> str:
 
 
 def _run(command: list[str], cwd: Path) -> None:
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    # A fixed hash seed: marshal writes frozenset constants in hash order, so .pyc bytes would
+    # otherwise depend on each compileall worker's random seed.
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "PYTHONHASHSEED": "0"}
     env.pop("VIRTUAL_ENV", None)
     completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
