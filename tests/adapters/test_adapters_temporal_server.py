@@ -52,8 +52,21 @@ async def wait_for_namespace(client: Client, namespace: str, timeout: float = 20
             await asyncio.sleep(0.05)
 
 
+async def connect_when_healthy(server: TemporalDevServer, timeout: float = 30.0) -> Client:
+    """The gRPC port opens before the frontend reports healthy; on a busy 2-core machine the first
+    connect can fail with "Frontend is not healthy yet" for a few seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await Client.connect(server.address, namespace=server.namespace)
+        except RuntimeError as exc:
+            if "not healthy" not in str(exc) or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+
+
 async def run_greeting(server: TemporalDevServer, worker_kwargs: dict[str, object]) -> str:
-    client = await Client.connect(server.address, namespace=server.namespace)
+    client = await connect_when_healthy(server)
     await wait_for_namespace(client, server.namespace)
     queue = f"acceptance-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=queue, workflows=[GreetingWorkflow], activities=[compose_greeting],
