@@ -94,8 +94,26 @@ WhyRenderer = Callable[[ConfigProfile, Sequence[CompilationTrace], Sequence[Guar
 _TRACE_LIST: TypeAdapter[list[CompilationTrace]] = TypeAdapter(list[CompilationTrace])
 
 
+# Go's strconv.ParseBool spellings: what the plugin accepts for a boolean env var.
+GO_BOOL_VALUES = ("1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False")
+_TYPE_SUGGESTION = {
+    ParameterValueType.BOOL: "Use true or false.",
+    ParameterValueType.INT: "Use a whole number such as 10.",
+    ParameterValueType.FLOAT: "Use a number such as 0.5.",
+    ParameterValueType.DURATION: "Use a Go duration such as 45s, 11m or 1h30m.",
+    ParameterValueType.STR: "Use a string.",
+}
+
+
 def _type_error(entry: ParameterEntry, raw: object, what: str) -> ConstraintViolationError:
-    return ConstraintViolationError(entry.key, raw, reason=f"expected {what}")
+    return _unparsable(entry, raw, f"expected {what}")
+
+
+def _unparsable(entry: ParameterEntry, raw: object, reason: str) -> ConstraintViolationError:
+    """A value that is not of the parameter's type: name the accepted spellings and an example."""
+    allowed = GO_BOOL_VALUES if entry.value_type == ParameterValueType.BOOL else None
+    return ConstraintViolationError(entry.key, raw, reason=reason, allowed=allowed,
+                                    suggestion=_TYPE_SUGGESTION[entry.value_type])
 
 
 def coerce_value(entry: ParameterEntry, raw: object) -> ParameterValue:
@@ -144,7 +162,7 @@ def coerce_value(entry: ParameterEntry, raw: object) -> ParameterValue:
     except ValueError as exc:
         if isinstance(exc, ConstraintViolationError):
             raise
-        raise ConstraintViolationError(entry.key, raw, reason=str(exc)) from None
+        raise _unparsable(entry, raw, str(exc)) from None
     c = entry.constraints
     if c is not None:
         if c.allowed_values is not None and value not in c.allowed_values:

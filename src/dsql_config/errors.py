@@ -93,6 +93,7 @@ class ConstraintViolationError(DsqlConfigError):
         min_value: float | None = None,
         max_value: float | None = None,
         allowed: Sequence[object] | None = None,
+        suggestion: str | None = None,
     ) -> None:
         self.key = key
         self.value = value
@@ -103,7 +104,8 @@ class ConstraintViolationError(DsqlConfigError):
             bounds.append(f"min {min_value:g}")
         if max_value is not None:
             bounds.append(f"max {max_value:g}")
-        suggestion = f"Use a value within {', '.join(bounds)}." if bounds else None
+        if bounds:
+            suggestion = f"Use a value within {', '.join(bounds)}."
         super().__init__(
             f"Value {value!r} for {key!r} is invalid: {reason}.",
             field=key,

@@ -88,8 +88,17 @@ def test_out_of_range_names_min_and_max(compiler: ConfigCompiler) -> None:
 def test_wrong_types_are_rejected(compiler: ConfigCompiler) -> None:
     for name, value in (("history.replicas", True), ("history.replicas", "three"), ("dsql.reservoir_enabled", "yes"),
                         ("DSQL_TOKEN_DURATION", "fifteen minutes"), ("history.replicas", 2.5)):
-        with pytest.raises(ConstraintViolationError):
+        with pytest.raises(ConstraintViolationError) as info:
             compiler.compile("starter", overrides={name: value})
+        # Typed errors name the field and say how to fix the value.
+        assert info.value.field == compiler.registry.resolve_name(name).key
+        assert info.value.suggestion
+    with pytest.raises(ConstraintViolationError) as info:
+        compiler.compile("starter", overrides={"DSQL_RESERVOIR_ENABLED": "maybe"})
+    assert info.value.allowed is not None and {"1", "t", "TRUE", "false", "F"} <= set(info.value.allowed)
+    with pytest.raises(ConstraintViolationError) as info:
+        compiler.compile("starter", overrides={"DSQL_TOKEN_DURATION": "1x"})
+    assert "1h30m" in str(info.value.suggestion)
 
 
 def test_conflicting_names_for_one_parameter(compiler: ConfigCompiler) -> None:
