@@ -1,10 +1,16 @@
-"""Config compiler speed: compile() p50/p95 per preset and for all 15 preset x modifier combinations."""
+"""Config compiler speed: compile() p50/p95 per preset and for all 15 preset x modifier combinations.
+
+The goal is judged on CPU time (``time.process_time``), as in bench_adapters: on a busy 2-core
+machine wall-clock samples mostly measure the other processes' share of the CPU. The wall clock is
+reported next to it.
+"""
 
 from __future__ import annotations
 
 import itertools
 import statistics
 import time
+from collections.abc import Callable
 
 from benchmarks._table import BenchRow
 from dsql_config import ConfigCompiler
@@ -20,30 +26,34 @@ def _percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _measure(compiler: ConfigCompiler, combos: list[tuple[str, str | None]], rounds: int) -> list[float]:
+def _measure(compiler: ConfigCompiler, combos: list[tuple[str, str | None]], rounds: int,
+             clock: Callable[[], float] = time.process_time) -> list[float]:
     for preset, modifier in combos:  # warm caches (registry plans, adapter discovery)
         compiler.compile(preset, modifier)
     samples: list[float] = []
     for _ in range(rounds):
         for preset, modifier in combos:
-            start = time.perf_counter()
+            start = clock()
             compiler.compile(preset, modifier)
-            samples.append((time.perf_counter() - start) * 1000)
+            samples.append((clock() - start) * 1000)
     return samples
 
 
-def _row(name: str, samples: list[float]) -> BenchRow:
+def _row(name: str, samples: list[float], wall: list[float]) -> BenchRow:
     p50, p95 = statistics.median(samples), _percentile(samples, 0.95)
-    return BenchRow(benchmark=name, measured=f"p50 {p50:.2f} ms, p95 {p95:.2f} ms",
+    return BenchRow(benchmark=f"{name} (CPU time)",
+                    measured=f"p50 {p50:.2f} ms, p95 {p95:.2f} ms; wall p50 {statistics.median(wall):.2f} ms",
                     goal=f"p50 <= {GOAL_P50_MS:g} ms", ok=p50 <= GOAL_P50_MS)
 
 
 def run() -> list[BenchRow]:
     # The compiler core (what the goal is about) and, separately, compile with the installed adapters.
     core = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
-    rows = [_row(f"compile {preset}", _measure(core, [(preset, None)], ROUNDS)) for preset in PRESETS]
+    rows = [_row(f"compile {preset}", _measure(core, [(preset, None)], ROUNDS),
+                 _measure(core, [(preset, None)], ROUNDS // 4, time.perf_counter)) for preset in PRESETS]
     combos = list(itertools.product(PRESETS, MODIFIERS))
-    rows.append(_row("compile all 15 preset x modifier", _measure(core, combos, ROUNDS // 10)))
+    rows.append(_row("compile all 15 preset x modifier", _measure(core, combos, ROUNDS // 10),
+                     _measure(core, combos, ROUNDS // 40, time.perf_counter)))
     with_adapters = ConfigCompiler()
     samples = _measure(with_adapters, combos, 4)
     rows.append(BenchRow(
