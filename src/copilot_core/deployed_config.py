@@ -38,6 +38,8 @@ class DeployedVersions(BaseModel):
 class DeployedConfig(BaseModel):
     profile: ConfigProfile
     dynamic_config_yaml: str
+    # Flat name -> scalar, exactly dsql_config's DSQLPluginConfig.model_dump() (per-role pools as
+    # max_conns_<role>): behaviour profiles snapshot and compare it key by key, so no nesting.
     dsql_plugin_config: dict[str, ParameterValue | None]
     worker_options: dict[str, ParameterValue | None]
     env: dict[str, dict[str, str]]
