@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
+from pydantic import ValidationError
 
 from copilot_core.deployed_config import DeployedConfig
 from dsql_config import ConfigCompiler
@@ -104,6 +106,11 @@ def test_plugin_config_has_one_flat_shape_for_cli_deployed_object_and_snapshot(t
     assert deployed.dsql_plugin_config == dumped
     restored = DeployedConfig.from_objects(deployed.to_objects().get)
     assert restored is not None and restored.dsql_plugin_config == dumped
+    # A nested shape (the old role -> size mapping) is refused at the boundary, not stored.
+    nested = deployed.model_dump()
+    nested["dsql_plugin_config"]["pool_sizes"] = {"history": dumped["max_conns"]}
+    with pytest.raises(ValidationError):
+        DeployedConfig.model_validate(nested)
     out = tmp_path / "out"
     done = CliRunner().invoke(app, ["compile", "high-throughput", "--sdk", "none", "--platform", "none",
                                     "--out", str(out)])
