@@ -12,7 +12,7 @@ from copilot.workflows.activities import CopilotActivities
 if TYPE_CHECKING:
     from behaviour_profiles.storage import ProfileStore
 
-__all__ = ["build_activities", "build_log_source"]
+__all__ = ["build_activities", "build_log_source", "profile_store_from_env"]
 
 
 def build_log_source(settings: CopilotSettings) -> LogSource | None:
@@ -23,7 +23,7 @@ def build_log_source(settings: CopilotSettings) -> LogSource | None:
     return None
 
 
-def _profile_store() -> ProfileStore | None:
+def profile_store_from_env() -> ProfileStore | None:
     """The behaviour-profile store (PROFILES_* settings); without its database there is no baseline."""
     from behaviour_profiles.settings import ProfileSettings
     from behaviour_profiles.storage import ProfileStore
@@ -41,7 +41,7 @@ async def build_activities(settings: CopilotSettings, metrics: Any) -> CopilotAc
     await store.setup_schema()
     # Bedrock KB when COPILOT_KB_ID is set, the local corpus retriever otherwise.
     retriever = build_retriever(settings)
-    profiles = _profile_store()
+    profiles = profile_store_from_env()
     if profiles is None:
         return CopilotActivities(metrics=metrics, store=store, logs=build_log_source(settings), retriever=retriever)
     from copilot.loop.baseline import ProfileBaselineDrift

@@ -14,10 +14,12 @@ from copilot.health import (
     WorkerRule,
     assess_workers,
     band_for_preset,
+    band_for_profile,
     evaluate,
     service_health,
     thresholds_for,
 )
+from copilot.health.thresholds import BAND_LOWER_BOUNDS, PRESET_BANDS, SLO_TARGET_KEY
 from copilot.signals import (
     SIGNAL_TAXONOMY,
     AmplifierSignals,
@@ -93,6 +95,24 @@ def test_runtime_threshold_override_changes_the_decision() -> None:
     with pytest.raises(UnknownThresholdError) as info:
         MachineConfig(threshold_overrides={"nope": 1.0}).thresholds(ScaleBand.MID)
     assert info.value.field == "thresholds" and "stressed_backlog_age_sec" in (info.value.allowed or [])
+
+
+def test_band_lower_bounds_are_the_presets_throughput_ranges() -> None:
+    from dsql_config.presets import PRESETS
+
+    for preset, band in PRESET_BANDS.items():
+        assert BAND_LOWER_BOUNDS[band] == pytest.approx(PRESETS[preset].throughput_range.min_st_per_sec, abs=0.01)
+
+
+def test_band_comes_from_the_compiled_profile_slo() -> None:
+    from dsql_config import ConfigCompiler
+
+    compiler = ConfigCompiler()
+    for preset, band in PRESET_BANDS.items():
+        assert band_for_profile(compiler.compile(preset, sdk="none", platform="none").profile) is band
+    # An SLO override moves the band as the compiled values say, whatever the preset is called.
+    raised = compiler.compile("mid-scale", overrides={SLO_TARGET_KEY: 800}, sdk="none", platform="none").profile
+    assert raised.preset_name == "mid-scale" and band_for_profile(raised) is ScaleBand.HIGH
 
 
 def test_band_from_preset_and_unknown_preset() -> None:

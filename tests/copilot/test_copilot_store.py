@@ -24,7 +24,7 @@ from copilot.health import (
     thresholds_for,
 )
 from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
-from copilot.store import StateStore, StoredSnapshot
+from copilot.store import ResumePoint, StateStore, StoredSnapshot
 
 T0 = Instant.parse_iso("2026-11-20T10:00:00Z")
 
@@ -101,3 +101,20 @@ async def test_prune_enforces_retention(cluster_store: StateStore) -> None:
     assert deleted["copilot_assessments"] >= 1
     remaining = await cluster_store.assessments_between(old - TimeDelta(hours=1), T0 + TimeDelta(hours=1))
     assert [a.id for a in remaining] == [a_new.id]
+
+
+async def test_resume_point_is_the_last_state_and_the_numbers_already_used(cluster_store: StateStore) -> None:
+    """A fresh observe run picks up the stored state, cycle and sequence (ids derive from them)."""
+    assert await cluster_store.resume_point("wf-resume") is None  # first start: nothing stored
+    for cycle, state in ((4, HealthState.STRESSED), (5, HealthState.CRITICAL)):
+        stored = StoredSnapshot(cluster_id=cluster_store.cluster_id, workflow_id="wf-resume", cycle=cycle,
+                                health_state=state, band="mid", snapshot=_snap(T0 + TimeDelta(seconds=cycle), 1, 400))
+        assert await cluster_store.save_snapshot(stored)
+    _, assessment = _assessment(MachineState(band=ScaleBand.MID), _snap(T0, 100, 2, p99=900.0), 3, wf="wf-resume")
+    assert await cluster_store.save_assessment(assessment)
+    point = await cluster_store.resume_point("wf-resume")
+    assert point == ResumePoint(health_state=HealthState.CRITICAL, band="mid", cycle=5, sequence=3,
+                                last_assessment_at=await cluster_store.last_assessment_at())
+    # Another workflow id of the same cluster resumes the state but has used no numbers yet.
+    other = await cluster_store.resume_point("wf-other")
+    assert other is not None and other.health_state is HealthState.CRITICAL and (other.cycle, other.sequence) == (0, 0)

@@ -39,7 +39,7 @@ from copilot.workflows import (
     SetThresholdsInput,
 )
 from copilot.workflows.inputs import PruneInput, RequestAssessmentInput
-from copilot.workflows.worker import WORKFLOWS, build_worker, ensure_schedules, workflow_runner
+from copilot.workflows.worker import WORKFLOWS, build_worker, ensure_schedules, start_observe, workflow_runner
 from standins import free_port, temporal_binary
 from standins.scenarios import ScenarioPrometheus
 
@@ -374,6 +374,30 @@ async def test_retention_workflow_sweeps_stale_pending_profiles(
     keys = {o["Key"] for o in listed.get("Contents", [])}
     assert stale_key not in keys and fresh_key in keys
     assert await _row_state(profiles, fresh_id) == "pending"
+
+
+async def test_a_fresh_observe_run_resumes_the_stored_state(temporal_env: WorkflowEnvironment,
+                                                             prom_client: PrometheusClient,
+                                                             cluster_store: StateStore) -> None:
+    """Restarted (same workflow id, new run): Critical is not forgotten, and the next cycle's
+    snapshot gets a new id instead of colliding with cycle 1 of the previous run."""
+    client = temporal_env.client
+    queue = f"copilot-{uuid.uuid4()}"
+    workflow_id = f"observe-{uuid.uuid4()}"
+    previous = _assess_input(cluster_store, None).snapshot.model_copy(
+        update={"observed_at": (Instant.now() - TimeDelta(minutes=1)).format_iso()})
+    assert await cluster_store.save_snapshot(StoredSnapshot(
+        cluster_id=cluster_store.cluster_id, workflow_id=workflow_id, cycle=7, health_state=HealthState.CRITICAL,
+        band="mid", snapshot=previous))
+    settings = CopilotSettings(cluster_id=cluster_store.cluster_id, temporal_task_queue=queue, bedrock_enabled=False,
+                               log_source="none", observe_interval_seconds=0.05)
+    async with build_worker(client, CopilotActivities(metrics=prom_client, store=cluster_store), task_queue=queue):
+        handle = await start_observe(client, settings, workflow_id=workflow_id, max_cycles=1, store=cluster_store)
+        status = await handle.result()
+    # Still impaired at "now" (or no evidence): Critical holds; a fresh Happy seed could not get there.
+    assert status.state is HealthState.CRITICAL and status.cycle == 8
+    latest = await cluster_store.latest_snapshot()
+    assert latest is not None and (latest.workflow_id, latest.cycle) == (workflow_id, 8)
 
 
 async def test_amp_outage_holds_the_state_and_is_retried(temporal_env: WorkflowEnvironment,

@@ -1,8 +1,11 @@
 """Scale bands and the thresholds the health rules apply in each band.
 
-Bands follow the config compiler's scale presets (starter, mid-scale, high-throughput), so the
-initial band comes from the compiled preset; afterwards observed throughput moves the band, with
-hysteresis so a cluster hovering at a boundary does not flap between threshold sets.
+Bands follow the config compiler's scale presets (starter, mid-scale, high-throughput): their
+lower bounds are the presets' throughput ranges (a test keeps the two equal), and the initial band
+is where the compiled profile's SLO target rate (``slo.target_state_transitions_per_sec``, after
+any override) falls, so an overridden SLO moves the band as the compiler would. Afterwards
+observed throughput moves the band, with hysteresis so a cluster hovering at a boundary does not
+flap between threshold sets.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from copilot_core import ConfigProfile
 __all__ = [
     "BAND_LOWER_BOUNDS",
     "PRESET_BANDS",
+    "SLO_TARGET_KEY",
     "THRESHOLD_PROFILES",
     "BandThresholds",
     "ScaleBand",
     "band_for_preset",
     "band_for_profile",
+    "band_for_rate",
     "next_band",
     "thresholds_for",
 ]
@@ -136,8 +141,23 @@ def band_for_preset(preset_name: str) -> ScaleBand:
         raise UnknownPresetError(preset_name, allowed=sorted(PRESET_BANDS)) from None
 
 
+SLO_TARGET_KEY = "slo.target_state_transitions_per_sec"
+
+
+def band_for_rate(state_transitions_per_sec: float) -> ScaleBand:
+    """The band whose throughput range holds this rate (no hysteresis: a starting point)."""
+    for band in reversed(_BAND_ORDER):
+        if state_transitions_per_sec >= BAND_LOWER_BOUNDS[band]:
+            return band
+    return _BAND_ORDER[0]
+
+
 def band_for_profile(profile: ConfigProfile) -> ScaleBand:
-    """The band of a compiled profile: its preset's band (a modifier does not change the band)."""
+    """The band of a compiled profile: where its SLO target rate falls; the preset's band only
+    when the profile carries no such SLO."""
+    target = profile.get_param(SLO_TARGET_KEY)
+    if target is not None and isinstance(target.value, int | float) and not isinstance(target.value, bool):
+        return band_for_rate(float(target.value))
     return band_for_preset(profile.preset_name)
 
 

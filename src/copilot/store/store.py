@@ -26,7 +26,7 @@ from copilot_core.dsql import Dialect, IamTokenProvider, apply_ddl, create_pool,
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ["SNAPSHOT_NAMESPACE", "IssueRecord", "StateStore", "StoredSnapshot", "TimelineEntry", "snapshot_id"]
+__all__ = ["SNAPSHOT_NAMESPACE", "IssueRecord", "ResumePoint", "StateStore", "StoredSnapshot", "TimelineEntry", "snapshot_id"]
 
 _TRANSITION: TypeAdapter[Transition] = TypeAdapter(Transition)
 
@@ -61,6 +61,18 @@ class StoredSnapshot(BaseModel):
     transition: Transition | None = None
     services: list[ServiceHealth] = Field(default_factory=list)
     """Per-service health from the same evaluation (what /status/services serves)."""
+
+
+class ResumePoint(BaseModel):
+    """Where an observe loop started afresh (same workflow id, new run) picks up: the last stored
+    state and band of the cluster, and the cycle and sequence its workflow id already used (ids of
+    snapshots and assessments derive from them, so starting again at 0 would collide)."""
+
+    health_state: HealthState
+    band: str
+    cycle: int
+    sequence: int
+    last_assessment_at: str | None
 
 
 class IssueRecord(BaseModel):
@@ -208,6 +220,23 @@ class StateStore:
                 " AND assessed_at < $3 ORDER BY assessed_at DESC LIMIT $4",
                 self.cluster_id, start.to_stdlib(), end.to_stdlib(), limit)
         return [HealthAssessment.model_validate_json(r["document"]) for r in rows]
+
+    async def resume_point(self, workflow_id: str) -> ResumePoint | None:
+        """None when nothing was ever stored for this cluster (a first start)."""
+        async with self.pool.acquire() as conn:
+            last = await conn.fetchrow(
+                "SELECT health_state, band FROM copilot_signal_snapshots WHERE cluster_id = $1"
+                " ORDER BY observed_at DESC, cycle DESC LIMIT 1", self.cluster_id)
+            if last is None:
+                return None
+            cycle = await conn.fetchval(
+                "SELECT max(cycle) FROM copilot_signal_snapshots WHERE cluster_id = $1 AND workflow_id = $2",
+                self.cluster_id, workflow_id)
+            sequence = await conn.fetchval(
+                "SELECT max(sequence) FROM copilot_assessments WHERE cluster_id = $1 AND workflow_id = $2",
+                self.cluster_id, workflow_id)
+        return ResumePoint(health_state=HealthState(last["health_state"]), band=last["band"], cycle=cycle or 0,
+                           sequence=sequence or 0, last_assessment_at=await self.last_assessment_at())
 
     async def latest_snapshot(self) -> StoredSnapshot | None:
         async with self.pool.acquire() as conn:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from typing import TYPE_CHECKING
 
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.client import (
@@ -24,13 +26,17 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from copilot.health import MachineState, band_for_preset
+from copilot.health import HealthState, MachineState, ScaleBand, band_for_profile
 from copilot.settings import CopilotSettings, get_settings
 from copilot.workflows._time import seconds
 from copilot.workflows.activities import CopilotActivities
 from copilot.workflows.assess import AssessHealthWorkflow, RetentionWorkflow, ScheduledAssessmentWorkflow
 from copilot.workflows.inputs import ObserveConfig, ObserveInput, ObserveStatus, PruneInput
 from copilot.workflows.observe import ObserveClusterWorkflow
+
+if TYPE_CHECKING:
+    from copilot.store import ResumePoint, StateStore
+    from copilot_core import ConfigProfile
 
 __all__ = [
     "OBSERVE_WORKFLOW_ID",
@@ -50,6 +56,8 @@ SCHEDULED_ASSESSMENT_ID = "copilot-scheduled-assessment"
 RETENTION_SCHEDULE_ID = "copilot-retention"
 WORKFLOWS: list[type] = [ObserveClusterWorkflow, AssessHealthWorkflow, ScheduledAssessmentWorkflow, RetentionWorkflow]
 
+_log = logging.getLogger(__name__)
+
 
 async def connect(settings: CopilotSettings) -> Client:
     return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
@@ -68,19 +76,63 @@ def build_worker(client: Client, activities: CopilotActivities, *, task_queue: s
                   workflow_runner=workflow_runner())
 
 
-def initial_observe_input(settings: CopilotSettings, *, max_cycles: int | None = None) -> ObserveInput:
-    machine = MachineState()
-    if settings.preset_name is not None:
-        machine = MachineState(band=band_for_preset(settings.preset_name))
-    return ObserveInput(config=ObserveConfig.from_settings(settings), machine=machine, max_cycles=max_cycles)
+def _compiled_profile(settings: CopilotSettings) -> ConfigProfile | None:
+    if settings.preset_name is None:
+        return None
+    from dsql_config import ConfigCompiler
+
+    return ConfigCompiler().compile(settings.preset_name, sdk="none", platform="none").profile
+
+
+def initial_observe_input(settings: CopilotSettings, *, max_cycles: int | None = None,
+                          deployed: ConfigProfile | None = None, resume: ResumePoint | None = None) -> ObserveInput:
+    """The loop's first input. ``resume`` (the last stored state) wins over the seed: a loop started
+    afresh must not forget a Critical cluster, nor reuse the cycle and sequence numbers its ids
+    derive from. Otherwise the band comes from the compiled profile (the deployed one, else
+    ``preset_name`` compiled here) and the state starts Happy."""
+    config = ObserveConfig.from_settings(settings)
+    if resume is not None:
+        # Critical was reached after the debounce; without restoring that count a still-impaired
+        # cluster would read as "not yet debounced" and drop to Stressed.
+        debounced = config.machine.critical_debounce if resume.health_state is HealthState.CRITICAL else 0
+        machine = MachineState(state=resume.health_state, band=ScaleBand(resume.band), consecutive_critical=debounced)
+        return ObserveInput(config=config, machine=machine, cycle=resume.cycle, sequence=resume.sequence,
+                            last_assessment_at=resume.last_assessment_at,
+                            max_cycles=None if max_cycles is None else resume.cycle + max_cycles)
+    profile = deployed or _compiled_profile(settings)
+    machine = MachineState(band=band_for_profile(profile)) if profile is not None else MachineState()
+    return ObserveInput(config=config, machine=machine, max_cycles=max_cycles)
 
 
 async def start_observe(client: Client, settings: CopilotSettings, *, workflow_id: str = OBSERVE_WORKFLOW_ID,
-                        max_cycles: int | None = None) -> WorkflowHandle[ObserveClusterWorkflow, ObserveStatus]:
-    """Start the observe loop, or attach to the running one (one loop per cluster)."""
+                        max_cycles: int | None = None, store: StateStore | None = None,
+                        deployed: ConfigProfile | None = None) -> WorkflowHandle[ObserveClusterWorkflow, ObserveStatus]:
+    """Start the observe loop, or attach to the running one (one loop per cluster). A fresh start
+    resumes from the last state ``store`` holds for the cluster."""
+    resume = await store.resume_point(workflow_id) if store is not None else None
+    if resume is not None and resume.health_state is not HealthState.HAPPY:
+        _log.info("observe loop resumes in %s (band %s) from the stored state", resume.health_state.value, resume.band)
+    request = initial_observe_input(settings, max_cycles=max_cycles, deployed=deployed, resume=resume)
     return await client.start_workflow(
-        ObserveClusterWorkflow.run, initial_observe_input(settings, max_cycles=max_cycles), id=workflow_id,
+        ObserveClusterWorkflow.run, request, id=workflow_id,
         task_queue=settings.temporal_task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+
+
+async def _deployed_profile() -> ConfigProfile | None:
+    """The ConfigProfile the deployment stored under ``config/`` in the profile bucket, if any."""
+    from copilot.runtime import profile_store_from_env
+
+    profiles = profile_store_from_env()
+    if profiles is None:
+        return None
+    try:
+        deployed = await profiles.read_deployed_config()
+    except Exception as exc:  # the band then comes from COPILOT_PRESET_NAME
+        _log.warning("deployed config not readable, seeding the band from settings: %s", exc)
+        return None
+    finally:
+        await profiles.close()
+    return deployed.profile if deployed is not None else None
 
 
 async def ensure_schedules(client: Client, settings: CopilotSettings, *,
@@ -121,7 +173,7 @@ async def _main() -> None:  # pragma: no cover - process entry point, exercised 
                                 timeout=settings.query_timeout_seconds) as prom:
         activities = await build_activities(settings, prom)
         async with build_worker(client, activities, task_queue=settings.temporal_task_queue):
-            await start_observe(client, settings)
+            await start_observe(client, settings, store=activities.store, deployed=await _deployed_profile())
             await ensure_schedules(client, settings)
             await asyncio.Event().wait()
 
