@@ -91,8 +91,8 @@ class CopilotSettings(BaseSettings):
     scale_band_hysteresis: float = Field(default=0.1, ge=0.0, lt=1.0)
 
     # --- status API ---
-    api_cors_origins: list[str] = Field(default_factory=lambda: ["*"])
-    """Not read by the shared app: CORS is configured in one place, PROFILES_ALLOWED_ORIGINS."""
+    # CORS has one setting, PROFILES_ALLOWED_ORIGINS (ProfileSettings.allowed_origins): the status
+    # API is served by the same app as /profiles.
     api_port: int = 8080
     api_cache_seconds: float = Field(default=2.0, ge=0.0)
     """/status, /status/services and /status/summary are cached this long (one store read serves every
