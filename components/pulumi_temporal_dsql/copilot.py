@@ -31,7 +31,23 @@ from pulumi_temporal_dsql.iam import (
 )
 from pulumi_temporal_dsql.settings_env import settings_env
 
-__all__ = ["CopilotWorkers", "CopilotWorkersArgs", "copilot_env"]
+__all__ = [
+    "WORKER_HEALTH_CHECK",
+    "CopilotWorkers",
+    "CopilotWorkersArgs",
+    "copilot_env",
+]
+
+# ECS ignores a Dockerfile HEALTHCHECK, so the task definition repeats the image's check: the
+# entrypoint's `healthcheck` asks the worker's /health (worker process alive and the copilot's
+# Temporal frontend reachable). Full form (all four numbers) so AWS's normalised JSON shows no diff.
+WORKER_HEALTH_CHECK = {
+    "command": ["CMD", "python", "/app/entrypoint.py", "healthcheck"],
+    "interval": 30,
+    "timeout": 5,
+    "retries": 3,
+    "startPeriod": 60,
+}
 
 COPILOT_SERVICES = "history,matching,frontend,worker"
 COPILOT_TEMPORAL_ALIAS = "copilot-temporal"
@@ -230,6 +246,7 @@ class CopilotWorkers(pulumi.ComponentResource):
                         "image": args.worker_image,
                         "essential": True,
                         "environment": environment(v[0]),
+                        "healthCheck": WORKER_HEALTH_CHECK,
                         "logConfiguration": {
                             "logDriver": "awslogs",
                             "options": {"awslogs-group": v[1], "awslogs-region": v[2], "awslogs-stream-prefix": "worker"},

@@ -240,6 +240,12 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         # Compile before any resource exists: a bad preset or a guard-rail failure ends the program here.
         self.compiled = compile_config(args.preset, args.modifier, args.overrides)
         super().__init__(self.TYPE, name, None, opts)
+        for field_name, (default, config_key, dockerfile) in images.UNBUILT_DEFAULTS.items():
+            if getattr(args, field_name) == default and (field_name != "copilot_worker_image" or args.copilot_enabled):
+                pulumi.log.warn(
+                    f"{field_name} is the unpublished default {default!r}: build it from {dockerfile}, push it to "
+                    f"your registry and set `{config_key}` (see README, Images and the dev stack).", resource=self,
+                )
         result = self.compiled
         dev = args.environment == "dev"
         deletion_protection = (not dev) if args.deletion_protection is None else args.deletion_protection

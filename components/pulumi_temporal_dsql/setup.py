@@ -28,18 +28,23 @@ __all__ = [
     "NAMESPACE_COMMAND",
     "RUNNER_SOURCE",
     "SCHEMA_COMMAND",
+    "SCHEMA_DIR",
     "OneOffTask",
     "OneOffTaskArgs",
     "SetupRunner",
     "SetupRunnerArgs",
 ]
 
-# Runs in the runtime image: the fork's sql tool with the dsql plugin and IAM auth.
+# Where docker/runtime/Dockerfile puts the fork's versioned DSQL schema (its ENV TEMPORAL_SCHEMA_DIR;
+# tests/runtime/test_dockerfiles.py keeps the two equal).
+SCHEMA_DIR = "/etc/temporal/schema/dsql/temporal/versioned"
+# Runs in the runtime image: the fork's sql tool with the dsql plugin and IAM auth (the plugin
+# always connects as `admin`, hence dsql:DbConnectAdmin on the task role).
 SCHEMA_COMMAND = (
     "set -eu; "
-    'TOOL="temporal-sql-tool --plugin dsql --ep $CLUSTER_ENDPOINT -p 5432 --db postgres --tls"; '
+    'TOOL="temporal-sql-tool --plugin dsql --ep $CLUSTER_ENDPOINT -p 5432 --db postgres --user admin --tls"; '
     "$TOOL setup-schema -v 0.0; "
-    "$TOOL update-schema -d ${TEMPORAL_SCHEMA_DIR:-/etc/temporal/schema/dsql/v12/temporal/versioned}"
+    f"$TOOL update-schema -d ${{TEMPORAL_SCHEMA_DIR:-{SCHEMA_DIR}}}"
 )
 # Runs in the admin-tools image (the `temporal` CLI); idempotent: describe first.
 NAMESPACE_COMMAND = (

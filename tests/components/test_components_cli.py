@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 
+import pytest
 from typer.testing import CliRunner
 
 from pulumi_temporal_dsql.cli import app
@@ -39,3 +41,21 @@ def test_plan_reports_config_errors_with_exit_code_2() -> None:
     result = runner.invoke(app, ["plan", "--preset", "mid-scal"])
     assert result.exit_code == 2
     assert "Did you mean 'mid-scale'?" in result.output
+
+
+def test_plan_warns_when_the_unpublished_project_images_are_left_at_their_defaults(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The server and copilot images are built from docker/ by the user: keeping the bare default
+    names is flagged (with the Dockerfile and the config key), a pushed image is not."""
+    from pulumi_temporal_dsql.plan import plan
+
+    with caplog.at_level(logging.WARNING):
+        plan("starter", extra_config={"copilot": "true"})
+    warned = [r.getMessage() for r in caplog.records if "unpublished default" in r.getMessage()]
+    assert any("docker/runtime/Dockerfile" in m and "`serverImage`" in m for m in warned), warned
+    assert any("docker/copilot/Dockerfile" in m and "`copilotWorkerImage`" in m for m in warned), warned
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        plan("starter", extra_config={"serverImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/temporal-dsql-runtime:1"})
+    assert not [r for r in caplog.records if "unpublished default" in r.getMessage()]

@@ -18,10 +18,12 @@ from copilot.dev.build import (
     BASE_IMAGE,
     COPILOT_IMAGE,
     RUNTIME_IMAGE,
+    SCHEMA_CONTEXT,
     DockerUnavailable,
     build_commands,
     build_images,
     docker_engine,
+    schema_directory,
 )
 from copilot.dev.errors import DevStackError
 from copilot.dev.infra import (
@@ -141,20 +143,47 @@ def test_build_requires_the_temporal_dsql_checkout(monkeypatch: pytest.MonkeyPat
     assert "set TEMPORAL_DSQL_PATH" in str(caught.value)
 
 
-def test_build_commands_from_a_checkout_and_from_an_image(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    checkout = tmp_path / "temporal-dsql"
+def checkout_with_schema(root: Path, layout: str = "schema/dsql/temporal/versioned") -> Path:
+    checkout = root / "temporal-dsql"
     checkout.mkdir()
     (checkout / "Dockerfile").write_text("FROM scratch\n")
+    (checkout / layout / "v1.1").mkdir(parents=True)
+    (checkout / layout / "v1.1" / "manifest.json").write_text('{"CurrVersion": "1.1"}\n')
+    return checkout
+
+
+def test_build_commands_from_a_checkout_and_from_an_image(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    checkout = checkout_with_schema(tmp_path)
     monkeypatch.setenv("TEMPORAL_DSQL_PATH", str(checkout))
+    monkeypatch.delenv("TEMPORAL_DSQL_SCHEMA_DIR", raising=False)
     steps = build_commands(REPO, platform="linux/arm64")
     assert [s.image for s in steps] == [BASE_IMAGE, RUNTIME_IMAGE, COPILOT_IMAGE]
     assert steps[0].argv == ["docker", "build", "--platform", "linux/arm64", "-t", BASE_IMAGE, "-f",
                              str(checkout / "Dockerfile"), str(checkout)]
     assert f"BASE_IMAGE={BASE_IMAGE}" in steps[1].argv and steps[1].argv[-1] == str(REPO / "docker" / "runtime")
+    schema = checkout / "schema" / "dsql" / "temporal" / "versioned"
+    context = steps[1].argv[steps[1].argv.index("--build-context") + 1]
+    assert context == f"{SCHEMA_CONTEXT}={schema}"
     assert steps[2].argv[-1] == str(REPO)
     reused = build_commands(REPO, base_image="123.dkr.ecr/temporal-dsql:1.2")
     assert [s.image for s in reused] == [RUNTIME_IMAGE, COPILOT_IMAGE]
     assert "BASE_IMAGE=123.dkr.ecr/temporal-dsql:1.2" in reused[0].argv
+    assert f"{SCHEMA_CONTEXT}={schema}" in reused[0].argv  # the schema comes from the checkout either way
+
+
+def test_build_finds_the_older_schema_layout_or_says_where_it_looked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    checkout = checkout_with_schema(tmp_path, "schema/dsql/v12/temporal/versioned")
+    monkeypatch.setenv("TEMPORAL_DSQL_PATH", str(checkout))
+    monkeypatch.delenv("TEMPORAL_DSQL_SCHEMA_DIR", raising=False)
+    assert schema_directory(checkout) == checkout / "schema/dsql/v12/temporal/versioned"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("TEMPORAL_DSQL_SCHEMA_DIR", str(empty))
+    with pytest.raises(DevStackError) as caught:
+        build_commands(REPO, base_image="temporal-dsql:latest")
+    assert caught.value.field == "TEMPORAL_DSQL_SCHEMA_DIR"
+    assert f"no versioned DSQL schema (vX.Y/manifest.json) in {empty}" in str(caught.value)
+    assert "TEMPORAL_DSQL_PATH" in str(caught.value)
 
 
 @pytest.fixture
@@ -175,7 +204,15 @@ def recording_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return record
 
 
-def test_build_images_runs_the_builds_in_order(recording_docker: Path) -> None:
+@pytest.fixture
+def schema_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    checkout = checkout_with_schema(tmp_path)
+    monkeypatch.setenv("TEMPORAL_DSQL_PATH", str(checkout))
+    monkeypatch.delenv("TEMPORAL_DSQL_SCHEMA_DIR", raising=False)
+    return checkout
+
+
+def test_build_images_runs_the_builds_in_order(recording_docker: Path, schema_checkout: Path) -> None:
     built = build_images(REPO, base_image="temporal-dsql:latest")
     assert built == [RUNTIME_IMAGE, COPILOT_IMAGE]
     calls = [json.loads(line) for line in recording_docker.read_text().splitlines()]
@@ -183,7 +220,7 @@ def test_build_images_runs_the_builds_in_order(recording_docker: Path) -> None:
     assert [c[c.index("-t") + 1] for c in calls[1:]] == [RUNTIME_IMAGE, COPILOT_IMAGE]
 
 
-def test_a_failed_build_stops_and_names_the_image(recording_docker: Path) -> None:
+def test_a_failed_build_stops_and_names_the_image(recording_docker: Path, schema_checkout: Path) -> None:
     (recording_docker.parent / "fail-copilot").touch()
     with pytest.raises(DevStackError) as caught:
         build_images(REPO, base_image="temporal-dsql:latest")

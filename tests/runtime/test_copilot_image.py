@@ -155,3 +155,8 @@ def test_copilot_workers_component_env_is_exactly_copilot_settings(monkeypatch: 
     (container,) = json.loads(task.inputs["containerDefinitions"])
     assert {e["name"]: e["value"] for e in container["environment"]} == env
     assert container.get("command") in (None, ["worker"])  # the image's default CMD runs the worker
+    # ECS ignores the Dockerfile's HEALTHCHECK: the task definition runs the same entrypoint check.
+    dockerfile = (Path(__file__).resolve().parents[2] / "docker" / "copilot" / "Dockerfile").read_text()
+    image_check = json.loads(dockerfile.split("HEALTHCHECK", 1)[1].split("CMD", 1)[1].splitlines()[0])
+    assert container["healthCheck"]["command"] == ["CMD", *image_check] == ["CMD", "python", "/app/entrypoint.py", "healthcheck"]
+    assert {"interval", "timeout", "retries", "startPeriod"} <= set(container["healthCheck"])

@@ -2,7 +2,9 @@
 
     temporal-dsql:latest          the server image, built from a temporal-dsql checkout
                                   ($TEMPORAL_DSQL_PATH), unless --base-image names one to reuse
-    temporal-dsql-runtime:test    docker/runtime/Dockerfile on top of it
+    temporal-dsql-runtime:test    docker/runtime/Dockerfile on top of it, with the checkout's
+                                  versioned DSQL schema as the `temporal-dsql-schema` build context
+                                  ($TEMPORAL_DSQL_SCHEMA_DIR overrides where it is read from)
     temporal-sre-copilot:dev      docker/copilot/Dockerfile (worker + API, from uv.lock)
 
 Needs the docker CLI and a running engine; when either is missing it says so and how to fix it
@@ -24,15 +26,21 @@ __all__ = [
     "BASE_IMAGE",
     "COPILOT_IMAGE",
     "RUNTIME_IMAGE",
+    "SCHEMA_CONTEXT",
     "DockerUnavailable",
     "build_commands",
     "build_images",
     "docker_engine",
+    "schema_directory",
 ]
 
 BASE_IMAGE = "temporal-dsql:latest"
 RUNTIME_IMAGE = "temporal-dsql-runtime:test"
 COPILOT_IMAGE = "temporal-sre-copilot:dev"
+SCHEMA_CONTEXT = "temporal-dsql-schema"
+"""Named build context of docker/runtime/Dockerfile: the fork's versioned DSQL schema directory."""
+# Where a temporal-dsql checkout keeps it: the current layout first, then the older v12 one.
+SCHEMA_LAYOUTS = ("schema/dsql/temporal/versioned", "schema/dsql/v12/temporal/versioned")
 DOCKER_INSTALL_HINT = ("Install Docker (Docker Desktop, or docker-ce on Linux), start the engine, and check "
                        "that `docker info` works; then run `copilot dev build` again. Nothing was built.")
 
@@ -65,14 +73,31 @@ def docker_engine(docker: str | None = None) -> str:
     return path
 
 
+def schema_directory(checkout: Path) -> Path:
+    """The versioned DSQL schema the runtime image carries: $TEMPORAL_DSQL_SCHEMA_DIR, else the
+    checkout's; an error naming both when neither holds a `vX.Y/manifest.json`."""
+    override = os.environ.get("TEMPORAL_DSQL_SCHEMA_DIR")
+    candidates = [Path(override)] if override else [checkout / layout for layout in SCHEMA_LAYOUTS]
+    for candidate in candidates:
+        if any(candidate.glob("*/manifest.json")):
+            return candidate
+    raise DevStackError(
+        f"no versioned DSQL schema (vX.Y/manifest.json) in {', '.join(str(c) for c in candidates)}",
+        field="TEMPORAL_DSQL_SCHEMA_DIR",
+        suggestion="Set TEMPORAL_DSQL_PATH to a temporal-dsql checkout (its schema/dsql/temporal/versioned is "
+                   "copied into the runtime image for the schema set-up task), or TEMPORAL_DSQL_SCHEMA_DIR "
+                   "to that directory.")
+
+
 def build_commands(repo_root: Path, *, docker: str = "docker", temporal_dsql_path: Path | None = None,
                    base_image: str | None = None, platform: str | None = None) -> list[BuildStep]:
-    """The docker builds, in order. Either a temporal-dsql checkout or an existing base image."""
+    """The docker builds, in order. Either a temporal-dsql checkout or an existing base image; the
+    runtime image takes its DSQL schema from the checkout (or $TEMPORAL_DSQL_SCHEMA_DIR) either way."""
     extra = ["--platform", platform] if platform else []
     steps: list[BuildStep] = []
+    source = temporal_dsql_path or (Path(os.environ["TEMPORAL_DSQL_PATH"]) if os.environ.get("TEMPORAL_DSQL_PATH")
+                                    else repo_root.parent / "temporal-dsql")
     if base_image is None:
-        source = temporal_dsql_path or (Path(os.environ["TEMPORAL_DSQL_PATH"]) if os.environ.get("TEMPORAL_DSQL_PATH")
-                                        else repo_root.parent / "temporal-dsql")
         if not (source / "Dockerfile").is_file() and not (source / "docker").is_dir():
             raise DevStackError(
                 f"no temporal-dsql checkout at {source} (expected its Dockerfile there)",
@@ -83,7 +108,9 @@ def build_commands(repo_root: Path, *, docker: str = "docker", temporal_dsql_pat
         steps.append(BuildStep(BASE_IMAGE, [docker, "build", *extra, "-t", BASE_IMAGE, "-f", str(dockerfile), str(source)]))
         base_image = BASE_IMAGE
     runtime_dir = repo_root / "docker" / "runtime"
+    schema = schema_directory(source)
     steps.append(BuildStep(RUNTIME_IMAGE, [docker, "build", *extra, "--build-arg", f"BASE_IMAGE={base_image}",
+                                           "--build-context", f"{SCHEMA_CONTEXT}={schema}",
                                            "-t", RUNTIME_IMAGE, "-f", str(runtime_dir / "Dockerfile"), str(runtime_dir)]))
     steps.append(BuildStep(COPILOT_IMAGE, [docker, "build", *extra, "-t", COPILOT_IMAGE,
                                            "-f", str(repo_root / "docker" / "copilot" / "Dockerfile"), str(repo_root)]))
