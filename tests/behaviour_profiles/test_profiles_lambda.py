@@ -64,8 +64,9 @@ def _run(settings: ProfileSettings, events: list[dict[str, Any]], **extra_env: s
 def test_import_closure_has_no_temporalio_pydantic_ai_or_pulumi(profile_settings: ProfileSettings) -> None:
     modules = set(_run(profile_settings, [])["modules"])
     assert not modules & {"temporalio", "pydantic_ai", "pulumi", "pulumi_aws"}
-    # Heavy clients are imported on first use, not at cold start.
-    assert not modules & {"boto3", "botocore", "asyncpg"}
+    # Heavy clients are imported on first use, not at cold start; so are the config compiler (the
+    # loop endpoints compile per request) and httpx (which pulls rich and click in with it).
+    assert not modules & {"boto3", "botocore", "asyncpg", "httpx", "rich", "dsql_config"}
 
 
 def test_function_url_events_create_list_and_preflight(profile_settings: ProfileSettings,
