@@ -1,9 +1,14 @@
 """The behaviour-profile API: FastAPI through Mangum on Lambda (Python 3.12, arm64) with a
 Function URL that Grafana calls.
 
-CORS is configured in ONE place: the app (its `allowed_origins` setting, set to the Grafana
-origin), so the Function URL gets no `cors` block; when both answer preflights, browsers see
-duplicate headers and reject the response. Auth is AWS_IAM by default; `auth="token"` keeps the URL open to the network but the
+CORS is configured in ONE place, the Function URL (`cors` with the Grafana origin), and the app's
+own CORS (`PROFILES_ALLOWED_ORIGINS`) is left empty in the function's env. Why the URL and not the
+app: with AWS_IAM auth the browser's preflight OPTIONS carries no signature, so the URL would
+reject it before the app ever ran; a URL with `cors` answers preflights itself (no invocation, no
+auth) and adds the headers to every response. Why never both: two sets of
+Access-Control-Allow-Origin headers make browsers reject the response. The app's CORS setting is
+for where there is no Function URL (uvicorn locally, the copilot image's `api` role).
+Auth is AWS_IAM by default; `auth="token"` keeps the URL open to the network but the
 app requires a bearer token stored in Secrets Manager (generated here, never in the program).
 The function's role can touch exactly the bucket, the DSQL cluster and the AMP workspace.
 """
@@ -21,9 +26,13 @@ from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.iam import assume_role_policy, policy_document, statement
 from pulumi_temporal_dsql.lambda_bundle import HANDLER
 
-__all__ = ["AUTH_MODES", "ProfileApi", "ProfileApiArgs", "profile_api_settings"]
+__all__ = ["AUTH_MODES", "CORS_HEADERS", "CORS_METHODS", "ProfileApi", "ProfileApiArgs", "profile_api_settings"]
 
 AUTH_MODES = ("AWS_IAM", "token")
+# What the Grafana browser client sends: the API's methods (the profiles router uses GET, POST and
+# DELETE), a bearer token in token mode, and the SigV4 headers in AWS_IAM mode.
+CORS_METHODS = ("GET", "POST", "DELETE")
+CORS_HEADERS = ("authorization", "content-type", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
 
 
 def profile_api_settings(values: Mapping[str, Any]) -> dict[str, str]:
@@ -118,7 +127,8 @@ class ProfileApi(pulumi.ComponentResource):
             "region": region,
             "cluster_id": args.cluster_id,
             "auth_mode": "iam" if args.auth == "AWS_IAM" else "token",
-            "allowed_origins": [args.grafana_origin] if args.grafana_origin else [],
+            # CORS is the Function URL's (module docstring): the app must add none of its own.
+            "allowed_origins": [],
         }
         if self.token_secret is not None:
             env_values["auth_token_secret_arn"] = self.token_secret.arn
@@ -142,7 +152,14 @@ class ProfileApi(pulumi.ComponentResource):
             f"{name}-url",
             function_name=self.function.name,
             authorization_type="AWS_IAM" if args.auth == "AWS_IAM" else "NONE",
-            # No `cors` here on purpose: the app answers CORS (see the module docstring).
+            # The one place CORS is configured (see the module docstring); no origin, no CORS.
+            cors=aws.lambda_.FunctionUrlCorsArgs(
+                allow_origins=[args.grafana_origin],
+                allow_methods=list(CORS_METHODS),
+                allow_headers=list(CORS_HEADERS),
+                allow_credentials=False,
+                max_age=600,
+            ) if args.grafana_origin else None,
             opts=pulumi.ResourceOptions(parent=self.function),
         )
         self.url = self.function_url.function_url

@@ -127,11 +127,17 @@ def test_profile_api_lambda_env_iam_and_auth(plans: dict[str, Plan], plan_for) -
     settings = ProfileSettings(**{k.removeprefix("PROFILES_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
     assert settings.bucket == plan_.outputs["bucket_name"]
     assert settings.dsql_endpoint == plan_.outputs["dsql_endpoint"]
-    assert settings.allowed_origins == ["https://grafana.example.com"]
     assert settings.auth_mode == "iam"
     url = one(plan_, "aws:lambda/functionUrl:FunctionUrl", "temporal-plan-profile-api-url")
     assert url.inputs["authorizationType"] == "AWS_IAM"
-    assert "cors" not in url.inputs  # CORS lives in ONE place: the app
+    # CORS lives in ONE place, the Function URL (it answers the unsigned preflight that AWS_IAM
+    # auth would otherwise reject): the Grafana origin there, and no CORS of the app's own.
+    assert url.inputs["cors"]["allowOrigins"] == ["https://grafana.example.com"]
+    assert set(url.inputs["cors"]["allowMethods"]) == {"GET", "POST", "DELETE"}
+    assert {"authorization", "content-type", "x-amz-date", "x-amz-security-token"} <= set(url.inputs["cors"]["allowHeaders"])
+    assert settings.allowed_origins == []
+    no_origin = one(plans["starter"], "aws:lambda/functionUrl:FunctionUrl", "temporal-plan-profile-api-url")
+    assert "cors" not in no_origin.inputs  # no Grafana origin: no browser origin is allowed
     policy = json.loads(one(plan_, ROLE, "temporal-plan-profile-api-role").inputs["inlinePolicies"][0]["policy"])
     resources = {r for s in policy["Statement"] for r in s["Resource"]}
     bucket_arn = f"arn:aws:s3:::{plan_.outputs['bucket_name']}"
