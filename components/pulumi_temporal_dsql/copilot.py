@@ -298,6 +298,7 @@ class CopilotWorkers(pulumi.ComponentResource):
         def logs(prefix: str) -> dict[str, Any]:
             return {"logDriver": "awslogs", "options": {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": prefix}}
 
+        from pulumi_temporal_dsql.service import server_health_command
         from pulumi_temporal_dsql.setup import SCHEMA_COMMAND
 
         server_env = {**env, "SERVICES": COPILOT_SERVICES}
@@ -321,7 +322,7 @@ class CopilotWorkers(pulumi.ComponentResource):
                     {"name": "grpc", "containerPort": 7233, "appProtocol": "grpc"},
                     {"name": "metrics", "containerPort": 9090, "appProtocol": "http"},
                 ],
-                "healthCheck": {"command": ["CMD-SHELL", "nc -z localhost 7233 || exit 1"], "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 120},
+                "healthCheck": {"command": server_health_command(7233), "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 120},
                 "dependsOn": [{"containerName": "schema-setup", "condition": "SUCCESS"}],
                 "logConfiguration": logs("temporal"),
             },

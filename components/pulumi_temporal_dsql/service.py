@@ -30,6 +30,7 @@ __all__ = [
     "TemporalService",
     "TemporalServiceArgs",
     "refresher_command",
+    "server_health_command",
     "temporal_containers",
 ]
 
@@ -42,6 +43,12 @@ REFRESH_INTERVAL_SECONDS = 30
 INIT_CPU, INIT_MEMORY = 32, 64
 REFRESHER_CPU, REFRESHER_MEMORY = 32, 64
 COLLECTOR_CPU, COLLECTOR_MEMORY = 128, 256
+
+
+def server_health_command(port: int) -> list[str]:
+    """The server container's ECS health check (ECS ignores a Dockerfile HEALTHCHECK): the runtime
+    image's own probe, since the image guarantees python3 but not an `nc` with `-z`."""
+    return ["CMD", "python3", "/usr/local/bin/render_config.py", "healthcheck", "--port", str(port)]
 
 
 def refresher_command(*, once: bool) -> list[str]:
@@ -135,7 +142,7 @@ def temporal_containers(spec: TaskSpec) -> list[dict[str, Any]]:
             "mountPoints": [{**mount, "readOnly": True}],
             "dependsOn": [{"containerName": "config-init", "condition": "SUCCESS"}],
             "healthCheck": {
-                "command": ["CMD-SHELL", f"nc -z localhost {role.grpc_port} || exit 1"],
+                "command": server_health_command(role.grpc_port),
                 "interval": 30,
                 "timeout": 5,
                 "retries": 3,

@@ -57,7 +57,10 @@ def test_services_have_the_compiled_size_ports_and_counts(plans: dict[str, Plan]
         ports = {p["containerPort"] for p in _temporal(plans[preset], role)["portMappings"]}
         assert ports == {spec.grpc_port, spec.membership_port, spec.metrics_port}
         health = _temporal(plans[preset], role)["healthCheck"]
-        assert str(spec.grpc_port) in " ".join(health["command"])
+        # The runtime image's own probe (docker/runtime/render_config.py, copied to /usr/local/bin)
+        # on the role's gRPC port: ECS ignores image HEALTHCHECKs, and the image has no `nc -z`.
+        assert health["command"] == ["CMD", "python3", "/usr/local/bin/render_config.py", "healthcheck",
+                                     "--port", str(spec.grpc_port)]
 
 
 def test_task_definitions_pass_botocore_register_task_definition_validation(plans: dict[str, Plan]) -> None:

@@ -322,3 +322,19 @@ def test_start_with_a_command_execs_it_and_renders_nothing(tmp_path: Path) -> No
     assert result.stdout.strip() == "ran ['--once']"
     assert "exec (pass-through)" in result.stderr
     assert not (tmp_path / "temporal.yaml").exists()
+
+
+def test_healthcheck_exits_0_on_a_listening_port_and_1_with_the_reason_otherwise() -> None:
+    """The ECS health check of every Temporal container (`render_config.py healthcheck --port N`)."""
+    import socket
+
+    script = [sys.executable, str(RUNTIME_DIR / "render_config.py"), "healthcheck"]
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        ok = subprocess.run([*script, "--port", str(port)], capture_output=True, text=True, timeout=30, check=False)
+        assert ok.returncode == 0, ok.stderr
+    closed = free_port()
+    down = subprocess.run([*script, "--port", str(closed), "--timeout", "1"], capture_output=True, text=True,
+                          timeout=30, check=False)
+    assert down.returncode == 1
+    assert f"healthcheck: 127.0.0.1:{closed} not accepting connections" in down.stderr
