@@ -24,7 +24,7 @@ from rich.table import Table
 
 from copilot.exceptions import CopilotError
 from copilot.settings import CopilotSettings
-from copilot_core.errors import InputError
+from copilot_core.errors import InputError, TemporalDsqlError
 
 __all__ = ["app"]
 
@@ -53,7 +53,7 @@ def _run(work: Callable[[], Awaitable[T]]) -> T:
     except InputError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    except (CopilotError, OSError) as exc:
+    except (TemporalDsqlError, OSError) as exc:  # the copilot's and the profile store's errors alike
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
 
@@ -244,6 +244,53 @@ def _profile(profile_id: str) -> Any:
             await store.close()
 
     return _run(work)
+
+
+@app.command("drift")
+def drift_cmd(namespace: Annotated[str | None, typer.Option("--namespace", help="Baseline scope (default: the "
+                                                            "cluster-wide baseline).")] = None,
+              as_json: Json = False) -> None:
+    """The latest observed snapshot (COPILOT_DSQL_*) against the active baseline profile (PROFILES_*):
+    drifted metrics and the config changes correlated with them. Exit 3 when a metric regressed."""
+    from behaviour_profiles.settings import ProfileSettings
+    from behaviour_profiles.storage import ProfileStore
+    from copilot.loop import DriftInput, DriftReport, ProfileBaselineDrift
+    from copilot.store import StateStore
+
+    settings = _settings()
+
+    async def work() -> DriftReport:
+        state = await StateStore.connect(settings, min_size=0, max_size=1)
+        profiles = ProfileStore.from_settings(ProfileSettings())
+        try:
+            latest = await state.latest_snapshot()
+            if latest is None:
+                return DriftReport()
+            return await ProfileBaselineDrift(store=profiles)(
+                DriftInput(cluster_id=state.cluster_id, namespace=namespace, snapshot=latest.snapshot))
+        finally:
+            await state.close()
+            await profiles.close()
+
+    report = _run(work)
+    regressed = [d for d in report.drift if d.regressed]
+    if as_json:
+        console.print_json(report.model_dump_json())
+        raise typer.Exit(3 if regressed else 0)
+    if report.baseline_id is None:
+        console.print("no active baseline for this cluster and namespace (or nothing observed yet)")
+        return
+    table = Table("metric", "current", "baseline", "change", "result")
+    for d in report.drift:
+        change = "-" if d.relative_change is None else f"{d.relative_change:+.0%}"
+        table.add_row(d.metric_id, f"{d.current:.4g}", f"{d.baseline:.4g}", change,
+                      "[red]regressed[/red]" if d.regressed else "[green]improved[/green]")
+    console.print(table)
+    for c in report.correlations:
+        console.print(f"  config {c.config_key}: {c.old_value!r} -> {c.new_value!r} "
+                      f"coincides with {', '.join(c.regressed_metrics)}")
+    console.print(f"baseline {report.baseline_id}: {len(regressed)} metric(s) regressed")
+    raise typer.Exit(3 if regressed else 0)
 
 
 @app.command("conformance")

@@ -15,6 +15,7 @@ from behaviour_profiles.service import ProfileService
 from behaviour_profiles.settings import ProfileSettings
 from copilot.cli import app
 from copilot.settings import CopilotSettings
+from copilot.store import StateStore
 from standins import ScenarioPrometheus, free_port
 
 runner = CliRunner()
@@ -102,3 +103,46 @@ async def test_conformance_and_recommend_commands(copilot_profile_service: Profi
                                   env=env)
     assert rec.exit_code == 0, rec.output
     assert json.loads(rec.output)["recommended_preset"] == "high-throughput"
+
+
+async def test_drift_command_against_the_active_baseline(
+        copilot_settings: CopilotSettings, copilot_profile_service: ProfileService,
+        copilot_profile_settings: ProfileSettings, prometheus_with_scenarios: ScenarioPrometheus,
+        cluster_store: StateStore) -> None:
+    """`copilot drift`: the latest stored snapshot (overloaded) against a healthy baseline."""
+    import asyncio
+
+    from behaviour_profiles.telemetry import PrometheusClient
+    from copilot.health import HealthState
+    from copilot.metrics import collect_signals
+    from copilot.store import StoredSnapshot
+
+    env = {**_db_env(copilot_settings, COPILOT_CLUSTER_ID=cluster_store.cluster_id),
+           "PROFILES_BUCKET": copilot_profile_settings.bucket,
+           "PROFILES_S3_ENDPOINT_URL": copilot_profile_settings.s3_endpoint_url or "",
+           "PROFILES_DATABASE_DSN": copilot_profile_settings.database_dsn.get_secret_value()
+           if copilot_profile_settings.database_dsn else ""}
+    none_yet = await asyncio.to_thread(runner.invoke, app, ["drift"], env=env)
+    assert none_yet.exit_code == 0 and "no active baseline" in none_yet.output
+
+    healthy = prometheus_with_scenarios.windows["healthy-150wps"]
+    overload = prometheus_with_scenarios.windows["overloaded-400wps"]
+    async with PrometheusClient(prometheus_with_scenarios.query_url, sigv4=False) as prom:
+        overload_now = await collect_signals(prom, overload.start + (overload.end - overload.start) * 0.8)
+    assert await cluster_store.save_snapshot(StoredSnapshot(
+        cluster_id=cluster_store.cluster_id, workflow_id="cli-drift", cycle=1, health_state=HealthState.STRESSED,
+        band="mid", snapshot=overload_now))
+    baseline = await copilot_profile_service.create(CreateProfileRequest(
+        name="golden", cluster_id=cluster_store.cluster_id, time_window_start=healthy.start + TimeDelta(minutes=10),
+        time_window_end=healthy.end - TimeDelta(minutes=10)))
+    await copilot_profile_service.store.set_baseline(baseline.id)
+
+    result = await asyncio.to_thread(runner.invoke, app, ["drift", "--json"], env=env)
+    assert result.exit_code == 3, result.output  # regressions found
+    report = json.loads(result.output)
+    assert report["baseline_id"] == baseline.id
+    assert "errors.occ_conflicts_per_sec" in {d["metric_id"] for d in report["drift"] if d["regressed"]}
+    table = await asyncio.to_thread(runner.invoke, app, ["drift"], env=env)
+    assert table.exit_code == 3 and "regressed" in table.output
+    down = await asyncio.to_thread(runner.invoke, app, ["drift"], env={**env, "COPILOT_DSQL_PORT": str(free_port())})
+    assert down.exit_code == 1 and "error" in down.output
