@@ -63,8 +63,8 @@ def test_demo_runs_end_to_end(state_dir: Path) -> None:
     found = json.loads((ROOT / "out" / "demo-result.json").read_text())
     assert found["ok"] and [s["status"] for s in found["steps"]] == ["ok"] * 7
     assert found["health_state"] in ("stressed", "critical"), "the copilot must see the 400 WPS overload"
-    assert found["conformance"]["overloaded-400wps"] == "drifted"
-    assert set(found["conformance"].values()) <= {"conforming", "drifted"}
+    # 150 WPS is ~450 transitions/s, inside mid-scale's band and bounds; 400 WPS overloads it.
+    assert found["conformance"] == {"healthy-150wps": "conforming", "overloaded-400wps": "drifted"}
     assert not state_dir.exists(), "the demo purges its stack at the end"
 
 

@@ -343,7 +343,7 @@ class ConfigCompiler:
             dsql_plugin_version=dsql_plugin_version or DEFAULT_DSQL_PLUGIN_VERSION,
             compiled_at=Instant.now().format_iso(),
             compiler_version=COMPILER_VERSION,
-            expected_bounds=expected_bounds(res.values),
+            expected_bounds=expected_bounds(res.values, band_max_st_per_sec=res.preset.throughput_range.max_st_per_sec),
         ))
 
     def check(self, res: Resolution) -> list[GuardRailResult]:
@@ -477,7 +477,7 @@ class ConfigCompiler:
         return PresetDescription(
             preset=res.preset.name, modifier=modifier, description=res.preset.description,
             throughput_range=res.preset.throughput_range, groups=groups,
-            expected_bounds=expected_bounds(res.values))
+            expected_bounds=expected_bounds(res.values, band_max_st_per_sec=res.preset.throughput_range.max_st_per_sec))
 
     def preset_definition(self, preset: str) -> ScalePreset:
         """The design's ScalePreset view: SLO and topology defaults plus the named derivation rules."""
@@ -496,5 +496,5 @@ class ConfigCompiler:
                                for e in self.registry.by_classification(ParameterClassification.TOPOLOGY)],
             safety_derivations=rules(ParameterClassification.SAFETY),
             tuning_derivations=rules(ParameterClassification.TUNING),
-            expected_bounds=expected_bounds(res.values),
+            expected_bounds=expected_bounds(res.values, band_max_st_per_sec=res.preset.throughput_range.max_st_per_sec),
         )
