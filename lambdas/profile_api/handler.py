@@ -1,7 +1,9 @@
 """AWS Lambda entry point: Mangum over the FastAPI app, for Function URL (payload v2.0) events.
 
 Settings come from the ``PROFILES_*`` environment (behaviour_profiles.settings.ProfileSettings).
-CORS is answered by the app, so the Function URL must not configure CORS as well.
+On AWS the Function URL answers CORS (an IAM-signed URL gets unsigned preflights, which only the
+URL can answer), so the deployment leaves PROFILES_ALLOWED_ORIGINS empty and the app adds no CORS
+headers; locally (uvicorn, `copilot dev up`) the app answers CORS from that setting. One place each.
 """
 
 from __future__ import annotations
