@@ -46,7 +46,10 @@ def _drop_none(value: Any) -> Any:
 
 
 def _sorted_by(items: Iterable[Mapping[str, Any]], *keys: str) -> list[dict[str, Any]]:
-    return sorted((dict(i) for i in items), key=lambda i: tuple(str(i.get(k, "")) for k in keys))
+    # The whole item breaks ties, so two entries equal on the keys (a named and an unnamed mapping
+    # of one port) still come out in one order whatever order they went in.
+    return sorted((dict(i) for i in items),
+                  key=lambda i: (tuple(str(i.get(k, "")) for k in keys), json.dumps(i, sort_keys=True, default=str)))
 
 
 def normalise_container(container: Mapping[str, Any], *, network_mode: str = "awsvpc") -> ContainerDefinition:
@@ -89,7 +92,7 @@ def normalise(
 ) -> list[ContainerDefinition]:
     """Every container normalised, ordered by name (ECS keeps no meaningful order between them)."""
     normalised = [normalise_container(c, network_mode=network_mode) for c in containers]
-    return sorted(normalised, key=lambda c: str(c.get("name", "")))
+    return sorted(normalised, key=lambda c: (str(c.get("name", "")), json.dumps(c, sort_keys=True, default=str)))
 
 
 def canonical_json(containers: Iterable[Mapping[str, Any]], *, network_mode: str = "awsvpc") -> str:

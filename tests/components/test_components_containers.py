@@ -58,6 +58,15 @@ def test_property_canonical_json_ignores_order(containers: list[dict[str, Any]],
     assert canonical_json(shuffled) == canonical_json(containers)
 
 
+def test_ports_equal_on_the_sort_keys_still_have_one_order() -> None:
+    # Found by the property above: a named and an unnamed mapping of one port kept input order.
+    named = {"containerPort": 1, "hostPort": 1, "name": "a", "protocol": "tcp"}
+    plain = {"containerPort": 1, "hostPort": 1, "protocol": "tcp"}
+    one = canonical_json([{"name": "c", "image": "i", "portMappings": [named, plain]}])
+    other = canonical_json([{"name": "c", "image": "i", "portMappings": [plain, named]}])
+    assert one == other
+
+
 def test_explicit_aws_defaults_are_written_out() -> None:
     c = normalise_container({"name": "t", "image": "i", "portMappings": [{"containerPort": 7233}],
                              "healthCheck": {"command": ["CMD-SHELL", "true"]}, "memoryReservation": None})
