@@ -18,10 +18,14 @@ from typing import Any
 import pulumi
 from pulumi.runtime.mocks import MockMonitor
 
-__all__ = ["ACCOUNT_ID", "REGION", "RecordedResource", "RecordingMocks", "RecordingMonitor"]
+__all__ = ["ACCOUNT_ID", "REGION", "RecordedResource", "RecordingMocks", "RecordingMonitor", "UnansweredInvokeError"]
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
+
+
+class UnansweredInvokeError(LookupError):
+    """The stack program called a data source the offline plan has no answer for."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if token == "aws:secretsmanager/getRandomPassword:getRandomPassword":
             return {"randomPassword": "p" * int(args.args.get("passwordLength", 32)), "id": "random"}
         # Failing loudly beats resolving every field to None ("None.dsql.us-east-1.on.aws").
-        raise NotImplementedError(f"the plan mocks do not answer invoke {token}")
+        raise UnansweredInvokeError(f"the plan mocks do not answer invoke {token}")
 
 
 class RecordingMonitor(MockMonitor):

@@ -15,6 +15,7 @@ always gives byte-identical output. The compile command's "why" section is rende
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -131,12 +132,13 @@ def render_why(
 # -- models ----------------------------------------------------------------------------------------
 
 
-class _Explanation(BaseModel):
+class _Explanation(BaseModel, abc.ABC):
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=False) + "\n"
 
-    def to_text(self) -> str:  # pragma: no cover - every subclass overrides
-        raise NotImplementedError
+    @abc.abstractmethod
+    def to_text(self) -> str:
+        """The human-readable rendering; every explanation level defines its own."""
 
 
 class KeyExplanation(_Explanation):
