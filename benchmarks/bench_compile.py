@@ -1,6 +1,6 @@
 """Config compiler speed: compile() p50/p95 per preset and for all 15 preset x modifier combinations.
 
-The goal is judged on CPU time (``time.process_time``), as in bench_adapters: on a busy 2-core
+The goal is judged on CPU time (``time.thread_time``, this thread only, so background threads of other libraries do not count), as in bench_adapters: on a busy 2-core
 machine wall-clock samples mostly measure the other processes' share of the CPU. The wall clock is
 reported next to it.
 """
@@ -27,7 +27,7 @@ def _percentile(samples: list[float], q: float) -> float:
 
 
 def _measure(compiler: ConfigCompiler, combos: list[tuple[str, str | None]], rounds: int,
-             clock: Callable[[], float] = time.process_time) -> list[float]:
+             clock: Callable[[], float] = time.thread_time) -> list[float]:
     for preset, modifier in combos:  # warm caches (registry plans, adapter discovery)
         compiler.compile(preset, modifier)
     samples: list[float] = []

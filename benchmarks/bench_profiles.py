@@ -39,7 +39,7 @@ print(time.perf_counter() - t, cpu() - c)
 _FLOOR_MODULES = "fastapi, mangum, pydantic_settings, whenever"
 
 _CREATE = """
-import asyncio, json, resource, sys, time
+import asyncio, json, sys, time
 from whenever import Instant
 from behaviour_profiles.models import CreateProfileRequest
 from behaviour_profiles.settings import ProfileSettings
@@ -60,7 +60,10 @@ async def main():
     t = time.perf_counter()
     await service.create(request)
     concurrent = time.perf_counter() - t
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so a child of a large parent
+    # (the other benchmarks load pulumi_aws) would report the parent's peak instead of its own.
+    with open("/proc/self/status") as status:
+        rss_mb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
     serial_client = PrometheusClient(settings.amp_query_url, sigv4=settings.amp_sigv4, concurrency=1)
     t = time.perf_counter()
     await collect_telemetry(serial_client, start, end)
