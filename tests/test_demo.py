@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,9 +69,25 @@ def test_demo_runs_end_to_end(state_dir: Path) -> None:
     assert not state_dir.exists(), "the demo purges its stack at the end"
 
 
+def _processes_with_marker(marker: str) -> list[int]:
+    """PIDs whose environment carries `marker` (every server the demo starts inherits it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def test_interrupted_demo_tears_the_stack_down(state_dir: Path) -> None:
+    marker = f"TEMPORAL_DSQL_DEMO_TEST={uuid.uuid4().hex}"
+    name, value = marker.split("=", 1)
     process = subprocess.Popen([sys.executable, "-m", "copilot.demo", "--state-dir", str(state_dir)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+                               env={**os.environ, name: value})
     pids: list[int] = []
     deadline = time.monotonic() + 120
     try:
@@ -91,3 +108,9 @@ def test_interrupted_demo_tears_the_stack_down(state_dir: Path) -> None:
     time.sleep(0.5)
     survivors = [pid for pid in pids if pid_alive(pid)]
     assert survivors == [], f"left running after Ctrl-C: {survivors}"
+    # Also the servers that were still starting when Ctrl-C came (not yet in the state file).
+    deadline = time.monotonic() + 15
+    while _processes_with_marker(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    leftovers = [pid for pid in _processes_with_marker(marker) if pid_alive(pid)]
+    assert leftovers == [], f"servers the demo started are still running: {leftovers}"

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -189,10 +189,17 @@ class DevStack:
             self.progress(f"{name}: up (pid {new.pids[0]}, {new.url})")
 
         lock = threading.Lock()
+        futures: list[Future[None]] = []
         try:
             # The stand-ins do not depend on each other: start them side by side.
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                futures = [pool.submit(bring_up, name) for name in _INDEPENDENT if name in services]
+            try:
+                with ThreadPoolExecutor(max_workers=4) as pool:
+                    futures = [pool.submit(bring_up, name) for name in _INDEPENDENT if name in services]
+            except BaseException:
+                # Ctrl-C reaches only this thread: the workers go on starting servers. Let them
+                # finish so every server they start is in the state file `down` stops from.
+                wait(futures)
+                raise
             for future in futures:
                 future.result()  # re-raises the first failure
             for name in SERVICE_ORDER:
