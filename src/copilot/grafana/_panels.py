@@ -43,12 +43,25 @@ SCHEMA_VERSION = 39
 
 @dataclass
 class Grid:
-    """Places panels left to right on Grafana's 24-column grid, wrapping to a new line."""
+    """Places panels left to right on Grafana's 24-column grid, wrapping to a new line.
+
+    `add` and `section` collect the placed panels in `panels`, in reading order.
+    """
 
     x: int = 0
     y: int = 0
     line_height: int = 0
     next_id: int = 1
+    panels: list[Json] = field(default_factory=list)
+
+    def add(self, panel: Json, w: int, h: int) -> None:
+        self.panels.append(self.place(panel, w, h))
+
+    def section(self, title: str) -> None:
+        """A full-width row heading on a line of its own."""
+        self.newline()
+        self.add(row(title), 24, 1)
+        self.newline()
 
     def place(self, panel: Json, w: int, h: int) -> Json:
         if self.x + w > 24:

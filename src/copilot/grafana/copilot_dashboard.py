@@ -156,10 +156,7 @@ def _columns(read: StatusRead, texts: dict[str, str], types: dict[str, str] | No
 
 def copilot_dashboard() -> Json:
     grid = Grid()
-    panels: list[Json] = []
-
-    def add(panel: Json, w: int, h: int) -> None:
-        panels.append(grid.place(panel, w, h))
+    add, panels = grid.add, grid.panels
 
     # Hero: state, confidence, time, summary, guide link; the most critical issue beside it.
     add(business_text(

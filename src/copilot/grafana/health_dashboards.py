@@ -16,7 +16,6 @@ from copilot.grafana._panels import (
     dashboard_link,
     prometheus_target,
     query_variable,
-    row,
     stat,
     timeseries,
 )
@@ -70,15 +69,7 @@ def _catalog_stat(title: str, metric_id: str, thresholds: list[tuple[float | Non
 
 def server_health_dashboard() -> Json:
     grid = Grid()
-    panels: list[Json] = []
-
-    def add(panel: Json, w: int, h: int) -> None:
-        panels.append(grid.place(panel, w, h))
-
-    def section(title: str) -> None:
-        grid.newline()
-        add(row(title), 24, 1)
-        grid.newline()
+    add, section, panels = grid.add, grid.section, grid.panels
 
     section("Forward progress")
     add(_catalog_stat("State transitions/s", "throughput.state_transitions_per_sec"), 6, 4)
@@ -126,15 +117,7 @@ def server_health_dashboard() -> Json:
 
 def dsql_persistence_dashboard() -> Json:
     grid = Grid()
-    panels: list[Json] = []
-
-    def add(panel: Json, w: int, h: int) -> None:
-        panels.append(grid.place(panel, w, h))
-
-    def section(title: str) -> None:
-        grid.newline()
-        add(row(title), 24, 1)
-        grid.newline()
+    add, section, panels = grid.add, grid.section, grid.panels
 
     section("Connection pool")
     add(_catalog_stat("Open connections", "dsql_pool.pool_open_count"), 6, 4)
@@ -194,15 +177,7 @@ def dsql_persistence_dashboard() -> Json:
 
 def workers_dashboard() -> Json:
     grid = Grid()
-    panels: list[Json] = []
-
-    def add(panel: Json, w: int, h: int) -> None:
-        panels.append(grid.place(panel, w, h))
-
-    def section(title: str) -> None:
-        grid.newline()
-        add(row(title), 24, 1)
-        grid.newline()
+    add, section, panels = grid.add, grid.section, grid.panels
 
     section("Schedule-to-start")
     add(_catalog_stat("Workflow task p99", "latency.workflow_schedule_to_start_p99",
