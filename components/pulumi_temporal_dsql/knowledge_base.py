@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.iam import assume_role_policy, policy_document, statement
-from pulumi_temporal_dsql.storage import tls_only_policy
+from pulumi_temporal_dsql.storage import guard_private_bucket
 
 __all__ = ["EMBEDDING_DIMENSIONS", "KnowledgeBase", "KnowledgeBaseArgs"]
 
@@ -72,19 +72,9 @@ class KnowledgeBase(pulumi.ComponentResource):
 
         # --- source documents -------------------------------------------------------------------
         self.source_bucket = aws.s3.Bucket(f"{name}-source", force_destroy=args.force_destroy, tags=tags, opts=child)
-        on_bucket = pulumi.ResourceOptions(parent=self.source_bucket)
-        self.public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-source-public-access-block", bucket=self.source_bucket.id, block_public_acls=True,
-            block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True, opts=on_bucket)
-        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-source-encryption", bucket=self.source_bucket.id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"))],
-            opts=on_bucket)
-        self.bucket_policy = aws.s3.BucketPolicy(
-            f"{name}-source-tls-only", bucket=self.source_bucket.id, policy=self.source_bucket.arn.apply(tls_only_policy),
-            opts=pulumi.ResourceOptions(parent=self.source_bucket, depends_on=[self.public_access_block]))
+        guards = guard_private_bucket(f"{name}-source", self.source_bucket, sse_algorithm="AES256")
+        self.public_access_block, self.encryption, self.bucket_policy = (
+            guards.public_access_block, guards.encryption, guards.tls_only)
 
         # --- vector store (S3 Vectors) ----------------------------------------------------------
         self.vector_bucket = aws.s3.VectorsVectorBucket(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-__all__ = ["ProfileBucket", "ProfileBucketArgs", "tls_only_policy"]
+__all__ = ["PrivateBucketGuards", "ProfileBucket", "ProfileBucketArgs", "guard_private_bucket", "tls_only_policy"]
 
 
 def tls_only_policy(bucket_arn: str) -> str:
@@ -32,6 +32,51 @@ def tls_only_policy(bucket_arn: str) -> str:
         },
         sort_keys=True,
     )
+
+
+@dataclass(frozen=True)
+class PrivateBucketGuards:
+    public_access_block: aws.s3.BucketPublicAccessBlock
+    encryption: aws.s3.BucketServerSideEncryptionConfiguration
+    tls_only: aws.s3.BucketPolicy
+
+
+def guard_private_bucket(
+    prefix: str, bucket: aws.s3.Bucket, *, sse_algorithm: str, bucket_key_enabled: bool | None = None
+) -> PrivateBucketGuards:
+    """What every bucket of ours gets (and the policy pack checks): no public access, encryption at
+    rest, TLS-only access. Children of the bucket, named `<prefix>-public-access-block`,
+    `<prefix>-encryption` and `<prefix>-tls-only`."""
+    on_bucket = pulumi.ResourceOptions(parent=bucket)
+    public_access_block = aws.s3.BucketPublicAccessBlock(
+        f"{prefix}-public-access-block",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=on_bucket,
+    )
+    encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{prefix}-encryption",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm=sse_algorithm
+                ),
+                bucket_key_enabled=bucket_key_enabled,
+            )
+        ],
+        opts=on_bucket,
+    )
+    tls_only = aws.s3.BucketPolicy(
+        f"{prefix}-tls-only",
+        bucket=bucket.id,
+        policy=bucket.arn.apply(tls_only_policy),
+        opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access_block]),
+    )
+    return PrivateBucketGuards(public_access_block, encryption, tls_only)
 
 
 @dataclass(kw_only=True)
@@ -57,32 +102,13 @@ class ProfileBucket(pulumi.ComponentResource):
             f"{name}-bucket", force_destroy=args.force_destroy, tags=tags, opts=pulumi.ResourceOptions(parent=self)
         )
         on_bucket = pulumi.ResourceOptions(parent=self.bucket)
-        self.public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=on_bucket,
-        )
+        guards = guard_private_bucket(name, self.bucket, sse_algorithm="aws:kms", bucket_key_enabled=True)
+        self.public_access_block, self.encryption, self.policy = (
+            guards.public_access_block, guards.encryption, guards.tls_only)
         self.ownership = aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=self.bucket.id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=on_bucket,
-        )
-        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=self.bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms"
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
             opts=on_bucket,
         )
         self.versioning = aws.s3.BucketVersioning(
@@ -108,12 +134,6 @@ class ProfileBucket(pulumi.ComponentResource):
                 )
             ],
             opts=pulumi.ResourceOptions(parent=self.bucket, depends_on=[self.versioning]),
-        )
-        self.policy = aws.s3.BucketPolicy(
-            f"{name}-tls-only",
-            bucket=self.bucket.id,
-            policy=self.bucket.arn.apply(tls_only_policy),
-            opts=pulumi.ResourceOptions(parent=self.bucket, depends_on=[self.public_access_block]),
         )
         self.name = self.bucket.bucket
         self.arn = self.bucket.arn
