@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 import hashlib
 import os
 import shutil
@@ -116,9 +117,28 @@ def _module_file(src: Path, module: str) -> Path | None:
     return None
 
 
+def _parse_python(path: Path) -> ast.Module:
+    """`ast.parse` with the cyclic GC paused.
+
+    CPython 3.11 keeps one AST-conversion recursion counter per interpreter (gh-106905): a
+    finalizer run by a collection in the middle of a parse that itself parses (asyncio's "Future
+    exception was never retrieved" log formats a traceback, which parses source lines) resets it,
+    and the outer parse fails with "AST constructor recursion depth mismatch". Pausing the
+    collector for the parse keeps finalizers out of it.
+    """
+    source = path.read_text(encoding="utf-8")
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return ast.parse(source, filename=str(path))
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _imported_modules(path: Path, module: str | None) -> set[str]:
     """Dotted names a file imports (absolute, and relative ones resolved against `module`)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = _parse_python(path)
     package = (module or "").split(".")
     if path.name != "__init__.py":
         package = package[:-1]

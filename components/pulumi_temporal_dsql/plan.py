@@ -10,6 +10,7 @@ process one after another (not concurrently: Pulumi's runtime settings are proce
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import runpy
 import threading
@@ -174,6 +175,12 @@ def run_under_mocks(
             if outputs:
                 resolved = _sync_await(pulumi.Output.from_input(dict(outputs)).future())
                 exported = _plain(resolved or {})
+        except BaseException:
+            # A failed program leaves Pulumi's futures holding the error in reference cycles; collect
+            # them here, so their "exception was never retrieved" finalizers run now and not in the
+            # middle of whatever the caller does next.
+            gc.collect()
+            raise
         finally:
             pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
         return list(monitor.recorded), exported

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import gc
 import hashlib
 import zipfile
 from pathlib import Path
@@ -95,6 +97,37 @@ def test_property_deterministic_zip(files: dict[str, bytes], mtime: int) -> None
                 os.utime(path, (mtime + attempt, mtime + attempt))
             digests.append(deterministic_zip(source, Path(scratch, f"out{attempt}.zip")))
         assert digests[0] == digests[1]
+
+
+class _ParsesWhenCollected:
+    """A cyclic object whose finalizer parses, as asyncio's never-retrieved-exception log does."""
+
+    def __init__(self) -> None:
+        self.cycle = self
+
+    def __del__(self) -> None:
+        ast.parse("x = (1 + 2) * 3")
+
+
+def _leave_parsing_garbage(phase: str, info: dict[str, int]) -> None:
+    if phase == "stop":  # the next collection, wherever it runs, finalizes it
+        _ParsesWhenCollected()
+
+
+def test_import_closure_survives_finalizers_that_parse_during_a_collection() -> None:
+    # CI failed once with "AST constructor recursion depth mismatch" (CPython gh-106905) when a
+    # collection ran a parsing finalizer in the middle of following the handler's imports.
+    expected = project_modules_imported(project_root())
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50)  # collect often, so some collections land inside a parse
+    gc.callbacks.append(_leave_parsing_garbage)
+    try:
+        found = project_modules_imported(project_root())
+    finally:
+        gc.callbacks.remove(_leave_parsing_garbage)
+        gc.set_threshold(*thresholds)
+        gc.collect()
+    assert found == expected
 
 
 FUNCTION_URL_EVENT = {
