@@ -30,6 +30,7 @@ from pulumi_temporal_dsql.iam import (
     statement,
 )
 from pulumi_temporal_dsql.settings_env import settings_env
+from pulumi_temporal_dsql.task_definitions import task_definition
 
 __all__ = [
     "WORKER_HEALTH_CHECK",
@@ -175,19 +176,16 @@ class CopilotWorkers(pulumi.ComponentResource):
         server_containers = pulumi.Output.all(pulumi.Output.from_input(args.temporal_env), self.log_group.name, region).apply(
             lambda v: canonical_json(self._server_containers(dict(v[0]), v[1], v[2], args))
         )
-        self.temporal_task = aws.ecs.TaskDefinition(
+        self.temporal_task = task_definition(
             f"{name}-temporal-task",
             family=f"{name}-temporal",
-            cpu="1024",
-            memory="2048",
-            network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"],
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(cpu_architecture="ARM64", operating_system_family="LINUX"),
+            cpu=1024,
+            memory_mib=2048,
+            containers=server_containers,
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.server_role.arn,
-            container_definitions=server_containers,
             tags=tags,
-            opts=child,
+            parent=self,
         )
         network = aws.ecs.ServiceNetworkConfigurationArgs(
             subnets=args.subnet_ids, security_groups=list(args.security_group_ids), assign_public_ip=False
@@ -255,19 +253,16 @@ class CopilotWorkers(pulumi.ComponentResource):
                 ]
             )
         )
-        self.worker_task = aws.ecs.TaskDefinition(
+        self.worker_task = task_definition(
             f"{name}-worker-task",
             family=f"{name}-worker",
-            cpu="512",
-            memory="1024",
-            network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"],
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(cpu_architecture="ARM64", operating_system_family="LINUX"),
+            cpu=512,
+            memory_mib=1024,
+            containers=worker_containers,
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.worker_role.arn,
-            container_definitions=worker_containers,
             tags=tags,
-            opts=child,
+            parent=self,
         )
         self.worker_service = aws.ecs.Service(
             f"{name}-worker",

@@ -14,6 +14,7 @@ import gc
 import json
 import runpy
 import threading
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,8 +179,10 @@ def run_under_mocks(
         except BaseException:
             # A failed program leaves Pulumi's futures holding the error in reference cycles; collect
             # them here, so their "exception was never retrieved" finalizers run now and not in the
-            # middle of whatever the caller does next.
-            gc.collect()
+            # middle of whatever the caller does next. The coroutines Pulumi abandoned are its own.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
+                gc.collect()
             raise
         finally:
             pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from pulumi_temporal_dsql.containers import environment
+from pulumi_temporal_dsql.task_definitions import task_definition
 
 __all__ = [
     "DYNAMIC_CONFIG_DIR",
@@ -192,7 +193,6 @@ class TemporalServiceArgs:
     namespace_arn: pulumi.Input[str]
     capacity_provider: pulumi.Input[str] = "FARGATE"
     fargate: bool = True
-    cpu_architecture: str = "ARM64"
     publish_port_name: str | None = "grpc"
     """The port published through Service Connect as `temporal-<role>` (None: client only)."""
     volumes: Sequence[str] = (DYNAMIC_CONFIG_VOLUME,)
@@ -212,22 +212,18 @@ class TemporalService(pulumi.ComponentResource):
         super().__init__("temporal-dsql:ecs:TemporalService", name, None, opts)
         role = args.role
         tags = {**args.tags, "temporal-role": role.role}
-        self.task_definition = aws.ecs.TaskDefinition(
+        self.task_definition = task_definition(
             f"{name}-task",
             family=name,
-            cpu=str(role.cpu),
-            memory=str(role.memory_mib),
-            network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"] if args.fargate else ["EC2"],
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                cpu_architecture=args.cpu_architecture, operating_system_family="LINUX"
-            ),
+            cpu=role.cpu,
+            memory_mib=role.memory_mib,
+            containers=args.containers,
             execution_role_arn=args.execution_role_arn,
             task_role_arn=args.task_role_arn,
-            container_definitions=args.containers,
-            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=v) for v in args.volumes],
+            fargate=args.fargate,
+            volumes=args.volumes,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            parent=self,
         )
         service_connect: aws.ecs.ServiceServiceConnectConfigurationArgs = aws.ecs.ServiceServiceConnectConfigurationArgs(
             enabled=True,

@@ -23,6 +23,7 @@ import pulumi_aws as aws
 
 from pulumi_temporal_dsql.containers import canonical_json, environment
 from pulumi_temporal_dsql.iam import assume_role_policy, policy_document, statement
+from pulumi_temporal_dsql.task_definitions import task_definition
 
 __all__ = [
     "NAMESPACE_COMMAND",
@@ -189,19 +190,17 @@ class OneOffTask(pulumi.ComponentResource):
                 ]
             )
         )
-        self.task_definition = aws.ecs.TaskDefinition(
+        self.task_definition = task_definition(
             f"{name}-task",
             family=args.family,
-            cpu="256",
-            memory="512",
-            network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"] if args.fargate else ["EC2"],
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(cpu_architecture="ARM64", operating_system_family="LINUX"),
+            cpu=256,
+            memory_mib=512,
+            containers=containers,
             execution_role_arn=args.execution_role_arn,
             task_role_arn=args.task_role_arn,
-            container_definitions=containers,
-            tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self),
+            fargate=args.fargate,
+            tags=args.tags,
+            parent=self,
         )
         payload = pulumi.Output.all(
             args.cluster_arn, self.task_definition.arn, pulumi.Output.from_input(args.subnet_ids),
