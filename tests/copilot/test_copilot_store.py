@@ -118,3 +118,21 @@ async def test_resume_point_is_the_last_state_and_the_numbers_already_used(clust
     # Another workflow id of the same cluster resumes the state but has used no numbers yet.
     other = await cluster_store.resume_point("wf-other")
     assert other is not None and other.health_state is HealthState.CRITICAL and (other.cycle, other.sequence) == (0, 0)
+
+
+async def test_resume_point_brings_back_the_recent_window_oldest_first(cluster_store: StateStore) -> None:
+    """The sliding window survives a restart: the last N snapshots inside its span, in order."""
+    base = T0 + TimeDelta(hours=1)
+    for cycle in range(1, 7):  # one snapshot a minute
+        stored = StoredSnapshot(cluster_id=cluster_store.cluster_id, workflow_id="wf-window", cycle=cycle,
+                                health_state=HealthState.STRESSED, band="mid",
+                                snapshot=_snap(base + TimeDelta(minutes=cycle), cycle, 400))
+        assert await cluster_store.save_snapshot(stored)
+    point = await cluster_store.resume_point("wf-window", window_size=4, window_since=base)
+    assert point is not None
+    assert [s.observed_at for s in point.window] == [(base + TimeDelta(minutes=c)).format_iso() for c in (3, 4, 5, 6)]
+    # Snapshots older than the span are a cluster the loop no longer sees: left out.
+    recent = await cluster_store.resume_point("wf-window", window_size=4, window_since=base + TimeDelta(minutes=5))
+    assert recent is not None and [s.observed_at for s in recent.window] == [
+        (base + TimeDelta(minutes=c)).format_iso() for c in (5, 6)]
+    assert (await cluster_store.resume_point("wf-window")).window == []  # type: ignore[union-attr]

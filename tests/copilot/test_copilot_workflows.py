@@ -389,13 +389,15 @@ async def test_a_fresh_observe_run_resumes_the_stored_state(temporal_env: Workfl
     assert await cluster_store.save_snapshot(StoredSnapshot(
         cluster_id=cluster_store.cluster_id, workflow_id=workflow_id, cycle=7, health_state=HealthState.CRITICAL,
         band="mid", snapshot=previous))
+    # One cycle only, so the interval costs no waiting; 10 x 10 s puts a minute ago inside the window's span.
     settings = CopilotSettings(cluster_id=cluster_store.cluster_id, temporal_task_queue=queue, bedrock_enabled=False,
-                               log_source="none", observe_interval_seconds=0.05)
+                               log_source="none", observe_interval_seconds=10, signal_window_size=10)
     async with build_worker(client, CopilotActivities(metrics=prom_client, store=cluster_store), task_queue=queue):
         handle = await start_observe(client, settings, workflow_id=workflow_id, max_cycles=1, store=cluster_store)
         status = await handle.result()
     # Still impaired at "now" (or no evidence): Critical holds; a fresh Happy seed could not get there.
     assert status.state is HealthState.CRITICAL and status.cycle == 8
+    assert status.window_size == 2  # the stored snapshot of a minute ago, then this cycle's
     latest = await cluster_store.latest_snapshot()
     assert latest is not None and (latest.workflow_id, latest.cycle) == (workflow_id, 8)
 

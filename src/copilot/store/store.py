@@ -73,6 +73,9 @@ class ResumePoint(BaseModel):
     cycle: int
     sequence: int
     last_assessment_at: str | None
+    window: list[SignalSnapshot] = Field(default_factory=list)
+    """The most recent stored snapshots (oldest first) still inside the sliding window's span, so a
+    restarted loop explains its first assessment with the trend it had, not with one sample."""
 
 
 class IssueRecord(BaseModel):
@@ -221,8 +224,11 @@ class StateStore:
                 self.cluster_id, start.to_stdlib(), end.to_stdlib(), limit)
         return [HealthAssessment.model_validate_json(r["document"]) for r in rows]
 
-    async def resume_point(self, workflow_id: str) -> ResumePoint | None:
-        """None when nothing was ever stored for this cluster (a first start)."""
+    async def resume_point(self, workflow_id: str, *, window_size: int = 0,
+                           window_since: Instant | None = None) -> ResumePoint | None:
+        """None when nothing was ever stored for this cluster (a first start). With ``window_size``,
+        the last that many snapshots observed at or after ``window_since`` come back as the window
+        (older ones describe a cluster the loop no longer sees)."""
         async with self.pool.acquire() as conn:
             last = await conn.fetchrow(
                 "SELECT health_state, band FROM copilot_signal_snapshots WHERE cluster_id = $1"
@@ -235,8 +241,13 @@ class StateStore:
             sequence = await conn.fetchval(
                 "SELECT max(sequence) FROM copilot_assessments WHERE cluster_id = $1 AND workflow_id = $2",
                 self.cluster_id, workflow_id)
+            recent = [] if window_size <= 0 else await conn.fetch(
+                "SELECT document FROM copilot_signal_snapshots WHERE cluster_id = $1 AND observed_at >= $2"
+                " ORDER BY observed_at DESC, cycle DESC LIMIT $3",
+                self.cluster_id, (window_since or Instant.from_timestamp(0)).to_stdlib(), window_size)
+        window = [SignalSnapshot.model_validate(json.loads(r["document"])["snapshot"]) for r in reversed(recent)]
         return ResumePoint(health_state=HealthState(last["health_state"]), band=last["band"], cycle=cycle or 0,
-                           sequence=sequence or 0, last_assessment_at=await self.last_assessment_at())
+                           sequence=sequence or 0, last_assessment_at=await self.last_assessment_at(), window=window)
 
     async def latest_snapshot(self) -> StoredSnapshot | None:
         async with self.pool.acquire() as conn:

@@ -25,6 +25,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from whenever import Instant, TimeDelta
 
 from copilot.health import HealthState, MachineState, ScaleBand, band_for_profile
 from copilot.settings import CopilotSettings, get_settings
@@ -97,7 +98,7 @@ def initial_observe_input(settings: CopilotSettings, *, max_cycles: int | None =
         debounced = config.machine.critical_debounce if resume.health_state is HealthState.CRITICAL else 0
         machine = MachineState(state=resume.health_state, band=ScaleBand(resume.band), consecutive_critical=debounced)
         return ObserveInput(config=config, machine=machine, cycle=resume.cycle, sequence=resume.sequence,
-                            last_assessment_at=resume.last_assessment_at,
+                            last_assessment_at=resume.last_assessment_at, window=resume.window[-config.window_size:],
                             max_cycles=None if max_cycles is None else resume.cycle + max_cycles)
     profile = deployed or _compiled_profile(settings)
     machine = MachineState(band=band_for_profile(profile)) if profile is not None else MachineState()
@@ -109,7 +110,12 @@ async def start_observe(client: Client, settings: CopilotSettings, *, workflow_i
                         deployed: ConfigProfile | None = None) -> WorkflowHandle[ObserveClusterWorkflow, ObserveStatus]:
     """Start the observe loop, or attach to the running one (one loop per cluster). A fresh start
     resumes from the last state ``store`` holds for the cluster."""
-    resume = await store.resume_point(workflow_id) if store is not None else None
+    resume = None
+    if store is not None:
+        config = ObserveConfig.from_settings(settings)
+        span = TimeDelta(seconds=config.window_size * config.interval_seconds)
+        resume = await store.resume_point(workflow_id, window_size=config.window_size,
+                                          window_since=Instant.now() - span)
     if resume is not None and resume.health_state is not HealthState.HAPPY:
         _log.info("observe loop resumes in %s (band %s) from the stored state", resume.health_state.value, resume.band)
     request = initial_observe_input(settings, max_cycles=max_cycles, deployed=deployed, resume=resume)
