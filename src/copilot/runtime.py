@@ -18,8 +18,9 @@ __all__ = ["build_activities", "build_log_source", "profile_store_from_env"]
 def build_log_source(settings: CopilotSettings) -> LogSource | None:
     if settings.log_source == "loki" and settings.loki_url:
         return LokiLogSource(settings.loki_url)
-    if settings.log_source == "cloudwatch" and settings.cloudwatch_log_group:
-        return CloudWatchLogSource(settings.cloudwatch_log_group, region=settings.aws_region)
+    groups = settings.all_cloudwatch_log_groups()
+    if settings.log_source == "cloudwatch" and groups:
+        return CloudWatchLogSource(groups, region=settings.aws_region)
     return None
 
 

@@ -61,6 +61,10 @@ class CopilotSettings(BaseSettings):
     log_source: LogSourceKind = "none"
     loki_url: str | None = None
     cloudwatch_log_group: str | None = None
+    """One CloudWatch log group (kept for existing deployments); read together with cloudwatch_log_groups."""
+    cloudwatch_log_groups: list[str] = Field(default_factory=list)
+    """Every CloudWatch log group the cluster's services write to (one per service on ECS), e.g.
+    ``COPILOT_CLOUDWATCH_LOG_GROUPS='["/ecs/temporal-history", "/ecs/temporal-matching"]'`` (a JSON array)."""
     log_lookback_seconds: int = 300
     """How far back an assessment reads logs for context (the observe loop scans each interval)."""
 
@@ -97,6 +101,11 @@ class CopilotSettings(BaseSettings):
     api_cache_seconds: float = Field(default=2.0, ge=0.0)
     """/status, /status/services and /status/summary are cached this long (one store read serves every
     concurrent panel; the observe loop writes every 30 s). 0 disables the cache."""
+
+    def all_cloudwatch_log_groups(self) -> tuple[str, ...]:
+        """cloudwatch_log_groups plus the single cloudwatch_log_group, each once, in the order given."""
+        groups = [*self.cloudwatch_log_groups, *([self.cloudwatch_log_group] if self.cloudwatch_log_group else [])]
+        return tuple(dict.fromkeys(g for g in groups if g))
 
 
 @lru_cache(maxsize=1)

@@ -59,14 +59,49 @@ async def test_cloudwatch_logs_on_moto(moto_server: MotoServer) -> None:
         {"timestamp": int((now - TimeDelta(seconds=20)).timestamp(unit="millisecond")),
          "message": "level=info msg=\"member joined\""},
     ])
-    source = CloudWatchLogSource(group, endpoint_url=moto_server.endpoint_url)
+    source = CloudWatchLogSource((group,), endpoint_url=moto_server.endpoint_url)
     records = await source.fetch(now - TimeDelta(minutes=5), now + TimeDelta(seconds=1))
     assert [r.service for r in records] == ["history", "history"]
     patterns = {p.pattern for p in detect_patterns(records)}
     assert {"occ_serialization_failure", "service_error", "member_joined"} <= patterns
-    with pytest.raises(LogSourceError):
-        await CloudWatchLogSource("/no/such/group", endpoint_url=moto_server.endpoint_url).fetch(
+    with pytest.raises(LogSourceError, match="/no/such/group"):
+        await CloudWatchLogSource(("/no/such/group",), endpoint_url=moto_server.endpoint_url).fetch(
             now - TimeDelta(minutes=5), now)
+
+
+async def test_cloudwatch_reads_every_log_group_merged_by_time(moto_server: MotoServer) -> None:
+    """One group per service (as ECS often has): every group is read, the records merged by time and bounded."""
+    logs = boto3.client("logs", endpoint_url=moto_server.endpoint_url, region_name="us-east-1")
+    suffix = free_port()
+    now = Instant.now()
+    groups = {"history": f"/ecs/history-{suffix}", "matching": f"/ecs/matching-{suffix}"}
+    # history logs at -50 s and -30 s, matching at -40 s and -20 s: the merge interleaves them.
+    offsets = {"history": (50, 30), "matching": (40, 20)}
+    for service, group in groups.items():
+        logs.create_log_group(logGroupName=group)
+        stream = f"temporal/{service}/task-1"
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+            {"timestamp": int((now - TimeDelta(seconds=s)).timestamp(unit="millisecond")),
+             "message": f"{service} at -{s}s SQLSTATE 40001"} for s in offsets[service]])
+    source = CloudWatchLogSource(tuple(groups.values()), endpoint_url=moto_server.endpoint_url)
+    window = (now - TimeDelta(minutes=5), now + TimeDelta(seconds=1))
+    records = await source.fetch(*window)
+    assert [r.message.split(" SQL")[0] for r in records] == [
+        "history at -50s", "matching at -40s", "history at -30s", "matching at -20s"]
+    assert [r.service for r in records] == ["history", "matching", "history", "matching"]
+    # Bounded: the earliest `limit` records across all groups.
+    assert [r.message.split(" SQL")[0] for r in await source.fetch(*window, limit=3)] == [
+        "history at -50s", "matching at -40s", "history at -30s"]
+    # One missing group is named in the error rather than silently dropped.
+    with pytest.raises(LogSourceError, match="/no/such/group"):
+        await CloudWatchLogSource((*groups.values(), "/no/such/group"),
+                                  endpoint_url=moto_server.endpoint_url).fetch(*window)
+
+
+def test_cloudwatch_source_needs_a_group() -> None:
+    with pytest.raises(ValueError, match="COPILOT_CLOUDWATCH_LOG_GROUPS"):
+        CloudWatchLogSource(())
 
 
 async def test_loki_source_over_http(recorded_loki_url: str) -> None:

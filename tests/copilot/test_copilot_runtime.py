@@ -16,7 +16,22 @@ def test_log_source_from_settings() -> None:
     assert build_log_source(CopilotSettings()) is None
     assert isinstance(build_log_source(CopilotSettings(log_source="loki", loki_url="http://loki:3100")), LokiLogSource)
     cw = build_log_source(CopilotSettings(log_source="cloudwatch", cloudwatch_log_group="/ecs/temporal"))
-    assert isinstance(cw, CloudWatchLogSource) and cw.log_group == "/ecs/temporal"
+    assert isinstance(cw, CloudWatchLogSource) and cw.log_groups == ("/ecs/temporal",)
+    # The groups alone are enough to build the source; the single group is one more group.
+    many = build_log_source(CopilotSettings(log_source="cloudwatch", cloudwatch_log_groups=["/ecs/h", "/ecs/m"]))
+    assert isinstance(many, CloudWatchLogSource) and many.log_groups == ("/ecs/h", "/ecs/m")
+    both = build_log_source(CopilotSettings(log_source="cloudwatch", cloudwatch_log_groups=["/ecs/h", "/ecs/m"],
+                                            cloudwatch_log_group="/ecs/temporal"))
+    assert isinstance(both, CloudWatchLogSource) and both.log_groups == ("/ecs/h", "/ecs/m", "/ecs/temporal")
+
+
+def test_log_groups_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """COPILOT_CLOUDWATCH_LOG_GROUPS is a JSON array, as pydantic-settings reads list fields."""
+    monkeypatch.setenv("COPILOT_CLOUDWATCH_LOG_GROUPS", '["/ecs/temporal-history", "/ecs/temporal-matching"]')
+    monkeypatch.setenv("COPILOT_CLOUDWATCH_LOG_GROUP", "/ecs/temporal-history")
+    settings = CopilotSettings()
+    assert settings.cloudwatch_log_groups == ["/ecs/temporal-history", "/ecs/temporal-matching"]
+    assert settings.all_cloudwatch_log_groups() == ("/ecs/temporal-history", "/ecs/temporal-matching")
 
 
 def test_observe_input_from_settings() -> None:
