@@ -15,7 +15,12 @@ from whenever import Instant
 
 from behaviour_profiles.errors import TelemetryUnavailable
 from copilot.signals import SIGNAL_TAXONOMY, SignalSnapshot, SignalSpec, snapshot_from_metric_values
-from copilot_core.metric_catalog import SCOPE_PLACEHOLDER, catalog_metric, render_scope
+from copilot_core.metric_catalog import (
+    SCOPE_PLACEHOLDER,
+    catalog_metric,
+    render_namespace_scope,
+    render_scope,
+)
 
 __all__ = ["InstantQueryClient", "collect_signals", "signal_promql"]
 
@@ -27,9 +32,14 @@ class InstantQueryClient(Protocol):
 
 
 def signal_promql(spec: SignalSpec, namespace: str | None = None) -> str:
-    """The PromQL of a signal: the catalog's (scoped to the namespace) or the copilot's own."""
+    """The PromQL of a signal, scoped to the namespace: the catalog's or the copilot's own.
+
+    Both are scoped the same way, so a ratio of two signals (completions over terminal workflows)
+    never divides one namespace's counts by the whole cluster's.
+    """
     if spec.promql is not None:
-        return spec.promql
+        return spec.promql.replace(SCOPE_PLACEHOLDER, render_namespace_scope(namespace if spec.namespace_scoped
+                                                                              else None))
     metric = catalog_metric(spec.metric_id)
     return metric.promql.replace(SCOPE_PLACEHOLDER, render_scope(metric, namespace, None))
 

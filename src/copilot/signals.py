@@ -42,7 +42,10 @@ class SignalSpec(BaseModel):
     """One signal: its role, the field the state machine reads and the metric behind it.
 
     ``metric_id`` is a metric-catalog id when the catalog has the metric (its PromQL is then the
-    catalog's); copilot-only signals have an id under ``copilot.`` and carry their own PromQL.
+    catalog's); copilot-only signals have an id under ``copilot.`` and carry their own PromQL, with
+    the catalog's ``<scope>`` placeholder in every selector of a per-namespace metric
+    (``namespace_scoped``) so that ``copilot.metrics.signal_promql`` scopes them exactly as the
+    catalog scopes its own (a ratio of a scoped and an unscoped query would mix namespaces).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -57,6 +60,8 @@ class SignalSpec(BaseModel):
     """Multiplier from the metric's unit to the signal's (catalog backlog age is ms, the signal s)."""
     absent_means_zero: bool = False
     """For event counters: no series means no events. Progress signals never default to zero."""
+    namespace_scoped: bool = False
+    """The copilot's own PromQL is per namespace (the metric carries a ``namespace`` label)."""
 
     @property
     def from_catalog(self) -> bool:
@@ -65,8 +70,11 @@ class SignalSpec(BaseModel):
 
 def _spec(category: SignalCategory, field: str, metric_id: str, unit: str, description: str, *,
           promql: str | None = None, scale: float = 1.0, absent_means_zero: bool = False) -> SignalSpec:
+    # A copilot query with the scope placeholder is per namespace; one without is cluster-wide
+    # (persistence, the DSQL pool and shards have no namespace label).
     return SignalSpec(category=category, field=field, metric_id=metric_id, unit=unit, description=description,
-                      promql=promql, scale=scale, absent_means_zero=absent_means_zero)
+                      promql=promql, scale=scale, absent_means_zero=absent_means_zero,
+                      namespace_scoped=promql is not None and "<scope>" in promql)
 
 
 def _hq(q: float, bucket: str) -> str:
@@ -74,10 +82,13 @@ def _hq(q: float, bucket: str) -> str:
 
 
 _P, _A, _W = SignalCategory.PRIMARY, SignalCategory.AMPLIFIER, SignalCategory.WORKER
-_POLL_T = "sum(rate(poll_timeouts_total[5m]))"
-_POLL_S = "sum(rate(poll_success_total[5m]))"
-_STICKY_H = "sum(rate(temporal_sticky_cache_hit_total[5m]))"
-_STICKY_M = "sum(rate(temporal_sticky_cache_miss_total[5m]))"
+# "<scope>" is copilot_core.metric_catalog.SCOPE_PLACEHOLDER: ',namespace="<ns>"' when a namespace is
+# monitored, nothing otherwise. Server metrics name their service (always labelled), SDK metrics
+# follow the catalog's `namespace=~".+"` form, so every selector has a matcher to append to.
+_POLL_T = 'sum(rate(poll_timeouts_total{service_name="matching"<scope>}[5m]))'
+_POLL_S = 'sum(rate(poll_success_total{service_name="matching"<scope>}[5m]))'
+_STICKY_H = 'sum(rate(temporal_sticky_cache_hit_total{namespace=~".+"<scope>}[5m]))'
+_STICKY_M = 'sum(rate(temporal_sticky_cache_miss_total{namespace=~".+"<scope>}[5m]))'
 
 SIGNAL_TAXONOMY: tuple[SignalSpec, ...] = (
     # Primary: forward progress (Requirement 1.3).
@@ -87,10 +98,10 @@ SIGNAL_TAXONOMY: tuple[SignalSpec, ...] = (
           "Workflows completing successfully per second.", absent_means_zero=True),
     _spec(_P, "workflow_failures_per_sec", "copilot.workflow_failures_per_sec", "per_sec",
           "Workflows failing or timing out per second.",
-          promql='sum(rate(workflow_failed_total{service_name="history"}[5m]))', absent_means_zero=True),
+          promql='sum(rate(workflow_failed_total{service_name="history"<scope>}[5m]))', absent_means_zero=True),
     _spec(_P, "history_tasks_per_sec", "copilot.history_tasks_per_sec", "per_sec",
           "History tasks processed per second.",
-          promql='sum(rate(task_requests_total{service_name="history"}[5m]))'),
+          promql='sum(rate(task_requests_total{service_name="history"<scope>}[5m]))'),
     _spec(_P, "backlog_age_sec", "matching.backlog_age", "s",
           "Age of the oldest task waiting in a task-queue backlog: inverse progress.", scale=0.001),
     # Amplifiers: pressure and contention (Requirement 1.4).
@@ -111,7 +122,7 @@ SIGNAL_TAXONOMY: tuple[SignalSpec, ...] = (
           promql="sum(rate(sharditem_created_count_total[5m]))", absent_means_zero=True),
     _spec(_A, "frontend_latency_p99_ms", "copilot.frontend_latency_p99", "ms",
           "Frontend request latency p99, long polls excluded.",
-          promql=_hq(0.99, 'service_latency_milliseconds_bucket{service_name="frontend",operation!~"Poll.*"}')),
+          promql=_hq(0.99, 'service_latency_milliseconds_bucket{service_name="frontend",operation!~"Poll.*"<scope>}')),
     _spec(_A, "poll_timeout_ratio", "copilot.poll_timeout_ratio", "ratio",
           "Share of task-queue polls that time out empty.",
           promql=f"{_POLL_T} / ({_POLL_S} + {_POLL_T})"),
@@ -122,19 +133,19 @@ SIGNAL_TAXONOMY: tuple[SignalSpec, ...] = (
           "Activity-task schedule-to-start latency p99."),
     _spec(_W, "workflow_slots_available", "copilot.workflow_slots_available", "count",
           "Free workflow-task slots on the most loaded worker (0: that worker stops polling).",
-          promql='min(temporal_worker_task_slots_available{worker_type="WorkflowWorker"})'),
+          promql='min(temporal_worker_task_slots_available{worker_type="WorkflowWorker"<scope>})'),
     _spec(_W, "activity_slots_available", "copilot.activity_slots_available", "count",
           "Free activity-task slots on the most loaded worker.",
-          promql='min(temporal_worker_task_slots_available{worker_type="ActivityWorker"})'),
+          promql='min(temporal_worker_task_slots_available{worker_type="ActivityWorker"<scope>})'),
     _spec(_W, "workflow_slots_used", "copilot.workflow_slots_used", "count",
           "Busy workflow-task slots across workers.",
-          promql='sum(temporal_worker_task_slots_used{worker_type="WorkflowWorker"})'),
+          promql='sum(temporal_worker_task_slots_used{worker_type="WorkflowWorker"<scope>})'),
     _spec(_W, "pollers", "copilot.pollers", "count", "Workflow-task pollers on the busiest worker.",
-          promql='max(sum by (instance) (temporal_num_pollers{poller_type="workflow_task"}))'),
+          promql='max(sum by (instance) (temporal_num_pollers{poller_type="workflow_task"<scope>}))'),
     _spec(_W, "sticky_cache_hit_ratio", "copilot.sticky_cache_hit_ratio", "ratio",
           "Sticky-cache hits over hits plus misses.", promql=f"{_STICKY_H} / ({_STICKY_H} + {_STICKY_M})"),
     _spec(_W, "worker_count", "copilot.worker_count", "count", "Worker processes reporting metrics.",
-          promql="count(count by (instance) (temporal_worker_task_slots_available))"),
+          promql='count(count by (instance) (temporal_worker_task_slots_available{namespace=~".+"<scope>}))'),
 )
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "catalog_metric",
     "iter_queries",
     "metric_ids",
+    "render_namespace_scope",
     "render_scope",
 ]
 
@@ -363,6 +364,11 @@ def catalog_metric(metric_id: str) -> CatalogMetric:
 
 def _label_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def render_namespace_scope(namespace: str | None) -> str:
+    """The comma-prefixed namespace matcher (empty without a namespace), for queries outside the catalog."""
+    return "" if namespace is None else f',namespace="{_label_value(namespace)}"'
 
 
 def render_scope(metric: CatalogMetric, namespace: str | None, task_queue: str | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from copilot.exceptions import UnknownPresetError, UnknownThresholdError
@@ -20,6 +22,7 @@ from copilot.health import (
     thresholds_for,
 )
 from copilot.health.thresholds import BAND_LOWER_BOUNDS, PRESET_BANDS, SLO_TARGET_KEY
+from copilot.metrics import signal_promql
 from copilot.signals import (
     SIGNAL_TAXONOMY,
     AmplifierSignals,
@@ -153,3 +156,50 @@ def test_snapshot_from_metric_values_scales_units() -> None:
     assert s.primary.backlog_age_sec == pytest.approx(4.5)
     assert s.metric_values()["matching.backlog_age"] == pytest.approx(4500.0)
     assert len({spec.field for spec in SIGNAL_TAXONOMY}) == len(SIGNAL_TAXONOMY)
+
+
+# Signals whose metrics have no namespace label: persistence, the DSQL pool and shards are shared.
+_CLUSTER_WIDE = {"persistence_latency_p99_ms", "occ_conflicts_per_sec", "persistence_errors_per_sec",
+                 "pool_utilization", "reservoir_size", "shard_churn_per_sec"}
+_NOT_METRICS = {"by", "without", "on", "ignoring"}
+
+
+def _selectors(promql: str) -> list[str]:
+    """Every vector selector (metric name plus its matchers) of a query, by a small scan."""
+    text = re.sub(r"\[[^\]]*\]|\b(?:by|without)\s*\([^)]*\)", "", promql)  # range windows, grouping
+    found: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] == "{":  # matchers of a selector already taken
+            i = text.index("}", i) + 1
+            continue
+        m = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*").match(text, i)
+        if m is None or (i > 0 and (text[i - 1].isalnum() or text[i - 1] in "._")):
+            i += 1
+            continue
+        rest = text[m.end():].lstrip()
+        if not rest.startswith("(") and m.group(0) not in _NOT_METRICS:
+            matchers = rest[:rest.index("}") + 1] if rest.startswith("{") else ""
+            found.append(m.group(0) + matchers)
+        i = m.end()
+    return found
+
+
+def test_every_per_namespace_signal_is_scoped_to_the_namespace() -> None:
+    """Completions and failures come from the same namespace: another namespace's failures cannot make
+    the completion ratio collapse (nor its workers, polls or latency speak for this one)."""
+    assert {spec.field for spec in SIGNAL_TAXONOMY} > _CLUSTER_WIDE
+    for spec in SIGNAL_TAXONOMY:
+        query = signal_promql(spec, "default")
+        selectors = _selectors(query)
+        assert selectors, query
+        for selector in selectors:
+            if spec.field in _CLUSTER_WIDE:
+                assert "namespace=" not in selector, (spec.field, selector)
+            else:
+                assert 'namespace="default"' in selector, (spec.field, selector)
+        # Unscoped, no placeholder or namespace matcher is left behind.
+        unscoped = signal_promql(spec)
+        assert "<scope>" not in unscoped and 'namespace="' not in unscoped, unscoped
+    failures = next(s for s in SIGNAL_TAXONOMY if s.field == "workflow_failures_per_sec")
+    assert 'namespace="a\\"b"' in signal_promql(failures, 'a"b')  # label values are escaped
