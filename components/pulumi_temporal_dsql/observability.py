@@ -53,15 +53,16 @@ def collector_config(remote_write_url: str, region: str, service: str, scrape_po
 
 
 def collector_container(
-    *, image: str, remote_write_url: str, region: str, service: str, scrape_port: int, log_group: str
+    *, image: str, remote_write_url: str, region: str, service: str, scrape_port: int, log_group: str,
+    cpu: int = 128, memory_mib: int = 256,
 ) -> dict[str, Any]:
     """The sidecar's container definition: non-essential, so a collector crash never stops Temporal."""
     return {
         "name": "metrics-collector",
         "image": image,
         "essential": False,
-        "cpu": 128,
-        "memoryReservation": 256,
+        "cpu": cpu,
+        "memoryReservation": memory_mib,
         "environment": [{"name": "AOT_CONFIG_CONTENT", "value": collector_config(remote_write_url, region, service, scrape_port)}],
         "logConfiguration": {
             "logDriver": "awslogs",

@@ -26,11 +26,13 @@ from pulumi_temporal_dsql.task_definitions import task_definition
 __all__ = [
     "DYNAMIC_CONFIG_DIR",
     "DYNAMIC_CONFIG_FILE",
+    "Reservations",
     "RoleSpec",
     "TaskSpec",
     "TemporalService",
     "TemporalServiceArgs",
     "refresher_command",
+    "reservations",
     "server_health_command",
     "temporal_containers",
 ]
@@ -40,11 +42,34 @@ DYNAMIC_CONFIG_DIR = "/etc/temporal/config/dynamicconfig"
 DYNAMIC_CONFIG_FILE = f"{DYNAMIC_CONFIG_DIR}/dynamicconfig.yaml"
 REFRESHER = "/usr/local/bin/dynconfig_refresher.py"
 REFRESH_INTERVAL_SECONDS = 30
-# Reservations of the helper containers; the Temporal container gets the rest of the task.
+# Reservations of the helper containers, capped and scaled to the task: ECS refuses a task whose
+# container reservations sum to more than the task's cpu/memory, and the smallest compiled task
+# (the starter worker, 256 CPU / 512 MiB) cannot carry fixed 192 CPU / 384 MiB of helpers plus a
+# server. The helpers take at most a quarter of the task; the Temporal container gets the rest.
+# Reservations are shares and soft limits (no hard `memory`), so an idle helper lends its share.
 INIT_CPU, INIT_MEMORY = 32, 64
 REFRESHER_CPU, REFRESHER_MEMORY = 32, 64
 COLLECTOR_CPU, COLLECTOR_MEMORY = 128, 256
 
+
+@dataclass(frozen=True)
+class Reservations:
+    """cpu units / MiB reserved per container of a Temporal task; they sum to the task size."""
+
+    init: tuple[int, int]
+    refresher: tuple[int, int]
+    collector: tuple[int, int] | None
+    temporal: tuple[int, int]
+
+
+def reservations(cpu: int, memory_mib: int, *, collector: bool) -> Reservations:
+    """Split a task's cpu and memory between the helpers (capped, <= 1/4 of the task) and Temporal."""
+    init = (min(INIT_CPU, cpu // 16), min(INIT_MEMORY, memory_mib // 16))
+    refresher = (min(REFRESHER_CPU, cpu // 16), min(REFRESHER_MEMORY, memory_mib // 16))
+    collect = (min(COLLECTOR_CPU, cpu // 8), min(COLLECTOR_MEMORY, memory_mib // 8)) if collector else None
+    helpers = [init, refresher, *([collect] if collect else [])]
+    temporal = (cpu - sum(h[0] for h in helpers), memory_mib - sum(h[1] for h in helpers))
+    return Reservations(init=init, refresher=refresher, collector=collect, temporal=temporal)
 
 def server_health_command(port: int) -> list[str]:
     """The server container's ECS health check (ECS ignores a Dockerfile HEALTHCHECK): the runtime
@@ -117,8 +142,7 @@ def temporal_containers(spec: TaskSpec) -> list[dict[str, Any]]:
         ports.append({"name": "membership", "containerPort": role.membership_port})
     if role.metrics_port is not None:
         ports.append({"name": "metrics", "containerPort": role.metrics_port, "appProtocol": "http"})
-    helpers_cpu = INIT_CPU + REFRESHER_CPU + COLLECTOR_CPU
-    helpers_memory = INIT_MEMORY + REFRESHER_MEMORY + COLLECTOR_MEMORY
+    sizes = reservations(role.cpu, role.memory_mib, collector=role.metrics_port is not None)
     containers: list[dict[str, Any]] = [
         {
             "name": "config-init",
@@ -126,8 +150,8 @@ def temporal_containers(spec: TaskSpec) -> list[dict[str, Any]]:
             "essential": False,
             "entryPoint": [],
             "command": refresher_command(once=True),
-            "cpu": INIT_CPU,
-            "memoryReservation": INIT_MEMORY,
+            "cpu": sizes.init[0],
+            "memoryReservation": sizes.init[1],
             "environment": fetch_env,
             "mountPoints": [mount],
             "logConfiguration": _logs(spec.log_group, spec.region, "config-init"),
@@ -136,8 +160,8 @@ def temporal_containers(spec: TaskSpec) -> list[dict[str, Any]]:
             "name": "temporal",
             "image": spec.image,
             "essential": True,
-            "cpu": max(role.cpu - helpers_cpu, 128),
-            "memoryReservation": max(role.memory_mib - helpers_memory, 256),
+            "cpu": sizes.temporal[0],
+            "memoryReservation": sizes.temporal[1],
             "environment": environment(spec.env),
             "portMappings": ports,
             "mountPoints": [{**mount, "readOnly": True}],
@@ -158,17 +182,19 @@ def temporal_containers(spec: TaskSpec) -> list[dict[str, Any]]:
             "essential": False,
             "entryPoint": [],
             "command": refresher_command(once=False),
-            "cpu": REFRESHER_CPU,
-            "memoryReservation": REFRESHER_MEMORY,
+            "cpu": sizes.refresher[0],
+            "memoryReservation": sizes.refresher[1],
             "environment": fetch_env,
             "mountPoints": [mount],
             "dependsOn": [{"containerName": "config-init", "condition": "SUCCESS"}],
             "logConfiguration": _logs(spec.log_group, spec.region, "config-refresher"),
         },
     ]
-    if role.metrics_port is not None:
+    if role.metrics_port is not None and sizes.collector is not None:
         containers.append(
             collector_container(
+                cpu=sizes.collector[0],
+                memory_mib=sizes.collector[1],
                 image=spec.collector_image,
                 remote_write_url=spec.remote_write_url,
                 region=spec.region,

@@ -12,9 +12,40 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-__all__ = ["CPU_ARCHITECTURE", "task_definition"]
+from pulumi_temporal_dsql.errors import ComponentInputError
+
+__all__ = ["CPU_ARCHITECTURE", "FARGATE_MEMORY_MIB", "check_fargate_size", "task_definition"]
 
 CPU_ARCHITECTURE = "ARM64"
+
+# The task sizes Fargate accepts (Linux): CPU units -> the memory (MiB) allowed with it. Any other
+# pair is rejected by RegisterTaskDefinition / RunTask at deploy time, long after a plan succeeds.
+FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+
+def check_fargate_size(family: str, cpu: int, memory_mib: int) -> None:
+    """Fail at plan time, naming the task and the allowed values, when Fargate would refuse the size."""
+    allowed = FARGATE_MEMORY_MIB.get(cpu)
+    if allowed is None:
+        raise ComponentInputError(
+            f"Task {family}: cpu {cpu} is not a Fargate task size.", field=f"{family}.cpu",
+            allowed=sorted(FARGATE_MEMORY_MIB),
+            suggestion="Override the role's cpu with one of the allowed values, or use capacity='ec2'.",
+        )
+    if memory_mib not in allowed:
+        raise ComponentInputError(
+            f"Task {family}: memory {memory_mib} MiB is not allowed with cpu {cpu} on Fargate.",
+            field=f"{family}.memory_mib", allowed=list(allowed),
+            suggestion="Override the role's memory_mib with one of the allowed values, or use capacity='ec2'.",
+        )
 
 
 def task_definition(
@@ -35,6 +66,8 @@ def task_definition(
 
     `volumes` names task-scoped (bind-mount) volumes; None leaves the argument out altogether.
     """
+    if fargate:
+        check_fargate_size(resource_name, cpu, memory_mib)
     return aws.ecs.TaskDefinition(
         resource_name,
         family=family,
