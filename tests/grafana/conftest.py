@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import pytest
@@ -30,25 +31,105 @@ def dashboard_prometheus() -> Iterator[LoadedPrometheus]:
         server.remove()
 
 
+_GRAFANA_ENV_RE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+_GRAFANA_401_BODY = "Authentication to data source failed"
+
+
+def _expand(value: str, env: Mapping[str, str]) -> str:
+    """Grafana's provisioning expansion of ``$VAR``/``${VAR}`` (unset -> empty)."""
+    return _GRAFANA_ENV_RE.sub(lambda m: env.get(m.group(1) or m.group(2), ""), value)
+
+
+@dataclass(frozen=True)
+class ProvisionedDatasource:
+    """What Grafana's data source proxy uses of a provisioned datasource: URL and custom headers."""
+
+    url: str
+    headers: dict[str, str]
+
+    @classmethod
+    def from_provisioning(cls, uid: str, env: Mapping[str, str]) -> ProvisionedDatasource:
+        from copilot.grafana.provisioning import datasources
+
+        (source,) = [d for d in datasources()["datasources"] if d["uid"] == uid]
+        json_data, secure = source.get("jsonData", {}), source.get("secureJsonData", {})
+        headers = {}
+        index = 1
+        # pkg/services/datasources/service/datasource.go, getCustomHeaders: httpHeaderName<n> from
+        # jsonData with httpHeaderValue<n> from the decrypted secureJsonData, n = 1, 2, ... until a gap.
+        while name := json_data.get(f"httpHeaderName{index}"):
+            if f"httpHeaderValue{index}" in secure:
+                # An unset token leaves "Bearer " (Go sends it); field values carry no trailing
+                # whitespace on the wire (RFC 9110, 5.5), and httpx refuses to send any.
+                headers[name] = _expand(secure[f"httpHeaderValue{index}"], env).strip()
+            index += 1
+        return cls(_expand(source["url"], env), headers)
+
+
 class PageServer:
-    """Serves HTML pages (path -> text) from its own 127.0.0.1 origin."""
+    """Serves HTML pages (path -> text) from its own 127.0.0.1 origin, like Grafana serves dashboards.
+
+    It also stands in for Grafana's data source proxy (``/api/datasources/proxy/uid/<uid>/<path>``),
+    which cannot run here: the datasource's URL and custom headers come from the generated
+    provisioning file with ``grafana_env`` as Grafana's environment, and the proxy does what
+    ``pkg/api/pluginproxy/ds_proxy.go`` does that matters to the action: drop the browser's
+    Origin, Referer and Cookie headers, add the datasource's headers, and turn an upstream 401
+    into a 400 whose whole body is "Authentication to data source failed".
+    """
 
     def __init__(self) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+        import httpx
+
         from standins._process import free_port
 
         self.pages: dict[str, str] = {}
-        pages = self.pages
+        self.grafana_env: dict[str, str] = {}
+        self.proxied: list[tuple[str, str, dict[str, str]]] = []
+        """(method, upstream URL, headers sent) of every proxied request."""
+        server = self
+        prefix = "/api/datasources/proxy/uid/"
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                body = pages.get(self.path, "").encode()
+                if self.path.startswith(prefix):
+                    self._proxy()
+                    return
+                body = server.pages.get(self.path, "").encode()
                 self.send_response(200 if body else 404)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                if self.path.startswith(prefix):
+                    self._proxy()
+                    return
+                self.send_response(405)
+                self.end_headers()
+
+            def _proxy(self) -> None:
+                uid, _, rest = self.path.removeprefix(prefix).partition("/")
+                source = ProvisionedDatasource.from_provisioning(uid, server.grafana_env)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                dropped = {"host", "origin", "referer", "cookie", "content-length", "connection"}
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
+                headers.update(source.headers)
+                url = source.url.rstrip("/") + "/" + rest
+                server.proxied.append((self.command, url, headers))
+                upstream = httpx.request(self.command, url, content=body, headers=headers, timeout=60)
+                status, content = upstream.status_code, upstream.content
+                content_type = upstream.headers.get("content-type", "application/json")
+                if status == 401:
+                    status, content, content_type = 400, _GRAFANA_401_BODY.encode(), "text/plain"
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -71,6 +152,8 @@ class AssessedStack:
     """The whole local stack, the copilot having assessed the overloaded cluster once."""
 
     env: dict[str, str]
+    service_env: dict[str, str]
+    """The environment the stack's API runs with (to start another API over the same stores)."""
     api_url: str
     allowed: PageServer
     """Serves pages from an origin the API allows (CORS)."""
@@ -88,7 +171,7 @@ def assessed_stack() -> Iterator[AssessedStack]:
     import httpx
 
     from copilot.demo import request_assessment
-    from copilot.dev.stack import DevStack
+    from copilot.dev.stack import DevStack, service_env
 
     allowed, foreign = PageServer(), PageServer()
     state_dir = Path(tempfile.mkdtemp(prefix="grafana-stack-"))
@@ -111,7 +194,7 @@ def assessed_stack() -> Iterator[AssessedStack]:
             time.sleep(1)
         else:
             pytest.fail(f"no assessment within 120 s: {status}")
-        yield AssessedStack(env, api, allowed, foreign)
+        yield AssessedStack(env, service_env(stack.state), api, allowed, foreign)
     finally:
         stack.down(purge=True)
         allowed.close()

@@ -14,7 +14,7 @@ from copilot.grafana._render import dashboards
 from copilot.grafana.copilot_dashboard import STATUS_API_READS, copilot_dashboard
 from copilot.grafana.health_dashboards import COPILOT_UID, DSQL_UID, SERVER_UID, WORKERS_UID
 from copilot.grafana.profile_action import extract_request_template, interpolate
-from copilot.grafana.provisioning import REQUIRED_PLUGINS
+from copilot.grafana.provisioning import REQUIRED_PLUGINS, datasources
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,3 +103,14 @@ def test_request_template_round_trips_through_grafana_interpolation() -> None:
                     "task_queue": "tq", "time_window_end": "1763803600000",
                     "time_window_start": "1763800000000"}
     assert interpolate("$unknown ${also:raw}", {}) == "$unknown ${also:raw}"
+
+
+def test_copilot_datasource_sends_the_api_token_from_grafanas_environment() -> None:
+    # One custom header: Infinity adds it to the panels' queries, Grafana's data source proxy to the
+    # Create Behaviour Profile action's POST; encrypted by Grafana, never sent to browsers.
+    (source,) = [d for d in datasources()["datasources"] if d["uid"] == "copilot-api"]
+    assert source["jsonData"]["httpHeaderName1"] == "Authorization"
+    assert source["secureJsonData"] == {"httpHeaderValue1": "Bearer ${COPILOT_API_TOKEN}"}
+    # The action itself sets no Authorization header: the token is never in the dashboard.
+    action = next(p for p in _panels(copilot_dashboard()) if p["title"] == "Create Behaviour Profile")
+    assert "'Authorization'" not in action["options"]["afterRender"]

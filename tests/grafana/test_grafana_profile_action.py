@@ -3,12 +3,19 @@
 The request template and the panel script are taken out of the generated dashboard JSON, the
 variables are interpolated with Grafana's own variable syntax (``${__from}``/``${__to}`` as epoch
 milliseconds), and the page is served from a different origin than the API (uvicorn under
-`copilot dev up`, shared with the status-API test), so the browser really performs the CORS preflight.
+`copilot dev up`, shared with the status-API test), so a direct call really performs the CORS
+preflight. The default route goes through Grafana's data source proxy (a stand-in in conftest that
+reads the generated provisioning, since Grafana cannot run here) to a second API over the same
+stores in the ``token`` auth mode: the token comes from the provisioning's environment variable,
+never from the page.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +27,9 @@ from whenever import Instant, TimeDelta
 from copilot.dev.stack import CLUSTER_ID
 from copilot.grafana.browser import Browser
 from copilot.grafana.copilot_dashboard import copilot_dashboard
-from copilot.grafana.profile_action import extract_request_template
+from copilot.grafana.profile_action import DATASOURCE_PROXY_PATH, GRAFANA_401_BODY, extract_request_template
+from copilot.grafana.provisioning import API_TOKEN_ENV
+from standins._process import ManagedProcess, free_port
 
 if TYPE_CHECKING:
     from conftest import AssessedStack, PageServer
@@ -71,12 +80,37 @@ def harness(assessed_stack: AssessedStack) -> Harness:
                    (Instant.parse_iso(start), Instant.parse_iso(end)))
 
 
-def _page(harness: Harness, start: Instant, end: Instant, *, namespace: str, api_url: str | None = None) -> str:
+@dataclass
+class TokenApi:
+    url: str
+    token: str
+
+
+@pytest.fixture(scope="module")
+def token_api(assessed_stack: AssessedStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenApi]:
+    """The same API app over the stack's stores, in the ``token`` auth mode (copilot.api.auth)."""
+    token = secrets.token_urlsafe(24)
+    port = free_port()
+    env = {**assessed_stack.service_env, "PROFILES_AUTH_MODE": "token", "PROFILES_AUTH_TOKEN": token}
+    process = ManagedProcess(
+        name="api-token", port=port, log_file=tmp_path_factory.mktemp("api-token") / "api.log", env=env,
+        argv=[sys.executable, "-m", "uvicorn", "copilot.api.app:create_app", "--factory",
+              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+    )
+    process.start(ready_timeout=60)
+    try:
+        yield TokenApi(f"http://127.0.0.1:{port}", token)
+    finally:
+        process.stop()
+
+
+def _page(start: Instant, end: Instant, *, namespace: str, api_url: str) -> str:
+    """The panel in a page; ``api_url`` is the Profile API variable ("" = Grafana's datasource proxy)."""
     panel = _panel()
     variables = {
         "__from": str(int(start.timestamp(unit="millisecond"))), "__to": str(int(end.timestamp(unit="millisecond"))),
         "cluster_id": CLUSTER_ID, "namespace": namespace, "task_queue": ".*",
-        "profile_api": api_url or harness.api_url,
+        "profile_api": api_url,
     }
     return _HARNESS.format(styles=panel["options"]["styles"], title=panel["title"],
                            content=panel["options"]["content"], variables=json.dumps(variables),
@@ -103,9 +137,10 @@ def test_template_in_the_dashboard_is_what_the_page_sends() -> None:
 def test_create_profile_from_the_dashboard_in_chromium(harness: Harness) -> None:
     start, end = harness.healthy_window
     start, end = start + TimeDelta(minutes=5), end - TimeDelta(minutes=5)
-    harness.allowed.pages["/ok"] = _page(harness, start, end, namespace="default")
-    harness.allowed.pages["/too-long"] = _page(harness, end - TimeDelta(hours=30), end, namespace="default")
-    harness.foreign.pages["/ok"] = _page(harness, start, end, namespace="default")
+    harness.allowed.pages["/ok"] = _page(start, end, namespace="default", api_url=harness.api_url)
+    harness.allowed.pages["/too-long"] = _page(end - TimeDelta(hours=30), end, namespace="default",
+                                               api_url=harness.api_url)
+    harness.foreign.pages["/ok"] = _page(start, end, namespace="default", api_url=harness.api_url)
     with Browser(width=900, height=320) as browser:
         # Success: id and link shown; the stored profile has exactly the dashboard's time range.
         state, text = _submit(browser, f"{harness.allowed.origin}/ok", "from-grafana")
@@ -139,3 +174,67 @@ def test_create_profile_from_the_dashboard_in_chromium(harness: Harness) -> None
     listed = httpx.get(f"{harness.api_url}/profiles/", timeout=10).json()
     labels = [item["label"] for item in listed["items"]]
     assert labels.count("from-grafana") == 1 and "foreign" not in labels
+
+
+def _window_ms(start: Instant, end: Instant) -> dict[str, str]:
+    return {"time_window_start": str(int(start.timestamp(unit="millisecond"))),
+            "time_window_end": str(int(end.timestamp(unit="millisecond")))}
+
+
+def test_token_mode_through_grafanas_datasource_proxy(harness: Harness, token_api: TokenApi) -> None:
+    """Token mode end to end: the provisioned datasource adds the token for the panels' reads and the
+    action; without it Grafana's 401 rewrite is explained; a direct call shows the API's 401 detail."""
+    start, end = harness.healthy_window
+    start, end = start + TimeDelta(minutes=10), end - TimeDelta(minutes=10)
+    allowed = harness.allowed
+    proxy = f"{allowed.origin}{DATASOURCE_PROXY_PATH}"
+    # The dashboard never carries a token: the action has to go through the datasource.
+    assert token_api.token not in json.dumps(copilot_dashboard())
+    allowed.pages["/grafana"] = _page(start, end, namespace="default", api_url="")
+    allowed.pages["/grafana-too-long"] = _page(end - TimeDelta(hours=30), end, namespace="default", api_url="")
+    allowed.pages["/direct-token"] = _page(start, end, namespace="default", api_url=token_api.url)
+
+    # Grafana configured as documented: COPILOT_API_URL + COPILOT_API_TOKEN.
+    allowed.grafana_env = {"COPILOT_API_URL": token_api.url, API_TOKEN_ENV: token_api.token}
+    status = httpx.get(f"{proxy}/status", timeout=10)  # what the panels' Infinity queries send
+    assert status.status_code == 200, status.text
+    assert status.json()["health_state"] in ("stressed", "critical")
+    with Browser(width=900, height=320) as browser:
+        state, text = _submit(browser, f"{allowed.origin}/grafana", "via-grafana")
+        assert state == "success", text
+        profile_id = text.removeprefix("Profile created: ").split()[0]
+        link = browser.evaluate("document.querySelector('.profile-result a').href")
+        assert link == f"{proxy}/profiles/{profile_id}"
+        stored = httpx.get(link, timeout=10).json()  # "View profile" works through Grafana too
+        assert stored["label"] == "via-grafana" and stored["cluster_id"] == CLUSTER_ID
+        posts = [headers for method, url, headers in allowed.proxied if method == "POST"]
+        assert posts and posts[-1]["Authorization"] == f"Bearer {token_api.token}"
+
+        # An API error passes through Grafana's proxy unchanged: the problem detail is shown.
+        state, text = _submit(browser, f"{allowed.origin}/grafana-too-long", "")
+        too_long = httpx.post(f"{token_api.url}/profiles/", timeout=10,
+                              headers={"Authorization": f"Bearer {token_api.token}"},
+                              json={"name": "x", "cluster_id": CLUSTER_ID, **_window_ms(end - TimeDelta(hours=30), end)})
+        assert too_long.status_code == 400
+        assert (state, text) == ("error", f"Profile creation failed: {too_long.json()['detail']}")
+
+        # Grafana without the token: the API says 401, Grafana answers 400 with its own fixed text,
+        # and the panel says what to configure.
+        allowed.grafana_env = {"COPILOT_API_URL": token_api.url}
+        unauthorised = httpx.get(f"{proxy}/status", timeout=10)
+        assert (unauthorised.status_code, unauthorised.text) == (400, GRAFANA_401_BODY)
+        state, text = _submit(browser, f"{allowed.origin}/grafana", "no-token")
+        assert state == "error", text
+        assert "401 Unauthorized" in text and API_TOKEN_ENV in text, text
+
+        # Directly from the browser there is no token: the API's own 401 problem detail is shown.
+        state, text = _submit(browser, f"{allowed.origin}/direct-token", "direct-no-token")
+        problem = httpx.post(f"{token_api.url}/profiles/", timeout=10,
+                             json={"name": "x", "cluster_id": CLUSTER_ID, **_window_ms(start, end)})
+        assert problem.status_code == 401
+        assert (state, text) == ("error", f"Profile creation failed: {problem.json()['detail']}")
+    listed = httpx.get(f"{token_api.url}/profiles/", timeout=10,
+                       headers={"Authorization": f"Bearer {token_api.token}"}).json()
+    labels = [item["label"] for item in listed["items"]]
+    assert labels.count("via-grafana") == 1
+    assert "no-token" not in labels and "direct-no-token" not in labels

@@ -239,7 +239,8 @@ def copilot_dashboard() -> Json:
         "Create Behaviour Profile", [],
         content='<div data-profile-action></div>', after_render=AFTER_RENDER_JS, styles=PANEL_STYLES,
         description="Snapshots the dashboard time range, namespace and task queue into a behaviour profile "
-                    "(POST ${profile_api}/profiles).",
+                    "(POST /profiles/ through the Copilot API datasource, which adds the API token; "
+                    "or straight to the Profile API variable when it is set).",
     ), 24, 4)
 
     variables = [
@@ -250,8 +251,10 @@ def copilot_dashboard() -> Json:
                        "label_values(temporal_workflow_task_schedule_to_start_latency_bucket, task_queue)",
                        label="Task queue"),
         text_variable("cluster_id", "temporal-dsql", "Cluster", "The monitored cluster's id (COPILOT_CLUSTER_ID)."),
-        text_variable("profile_api", "http://127.0.0.1:8081", "Profile API",
-                      "Base URL of the profile API (the Lambda Function URL in AWS)."),
+        text_variable("profile_api", "", "Profile API",
+                      "Leave empty: the action goes through Grafana's proxy for the Copilot API datasource "
+                      "(token from COPILOT_API_TOKEN, never in the browser). A URL makes the browser call that "
+                      "API directly, without credentials (CORS; an API that needs none, e.g. the local stack)."),
         text_variable("guide_url", "https://docs.temporal.io/self-hosted-guide/monitoring", "Guide",
                       "Where 'View Guide' leads: where docs/knowledge/ (the copilot's RAG corpus) is published; "
                       "defaults to Temporal's monitoring guide."),

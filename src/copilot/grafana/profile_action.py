@@ -3,12 +3,27 @@
 How it works in Grafana: a Business Text panel (plugin ``marcusolsson-dynamictext-panel``) runs
 ``AFTER_RENDER_JS`` after it renders. The script builds a small form with DOM calls (so Grafana's
 HTML sanitizer has nothing to strip), and on submit POSTs the request template below to
-``${profile_api}/profiles/`` straight from the browser: the Lambda Function URL (or the local
-uvicorn) answers the CORS preflight. Values come from ``context.grafana.replaceVariables``, i.e.
-Grafana's own interpolation: ``${__from}``/``${__to}`` are the dashboard time range in epoch
-milliseconds, ``${namespace}``/``${task_queue}`` the selected variables (``.*`` = "All" = none).
-On success the panel shows the profile id and a link to it; on failure the API's RFC 7807
-``detail`` (or ``title``) verbatim.
+``<api>/profiles/``. Values come from ``context.grafana.replaceVariables``, i.e. Grafana's own
+interpolation: ``${__from}``/``${__to}`` are the dashboard time range in epoch milliseconds,
+``${namespace}``/``${task_queue}`` the selected variables (``.*`` = "All" = none).
+
+Where ``<api>`` is (the ``profile_api`` dashboard variable):
+
+* empty (the default): Grafana's data source proxy for the "Copilot API" datasource,
+  ``/api/datasources/proxy/uid/copilot-api``. Grafana forwards the call to the datasource URL and
+  adds the datasource's custom header ``Authorization: Bearer ${COPILOT_API_TOKEN}`` from its
+  encrypted ``secureJsonData`` (see ``provisioning.py``), so the profile API's ``token`` auth mode
+  works and the token never reaches a viewer's browser. The call is same-origin, so no CORS.
+  Grafana turns an upstream 401 into a 400 whose body is only "Authentication to data source
+  failed" (``pkg/api/pluginproxy/ds_proxy.go``); the panel explains that case instead of the
+  API's own message, which Grafana drops.
+* a URL: the browser calls that API directly (CORS preflight; the Lambda Function URL and the
+  local uvicorn answer it). No credentials are sent, so this suits only an API that needs none
+  from the browser (the local stack); a token-mode API answers 401 and the panel shows its
+  problem ``detail``.
+
+On success the panel shows the profile id and a link to it (through the same route); on failure
+the API's RFC 7807 ``detail`` (or ``title``) verbatim.
 
 ``REQUEST_TEMPLATE`` is kept in the dashboard JSON (panel option ``afterRender``, between the
 ``TEMPLATE`` markers) so a test can take it out, interpolate it the way Grafana does and send it.
@@ -20,8 +35,12 @@ import json
 import re
 from collections.abc import Mapping
 
+from copilot.grafana._panels import COPILOT_DATASOURCE
+
 __all__ = [
     "AFTER_RENDER_JS",
+    "DATASOURCE_PROXY_PATH",
+    "GRAFANA_401_BODY",
     "PANEL_STYLES",
     "REQUEST_TEMPLATE",
     "TEMPLATE_BEGIN",
@@ -39,9 +58,13 @@ REQUEST_TEMPLATE: dict[str, str] = {
     "namespace": "${namespace}",
     "task_queue": "${task_queue}",
 }
-# POSTed to <profile_api>/profiles/: the router's canonical path (with the slash, so no redirect
-# happens inside the CORS request).
+# POSTed to <api>/profiles/: the router's canonical path (with the slash, so no redirect happens
+# inside the request). <api> is ${profile_api} when set, else Grafana's data source proxy.
 API_TEMPLATE = "${profile_api}"
+DATASOURCE_PROXY_PATH = f"/api/datasources/proxy/uid/{COPILOT_DATASOURCE['uid']}"
+"""Grafana's data source proxy route for the Copilot API datasource (under Grafana's sub-path)."""
+GRAFANA_401_BODY = "Authentication to data source failed"
+"""The whole body Grafana's data source proxy answers (as HTTP 400) when the upstream says 401."""
 
 TEMPLATE_BEGIN = "/* TEMPLATE BEGIN */"
 TEMPLATE_END = "/* TEMPLATE END */"
@@ -52,6 +75,12 @@ AFTER_RENDER_JS = (
     "const vars = (s) => context.grafana.replaceVariables(s);\n"
     f"const template = {TEMPLATE_BEGIN}{json.dumps(REQUEST_TEMPLATE, sort_keys=True)}{TEMPLATE_END};\n"
     f"const apiTemplate = {json.dumps(API_TEMPLATE)};\n"
+    "// Default route: Grafana's data source proxy, which adds the datasource's bearer token\n"
+    "// (secureJsonData, never sent to browsers). Grafana may live under a sub-path (appSubUrl).\n"
+    "const boot = window.grafanaBootData || {};\n"
+    "const subUrl = ((boot.settings || {}).appSubUrl || '').replace(/\\/+$/, '');\n"
+    f"const proxyPath = {json.dumps(DATASOURCE_PROXY_PATH)};\n"
+    f"const grafana401 = {json.dumps(GRAFANA_401_BODY)};\n"
     "const noneIfAll = (v) => (v === '' || v === '.*' || v === '$__all' || v === 'All') ? null : v;\n"
     "root.replaceChildren();\n"
     "const form = document.createElement('form');\n"
@@ -71,25 +100,38 @@ AFTER_RENDER_JS = (
     "  const body = {};\n"
     "  for (const [key, value] of Object.entries(template)) { body[key] = noneIfAll(vars(value)); }\n"
     "  body.label = input.value.trim() || null;\n"
-    "  const api = vars(apiTemplate).replace(/\\/+$/, '');\n"
+    "  const direct = vars(apiTemplate).trim().replace(/\\/+$/, '');\n"
+    "  const viaGrafana = direct === '' || direct === apiTemplate;\n"
+    "  const api = viaGrafana ? subUrl + proxyPath : direct;\n"
     "  const url = api + '/profiles/';\n"
     "  button.disabled = true;\n"
     "  show('pending', [document.createTextNode('Creating profile…')]);\n"
     "  try {\n"
     "    const response = await fetch(url, {\n"
     "      method: 'POST',\n"
+    "      // Through Grafana the session cookie authenticates the viewer; a direct call sends none.\n"
+    "      credentials: viaGrafana ? 'same-origin' : 'omit',\n"
     "      headers: {'Content-Type': 'application/json', 'Accept': 'application/json, application/problem+json'},\n"
     "      body: JSON.stringify(body),\n"
     "    });\n"
-    "    const data = await response.json().catch(() => ({}));\n"
+    "    const text = await response.text();\n"
+    "    let data = {};\n"
+    "    try { data = JSON.parse(text) || {}; } catch (e) { data = {}; }\n"
     "    if (response.ok && data.id) {\n"
     "      const link = document.createElement('a');\n"
-    "      link.href = api + '/profiles/' + encodeURIComponent(data.id);\n"
+    "      link.href = new URL(api + '/profiles/' + encodeURIComponent(data.id), window.location.href).href;\n"
     "      link.target = '_blank'; link.rel = 'noopener';\n"
     "      link.textContent = 'View profile';\n"
     "      show('success', [document.createTextNode('Profile created: ' + data.id + ' '), link]);\n"
     "    } else {\n"
-    "      const message = data.detail || data.title || (response.status + ' ' + response.statusText);\n"
+    "      let message = data.detail || data.title || data.message || text.trim() "
+    "|| (response.status + ' ' + response.statusText);\n"
+    "      if (viaGrafana && response.status === 400 && text.trim() === grafana401) {\n"
+    "        // Grafana replaced the API's 401 problem details with this fixed text.\n"
+    "        message = 'the profile API answered 401 Unauthorized to the Copilot API datasource '"
+    " + '(Grafana does not pass its message on): set COPILOT_API_TOKEN in Grafana\\'s environment to '"
+    " + 'the API token of this deployment and restart Grafana';\n"
+    "      }\n"
     "      show('error', [document.createTextNode('Profile creation failed: ' + "
     "(typeof message === 'string' ? message : JSON.stringify(message)))]);\n"
     "    }\n"

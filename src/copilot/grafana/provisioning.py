@@ -2,6 +2,16 @@
 the file provider that loads grafana/dashboards/ with one folder per sub-directory.
 
 Values in ``${...}`` are expanded by Grafana from its environment at start-up.
+
+The Copilot API datasource authenticates with one custom HTTP header, ``Authorization: Bearer
+${COPILOT_API_TOKEN}``, stored in ``secureJsonData`` (encrypted by Grafana, never sent to
+browsers). A custom header rather than Infinity's own ``bearerToken`` auth because both paths
+that reach the API honour it: the Infinity backend for the panels' queries
+(``httpHeaderName<n>``/``httpHeaderValue<n>`` in its settings) and Grafana's data source proxy,
+which the "Create Behaviour Profile" action posts through (Grafana's HTTP client adds a
+datasource's custom headers to every proxied request); Infinity's ``bearerToken`` would not be
+added by the proxy. With the API in AWS_IAM mode (or the local stack) leave COPILOT_API_TOKEN
+unset: the header is then ``Bearer `` and ignored.
 """
 
 from __future__ import annotations
@@ -15,7 +25,10 @@ from copilot.grafana._panels import (
     PROMETHEUS_DATASOURCE,
 )
 
-__all__ = ["REQUIRED_PLUGINS", "dashboard_providers", "datasources"]
+__all__ = ["API_TOKEN_ENV", "REQUIRED_PLUGINS", "dashboard_providers", "datasources"]
+
+API_TOKEN_ENV = "COPILOT_API_TOKEN"
+"""Grafana's environment variable holding the profile/status API's bearer token (token mode)."""
 
 REQUIRED_PLUGINS: tuple[str, ...] = (INFINITY_PLUGIN, BUSINESS_TEXT_PLUGIN)
 """Install with GF_INSTALL_PLUGINS (comma-separated)."""
@@ -52,7 +65,12 @@ def datasources() -> dict[str, Any]:
                 "jsonData": {
                     "allowedHosts": ["${COPILOT_API_URL}"],
                     "auth_method": "none",
+                    "httpHeaderName1": "Authorization",
                     "timeoutInSeconds": 10,
+                },
+                "secureJsonData": {
+                    # The API's token auth mode (copilot.api.auth); see the module docstring.
+                    "httpHeaderValue1": "Bearer ${" + API_TOKEN_ENV + "}",
                 },
                 "editable": False,
             },
