@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
+import pytest
 from whenever import Instant, TimeDelta
 
 from copilot.assessment import (
@@ -25,6 +27,7 @@ from copilot.health import (
 )
 from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
 from copilot.store import ResumePoint, StateStore, StoredSnapshot
+from copilot.store.store import DSQL_MAX_ROWS_PER_TRANSACTION, PRUNE_BATCH_ROWS
 
 T0 = Instant.parse_iso("2026-11-20T10:00:00Z")
 
@@ -101,6 +104,52 @@ async def test_prune_enforces_retention(cluster_store: StateStore) -> None:
     assert deleted["copilot_assessments"] >= 1
     remaining = await cluster_store.assessments_between(old - TimeDelta(hours=1), T0 + TimeDelta(hours=1))
     assert [a.id for a in remaining] == [a_new.id]
+
+
+_ROW_LIMIT_TRIGGER = """
+CREATE OR REPLACE FUNCTION copilot_test_row_limit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT count(*) FROM old_rows) > {limit} THEN
+        RAISE EXCEPTION 'transaction row limit exceeded' USING ERRCODE = '54000';
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER copilot_test_row_limit AFTER DELETE ON copilot_signal_snapshots
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION copilot_test_row_limit();
+"""
+
+
+async def test_prune_deletes_in_batches_under_the_row_limit(cluster_store: StateStore) -> None:
+    """DSQL refuses a transaction that modifies more than 3,000 rows; the stand-in gets the same limit
+    (scaled down to the batch size, by a trigger) and the prune still removes every old row."""
+    assert PRUNE_BATCH_ROWS <= DSQL_MAX_ROWS_PER_TRANSACTION
+    batch, old = 10, T0 - TimeDelta(hours=24 * 10)
+    for cycle in range(batch * 3 + 5):  # three full batches and a short one
+        assert await cluster_store.save_snapshot(StoredSnapshot(
+            cluster_id=cluster_store.cluster_id, workflow_id="wf-batches", cycle=cycle,
+            health_state=HealthState.HAPPY, band="mid", snapshot=_snap(old + TimeDelta(seconds=cycle), 100, 2)))
+    kept = StoredSnapshot(cluster_id=cluster_store.cluster_id, workflow_id="wf-batches", cycle=999,
+                          health_state=HealthState.HAPPY, band="mid", snapshot=_snap(T0, 100, 2))
+    assert await cluster_store.save_snapshot(kept)
+    async with cluster_store.pool.acquire() as conn:
+        await conn.execute(_ROW_LIMIT_TRIGGER.format(limit=batch))
+    try:
+        with pytest.raises(asyncpg.exceptions.ProgramLimitExceededError):  # one DELETE of everything fails
+            async with cluster_store.pool.acquire() as conn:
+                await conn.execute("DELETE FROM copilot_signal_snapshots WHERE observed_at < $1",
+                                   (T0 - TimeDelta(hours=24 * 7)).to_stdlib())
+        deleted = await cluster_store.prune(T0 - TimeDelta(hours=24 * 7), batch_rows=batch)
+    finally:
+        async with cluster_store.pool.acquire() as conn:
+            await conn.execute("DROP TRIGGER IF EXISTS copilot_test_row_limit ON copilot_signal_snapshots;"
+                               " DROP FUNCTION IF EXISTS copilot_test_row_limit()")
+    assert deleted["copilot_signal_snapshots"] >= batch * 3 + 5
+    async with cluster_store.pool.acquire() as conn:
+        cycles = await conn.fetch("SELECT cycle FROM copilot_signal_snapshots WHERE cluster_id = $1",
+                                  cluster_store.cluster_id)
+    assert [r["cycle"] for r in cycles] == [999]
+    with pytest.raises(ValueError, match="batch_rows"):
+        await cluster_store.prune(T0, batch_rows=DSQL_MAX_ROWS_PER_TRANSACTION + 1)
 
 
 async def test_resume_point_is_the_last_state_and_the_numbers_already_used(cluster_store: StateStore) -> None:

@@ -26,9 +26,14 @@ from copilot_core.dsql import Dialect, IamTokenProvider, apply_ddl, create_pool,
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ["SNAPSHOT_NAMESPACE", "IssueRecord", "ResumePoint", "StateStore", "StoredSnapshot", "TimelineEntry", "snapshot_id"]
+__all__ = ["DSQL_MAX_ROWS_PER_TRANSACTION", "PRUNE_BATCH_ROWS", "SNAPSHOT_NAMESPACE", "IssueRecord", "ResumePoint", "StateStore", "StoredSnapshot", "TimelineEntry", "snapshot_id"]
 
 _TRANSITION: TypeAdapter[Transition] = TypeAdapter(Transition)
+
+DSQL_MAX_ROWS_PER_TRANSACTION = 3000
+"""Aurora DSQL's quota on rows modified by one transaction."""
+PRUNE_BATCH_ROWS = 1000
+"""Rows the retention job deletes per transaction (well under the DSQL quota)."""
 
 SNAPSHOT_NAMESPACE = uuid.UUID("0d7f3c1e-2b9a-4c55-8e61-4a3f9b2c7d01")
 
@@ -184,21 +189,37 @@ class StateStore:
 
         return await run_transaction(self.pool, body)
 
-    async def prune(self, before: Instant) -> dict[str, int]:
-        """Delete rows older than ``before`` (retention; the job keeps at least 7 days)."""
+    async def prune(self, before: Instant, *, batch_rows: int = PRUNE_BATCH_ROWS) -> dict[str, int]:
+        """Delete rows older than ``before`` (retention; the job keeps at least 7 days).
+
+        DSQL modifies at most 3,000 rows per transaction (SQLSTATE 54000 beyond), and a week of 30 s
+        snapshots alone is ~20,000 rows, so each table is emptied in batches of ``batch_rows``, each
+        its own OCC-retried transaction, until a batch comes back short. A retried or interrupted
+        run simply continues: every batch only removes rows that are past the cutoff.
+        """
+        if not 1 <= batch_rows <= DSQL_MAX_ROWS_PER_TRANSACTION:
+            raise ValueError(f"batch_rows={batch_rows} is outside 1..{DSQL_MAX_ROWS_PER_TRANSACTION} (DSQL's "
+                             f"per-transaction row limit); use the default {PRUNE_BATCH_ROWS}.")
         cutoff = before.to_stdlib()
-        statements = {
-            "copilot_signal_snapshots": "DELETE FROM copilot_signal_snapshots WHERE observed_at < $1",
-            "copilot_issues": "DELETE FROM copilot_issues WHERE created_at < $1",
-            "copilot_assessments": "DELETE FROM copilot_assessments WHERE assessed_at < $1",
-        }
+        columns = {"copilot_signal_snapshots": "observed_at", "copilot_issues": "created_at",
+                   "copilot_assessments": "assessed_at"}
         deleted: dict[str, int] = {}
-        for table, sql in statements.items():
+        for table, column in columns.items():
+            # table and column come from the constants above, never from input.
+            sql = (f"DELETE FROM {table} WHERE id IN"
+                   f" (SELECT id FROM {table} WHERE {column} < $1 LIMIT $2)")
+
             async def body(conn: asyncpg.Connection, sql: str = sql) -> int:
-                status = await conn.execute(sql, cutoff)
+                status = await conn.execute(sql, cutoff, batch_rows)
                 return int(status.rsplit(" ", 1)[-1])
 
-            deleted[table] = await run_transaction(self.pool, body)
+            total = 0
+            while True:
+                batch = await run_transaction(self.pool, body)
+                total += batch
+                if batch < batch_rows:
+                    break
+            deleted[table] = total
         return deleted
 
     # --- reads --------------------------------------------------------------------------------
