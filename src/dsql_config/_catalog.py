@@ -2,8 +2,10 @@
 
 Each entry names the real external name it is emitted as (plugin env var, Temporal dynamic-config
 key as spelled in constants.go, Go SDK worker.Options field). Values and their derivations live in
-``presets.py`` / ``derivations.py``; the ``default_value`` here is the plugin's or Temporal's own
-default, used only when no preset rule sets the parameter.
+``presets.py``; the ``default_value`` here is the plugin's or Temporal's own default (for a
+dynamic-config key exactly Temporal's, as constants.go registers it; a test checks them against
+the reference table), used when no preset rule sets the parameter and by ``explain --profile`` to
+tell which values differ from what Temporal would run with.
 """
 
 from __future__ import annotations
@@ -327,12 +329,12 @@ _TUNING_DC = [
     _p("matching.longPollExpirationInterval", TUNING, "Long-poll expiration.",
        "One minute, Temporal's default.", "1m", DUR, targets=[DC], dc="matching.longPollExpirationInterval"),
     _p("matching.forwarderMaxOutstandingPolls", TUNING, "Polls forwarded to the parent partition at once.",
-       "Grows with partitions so child partitions can drain to the root.", 20, INT, min_value=1, max_value=10_000,
+       "Grows with partitions so child partitions can drain to the root.", 1, INT, min_value=1, max_value=10_000,
        targets=[DC], dc="matching.forwarderMaxOutstandingPolls"),
     _p("matching.forwarderMaxOutstandingTasks", TUNING, "Tasks forwarded to the parent partition at once.",
-       "Ten per outstanding poll.", 200, INT, min_value=1, max_value=100_000, targets=[DC], dc="matching.forwarderMaxOutstandingTasks"),
+       "Ten per outstanding poll.", 1, INT, min_value=1, max_value=100_000, targets=[DC], dc="matching.forwarderMaxOutstandingTasks"),
     _p("matching.forwarderMaxRatePerSecond", TUNING, "Forwarding rate limit.",
-       "Matches the outstanding tasks so forwarding never throttles below the target rate.", 200.0, FLOAT,
+       "Matches the outstanding tasks so forwarding never throttles below the target rate.", 10.0, FLOAT,
        unit=U.PER_SEC, min_value=1, max_value=1_000_000, targets=[DC], dc="matching.forwarderMaxRatePerSecond"),
     _p("matching.forwarderMaxChildrenPerNode", TUNING, "Fan-out of the partition forwarding tree.",
        "Temporal's default; orchestrators raise it so child-workflow task queues drain quickly.", 20, INT,
@@ -347,17 +349,17 @@ _TUNING_DC = [
        "Same as the timer poll rate.", 20, INT, unit=U.PER_SEC, min_value=1, max_value=100_000,
        targets=[DC], dc="history.transferProcessorMaxPollRPS"),
     _p("history.hostLevelCacheMaxSizeBytes", TUNING, "History host-level mutable-state cache.",
-       "Half of the history task memory.", 1_073_741_824, INT, unit=U.BYTES, min_value=1_048_576,
+       "Half of the history task memory.", 256_000 * 4 * 1024, INT, unit=U.BYTES, min_value=1_048_576,
        max_value=1_099_511_627_776, targets=[DC], dc="history.hostLevelCacheMaxSizeBytes"),
     _p("history.cacheSizeBasedLimit", TUNING, "Size the history cache in bytes rather than entries.",
-       "Memory-bounded caches are predictable on fixed-size tasks.", True, BOOL, targets=[DC], dc="history.cacheSizeBasedLimit"),
+       "Memory-bounded caches are predictable on fixed-size tasks.", False, BOOL, targets=[DC], dc="history.cacheSizeBasedLimit"),
     _p("history.cacheTTL", TUNING, "History cache TTL.", "Temporal's default.", "1h", DUR, targets=[DC], dc="history.cacheTTL"),
     _p("history.cacheNonUserContextLockTimeout", TUNING, "Lock timeout for background cache access.",
        "Fail fast on contended shards.", "500ms", DUR, targets=[DC], dc="history.cacheNonUserContextLockTimeout"),
     _p("history.maxBufferedQueryCount", TUNING, "Queries buffered per workflow.",
-       "Grows with the rate.", 1000, INT, min_value=1, max_value=100_000, targets=[DC], dc="history.MaxBufferedQueryCount"),
+       "Grows with the rate.", 1, INT, min_value=1, max_value=100_000, targets=[DC], dc="history.MaxBufferedQueryCount"),
     _p("system.enableActivityEagerExecution", TUNING, "Server side of eager activity execution.",
-       "Only workloads of short request/response activities benefit.", False, BOOL,
+       "Only workloads of short request/response activities benefit.", True, BOOL,
        targets=[DC], dc="system.enableActivityEagerExecution"),
     _p("system.enableStickyQuery", TUNING, "Route queries to the sticky worker.",
        "Temporal's default; sticky caching needs it.", True, BOOL, targets=[DC], dc="system.enableStickyQuery"),
@@ -367,7 +369,7 @@ _TUNING_DC = [
        "Temporal's 2000; orchestrators fan out more.", 2000, INT, min_value=1, max_value=100_000,
        targets=[DC], dc="limit.numPendingChildExecutions.error"),
     _p("system.transactionSizeLimit", TUNING, "Largest persistence transaction in bytes.",
-       "4,000,000 bytes stays under DSQL's 10 MiB per-transaction limit.", 4_000_000, INT, unit=U.BYTES,
+       "4,000,000 bytes stays under DSQL's 10 MiB per-transaction limit.", 4 * 1024 * 1024, INT, unit=U.BYTES,
        min_value=1, max_value=10_485_760, targets=[DC], dc="system.transactionSizeLimit"),
     _p("frontend.rps", TUNING, "Frontend per-host request rate limit.",
        "Ten requests per state transition per frontend, at least Temporal's 2400.", 2400, INT, unit=U.PER_SEC,
@@ -432,12 +434,17 @@ CATALOG: tuple[ParameterEntry, ...] = (
 # Names seen in existing deployments that the compiler never emits.  "mapped": accepted on input as
 # the registry key given; "ignored": recognised, reported, dropped (Temporal or the plugin never read
 # them, per dsql_plugin_facts.md §1g and §3).
+# Only names whose meaning Temporal really has under another key are mapped (facts §3): the misspelt
+# transaction-size key. persistence.maxConns / maxIdleConns were never read by Temporal, so mapping
+# them would silently change the pool of a deployment that never had that pool.
 LEGACY_MAPPED: dict[str, str] = {
     "persistence.transactionSizeLimit": "system.transactionSizeLimit",
-    "persistence.maxConns": "dsql.pool_size",
-    "persistence.maxIdleConns": "dsql.max_idle_conns",
 }
 LEGACY_IGNORED: dict[str, str] = {
+    "persistence.maxConns": "not a registered Temporal dynamic-config key, so Temporal never read it; the pool "
+                            "size is the SQL config's maxConns (TEMPORAL_SQL_MAX_CONNS, dsql.pool_size)",
+    "persistence.maxIdleConns": "not a registered Temporal dynamic-config key, so Temporal never read it; the idle "
+                                "limit is the SQL config's maxIdleConns (TEMPORAL_SQL_MAX_IDLE_CONNS, dsql.max_idle_conns)",
     "DSQL_CONN_REFRESH_INTERVAL": "no plugin build reads it (removed connection refresher); rotation is the reservoir's lifetime + jitter",
     "DSQL_CONN_REFRESH_JITTER": "no plugin build reads it (removed connection refresher); use dsql.reservoir_lifetime_jitter",
     "persistence.defaultActivityRetryPolicy": "not a Temporal key; the real key is history.defaultActivityRetryPolicy (a map), which the compiler leaves at Temporal's default",

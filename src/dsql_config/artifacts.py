@@ -9,7 +9,11 @@ from collections.abc import Callable, Mapping
 
 from copilot_core.types import OutputTarget, ParameterValue, ParameterValueType
 from dsql_config.models import SERVICE_NAMES, DSQLPluginConfig, ServiceSpec, WorkerOptions
-from dsql_config.presets import per_process_connections, per_process_reservoir_target
+from dsql_config.presets import (
+    per_process_connections,
+    per_process_low_watermark,
+    per_process_reservoir_target,
+)
 from dsql_config.registry import ParameterRegistry
 from dsql_config.values import parse_go_duration
 
@@ -91,10 +95,7 @@ def _per_service_value(key: str, service: str, values: Values) -> ParameterValue
     if key == "dsql.reservoir_target_ready":
         return per_process_reservoir_target(values, service)
     if key == "dsql.reservoir_low_watermark":
-        watermark = int(values[key])
-        if service == "history" or history_pool == 0:
-            return watermark
-        return math.ceil(pool * watermark / history_pool)
+        return per_process_low_watermark(values, service)
     if key == "dsql.pool_keeper_max_conns_per_tick":
         return min(10, max(1, math.ceil(pool / 120))) if service != "history" else values[key]
     return values[key]

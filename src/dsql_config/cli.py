@@ -66,6 +66,12 @@ def _print_results(results: list[GuardRailResult]) -> None:
         err.print(Text.assemble((r.severity.upper(), style), f" [{r.rule_name}] {r.message}"), soft_wrap=True)
 
 
+def _print_notes(notes: list[str]) -> None:
+    """Legacy and ignored input names: stderr in text mode (JSON/YAML carry them as input_notes)."""
+    for note in notes:
+        err.print(Text.assemble(("NOTE", "cyan"), f" {note}"), soft_wrap=True, highlight=False)
+
+
 def result_document(result: CompilationResult, migration: dict[str, Any] | None = None) -> dict[str, Any]:
     doc = result.model_dump(mode="json")
     if migration is not None:
@@ -118,6 +124,7 @@ def _print_text(result: CompilationResult) -> None:
                       result.env[name].get("TEMPORAL_SQL_MAX_CONNS", ""))
     out.print(table)
     out.print(f"history shards: {result.history_shards}; dynamic-config keys: {len(result.dynamic_config)}")
+    _print_notes(result.input_notes)
     _print_results(result.guard_rail_results)
     out.file.flush()
     sys.stdout.write(result.why_section)

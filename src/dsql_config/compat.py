@@ -73,9 +73,7 @@ def parse_env(env: Mapping[str, str], registry: ParameterRegistry | None = None)
             continue
         res = reg.resolve_name(name)
         assert res.key is not None
-        key = res.key
-        if name == "TEMPORAL_SQL_HOST":
-            key = "dsql.cluster_endpoint"  # the plugin falls back to the connectAddr host
+        key = res.key  # TEMPORAL_SQL_HOST resolves to dsql.cluster_endpoint in the registry
         entry = reg.get(key)
         try:
             value = coerce_value(entry, raw)

@@ -51,6 +51,7 @@ from dsql_config.explain import (
     explain_key,
     explain_preset,
     explain_profile,
+    render_input_notes,
     render_why,
 )
 from dsql_config.guard_rails import GuardRailEngine
@@ -188,6 +189,12 @@ class Resolution:
     trace: list[CompilationTrace]
     overrides: dict[str, ParameterValue]
     input_notes: list[str] = field(default_factory=list)
+    # key -> the value the preset/modifier/rules gave before the override replaced it.
+    derived: dict[str, ParameterValue] = field(default_factory=dict)
+
+    def redundant_overrides(self) -> list[str]:
+        """Overridden keys whose override equals the value the compiler derives anyway."""
+        return [k for k, v in self.overrides.items() if k in self.derived and self.derived[k] == v]
 
 
 def _apply_adjustment(base: ParameterValue, adj: Adjustment) -> ParameterValue:
@@ -269,6 +276,7 @@ class ConfigCompiler:
         values: dict[str, ParameterValue] = {}
         sources: dict[str, ParameterSource] = {}
         trace_rows: list[dict[str, Any]] = []
+        derived: dict[str, ParameterValue] = {}
 
         def settle(key: str, base: ParameterValue, source: ParameterSource, chain: list[str],
                    modified: tuple[int, str] | None = None) -> None:
@@ -284,9 +292,14 @@ class ConfigCompiler:
                                  f"{_fmt(value)} → {_fmt(adjusted)}; {adj.reason}")
                     value, source = adjusted, "modifier"
             if key in ov:
-                cls = self.registry.get(key).classification
-                kind = "expert override" if cls in (ParameterClassification.SAFETY, ParameterClassification.TUNING) else "override"
-                chain.append(f"{kind}: {_fmt(value)} → {_fmt(ov[key])}")
+                derived[key] = value
+                if ov[key] == value:
+                    # Redundant: recorded, never warned about (it changes nothing).
+                    chain.append(f"override: {_fmt(ov[key])} equals the derived value (redundant; can be removed)")
+                else:
+                    cls = self.registry.get(key).classification
+                    expert = cls in (ParameterClassification.SAFETY, ParameterClassification.TUNING)
+                    chain.append(f"{'expert override' if expert else 'override'}: {_fmt(value)} → {_fmt(ov[key])}")
                 value, source = ov[key], "override"
             values[key], sources[key] = value, source
             trace_rows.append({"parameter_key": key, "source": source, "base_value": base,
@@ -310,7 +323,7 @@ class ConfigCompiler:
         trace_rows.sort(key=lambda t: order[t["parameter_key"]])
         # One validation call for the whole list: far cheaper than 108 model constructions.
         trace = _TRACE_LIST.validate_python(trace_rows)
-        return Resolution(spec, mod, values, sources, trace, ov, notes)
+        return Resolution(spec, mod, values, sources, trace, ov, notes, derived)
 
     @staticmethod
     def _rule_source(rule: Rule) -> ParameterSource:
@@ -359,12 +372,17 @@ class ConfigCompiler:
                 parameter_keys=[rate_key]))
         for key in res.overrides:
             entry = self.registry.get(key)
+            derived = res.derived.get(key, res.values[key])
+            # An override equal to the derived value changes nothing: the trace records it as
+            # redundant instead of warning (a stock env would otherwise warn on the compiler's own values).
+            if derived == res.values[key]:
+                continue
             if entry.classification in (ParameterClassification.SAFETY, ParameterClassification.TUNING):
                 results.append(GuardRailResult(
                     rule_name="expert_override", severity="warning",
                     message=f"{key} is a {entry.classification.value} parameter normally derived by the compiler; "
                             f"the override {_fmt(res.values[key])} is applied as an expert override "
-                            f"(derived value was {_fmt(next(t.base_value for t in res.trace if t.parameter_key == key))}).",
+                            f"(derived value was {_fmt(derived)}).",
                     parameter_keys=[key]))
         return results
 
@@ -401,7 +419,7 @@ class ConfigCompiler:
             history_shards=int(v["history.shards"]),
             guard_rail_results=results,
             trace=res.trace,
-            why_section=self.why_renderer(profile, res.trace, results, self.registry),
+            why_section=self.why_renderer(profile, res.trace, results, self.registry) + render_input_notes(res.input_notes),
             distributed_rate_limiter_table=plugin.distributed_rate_limiter_table,
             conn_lease_table=plugin.conn_lease_table,
             input_notes=res.input_notes,

@@ -41,6 +41,7 @@ __all__ = [
     "explain_key",
     "explain_preset",
     "explain_profile",
+    "render_input_notes",
     "render_why",
 ]
 
@@ -115,6 +116,8 @@ def render_why(
         lines += ["", "## Overrides", ""]
         for t in overridden:
             expert = " (expert override)" if registry.get(t.parameter_key).classification in _EXPERT else ""
+            if any("(redundant" in step for step in t.derivation_chain):
+                expert = " (redundant: equals the derived value)"
             lines.append(f"- {t.parameter_key}: {_fmt(t.base_value)} → {_fmt(t.final_value)}{expert}")
     modified = [t for t in trace if t.source == "modifier"]
     if modified:
@@ -127,6 +130,13 @@ def render_why(
         lines.append("- All guard rails passed (connection count, connection rate, rotation jitter, idle = max, "
                      "reservoir target, DynamoDB tables, token duration, lifetimes, pollers, shards).")
     return "\n".join(lines) + "\n"
+
+
+def render_input_notes(notes: Sequence[str]) -> str:
+    """The why section's "Input notes": legacy names read as another key, names ignored and why."""
+    if not notes:
+        return ""
+    return "\n## Input notes\n\n" + "".join(f"- {n}\n" for n in notes)
 
 
 # -- models ----------------------------------------------------------------------------------------

@@ -13,8 +13,12 @@ from copilot_core.types import ParameterValue
 from dsql_config.models import SERVICE_NAMES, GuardRailResult
 from dsql_config.presets import (
     CONNECTION_RATE_BUDGET,
+    DSQL_BURST_CAPACITY,
     DSQL_MAX_CONNECTIONS,
     per_process_connections,
+    per_process_held_connections,
+    per_process_low_watermark,
+    per_process_reservoir_target,
     slot_blocks_needed,
     useful_partitions,
 )
@@ -57,9 +61,13 @@ class GuardRail:
 
 
 def total_connections(values: Mapping[str, ParameterValue]) -> int:
-    """Σ over services of replicas x per-process pool x pools per process."""
+    """Σ over services of replicas x connections one pool holds x pools per process.
+
+    A pool holds its pool size; with the reservoir on, the refiller keeps the reservoir target ready
+    (raised to the low watermark when that is higher), so the larger of the two counts (Req 5.1).
+    """
     pools = int(values["dsql.pools_per_process"])
-    return pools * sum(int(values[f"{s}.replicas"]) * per_process_connections(values, s) for s in SERVICE_NAMES)
+    return pools * sum(int(values[f"{s}.replicas"]) * per_process_held_connections(values, s) for s in SERVICE_NAMES)
 
 
 def _err(rule: str, message: str, keys: Sequence[str]) -> list[GuardRailResult]:
@@ -83,15 +91,68 @@ def _cluster_connection_limit(g: GuardRailInput) -> list[GuardRailResult]:
         if slots < limit:
             limit, source = slots, f"the slot-block limit of {slots} (block size x block count)"
     if total > limit:
-        detail = ", ".join(
-            f"{s} {g.i(f'{s}.replicas')}x{per_process_connections(g.values, s)}" for s in SERVICE_NAMES
-        )
+        reservoir = g.b("dsql.reservoir_enabled")
+
+        def held(s: str) -> str:
+            n = per_process_held_connections(g.values, s)
+            if not reservoir:
+                return f"{s} {g.i(f'{s}.replicas')}x{n}"
+            return (f"{s} {g.i(f'{s}.replicas')}x{n} (pool {per_process_connections(g.values, s)}, reservoir target "
+                    f"{per_process_reservoir_target(g.values, s)}, low watermark {per_process_low_watermark(g.values, s)})")
+
+        detail = ", ".join(held(s) for s in SERVICE_NAMES)
+        counted = "max(pool, reservoir target, low watermark)" if reservoir else "pool size"
         return _err(
             "cluster_connection_limit",
             f"The fleet would hold {total} connections ({detail}, x {g.i('dsql.pools_per_process')} pools per "
-            f"process), over {source}; DSQL refuses further connections with TOO_MANY_CONNECTIONS (53300). "
-            "Lower the pool sizes or replicas, or raise the cluster quota.",
-            [*_REPLICA_KEYS, *_POOL_KEYS, "dsql.pools_per_process"],
+            f"process; per process the {counted} counts), over {source}; DSQL refuses further connections with "
+            "TOO_MANY_CONNECTIONS (53300). Lower the pool sizes, the reservoir target (DSQL_RESERVOIR_TARGET_READY, "
+            "normally equal to the pool) or the replicas, or raise the cluster quota.",
+            [*_REPLICA_KEYS, *_POOL_KEYS, "dsql.pools_per_process", "dsql.reservoir_target_ready",
+             "dsql.reservoir_low_watermark"],
+        )
+    return []
+
+
+def _slot_block_quota(g: GuardRailInput) -> list[GuardRailResult]:
+    if not g.b("dsql.slot_block_enabled"):
+        return []
+    size, count = g.i("dsql.slot_block_size"), g.i("dsql.slot_block_count")
+    if size * count > DSQL_MAX_CONNECTIONS:
+        return _err(
+            "slot_block_quota",
+            f"Slot blocks {count} x {size} = {size * count} connections is over DSQL's default limit of "
+            f"{DSQL_MAX_CONNECTIONS:,} per cluster: the global limiter would admit connections DSQL refuses "
+            f"(TOO_MANY_CONNECTIONS 53300). Use at most {DSQL_MAX_CONNECTIONS // size} blocks of {size} "
+            "(DSQL_SLOT_BLOCK_COUNT = floor(10,000 / DSQL_SLOT_BLOCK_SIZE)), or raise the cluster quota first.",
+            ["dsql.slot_block_size", "dsql.slot_block_count"],
+        )
+    return []
+
+
+def _partitions_read_at_least_write(g: GuardRailInput) -> list[GuardRailResult]:
+    read, write = g.i("matching.numTaskqueueReadPartitions"), g.i("matching.numTaskqueueWritePartitions")
+    if read < write:
+        return _err(
+            "matching_partitions_read_below_write",
+            f"matching.numTaskqueueReadPartitions ({read}) is below matching.numTaskqueueWritePartitions ({write}): "
+            f"tasks written to partitions {read}-{write - 1} are never polled. Read partitions must be >= write "
+            f"partitions; set both to {write} (or lower the write partitions to {read}).",
+            ["matching.numTaskqueueReadPartitions", "matching.numTaskqueueWritePartitions"],
+        )
+    return []
+
+
+def _sql_host_is_endpoint(g: GuardRailInput) -> list[GuardRailResult]:
+    host, endpoint = str(g.values["sql.host"]), str(g.values["dsql.cluster_endpoint"])
+    if host != endpoint:
+        return _err(
+            "sql_host_matches_endpoint",
+            f"sql.host (TEMPORAL_SQL_HOST) {host!r} differs from dsql.cluster_endpoint (CLUSTER_ENDPOINT) "
+            f"{endpoint!r}: Temporal would connect to one host while the plugin signs IAM tokens and keys its "
+            "DynamoDB items for the other. Set only CLUSTER_ENDPOINT (or TEMPORAL_SQL_HOST, which means the same "
+            "parameter); sql.host follows it.",
+            ["sql.host", "dsql.cluster_endpoint"],
         )
     return []
 
@@ -243,6 +304,24 @@ def _connection_rate_budget(g: GuardRailInput) -> list[GuardRailResult]:
     return []
 
 
+def _connection_burst_budget(g: GuardRailInput) -> list[GuardRailResult]:
+    if g.b("dsql.distributed_rate_limiter_enabled"):
+        return []
+    processes = sum(g.i(k) for k in _REPLICA_KEYS)
+    burst = g.i("dsql.connection_burst_limit")
+    if processes * burst > DSQL_BURST_CAPACITY:
+        return _err(
+            "connection_burst_budget",
+            f"{processes} processes x a local burst of {burst} = {processes * burst} connections at once exceeds "
+            f"DSQL's burst capacity of {DSQL_BURST_CAPACITY:,} (refilled at {CONNECTION_RATE_BUDGET}/s) while the "
+            "distributed limiter is off; a fleet restart would hit CONFIGURED_LIMIT_EXCEEDED (53400). Use at most "
+            f"{max(1, DSQL_BURST_CAPACITY // processes)} per process (DSQL_CONNECTION_BURST_LIMIT) or enable the "
+            "distributed rate limiter.",
+            ["dsql.connection_burst_limit", "dsql.distributed_rate_limiter_enabled", *_REPLICA_KEYS],
+        )
+    return []
+
+
 def _churn(g: GuardRailInput) -> list[GuardRailResult]:
     total = total_connections(g.values)
     lifetime = g.secs("dsql.reservoir_base_lifetime") if g.b("dsql.reservoir_enabled") else g.secs("dsql.max_conn_lifetime")
@@ -330,8 +409,10 @@ def _shards_power_of_two(g: GuardRailInput) -> list[GuardRailResult]:
 
 
 GUARD_RAILS: tuple[GuardRail, ...] = (
-    GuardRail("cluster_connection_limit", "error", "Σ(replicas x pool x pools per process) within 10,000 / slot blocks", _cluster_connection_limit),
+    GuardRail("cluster_connection_limit", "error", "Σ(replicas x max(pool, reservoir target) x pools per process) within 10,000 / slot blocks", _cluster_connection_limit),
+    GuardRail("slot_block_quota", "error", "slot block size x count within 10,000", _slot_block_quota),
     GuardRail("slot_block_rounding", "error", "whole slot blocks per pool fit the block count", _slot_block_rounding),
+    GuardRail("matching_partitions_read_below_write", "error", "read partitions >= write partitions", _partitions_read_at_least_write),
     GuardRail("matching_partition_oversized", "warning", "partitions at most 2x what the task throughput uses", _partition_oversized),
     GuardRail("sticky_minimal_benefit", "warning", "sticky caching with workflows under 2s", _sticky_minimal_benefit),
     GuardRail("jittered_rotation", "error", "connection rotation is jittered (no thundering herd)", _jittered_rotation),
@@ -341,11 +422,13 @@ GUARD_RAILS: tuple[GuardRail, ...] = (
     GuardRail("distributed_rate_limiter_table_missing", "error", "table named when the distributed limiter is on", _rate_limiter_table),
     GuardRail("conn_lease_table_missing", "error", "table named when slot blocks are on", _conn_lease_table),
     GuardRail("connection_rate_budget", "error", "Σ replicas x per-process rate within 100 conn/s (local limiter)", _connection_rate_budget),
+    GuardRail("connection_burst_budget", "error", "Σ replicas x per-process burst within 1,000 (local limiter)", _connection_burst_budget),
     GuardRail("connection_churn", "warning", "steady rotation well under 100 conn/s", _churn),
     GuardRail("token_duration_range", "error", "DSQL_TOKEN_DURATION within [15s, 15m]", _token_duration),
     GuardRail("reservoir_lifetime_window", "error", "lifetime + jitter/2 well under 60m; guard window below lifetime", _reservoir_lifetime),
     GuardRail("pollers_within_slots", "error", "pollers ≤ slots", _pollers_within_slots),
     GuardRail("history_shards_power_of_two", "error", "history shards a power of two", _shards_power_of_two),
+    GuardRail("sql_host_matches_endpoint", "error", "TEMPORAL_SQL_HOST = CLUSTER_ENDPOINT", _sql_host_is_endpoint),
 )
 
 

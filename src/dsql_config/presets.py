@@ -31,6 +31,9 @@ __all__ = [
     "get_preset",
     "modifier_partitions",
     "per_process_connections",
+    "per_process_effective_target",
+    "per_process_held_connections",
+    "per_process_low_watermark",
     "per_process_reservoir_target",
     "slot_blocks_needed",
     "useful_partitions",
@@ -123,11 +126,34 @@ def per_process_reservoir_target(values: Mapping[str, ParameterValue], service: 
     return math.ceil(per_process_connections(values, service) * target / history_pool)
 
 
+def per_process_low_watermark(values: Mapping[str, ParameterValue], service: str) -> int:
+    """DSQL_RESERVOIR_LOW_WATERMARK of one pool of ``service``: scaled from history's like the target."""
+    watermark = int(values["dsql.reservoir_low_watermark"])
+    history_pool = int(values["dsql.pool_size"])
+    if service == "history" or history_pool == 0:
+        return watermark
+    return math.ceil(per_process_connections(values, service) * watermark / history_pool)
+
+
+def per_process_effective_target(values: Mapping[str, ParameterValue], service: str) -> int:
+    """The reservoir target the plugin really uses: it raises TARGET_READY to LOW_WATERMARK when lower."""
+    return max(per_process_reservoir_target(values, service), per_process_low_watermark(values, service))
+
+
+def per_process_held_connections(values: Mapping[str, ParameterValue], service: str) -> int:
+    """Connections one pool of ``service`` can hold open: the pool size, or with the reservoir on the
+    larger of the pool and the (watermark-raised) target the refiller keeps ready."""
+    pool = per_process_connections(values, service)
+    if not values["dsql.reservoir_enabled"]:
+        return pool
+    return max(pool, per_process_effective_target(values, service))
+
+
 def slot_blocks_needed(values: Mapping[str, ParameterValue], block_size: int) -> int:
     """Blocks the fleet acquires: every pool takes ceil(target / block size) whole blocks."""
     pools = int(values["dsql.pools_per_process"])
     return pools * sum(
-        int(values[f"{s}.replicas"]) * math.ceil(per_process_reservoir_target(values, s) / block_size)
+        int(values[f"{s}.replicas"]) * math.ceil(per_process_effective_target(values, s) / block_size)
         for s in SERVICE_POOL_WEIGHT
     )
 
@@ -284,8 +310,9 @@ RULES: tuple[Rule, ...] = (
          "clamp((10,000 - total connections) / pools in the fleet, 1, 100): whole-block rounding still fits",
          ("dsql.pool_size", "dsql.pools_per_process", "history.replicas", "matching.replicas", "frontend.replicas",
           "worker.replicas"), _slot_block_size),
-    Rule("slot_blocks_cover_cluster", "dsql.slot_block_count", "ceil(10,000 / dsql.slot_block_size)",
-         ("dsql.slot_block_size",), lambda c: math.ceil(DSQL_MAX_CONNECTIONS / c.i("dsql.slot_block_size"))),
+    # floor, not ceil: block size x block count is the global limit and must not pass the 10,000 quota.
+    Rule("slot_blocks_cover_cluster", "dsql.slot_block_count", "floor(10,000 / dsql.slot_block_size)",
+         ("dsql.slot_block_size",), lambda c: DSQL_MAX_CONNECTIONS // c.i("dsql.slot_block_size")),
     Rule("legacy_limit_equals_slots", "dsql.distributed_conn_limit", "dsql.slot_block_size x dsql.slot_block_count",
          ("dsql.slot_block_size", "dsql.slot_block_count"), lambda c: c.i("dsql.slot_block_size") * c.i("dsql.slot_block_count")),
     # -- tuning: plugin -------------------------------------------------------------------------

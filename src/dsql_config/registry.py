@@ -20,6 +20,10 @@ _CANONICAL_FOR_SHARED_NAME = {
     "TEMPORAL_SQL_MAX_CONNS": "dsql.pool_size",
     "DSQL_RESERVOIR_TARGET_READY": "dsql.reservoir_target_ready",
     "DSQL_RESERVOIR_LOW_WATERMARK": "dsql.reservoir_low_watermark",
+    # The plugin takes the endpoint from CLUSTER_ENDPOINT, else from the connectAddr host that
+    # TEMPORAL_SQL_HOST renders: both names mean the endpoint (sql.host is derived from it). The one
+    # mapping, used by -o overrides, --from-env and explain alike.
+    "TEMPORAL_SQL_HOST": "dsql.cluster_endpoint",
 }
 
 

@@ -26,6 +26,12 @@ def test_task_definitions_and_services_validate_against_the_ecs_model(compiled) 
                 spec.grpc_port, spec.membership_port, spec.metrics_port}
             assert create["desiredCount"] == spec.replicas
             assert create["taskDefinition"] == task["family"]
+            # awsvpc task definitions cannot be created as a service without a network configuration.
+            assert task["networkMode"] == "awsvpc"
+            vpc = create["networkConfiguration"]["awsvpcConfiguration"]
+            assert vpc["subnets"] and all(s.startswith("subnet-REPLACE-WITH-") for s in vpc["subnets"])
+            assert vpc["securityGroups"] and all(g.startswith("sg-REPLACE-WITH-") for g in vpc["securityGroups"])
+            assert vpc["assignPublicIp"] == "DISABLED"  # EC2 launch type cannot assign public IPs
 
 
 def test_dynamic_config_document_is_the_compiled_one(compiled) -> None:
@@ -49,3 +55,21 @@ def test_validator_rejects_broken_requests(compiled) -> None:
     create = json.loads(snippet(result, "ecs/services/temporal-history.json"))
     create["desiredCount"] = "3"
     assert ecs_validation_errors("CreateService", create)
+    create = json.loads(snippet(result, "ecs/services/temporal-history.json"))
+    del create["networkConfiguration"]["awsvpcConfiguration"]["subnets"]  # required by the model
+    assert ecs_validation_errors("CreateService", create)
+    create = json.loads(snippet(result, "ecs/services/temporal-history.json"))
+    create["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] = "MAYBE"  # not in the enum
+    assert ecs_validation_errors("CreateService", create)
+
+
+def test_adapter_takes_real_subnets_and_security_groups(compiled) -> None:
+    from dsql_config.adapters.ecs import ECSAdapter
+
+    result = compiled[COMBOS[0]]
+    adapter = ECSAdapter(subnets=("subnet-0abc",), security_groups=("sg-0def",))
+    rendered = {s.filename: s.content for s in adapter.render(result.profile)}
+    create = json.loads(rendered["ecs/services/temporal-history.json"])
+    assert create["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == ["subnet-0abc"]
+    assert create["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"] == ["sg-0def"]
+    assert ecs_validation_errors("CreateService", create) == []

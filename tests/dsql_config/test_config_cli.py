@@ -143,3 +143,28 @@ def test_migrate_reports_redundant_env_vars_from_a_file(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "Line 1" in res.stderr
     missing = runner.invoke(app, ["migrate", "--env-file", str(tmp_path / "nope.env")])
     assert missing.exit_code == 2 and "Cannot read" in missing.stderr
+
+
+def test_text_mode_prints_input_notes_on_stderr_and_in_why_md(tmp_path: Path) -> None:
+    args = ["compile", "starter", "-o", "DSQL_CONN_REFRESH_INTERVAL=5m", "-o", "persistence.transactionSizeLimit=3000000"]
+    res = runner.invoke(app, [*args, "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "NOTE DSQL_CONN_REFRESH_INTERVAL: ignored" in res.stderr
+    assert "NOTE persistence.transactionSizeLimit: legacy name, read as system.transactionSizeLimit" in res.stderr
+    assert "DSQL_CONN_REFRESH_INTERVAL" not in res.stdout.split("# Why this configuration")[0]
+    why = (tmp_path / "out" / "why.md").read_text()
+    assert "## Input notes" in why and "DSQL_CONN_REFRESH_INTERVAL: ignored" in why
+    assert "persistence.transactionSizeLimit: legacy name" in why
+    # JSON keeps stdout clean: the notes are in the document only.
+    doc = runner.invoke(app, [*args, "--format", "json"])
+    assert doc.exit_code == 0 and "NOTE" not in doc.stderr
+    assert any("DSQL_CONN_REFRESH_INTERVAL" in n for n in json.loads(doc.stdout)["input_notes"])
+
+
+def test_from_env_with_the_emitted_env_prints_no_warnings(tmp_path: Path) -> None:
+    out = tmp_path / "stock"
+    assert runner.invoke(app, ["compile", "mid-scale", "--out", str(out)]).exit_code == 0
+    res = runner.invoke(app, ["compile", "mid-scale", "--env-file", str(out / "env" / "history.env")])
+    assert res.exit_code == 0, res.output
+    assert "WARNING" not in res.stderr and "expert_override" not in res.stderr
+    assert "Redundant" in res.stderr

@@ -182,3 +182,53 @@ def test_low_watermark_above_target_warns(compiler: ConfigCompiler) -> None:
     assert "reservoir_low_watermark_above_target" in rules(result.guard_rail_results, "warning")
     ok = compiler.compile("mid-scale", overrides={"DSQL_RESERVOIR_LOW_WATERMARK": "20"})
     assert "reservoir_low_watermark_above_target" not in rules(ok.guard_rail_results, "warning")
+
+
+def test_cluster_connection_limit_counts_the_reservoir_target(compiler: ConfigCompiler) -> None:
+    # Req 5.1 speaks of the reservoir target: pools of 50 with a target of 5,000 hold 5,000 each.
+    results = failing(compiler, "mid-scale", {"DSQL_RESERVOIR_TARGET_READY": 5000})
+    assert "cluster_connection_limit" in rules(results, "error")
+    message = next(r.message for r in results if r.rule_name == "cluster_connection_limit")
+    assert "50000 connections" in message and "reservoir target 5000" in message
+    assert "DSQL_RESERVOIR_TARGET_READY" in message  # names the fix
+    # Without the reservoir the target is never used, so only the pool counts.
+    assert "cluster_connection_limit" not in rules(
+        compiler.compile("starter", overrides={"DSQL_RESERVOIR_TARGET_READY": 5000}).guard_rail_results, "error")
+
+
+def test_cluster_connection_limit_counts_a_low_watermark_that_raises_the_target(compiler: ConfigCompiler) -> None:
+    # The plugin raises TARGET_READY to LOW_WATERMARK: a watermark of 2,000 holds 2,000 per history pool.
+    results = failing(compiler, "mid-scale", {"DSQL_RESERVOIR_LOW_WATERMARK": 2000})
+    message = next(r.message for r in results if r.rule_name == "cluster_connection_limit")
+    assert "low watermark 2000" in message
+
+
+def test_read_partitions_must_not_be_below_write_partitions(compiler: ConfigCompiler) -> None:
+    results = failing(compiler, "starter", {"matching.numTaskqueueWritePartitions": 16})
+    assert rules(results, "error") == {"matching_partitions_read_below_write"}
+    message = results[0].message
+    assert "(4)" in message and "(16)" in message and "set both to 16" in message
+    ok = compiler.compile("starter", overrides={"matching.numTaskqueueReadPartitions": 8,
+                                                "matching.numTaskqueueWritePartitions": 4})
+    assert "matching_partitions_read_below_write" not in rules(ok.guard_rail_results, "error")
+
+
+def test_slot_blocks_never_exceed_the_cluster_quota(compiler: ConfigCompiler) -> None:
+    result = compiler.compile("high-throughput", overrides={"slo.target_state_transitions_per_sec": 3000})
+    env = result.env["history"]
+    size, count = int(env["DSQL_SLOT_BLOCK_SIZE"]), int(env["DSQL_SLOT_BLOCK_COUNT"])
+    assert size * count <= 10_000 and int(env["DSQL_DISTRIBUTED_CONN_LIMIT"]) == size * count
+    assert (size, count) == (24, 416)  # floor(10,000 / 24), not ceil (417 x 24 = 10,008)
+    assert result.guard_rail_results == []
+    results = failing(compiler, "high-throughput", {"dsql.slot_block_size": 24, "dsql.slot_block_count": 417})
+    assert rules(results, "error") == {"slot_block_quota"}
+    assert "10008" in results[0].message and "416" in results[0].message
+
+
+def test_local_burst_budget(compiler: ConfigCompiler) -> None:
+    results = failing(compiler, "mid-scale", {"DSQL_CONNECTION_BURST_LIMIT": 1000})
+    assert rules(results, "error") == {"connection_burst_budget"}
+    assert "8000" in results[0].message and "1,000" in results[0].message and "at most 125" in results[0].message
+    # With the distributed limiter (token bucket) the local burst is not the cluster's budget.
+    ok = compiler.compile("high-throughput", overrides={"DSQL_CONNECTION_BURST_LIMIT": 1000})
+    assert "connection_burst_budget" not in rules(ok.guard_rail_results, "error")

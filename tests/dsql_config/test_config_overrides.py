@@ -115,3 +115,35 @@ def test_unknown_preset_and_modifier(compiler: ConfigCompiler) -> None:
     with pytest.raises(UnknownModifierError) as m:
         compiler.compile("starter", "batch")
     assert "batch-processor" in str(m.value)
+
+
+def test_overrides_equal_to_the_derived_value_do_not_warn(compiler: ConfigCompiler) -> None:
+    derived = compiler.resolve("mid-scale").values
+    same = {k: derived[k] for k in ("dsql.pool_size", "dsql.connection_burst_limit", "history.persistenceMaxQPS",
+                                    "dsql.reservoir_base_lifetime", "matching.numTaskqueueWritePartitions")}
+    result = compiler.compile("mid-scale", overrides=same)
+    assert result.guard_rail_results == []
+    chains = {t.parameter_key: t for t in result.trace}
+    for key in same:  # recorded in the trace, as an override that changes nothing
+        assert chains[key].source == "override"
+        assert any("redundant" in step for step in chains[key].derivation_chain), chains[key].derivation_chain
+    assert "redundant" in result.why_section
+    # Equal to the value derived from the other overrides (not the preset's): still no warning.
+    result = compiler.compile("mid-scale", overrides={"dsql.pool_size": 40, "dsql.max_idle_conns": 40})
+    assert [r.parameter_keys for r in result.guard_rail_results] == [["dsql.pool_size"]]
+    # A different value warns with the value it replaced.
+    result = compiler.compile("mid-scale", overrides={"history.persistenceMaxQPS": 7000})
+    assert [r.rule_name for r in result.guard_rail_results] == ["expert_override"]
+    assert f"derived value was {derived['history.persistenceMaxQPS']}" in result.guard_rail_results[0].message
+
+
+def test_stock_env_compiles_without_warnings() -> None:
+    # Every env var the compiler emits for the starter preset, fed back in: nothing to warn about.
+    from dsql_config.compat import compile_from_env
+
+    plain = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
+    stock = {k: v for k, v in plain.compile("starter").env["history"].items() if k != "SERVICES"}
+    assert len(stock) > 20
+    result, report = compile_from_env(stock, compiler=plain)
+    assert result.guard_rail_results == []
+    assert report.overrides == [] and len(report.redundant) >= 20

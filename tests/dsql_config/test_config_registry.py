@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot_core.types import OutputTarget, ParameterClassification, ParameterValueType
+from copilot_core.types import OutputTarget, ParameterClassification, ParameterValue, ParameterValueType
 from dsql_config import ConfigCompiler, default_registry
 from dsql_config.errors import UnknownParameterError
 
@@ -48,6 +48,82 @@ def _dynamic_config_registry() -> dict[str, str]:
     rows = csv.reader((line for line in lines if not line.startswith("#")), delimiter="\t")
     next(rows)  # header
     return {row[0].lower(): row[2] for row in rows}
+
+
+def _tsv_defaults() -> dict[str, str]:
+    lines = (DATA / "temporal_dynamic_config_keys.tsv").read_text().splitlines()
+    rows = csv.reader((line for line in lines if not line.startswith("#")), delimiter="\t")
+    next(rows)  # header
+    return {row[0].lower(): row[3] for row in rows}
+
+
+# Go constants the tsv's default column names, with their values in Temporal's source
+# (common/primitives/constants.go: 4 * 1024 * 1024; common/dynamicconfig: 4 partitions).
+GO_CONSTANTS = {"primitives.DefaultTransactionSizeLimit": "4*1024*1024", "defaultNumTaskQueuePartitions": "4"}
+GO_DURATION_UNITS = {"time.Nanosecond": 1e-9, "time.Microsecond": 1e-6, "time.Millisecond": 1e-3,
+                     "time.Second": 1.0, "time.Minute": 60.0, "time.Hour": 3600.0}
+
+
+def _go_default(expression: str, value_type: ParameterValueType) -> ParameterValue:
+    """A Go default expression of the tsv (``30*time.Second``, ``256000*4*1024``, ``true``) as a value."""
+    from dsql_config.values import format_duration
+
+    expression = GO_CONSTANTS.get(expression, expression).replace(" ", "")
+    if value_type == ParameterValueType.BOOL:
+        assert expression in ("true", "false"), expression
+        return expression == "true"
+    product = 1.0
+    for factor in expression.split("*"):
+        product *= GO_DURATION_UNITS[factor] if factor in GO_DURATION_UNITS else float(factor)
+    if value_type == ParameterValueType.DURATION:
+        return format_duration(product)
+    if value_type == ParameterValueType.INT:
+        assert product.is_integer(), expression
+        return int(product)
+    assert value_type == ParameterValueType.FLOAT, value_type
+    return product
+
+
+def test_go_default_expressions_parse() -> None:
+    assert _go_default("30*time.Second", ParameterValueType.DURATION) == "30s"
+    assert _go_default("time.Hour", ParameterValueType.DURATION) == "1h"
+    assert _go_default("500*time.Millisecond", ParameterValueType.DURATION) == "500ms"
+    assert _go_default("256000*4*1024", ParameterValueType.INT) == 1_048_576_000
+    assert _go_default("primitives.DefaultTransactionSizeLimit", ParameterValueType.INT) == 4_194_304
+    assert _go_default("10", ParameterValueType.FLOAT) == 10.0
+
+
+def test_every_dynamic_config_default_is_temporals() -> None:
+    """default_value of a dynamic-config entry is Temporal's own default (explain --profile lists every
+    value that differs from it, so a wrong default would hide a derived value)."""
+    tsv = _tsv_defaults()
+    wrong = {}
+    for entry in default_registry().by_target(OutputTarget.DYNAMIC_CONFIG):
+        assert entry.dynamic_config_key is not None
+        expected = _go_default(tsv[entry.dynamic_config_key.lower()], entry.value_type)
+        if entry.default_value != expected or type(entry.default_value) is not type(expected):
+            wrong[entry.key] = (entry.default_value, expected)
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_explain_profile_lists_every_value_that_differs_from_temporals_default(preset: str) -> None:
+    tsv = _tsv_defaults()
+    compiler = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
+    result = compiler.compile(preset)
+    listed = {t.parameter_key for t in compiler.explain_profile(result.profile).derivation_chains}
+    registry = default_registry()
+    differing = set()
+    for entry in registry.by_target(OutputTarget.DYNAMIC_CONFIG):
+        assert entry.dynamic_config_key is not None
+        temporal_default = _go_default(tsv[entry.dynamic_config_key.lower()], entry.value_type)
+        if result.profile.values()[entry.key] != temporal_default:
+            differing.add(entry.key)
+    assert differing and differing <= listed
+    # These are the reviewer's examples: the presets set them away from Temporal's defaults.
+    assert {"matching.forwarderMaxOutstandingPolls", "matching.forwarderMaxOutstandingTasks",
+            "matching.forwarderMaxRatePerSecond", "history.maxBufferedQueryCount", "history.cacheSizeBasedLimit",
+            "system.enableActivityEagerExecution", "system.transactionSizeLimit"} <= listed
 
 
 def _go_worker_fields() -> set[str]:
@@ -113,6 +189,47 @@ def test_legacy_names_are_mapped_or_reported_never_emitted() -> None:
     assert "DSQL_CONN_REFRESH_INTERVAL: ignored" in notes
     assert "history.defaultActivityRetryPolicy" in notes
     assert "persistence.transactionSizeLimit: legacy name, read as system.transactionSizeLimit" in notes
+
+
+def test_pool_legacy_keys_temporal_never_read_are_reported_not_mapped() -> None:
+    # facts §3: persistence.maxConns / maxIdleConns are not registered keys, so Temporal never read
+    # them; mapping them would silently change a deployment's pool.
+    compiler = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
+    plain = compiler.compile("starter")
+    result = compiler.compile("starter", overrides={"persistence.maxConns": 50, "persistence.maxIdleConns": 50})
+    assert result.env == plain.env and result.guard_rail_results == []
+    assert result.profile.overrides.values == {}
+    notes = " ".join(result.input_notes)
+    assert "persistence.maxConns: ignored" in notes and "TEMPORAL_SQL_MAX_CONNS" in notes
+    assert "persistence.maxIdleConns: ignored" in notes
+    assert "## Input notes" in result.why_section and "persistence.maxConns: ignored" in result.why_section
+    for name in ("persistence.maxConns", "persistence.maxIdleConns"):
+        assert default_registry().resolve_name(name).key is None
+
+
+def test_temporal_sql_host_means_the_cluster_endpoint_on_every_path() -> None:
+    from dsql_config.compat import parse_env
+
+    compiler = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
+    host = "abc123.dsql.eu-west-1.on.aws"
+    by_override = compiler.compile("starter", overrides={"TEMPORAL_SQL_HOST": host})
+    for env in by_override.env.values():
+        assert env["CLUSTER_ENDPOINT"] == env["TEMPORAL_SQL_HOST"] == host
+    assert parse_env({"TEMPORAL_SQL_HOST": host}).overrides == {"dsql.cluster_endpoint": host}
+    assert default_registry().resolve_name("TEMPORAL_SQL_HOST").key == "dsql.cluster_endpoint"
+    # Two names of the one parameter with different values: an input error naming both.
+    from dsql_config.errors import DsqlConfigError
+
+    with pytest.raises(DsqlConfigError) as info:
+        compiler.compile("starter", overrides={"TEMPORAL_SQL_HOST": host, "CLUSTER_ENDPOINT": "other.dsql.us-east-1.on.aws"})
+    assert "TEMPORAL_SQL_HOST" in str(info.value) and "CLUSTER_ENDPOINT" in str(info.value)
+    # The derived sql.host overridden by key to another host: an error rail.
+    from dsql_config.errors import GuardRailError
+
+    with pytest.raises(GuardRailError) as rail:
+        compiler.compile("starter", overrides={"sql.host": "elsewhere.example"})
+    assert [r.rule_name for r in rail.value.errors] == ["sql_host_matches_endpoint"]
+    assert "CLUSTER_ENDPOINT" in rail.value.errors[0].message
 
 
 def test_names_resolve_by_key_env_var_and_dynamic_config_key_case_insensitively() -> None:

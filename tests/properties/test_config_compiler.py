@@ -206,6 +206,9 @@ ERROR_TRIGGERS: dict[str, dict[str, ParameterValue]] = {
     "connection_rate_budget": {"dsql.connection_rate_limit": 100},
     "reservoir_lifetime_window": {"dsql.reservoir_base_lifetime": "55m"},
     "cluster_connection_limit": {"dsql.pool_size": 5000, "dsql.max_idle_conns": 5000},
+    "matching_partitions_read_below_write": {"matching.numTaskqueueWritePartitions": 16},
+    "connection_burst_budget": {"dsql.connection_burst_limit": 1000},
+    "sql_host_matches_endpoint": {"sql.host": "elsewhere.example"},
 }
 
 
@@ -221,6 +224,7 @@ def test_property_9_all_guard_rail_errors_reported(chosen: set[str]) -> None:
     expected = set(chosen)
     if "distributed_rate_limiter_table_missing" in chosen:
         expected.discard("connection_rate_budget")  # the local budget does not apply with the distributed limiter
+        expected.discard("connection_burst_budget")  # nor does the local burst
     try:
         COMPILER.compile("starter", overrides=overrides)
     except GuardRailError as exc:

@@ -3,12 +3,14 @@
 Each request is the JSON body the ECS API (``aws ecs register-task-definition --cli-input-json``)
 accepts: container environment as a name/value list, CPU units and memory, ports (gRPC,
 membership, Prometheus metrics) and a health check; the service request carries the desired
-count. The dynamic-config document is emitted beside them; the task definition mounts the
+count and the awsvpc network configuration, with placeholder subnet and security-group ids
+(``subnet-REPLACE-WITH-...``, ``sg-REPLACE-WITH-...``) to replace before creating the service. The dynamic-config document is emitted beside them; the task definition mounts the
 ``dynamicconfig`` volume where the runtime image reads it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +19,21 @@ from dsql_config.adapters._artifacts import ProfileArtifacts, profile_artifacts
 from dsql_config.adapters._emit import to_json
 from dsql_config.models import RenderedSnippet, ServiceSpec
 
-__all__ = ["DYNAMIC_CONFIG_DIR", "ECSAdapter", "create_service_request", "register_task_definition_request"]
+__all__ = [
+    "DYNAMIC_CONFIG_DIR",
+    "PLACEHOLDER_SECURITY_GROUPS",
+    "PLACEHOLDER_SUBNETS",
+    "ECSAdapter",
+    "create_service_request",
+    "register_task_definition_request",
+]
 
 DYNAMIC_CONFIG_DIR = "/etc/temporal/config/dynamicconfig"
 DEFAULT_IMAGE = "temporal-dsql-runtime:latest"
+# Replace these with the VPC's private subnets and the Temporal tasks' security group (the one that
+# allows the membership ports inside the VPC and egress to DSQL on 5432).
+PLACEHOLDER_SUBNETS: tuple[str, ...] = ("subnet-REPLACE-WITH-PRIVATE-SUBNET-A", "subnet-REPLACE-WITH-PRIVATE-SUBNET-B")
+PLACEHOLDER_SECURITY_GROUPS: tuple[str, ...] = ("sg-REPLACE-WITH-TEMPORAL-TASKS-SG",)
 
 
 def _family(service: str) -> str:
@@ -63,7 +76,13 @@ def register_task_definition_request(
     }
 
 
-def create_service_request(service: str, spec: ServiceSpec) -> dict[str, Any]:
+def create_service_request(
+    service: str,
+    spec: ServiceSpec,
+    *,
+    subnets: Sequence[str] = PLACEHOLDER_SUBNETS,
+    security_groups: Sequence[str] = PLACEHOLDER_SECURITY_GROUPS,
+) -> dict[str, Any]:
     return {
         "serviceName": _family(service),
         "taskDefinition": _family(service),
@@ -72,10 +91,25 @@ def create_service_request(service: str, spec: ServiceSpec) -> dict[str, Any]:
         "schedulingStrategy": "REPLICA",
         "enableExecuteCommand": True,
         "deploymentConfiguration": {"minimumHealthyPercent": 50, "maximumPercent": 200},
+        # awsvpc task definitions need it (CreateService rejects them without). Private subnets and no
+        # public IP: EC2 launch type cannot assign one, and the cluster is reached through SSM.
+        "networkConfiguration": {
+            "awsvpcConfiguration": {
+                "subnets": list(subnets),
+                "securityGroups": list(security_groups),
+                "assignPublicIp": "DISABLED",
+            }
+        },
     }
 
 
-def render_ecs(artifacts: ProfileArtifacts, *, image: str) -> list[RenderedSnippet]:
+def render_ecs(
+    artifacts: ProfileArtifacts,
+    *,
+    image: str,
+    subnets: Sequence[str] = PLACEHOLDER_SUBNETS,
+    security_groups: Sequence[str] = PLACEHOLDER_SECURITY_GROUPS,
+) -> list[RenderedSnippet]:
     snippets: list[RenderedSnippet] = []
     for service, spec in artifacts.services.items():
         env = artifacts.env.get(service, {})
@@ -85,7 +119,7 @@ def render_ecs(artifacts: ProfileArtifacts, *, image: str) -> list[RenderedSnipp
         ))
         snippets.append(RenderedSnippet.model_construct(
             language="json", filename=f"ecs/services/{_family(service)}.json",
-            content=to_json(create_service_request(service, spec)),
+            content=to_json(create_service_request(service, spec, subnets=subnets, security_groups=security_groups)),
         ))
     snippets.append(RenderedSnippet.model_construct(
         language="yaml", filename="ecs/dynamicconfig/dynamicconfig.yaml", content=artifacts.dynamic_config_yaml,
@@ -98,6 +132,9 @@ class ECSAdapter:
     platform: str = "ecs"
     name: str = "ecs"
     image: str = DEFAULT_IMAGE
+    subnets: tuple[str, ...] = PLACEHOLDER_SUBNETS
+    security_groups: tuple[str, ...] = PLACEHOLDER_SECURITY_GROUPS
 
     def render(self, profile: ConfigProfile) -> list[RenderedSnippet]:
-        return render_ecs(profile_artifacts(profile), image=self.image)
+        return render_ecs(profile_artifacts(profile), image=self.image, subnets=self.subnets,
+                          security_groups=self.security_groups)
