@@ -7,12 +7,13 @@ import time
 import uuid
 
 import httpx
+from pydantic import SecretStr
 from whenever import Instant, TimeDelta
 
 from behaviour_profiles.models import CreateProfileRequest
 from behaviour_profiles.service import ProfileService
 from behaviour_profiles.settings import ProfileSettings
-from copilot.api.app import create_app
+from copilot.api.app import build_profile_service, create_app
 from copilot.assessment import (
     AssessmentContext,
     AssessmentTrigger,
@@ -106,6 +107,52 @@ async def test_degraded_when_the_store_is_down(copilot_settings: CopilotSettings
             assert response.status_code == 200, path
             assert response.json()["degraded"] is True, path
         assert (await client.get("/status")).json()["health_state"] == "unknown"
+
+
+async def test_copilot_endpoints_answer_503_problems_when_a_store_is_down(
+        copilot_settings: CopilotSettings, copilot_profile_settings: ProfileSettings,
+        copilot_profile_service: ProfileService, cluster_store: StateStore) -> None:
+    """/copilot/* compute on request: an unreachable store is a 503 RFC 7807 problem, never a 500."""
+    dead_port = free_port()
+    dead_copilot = copilot_settings.model_copy(update={"dsql_port": dead_port})
+    app = create_app(ProfileSettings(), profile_service=copilot_profile_service,
+                     status_store=StateStoreProvider(dead_copilot))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+        response = await client.get("/copilot/drift")
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == 503 and problem["title"] == "Copilot state store unavailable"
+    assert "ConnectionRefusedError" in problem["detail"] and "COPILOT_DSQL_ENDPOINT" in problem["suggestion"]
+    assert response.headers["retry-after"] == "5"
+
+    # The behaviour-profile store down (the copilot store up, with a snapshot to compare).
+    await _observe(cluster_store, [(120, 2, 20)])
+    assert copilot_profile_settings.database_dsn is not None
+    dsn = copilot_profile_settings.database_dsn.get_secret_value()
+    host_port = dsn.split("@", 1)[1].split("/", 1)[0]
+    dead_profiles = build_profile_service(copilot_profile_settings.model_copy(update={
+        "database_dsn": SecretStr(dsn.replace(host_port, f"127.0.0.1:{dead_port}")),
+        "db_connect_timeout_seconds": 2.0}))
+    app = create_app(ProfileSettings(), profile_service=dead_profiles,
+                     status_store=StateStoreProvider(copilot_settings, store=cluster_store))
+    profile_id = str(uuid.uuid4())
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+            responses = {
+                "drift": await client.get("/copilot/drift"),
+                "conformance": await client.post("/copilot/conformance",
+                                                 json={"profile_id": profile_id, "preset_name": "mid-scale"}),
+                "recommend-config": await client.post("/copilot/recommend-config",
+                                                      json={"profile_id": profile_id, "preset_name": "mid-scale"}),
+            }
+    finally:
+        await dead_profiles.store.close()
+        await dead_profiles.telemetry.aclose()
+    for name, answer in responses.items():
+        assert answer.status_code == 503, (name, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json"), name
+        assert answer.json()["status"] == 503, name
 
 
 async def test_conformance_and_recommend_config_endpoints(status_client: httpx.AsyncClient,
