@@ -52,6 +52,12 @@ WORKER_HEALTH_CHECK = {
 
 COPILOT_SERVICES = "history,matching,frontend,worker"
 COPILOT_TEMPORAL_ALIAS = "copilot-temporal"
+# The single binary's own frontend, for its publicClient (the worker role's client) and the
+# cluster's rpcAddress: the runtime template defaults to `temporal-frontend:7233`, a Service
+# Connect name the copilot's namespace never publishes (it publishes only `copilot-temporal`),
+# and every role of this task shares one network namespace with the frontend (bound on 0.0.0.0).
+# IPv4 loopback, not `localhost`, which may resolve to ::1 first while the server binds IPv4.
+COPILOT_FRONTEND_ADDRESS = "127.0.0.1:7233"
 
 
 def copilot_env(values: Mapping[str, Any]) -> dict[str, str]:
@@ -296,7 +302,7 @@ class CopilotWorkers(pulumi.ComponentResource):
         from pulumi_temporal_dsql.service import server_health_command
         from pulumi_temporal_dsql.setup import SCHEMA_COMMAND
 
-        server_env = {**env, "SERVICES": COPILOT_SERVICES}
+        server_env = {**env, "SERVICES": COPILOT_SERVICES, "TEMPORAL_FRONTEND_ADDRESS": COPILOT_FRONTEND_ADDRESS}
         return [
             {
                 # One replica with minimum-healthy 0: the schema is never applied by two tasks at once.

@@ -102,3 +102,35 @@ def test_config_init_container_fetches_the_compiled_dynamic_config(
     assert done.returncode == 0, done.stderr
     assert dest.read_text() == compiled
     assert "--once" not in sidecar["command"]  # the sidecar is the loop
+
+
+def test_copilot_single_binary_reaches_its_own_frontend(render_config: ModuleType, tmp_path: Path) -> None:
+    """The copilot's server runs every role in one task; its publicClient (used by the worker role)
+    and rpcAddress must point at that task's own frontend, not the template's default
+    `temporal-frontend:7233`, which the copilot's Service Connect namespace never publishes."""
+    from pulumi_temporal_dsql.plan import plan
+
+    result = plan("starter", extra_config={"copilot": "true"})
+    (server,) = [t for t in result.by_type("aws:ecs/taskDefinition:TaskDefinition")
+                 if t.name.endswith("-copilot-temporal-task")]
+    temporal = next(c for c in json.loads(server.inputs["containerDefinitions"]) if c["name"] == "temporal")
+    env = env_of(temporal)
+    assert env["SERVICES"] == "history,matching,frontend,worker"
+    dynamic_config = tmp_path / "dynamicconfig.yaml"
+    dynamic_config.write_text("{}\n")
+    env.update({
+        "TEMPORAL_BROADCAST_ADDRESS": "10.0.9.8",
+        "TEMPORAL_PERSISTENCE_TEMPLATE": str(RUNTIME_DIR / "persistence-dsql-opensearch.template.yaml"),
+        "TEMPORAL_RENDERED_CONFIG": str(tmp_path / "temporal.yaml"),
+        "TEMPORAL_DYNAMIC_CONFIG_FILE": str(dynamic_config),
+    })
+    render_config.prepare(env)
+    document = yaml.safe_load((tmp_path / "temporal.yaml").read_text())
+    frontend_port = document["services"]["frontend"]["rpc"]["grpcPort"]
+    grpc_ports = {p["containerPort"] for p in temporal["portMappings"] if p.get("name") == "grpc"}
+    for address in (document["publicClient"]["hostPort"],
+                    document["clusterMetadata"]["clusterInformation"]["active"]["rpcAddress"]):
+        host, _, port = address.rpartition(":")
+        # Loopback: the frontend role is in this very process, bound on every interface.
+        assert host == "127.0.0.1" and int(port) == frontend_port and frontend_port in grpc_ports
+        assert document["services"]["frontend"]["rpc"]["bindOnIP"] in ("0.0.0.0", "127.0.0.1")
