@@ -84,6 +84,27 @@ def test_copilot_dashboard_has_every_requirement_7_element() -> None:
                 assert (target["url"], target["root_selector"]) in declared, panel["title"]
 
 
+def test_the_status_filter_covers_every_copilot_api_panel() -> None:
+    """Requirement 7.2: the Status variable filters the entire dashboard."""
+    board = copilot_dashboard()
+    filters = {r.panel: r.status_filter for r in STATUS_API_READS}
+    readers = [p for p in _panels(board) if any(t["datasource"]["uid"] == "copilot-api" for t in p["targets"])]
+    assert {p["title"] for p in readers} >= {"Copilot Insights", "Most critical issue", "Status", "Analysis",
+                                             "Suggested Remediations", "Log Pattern Alerts", "Per-Service Health",
+                                             "Health Timeline"}
+    for panel in readers:
+        for target in panel["targets"]:
+            expression = target.get("filterExpression", "")
+            assert '"${status}" == ""' in expression, f"{panel['title']} ignores the Status filter"
+            assert expression in filters.values(), panel["title"]
+    # The state the row-less panels compare with comes from a hidden variable over GET /status.
+    (state,) = [v for v in board["templating"]["list"] if v["name"] == "copilot_state"]
+    assert state["hide"] == 2 and state["refresh"] == 2 and state["datasource"]["uid"] == "copilot-api"
+    query = state["query"]["infinityQuery"]
+    assert (query["url"], query["root_selector"], [c["selector"] for c in query["columns"]]) == (
+        "/status", "", ["health_state"])
+
+
 def test_required_plugins_are_the_ones_the_dashboards_use() -> None:
     used = set()
     for board in dashboards().values():

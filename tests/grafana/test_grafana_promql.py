@@ -13,11 +13,14 @@ import pytest
 from whenever import TimeDelta
 
 from copilot.grafana._render import dashboards
+from copilot.grafana.copilot_dashboard import STATE_GATE, copilot_dashboard
 
 if TYPE_CHECKING:
     from conftest import LoadedPrometheus
 
-_VARIABLES = {"$namespace": ".*", "$task_queue": ".*", "$__rate_interval": "5m", "$__interval": "30s"}
+# Status "All" (allValue "") with the copilot's state known: the copilot dashboard's gate is open.
+_VARIABLES = {"${status}": "", "${copilot_state}": "stressed", "$namespace": ".*", "$task_queue": ".*",
+              "$__rate_interval": "5m", "$__interval": "30s"}
 
 
 def _expressions() -> list[tuple[str, str, str]]:
@@ -34,13 +37,13 @@ def _variable_queries() -> list[tuple[str, str]]:
     found = []
     for path, board in dashboards().items():
         for variable in board["templating"]["list"]:
-            if variable["type"] == "query":
+            if variable["type"] == "query" and variable["datasource"]["type"] == "prometheus":
                 found.append((path, variable["definition"]))
     return found
 
 
-def _substitute(expr: str) -> str:
-    for name, value in _VARIABLES.items():
+def _substitute(expr: str, variables: dict[str, str] | None = None) -> str:
+    for name, value in {**_VARIABLES, **(variables or {})}.items():
         expr = expr.replace(name, value)
     assert "$" not in expr, f"unsubstituted variable in {expr}"
     return expr
@@ -78,3 +81,31 @@ def test_variable_queries_find_values(dashboard_prometheus: LoadedPrometheus, da
                          params={"match[]": metric}, timeout=10)
     assert response.status_code == 200
     assert response.json()["data"], f"{dashboard}: {definition} finds no values"
+
+
+def test_every_prometheus_panel_of_the_copilot_dashboard_follows_the_status_filter() -> None:
+    for panel in copilot_dashboard()["panels"]:
+        for target in panel.get("targets", []):
+            if target["datasource"]["type"] == "prometheus":
+                assert target["expr"].endswith(f" and {STATE_GATE}"), panel["title"]
+
+
+@pytest.mark.standins
+@pytest.mark.parametrize(("status", "current", "shown"), [
+    ("", "stressed", True), ("stressed", "stressed", True), ("critical", "stressed", False),
+    ("happy", "critical", False), ("critical", "critical", True), ("", "", True), ("happy", "", False),
+])
+def test_the_status_filter_gates_the_signal_grid(dashboard_prometheus: LoadedPrometheus, status: str, current: str,
+                                                 shown: bool) -> None:
+    """The Status variable as Grafana's Prometheus datasource interpolates it (All = ""), the current
+    state from the hidden copilot_state variable ("" before the first assessment)."""
+    at = dashboard_prometheus.plan.overloaded[0] + TimeDelta(minutes=30)
+    grid = [t["expr"] for p in copilot_dashboard()["panels"] for t in p.get("targets", [])
+            if t["datasource"]["type"] == "prometheus"]
+    assert len(grid) >= 6
+    for expr in grid:
+        query = _substitute(expr, {"${status}": status, "${copilot_state}": current})
+        response = httpx.post(f"{dashboard_prometheus.server.query_url}/api/v1/query",
+                              data={"query": query, "time": str(at.timestamp())}, timeout=10)
+        assert response.status_code == 200, response.text
+        assert bool(response.json()["data"]["result"]) is shown, (status, current, expr)

@@ -5,13 +5,14 @@ an endpoint nothing produces.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from whenever import Instant, TimeDelta
 
-from copilot.grafana.copilot_dashboard import STATUS_API_READS, StatusRead, resolve_selector
+from copilot.grafana.copilot_dashboard import CURRENT_STATE, STATUS_API_READS, StatusRead, resolve_selector
 from copilot.grafana.profile_action import interpolate
 
 if TYPE_CHECKING:
@@ -44,6 +45,35 @@ def test_panel_reads_resolve_to_data(assessed_api: str, read: StatusRead) -> Non
     for row in rows:
         for selector in read.fields:
             resolve_selector(row, selector)
+
+
+def _visible(read: StatusRead, row: dict[str, Any], variables: dict[str, str]) -> bool:
+    """Infinity's per-row filter expression, after Grafana interpolated the variables: the row's
+    fields are the identifiers (only `==`, `||` and string literals are used)."""
+    expression = interpolate(read.status_filter, variables).replace("||", " or ")
+    return bool(eval(expression, {"__builtins__": {}}, dict(row)))  # our own expression, no builtins
+
+
+@pytest.mark.parametrize("read", [r for r in STATUS_API_READS if r.status_filter], ids=lambda r: r.panel)
+def test_the_status_filter_on_real_rows(assessed_api: str, read: StatusRead) -> None:
+    """Each panel's rows under every Status choice, with the copilot_state variable's real value:
+    "All" and the current state keep the overloaded cluster's rows, another state hides them."""
+    (current,) = (row["health_state"] for row in _rows(assessed_api, CURRENT_STATE))
+    assert current in ("stressed", "critical")
+    rows = _rows(assessed_api, read)
+    assert rows
+    for status in ("", "happy", "stressed", "critical"):
+        shown = [row for row in rows if _visible(read, row, {"status": status, "copilot_state": current})]
+        own = re.search(r'\|\| (\w+) == "\$\{status\}"', read.status_filter)  # the row's own state field
+        own_state = own.group(1) if own else None
+        if status == "":
+            assert shown == rows, read.panel
+        elif own_state is not None:
+            assert shown == [row for row in rows if row[own_state] == status], (read.panel, status)
+        else:
+            assert shown == (rows if status == current else []), (read.panel, status)
+    # The overloaded cluster's rows show under its state (services each have their own state).
+    assert any(_visible(read, row, {"status": current, "copilot_state": current}) for row in rows), read.panel
 
 
 def test_hero_shows_the_overload(assessed_api: str) -> None:

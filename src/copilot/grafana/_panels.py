@@ -23,6 +23,7 @@ __all__ = [
     "dashboard",
     "dashboard_link",
     "infinity_target",
+    "infinity_variable",
     "prometheus_target",
     "query_variable",
     "row",
@@ -226,6 +227,17 @@ def query_variable(name: str, query: str, *, label: str = "", include_all: bool 
             "definition": query, "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
             "refresh": 2, "includeAll": include_all, "allValue": ".*", "multi": False, "sort": 1,
             "current": {"text": "All", "value": "$__all"} if include_all else {}, "hide": 0}
+
+
+def infinity_variable(name: str, target: Json, *, description: str = "") -> Json:
+    """A hidden query variable whose value is the first column of an Infinity query (refreshed with
+    the dashboard, so it follows the 30 s auto-refresh)."""
+    query = {k: v for k, v in target.items() if k != "datasource"}
+    return {"type": "query", "name": name, "label": name, "datasource": target["datasource"],
+            "definition": f"Infinity- (infinity) {target['type']}",
+            "query": {"infinityQuery": query, "query": "", "queryType": "infinity"},
+            "refresh": 2, "includeAll": False, "multi": False, "sort": 0, "regex": "",
+            "current": {}, "options": [], "hide": 2, "description": description}
 
 
 def dashboard_link(title: str, uid: str, *, keep_time: bool = True) -> Json:

@@ -21,6 +21,7 @@ from copilot.grafana._panels import (
     custom_variable,
     dashboard,
     infinity_target,
+    infinity_variable,
     prometheus_target,
     query_variable,
     row,
@@ -31,38 +32,76 @@ from copilot.grafana._panels import (
 from copilot.grafana.health_dashboards import COPILOT_UID, related_links
 from copilot.grafana.profile_action import AFTER_RENDER_JS, PANEL_STYLES
 
-__all__ = ["SIGNAL_METRICS", "STATUS_API_READS", "StatusRead", "copilot_dashboard", "resolve_selector"]
+__all__ = [
+    "CURRENT_STATE",
+    "SIGNAL_METRICS",
+    "STATE_GATE",
+    "STATUS_API_READS",
+    "StatusRead",
+    "copilot_dashboard",
+    "gated",
+    "resolve_selector",
+]
+
+
+# The Status variable filters the whole dashboard (Requirement 7.2). Infinity evaluates a filter
+# expression per row after Grafana interpolated the variables; "All" is the empty string.
+_STATUS_FILTER = '"${status}" == "" || health_state == "${status}"'
+"""Rows that carry their own state (the assessment, timeline entries) show when it matches."""
+_SERVICE_FILTER = '"${status}" == "" || state == "${status}"'
+"""Per-service rows match on the service's own state."""
+_CURRENT_STATE_FILTER = '"${status}" == "" || "${copilot_state}" == "${status}"'
+"""Rows without a state of their own (issues, remediations, log patterns) belong to the current
+assessment: they show when its state (the hidden ``copilot_state`` variable, GET /status) matches."""
 
 
 @dataclass(frozen=True)
 class StatusRead:
-    """One read of the status API by a panel: path, the JSON path to its rows, the fields used."""
+    """One read of the status API by a panel: path, the JSON path to its rows, the fields used, and
+    the status filter applied to its rows ("" only for the variable that feeds the filters)."""
 
     panel: str
     path: str
     root_selector: str
     fields: tuple[str, ...]
+    status_filter: str
 
-
-_STATUS_FILTER = '"${status}" == "" || health_state == "${status}"'
-_SERVICE_FILTER = '"${status}" == "" || state == "${status}"'
 
 # Paths and fields of the copilot status API (copilot.status.router / copilot.status.models).
 HERO = StatusRead("Copilot Insights", "/status", "",
-                  ("health_state", "confidence", "assessed_at", "summary", "reason", "issue_count"))
+                  ("health_state", "confidence", "assessed_at", "summary", "reason", "issue_count"), _STATUS_FILTER)
 TOP_ISSUE = StatusRead("Most critical issue", "/status/issues?limit=50", "issues",
-                       ("severity", "service", "title", "issue.description"))
+                       ("severity", "service", "title", "issue.description"), _CURRENT_STATE_FILTER)
 ANALYSIS = StatusRead("Analysis", "/status/issues?limit=50", "issues",
-                      ("severity", "service", "title", "issue.description"))
+                      ("severity", "service", "title", "issue.description"), _CURRENT_STATE_FILTER)
 REMEDIATIONS = StatusRead("Suggested Remediations", "/status", "recommended_actions",
-                          ("detail.description", "confidence", "detail.target_service", "detail.risk"))
+                          ("detail.description", "confidence", "detail.target_service", "detail.risk"),
+                          _CURRENT_STATE_FILTER)
 LOG_PATTERNS = StatusRead("Log Pattern Alerts", "/status", "log_patterns",
-                          ("count", "pattern", "service", "last_seen"))
-SERVICES = StatusRead("Per-Service Health", "/status/services", "services", ("service", "state", "reasons"))
+                          ("count", "pattern", "service", "last_seen"), _CURRENT_STATE_FILTER)
+SERVICES = StatusRead("Per-Service Health", "/status/services", "services", ("service", "state", "reasons"),
+                      _SERVICE_FILTER)
 TIMELINE = StatusRead("Health Timeline", "/status/timeline?start=${__from}&end=${__to}", "entries",
-                      ("at", "health_state", "reason"))
+                      ("at", "health_state", "reason"), _STATUS_FILTER)
+CURRENT_STATE = StatusRead("copilot_state variable", "/status", "", ("health_state",), "")
 STATUS_API_READS: tuple[StatusRead, ...] = (HERO, TOP_ISSUE, ANALYSIS, REMEDIATIONS, LOG_PATTERNS, SERVICES,
-                                            TIMELINE)
+                                            TIMELINE, CURRENT_STATE)
+
+# Prometheus panels have no copilot state to filter rows by, so the whole query is gated: it returns
+# its series only when the Status filter is "All" or equals the copilot's current state. PromQL
+# compares labels, not strings: the current state becomes label `state`, which label_replace
+# marks `shown="1"` only if it matches the regex "${status}.*" (".*" for All; no state name is a
+# prefix of another), and `and on(shown)` keeps the marked series only.
+STATE_GATE = (
+    'on() (label_replace(label_replace(vector(1), "state", "${copilot_state}", "", ""), '
+    '"shown", "1", "state", "${status}.*") and on(shown) label_replace(vector(1), "shown", "1", "", ""))'
+)
+
+
+def gated(expr: str) -> str:
+    """A Prometheus panel query that follows the Status filter (see ``STATE_GATE``)."""
+    return f"({expr}) and {STATE_GATE}"
+
 
 # Signal-metric grid: (title, catalog metric id). Specific metrics per Requirement 7.5: the
 # forward-progress heartbeat, the DSQL amplifiers and the worker-side latency.
@@ -143,10 +182,9 @@ def resolve_selector(document: object, selector: str) -> object:
     return value
 
 
-def _status_target(read: StatusRead, columns: list[InfinityColumn], *, ref_id: str = "A",
-                    status_filter: bool = False) -> Json:
+def _status_target(read: StatusRead, columns: list[InfinityColumn], *, ref_id: str = "A") -> Json:
     return infinity_target(read.path, root_selector=read.root_selector, columns=columns, ref_id=ref_id,
-                           filter_expression=_STATUS_FILTER if status_filter else "")
+                           filter_expression=read.status_filter)
 
 
 def _columns(read: StatusRead, texts: dict[str, str], types: dict[str, str] | None = None) -> list[InfinityColumn]:
@@ -161,8 +199,7 @@ def copilot_dashboard() -> Json:
     # Hero: state, confidence, time, summary, guide link; the most critical issue beside it.
     add(business_text(
         "Copilot Insights",
-        [_status_target(HERO, _columns(HERO, {}, {"confidence": "number", "issue_count": "number"}),
-                        status_filter=True)],
+        [_status_target(HERO, _columns(HERO, {}, {"confidence": "number", "issue_count": "number"}))],
         content=HERO_CONTENT, helpers=HERO_HELPERS, styles=HERO_STYLES,
         default_content="Nothing to show: the copilot has not assessed this cluster yet, or its state is filtered out.",
         description="The copilot's latest assessment (GET /status).",
@@ -171,11 +208,11 @@ def copilot_dashboard() -> Json:
         "Most critical issue",
         [_status_target(TOP_ISSUE, _columns(TOP_ISSUE, {}))],
         content=CALLOUT_CONTENT, helpers=CALLOUT_HELPERS, styles=HERO_STYLES, render_mode="allRows",
-        default_content="No open issues.",
+        default_content="No open issues (in the selected status).",
         description="The first open critical issue, else the newest warning (GET /status/issues).",
     ), 8, 7)
     add(stat("Status", [_status_target(HERO, _columns(HERO, {}, {"confidence": "number"}))],
-             description="Current health state; the Status variable above filters the copilot panels.",
+             description="Current health state; the Status variable above filters every panel of this dashboard.",
              mappings=_STATE_MAPPINGS, sparkline=False) | {
         "options": {"colorMode": "background", "graphMode": "none", "justifyMode": "center",
                     "orientation": "auto", "textMode": "value",
@@ -202,8 +239,9 @@ def copilot_dashboard() -> Json:
     add(row("Signal Metrics"), 24, 1)
     grid.newline()
     for title, metric_id in SIGNAL_METRICS:
-        add(stat(title, [prometheus_target(catalog_expr(metric_id), title)], unit=catalog_unit(metric_id),
-                 description=f"Metric catalog: {metric_id}", color_mode="value"), 6, 4)
+        add(stat(title, [prometheus_target(gated(catalog_expr(metric_id)), title)], unit=catalog_unit(metric_id),
+                 description=f"Metric catalog: {metric_id}. Empty when the Status filter is not the copilot's "
+                             "current state.", color_mode="value"), 6, 4)
 
     grid.newline()
     add(row("Log Pattern Alerts and services"), 24, 1)
@@ -213,9 +251,8 @@ def copilot_dashboard() -> Json:
         {"count": "number"}))],
         description="Narrative signals the copilot counted in the monitored cluster's logs during its last "
                     "assessment (GET /status, log_patterns)."), 12, 8)
-    add(table("Per-Service Health", [infinity_target(
-        SERVICES.path, root_selector=SERVICES.root_selector, filter_expression=_SERVICE_FILTER,
-        columns=_columns(SERVICES, {"service": "Service", "state": "State", "reasons": "Why"}))],
+    add(table("Per-Service Health", [_status_target(
+        SERVICES, _columns(SERVICES, {"service": "Service", "state": "State", "reasons": "Why"}))],
         description="Per-service state from the same state machine as the hero panel (GET /status/services).",
         overrides=[{"matcher": {"id": "byName", "options": "State"},
                     "properties": [{"id": "mappings", "value": _STATE_MAPPINGS},
@@ -223,7 +260,7 @@ def copilot_dashboard() -> Json:
     add({
         "type": "state-timeline", "title": "Health Timeline",
         "datasource": _status_target(TIMELINE, [])["datasource"],
-        "targets": [_status_target(TIMELINE, _columns(TIMELINE, {}, {"at": "timestamp"}), status_filter=True)],
+        "targets": [_status_target(TIMELINE, _columns(TIMELINE, {}, {"at": "timestamp"}))],
         "fieldConfig": {"defaults": {"mappings": _STATE_MAPPINGS, "color": {"mode": "thresholds"},
                                      "thresholds": {"mode": "absolute", "steps": [{"color": "text", "value": None}]}},
                         "overrides": []},
@@ -245,6 +282,9 @@ def copilot_dashboard() -> Json:
 
     variables = [
         custom_variable("status", ["happy", "stressed", "critical"], label="Status"),
+        infinity_variable("copilot_state", _status_target(CURRENT_STATE, _columns(CURRENT_STATE, {}),
+                                                          ref_id="variable"),
+                          description="The copilot's current state (GET /status), for the Status filter."),
         query_variable("namespace", "label_values(temporal_workflow_task_schedule_to_start_latency_bucket, namespace)",
                        label="Namespace"),
         query_variable("task_queue",
