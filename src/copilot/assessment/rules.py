@@ -19,7 +19,8 @@ from copilot.health import GateResult, GateSeverity, HealthState, WorkerRule
 
 __all__ = ["GATE_ACTIONS", "rule_based_explanation"]
 
-# gate -> (action type, target service, description, parameters, risk)
+# gate -> (action type, target service, description, parameters, risk). A "key" names a registry
+# parameter (dsql_config), so recommend-config and explain can act on it; a test holds them to that.
 GATE_ACTIONS: dict[str, tuple[ActionType, str, str, dict[str, str | int | float | bool], RiskLevel]] = {
     "no_progress_with_backlog": (ActionType.ALERT, "history", "Page on-call: workflows are not progressing "
                                  "while work is waiting.", {}, RiskLevel.LOW),
@@ -33,14 +34,14 @@ GATE_ACTIONS: dict[str, tuple[ActionType, str, str, dict[str, str | int | float 
                         {"direction": "up", "delta": 1}, RiskLevel.MEDIUM),
     "persistence_slow": (ActionType.CONFIGURE, "persistence", "Raise the DSQL connection pool and reservoir "
                          "target so calls stop queueing for connections.",
-                         {"key": "persistence.maxConns", "direction": "up"}, RiskLevel.MEDIUM),
+                         {"key": "dsql.pool_size", "direction": "up"}, RiskLevel.MEDIUM),
     "occ_contention": (ActionType.CONFIGURE, "history", "Reduce write contention: spread hot workflows or lower "
-                       "per-shard concurrency.", {"key": "history.shardConcurrency", "direction": "down"},
-                       RiskLevel.MEDIUM),
+                       "the history persistence rate so conflicting retries stop compounding.",
+                       {"key": "history.persistenceMaxQPS", "direction": "down"}, RiskLevel.MEDIUM),
     "persistence_errors": (ActionType.ALERT, "persistence", "Check DSQL connectivity, auth token refresh and "
                            "rate limits.", {}, RiskLevel.LOW),
     "pool_saturated": (ActionType.CONFIGURE, "persistence", "Raise the DSQL pool size (max open connections).",
-                       {"key": "persistence.maxConns", "direction": "up"}, RiskLevel.MEDIUM),
+                       {"key": "dsql.pool_size", "direction": "up"}, RiskLevel.MEDIUM),
     "shard_churn": (ActionType.ALERT, "history", "Investigate membership changes: shards are moving between "
                     "hosts.", {}, RiskLevel.LOW),
     "frontend_slow": (ActionType.SCALE, "frontend", "Scale out frontend.", {"direction": "up", "delta": 1},
