@@ -12,7 +12,14 @@ import yaml
 from copilot.grafana import check_files, generated_files
 from copilot.grafana._render import dashboards
 from copilot.grafana.copilot_dashboard import STATUS_API_READS, copilot_dashboard
-from copilot.grafana.health_dashboards import COPILOT_UID, DSQL_UID, SERVER_UID, WORKERS_UID
+from copilot.grafana.health_dashboards import (
+    COPILOT_UID,
+    DSQL_UID,
+    SERVER_UID,
+    SLOT_UTILISATION_EXPR,
+    WORKERS_UID,
+    dsql_persistence_dashboard,
+)
 from copilot.grafana.profile_action import extract_request_template, interpolate
 from copilot.grafana.provisioning import REQUIRED_PLUGINS, datasources
 
@@ -135,3 +142,16 @@ def test_copilot_datasource_sends_the_api_token_from_grafanas_environment() -> N
     # The action itself sets no Authorization header: the token is never in the dashboard.
     action = next(p for p in _panels(copilot_dashboard()) if p["title"] == "Create Behaviour Profile")
     assert "'Authorization'" not in action["options"]["afterRender"]
+
+
+def test_slot_utilisation_takes_the_block_size_from_a_variable() -> None:
+    board = dsql_persistence_dashboard()
+    (panel,) = [p for p in _panels(board) if p["title"] == "Slot utilisation"]
+    (target,) = panel["targets"]
+    assert target["expr"] == SLOT_UTILISATION_EXPR and "$slot_block_size" in target["expr"]
+    assert "* 100)" not in target["expr"]  # the block size is configurable (DSQL_SLOT_BLOCK_SIZE)
+    (variable,) = [v for v in board["templating"]["list"] if v["name"] == "slot_block_size"]
+    from dsql_config import ConfigCompiler
+
+    compiled = ConfigCompiler().compile("high-throughput").dsql_plugin_config.slot_block_size
+    assert variable["query"] == variable["current"]["value"] == str(compiled)

@@ -12,15 +12,17 @@ import httpx
 import pytest
 from whenever import TimeDelta
 
+from copilot.dev.telemetry import SLOT_BLOCK_SIZE
 from copilot.grafana._render import dashboards
 from copilot.grafana.copilot_dashboard import STATE_GATE, copilot_dashboard
+from copilot.grafana.health_dashboards import SLOT_UTILISATION_EXPR, compiled_slot_block_size
 
 if TYPE_CHECKING:
     from conftest import LoadedPrometheus
 
 # Status "All" (allValue "") with the copilot's state known: the copilot dashboard's gate is open.
 _VARIABLES = {"${status}": "", "${copilot_state}": "stressed", "$namespace": ".*", "$task_queue": ".*",
-              "$__rate_interval": "5m", "$__interval": "30s"}
+              "$slot_block_size": str(compiled_slot_block_size()), "$__rate_interval": "5m", "$__interval": "30s"}
 
 
 def _expressions() -> list[tuple[str, str, str]]:
@@ -109,3 +111,22 @@ def test_the_status_filter_gates_the_signal_grid(dashboard_prometheus: LoadedPro
                               data={"query": query, "time": str(at.timestamp())}, timeout=10)
         assert response.status_code == 200, response.text
         assert bool(response.json()["data"]["result"]) is shown, (status, current, expr)
+
+
+@pytest.mark.standins
+def test_slot_utilisation_uses_the_block_size_variable(dashboard_prometheus: LoadedPrometheus) -> None:
+    """Slots owned = blocks x the Slot block size variable: with the block size the synthetic
+    cluster was generated with, utilisation is a percentage; with half of it, exactly twice that."""
+    at = dashboard_prometheus.plan.overloaded[0] + TimeDelta(minutes=30)
+
+    def utilisation(block_size: int) -> float:
+        query = _substitute(SLOT_UTILISATION_EXPR, {"$slot_block_size": str(block_size)})
+        response = httpx.post(f"{dashboard_prometheus.server.query_url}/api/v1/query",
+                              data={"query": query, "time": str(at.timestamp())}, timeout=10)
+        (sample,) = response.json()["data"]["result"]
+        return float(sample["value"][1])
+
+    assert compiled_slot_block_size() == SLOT_BLOCK_SIZE
+    full = utilisation(SLOT_BLOCK_SIZE)
+    assert 0 < full <= 100
+    assert utilisation(SLOT_BLOCK_SIZE // 2) == pytest.approx(2 * full)

@@ -17,6 +17,7 @@ from copilot.grafana._panels import (
     prometheus_target,
     query_variable,
     stat,
+    text_variable,
     timeseries,
 )
 from copilot_core.metric_catalog import SERVICES
@@ -25,7 +26,9 @@ __all__ = [
     "COPILOT_UID",
     "DSQL_UID",
     "SERVER_UID",
+    "SLOT_UTILISATION_EXPR",
     "WORKERS_UID",
+    "compiled_slot_block_size",
     "dsql_persistence_dashboard",
     "related_links",
     "server_health_dashboard",
@@ -156,9 +159,9 @@ def dsql_persistence_dashboard() -> Json:
     add(timeseries("Slot blocks owned", [prometheus_target(
         "sum by (service_name) (dsql_slot_blocks_owned)", "{{service_name}}")], unit="short",
         description="Blocks of the cluster-wide connection budget leased from DynamoDB."), 8, 8)
-    add(timeseries("Slot utilisation", [prometheus_target(
-        "100 * sum(dsql_slot_blocks_slots_used) / (sum(dsql_slot_blocks_owned) * 100)", "slots used %")],
-        unit="percent", description="Slots used over slots owned (DSQL_SLOT_BLOCK_SIZE 100)."), 8, 8)
+    add(timeseries("Slot utilisation", [prometheus_target(SLOT_UTILISATION_EXPR, "slots used %")],
+        unit="percent", description="Slots used over slots owned; owned = blocks x the Slot block size "
+                                    "variable (DSQL_SLOT_BLOCK_SIZE, which the plugin does not export)."), 8, 8)
     add(timeseries("Slots used by service", [prometheus_target(
         "sum by (service_name) (dsql_slot_blocks_slots_used)", "{{service_name}}")], unit="short"), 8, 8)
 
@@ -171,8 +174,32 @@ def dsql_persistence_dashboard() -> Json:
     return dashboard(DashboardSpec(
         uid=DSQL_UID, title="DSQL Persistence", tags=["temporal", "dsql", "temporal-dsql"],
         description="The DSQL plugin's pool, reservoir, slot-block and transaction metrics.",
-        panels=panels, variables=[], links=related_links(DSQL_UID),
+        panels=panels, links=related_links(DSQL_UID),
+        variables=[text_variable(
+            "slot_block_size", str(compiled_slot_block_size()), "Slot block size",
+            "DSQL_SLOT_BLOCK_SIZE of this deployment (slots per block); the default is the compiler's value for "
+            "the presets that enable slot blocks. The plugin exports blocks owned and slots used, not the size.")],
     ))
+
+
+# The plugin exports blocks owned and slots used but not the block size (DSQL_SLOT_BLOCK_SIZE,
+# configurable; metric names in dsql_plugin_facts.md section 4), so slots owned come from a variable.
+SLOT_UTILISATION_EXPR = (
+    "100 * sum(dsql_slot_blocks_slots_used) / (sum(dsql_slot_blocks_owned) * $slot_block_size)"
+)
+
+
+def compiled_slot_block_size() -> int:
+    """DSQL_SLOT_BLOCK_SIZE as the compiler sets it for the presets that enable slot blocks."""
+    from dsql_config import ConfigCompiler
+
+    compiler = ConfigCompiler()
+    sizes = {size for preset in compiler.list_presets()
+             if (size := compiler.compile(preset.name).dsql_plugin_config.slot_block_size) is not None}
+    if len(sizes) != 1:
+        raise ValueError(f"expected one compiled DSQL_SLOT_BLOCK_SIZE across the presets, got {sorted(sizes)}: "
+                         "give the Slot block size variable one default per preset")
+    return sizes.pop()
 
 
 def workers_dashboard() -> Json:
