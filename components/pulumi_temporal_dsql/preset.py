@@ -566,6 +566,12 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
             opts=child,
         )
 
+        # --- the copilot's own DSQL cluster (its state store): the profile API's /status reads it ---
+        copilot_dsql = (
+            DsqlStore(f"{name}-copilot-dsql", DsqlStoreArgs(deletion_protection=deletion_protection, tags=tags), opts=child)
+            if args.copilot_enabled else None
+        )
+
         # --- the behaviour-profile API ---
         self.profile_api = None
         if args.profile_api_enabled:
@@ -585,6 +591,10 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                     cluster_id=name,
                     grafana_origin=args.grafana_origin,
                     auth=args.profile_api_auth,
+                    # The copilot worker writes its state store under cluster_id=name; /status reads it there.
+                    copilot_status={"dsql_endpoint": copilot_dsql.endpoint, "aws_region": region, "cluster_id": name}
+                    if copilot_dsql is not None else None,
+                    copilot_dsql_cluster_arn=copilot_dsql.arn if copilot_dsql is not None else None,
                     log_retention_days=args.log_retention_days,
                     tags=tags,
                 ),
@@ -593,12 +603,9 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
 
         # --- the SRE copilot, in its own cluster with its own Temporal and DSQL ---
         self.copilot = None
-        if args.copilot_enabled:
+        if copilot_dsql is not None:
             from pulumi_temporal_dsql.copilot import CopilotWorkers, CopilotWorkersArgs
 
-            copilot_dsql = DsqlStore(
-                f"{name}-copilot-dsql", DsqlStoreArgs(deletion_protection=deletion_protection, tags=tags), opts=child
-            )
             copilot_index = f"{index}_copilot"
             # The copilot's own server is small whatever the monitored preset: it runs the starter config.
             copilot_config = compile_config("starter")

@@ -10,7 +10,9 @@ Access-Control-Allow-Origin headers make browsers reject the response. The app's
 for where there is no Function URL (uvicorn locally, the copilot image's `api` role).
 Auth is AWS_IAM by default; `auth="token"` keeps the URL open to the network but the
 app requires a bearer token stored in Secrets Manager (generated here, never in the program).
-The function's role can touch exactly the bucket, the DSQL cluster and the AMP workspace.
+The function's role can touch exactly the bucket, the DSQL cluster and the AMP workspace; with the
+copilot deployed, also the copilot's own DSQL cluster, which its `/status` routes read (the app's
+status store is configured by `CopilotSettings`, so those settings get COPILOT_* variables too).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.iam import assume_role_policy, policy_document, statement
 from pulumi_temporal_dsql.lambda_bundle import HANDLER
 
-__all__ = ["AUTH_MODES", "CORS_HEADERS", "CORS_METHODS", "ProfileApi", "ProfileApiArgs", "profile_api_settings"]
+__all__ = ["AUTH_MODES", "CORS_HEADERS", "CORS_METHODS", "ProfileApi", "ProfileApiArgs", "copilot_status_settings",
+           "profile_api_settings"]
 
 AUTH_MODES = ("AWS_IAM", "token")
 # What the Grafana browser client sends: the API's methods (the profiles router uses GET, POST and
@@ -61,7 +64,20 @@ class ProfileApiArgs:
     memory_mib: int = 1024
     timeout_seconds: int = 30
     log_retention_days: int = 30
+    copilot_status: pulumi.Input[Mapping[str, Any]] | None = None
+    """`copilot.settings.CopilotSettings` field values of the copilot's state store (dsql_endpoint,
+    aws_region, cluster_id) for the app's /status routes; None when the copilot is not deployed."""
+    copilot_dsql_cluster_arn: pulumi.Input[str] | None = None
+    """The copilot's own DSQL cluster (dsql:DbConnectAdmin for /status); with copilot_status."""
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def copilot_status_settings(values: Mapping[str, Any]) -> dict[str, str]:
+    """COPILOT_* env of the app's status store, from copilot.settings field names."""
+    from copilot.settings import CopilotSettings
+    from pulumi_temporal_dsql.settings_env import settings_env
+
+    return settings_env(CopilotSettings, values)
 
 
 class ProfileApi(pulumi.ComponentResource):
@@ -99,9 +115,14 @@ class ProfileApi(pulumi.ComponentResource):
                 secret_string=pulumi.Output.secret(password.random_password),
                 opts=pulumi.ResourceOptions(parent=self.token_secret, ignore_changes=["secret_string"]),
             )
-        secret_arns: list[pulumi.Input[str]] = [self.token_secret.arn] if self.token_secret else []
+        if (args.copilot_status is None) != (args.copilot_dsql_cluster_arn is None):
+            raise ComponentInputError(
+                "copilot_status and copilot_dsql_cluster_arn go together.", field="copilot_dsql_cluster_arn",
+                suggestion="Pass both (the copilot is deployed) or neither.",
+            )
         policy = pulumi.Output.all(
-            args.bucket_arn, args.dsql_cluster_arn, args.amp_workspace_arn, self.log_group.arn, *secret_arns
+            args.bucket_arn, args.dsql_cluster_arn, args.amp_workspace_arn, self.log_group.arn,
+            self.token_secret.arn if self.token_secret else None, args.copilot_dsql_cluster_arn,
         ).apply(
             lambda v: policy_document(
                 statement(["s3:ListBucket"], [v[0]], "ListProfiles"),
@@ -109,7 +130,9 @@ class ProfileApi(pulumi.ComponentResource):
                 statement(["dsql:DbConnectAdmin"], [v[1]], "Dsql"),
                 statement(["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"], [v[2]], "Amp"),
                 statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{v[3]}:*"], "Logs"),
-                *([statement(["secretsmanager:GetSecretValue"], [v[4]], "Token")] if len(v) > 4 else []),
+                *([statement(["secretsmanager:GetSecretValue"], [v[4]], "Token")] if v[4] else []),
+                # The status store connects as admin (CopilotSettings.dsql_user) to the copilot's cluster only.
+                *([statement(["dsql:DbConnectAdmin"], [v[5]], "CopilotStatusStore")] if v[5] else []),
             )
         )
         self.role = aws.iam.Role(
@@ -132,7 +155,10 @@ class ProfileApi(pulumi.ComponentResource):
         }
         if self.token_secret is not None:
             env_values["auth_token_secret_arn"] = self.token_secret.arn
-        variables = pulumi.Output.all(**env_values).apply(profile_api_settings)
+        variables = pulumi.Output.all(
+            pulumi.Output.all(**env_values).apply(profile_api_settings),
+            pulumi.Output.from_input(args.copilot_status or {}).apply(lambda v: copilot_status_settings(dict(v))),
+        ).apply(lambda v: {**v[0], **v[1]})
         self.function = aws.lambda_.Function(
             f"{name}-function",
             name=function_name,

@@ -233,3 +233,42 @@ def test_profile_api_can_be_left_out(plan_for) -> None:  # type: ignore[no-untyp
     assert [r.name for r in plan_.by_type("aws:lambda/function:Function")] == ["temporal-plan-setup-function"]
     assert plan_.outputs["profile_api_url"] is None
     assert not [r for r in plan_.resources if "copilot" in r.name]  # the copilot is off by default
+
+
+def test_profile_api_status_routes_read_the_copilots_own_store(plan_for) -> None:  # type: ignore[no-untyped-def]
+    """The Lambda's app serves /status from CopilotSettings: with the copilot deployed, its env
+    carries the copilot state store's settings (by field name) and its role may connect to the
+    copilot's DSQL cluster, and to no other cluster beyond the monitored one it already reads."""
+    from copilot.settings import CopilotSettings
+
+    plan_ = plan_for("mid-scale", copilot="true")
+    env = one(plan_, "aws:lambda/function:Function", "temporal-plan-profile-api-function").inputs["environment"]["variables"]
+    copilot_vars = {k: v for k, v in env.items() if k.startswith("COPILOT_")}
+    fields = {f"COPILOT_{name.upper()}" for name in CopilotSettings.model_fields}
+    assert copilot_vars and set(copilot_vars) <= fields
+    assert set(env) - set(copilot_vars) == {k for k in env if k.startswith("PROFILES_")}
+    saved = dict(os.environ)
+    try:
+        os.environ.update(copilot_vars)
+        status = CopilotSettings()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    worker = one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-copilot-worker-task")
+    worker_env = container_env(containers(worker)[0])
+    # The store the worker writes is the store /status reads: same cluster, region and cluster id.
+    assert status.dsql_endpoint == worker_env["COPILOT_DSQL_ENDPOINT"] != plan_.outputs["dsql_endpoint"]
+    worker_policy = json.loads(one(plan_, ROLE, "temporal-plan-copilot-worker-task").inputs["inlinePolicies"][0]["policy"])
+    (copilot_cluster_arn,) = {s["Sid"]: s for s in worker_policy["Statement"]}["StateStore"]["Resource"]
+    assert status.dsql_endpoint.startswith(f"{copilot_cluster_arn.rsplit('/', 1)[1]}.dsql.")
+    assert status.aws_region == "us-east-1" == worker_env["COPILOT_AWS_REGION"]
+    assert status.cluster_id == worker_env["COPILOT_CLUSTER_ID"]
+    policy = json.loads(one(plan_, ROLE, "temporal-plan-profile-api-role").inputs["inlinePolicies"][0]["policy"])
+    dsql = {r for s in policy["Statement"] for a in s["Action"] if a.startswith("dsql:") for r in s["Resource"]}
+    assert dsql == {plan_.outputs["dsql_cluster_arn"], copilot_cluster_arn}
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["CopilotStatusStore"] == {"Sid": "CopilotStatusStore", "Effect": "Allow",
+                                            "Action": ["dsql:DbConnectAdmin"], "Resource": [copilot_cluster_arn]}
+    # Without the copilot, the Lambda gets no COPILOT_* settings and no copilot grant.
+    plain = one(plan_for("mid-scale"), "aws:lambda/function:Function", "temporal-plan-profile-api-function")
+    assert not [k for k in plain.inputs["environment"]["variables"] if k.startswith("COPILOT_")]
