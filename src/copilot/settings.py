@@ -30,6 +30,9 @@ class CopilotSettings(BaseSettings):
     """host:port of the copilot's Temporal frontend (not the monitored cluster)."""
     temporal_namespace: str = "default"
     temporal_task_queue: str = "copilot-task-queue"
+    metrics_bind_address: str | None = None
+    """host:port of the worker's Prometheus endpoint (``/metrics``: the copilot's own ``copilot_*``
+    metrics and the SDK's ``temporal_*``). The image sets ``0.0.0.0:9464``; unset, nothing listens."""
 
     # --- the monitored cluster ---
     cluster_id: str = "temporal-dsql"

@@ -418,3 +418,81 @@ async def test_amp_outage_holds_the_state_and_is_retried(temporal_env: WorkflowE
     assert snapshot is not None and snapshot.health_state is HealthState.STRESSED
     assert "throughput.state_transitions_per_sec" in snapshot.snapshot.failed_queries
     assert snapshot.snapshot.primary.state_transitions_per_sec is None
+
+
+class _BrokenMetricsClient:
+    """An AMP client with a bug (not an outage): the fetch activity itself fails."""
+
+    async def query(self, promql: str, at: Instant | None = None) -> list[tuple[dict[str, str], object]]:
+        raise RuntimeError("unexpected response shape")
+
+
+def _samples(text: str, name: str) -> dict[str, float]:
+    """Exposition lines of one metric: labels text -> value."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            labels, _, value = line.rpartition(" ")
+            out[labels[len(name):]] = float(value)
+    return out
+
+
+async def test_worker_exports_the_copilots_own_metrics(
+        temporal_env: WorkflowEnvironment, prom_client: PrometheusClient,
+        prometheus_with_scenarios: ScenarioPrometheus, cluster_store: StateStore,
+        copilot_settings: CopilotSettings, recorded_loki_url: str) -> None:
+    """A worker connected through `connect(settings)` serves /metrics on COPILOT_METRICS_BIND_ADDRESS:
+    health state, cycles, fetch and query failures, assessments by trigger and explainer, log patterns."""
+    import httpx
+
+    from copilot.workflows import own_metrics
+    from copilot.workflows.worker import connect
+
+    port = free_port()
+    settings = copilot_settings.model_copy(update={
+        "temporal_address": temporal_env.client.service_client.config.target_host,
+        "metrics_bind_address": f"127.0.0.1:{port}"})
+    client = await connect(settings)
+    offset = _offset_into(prometheus_with_scenarios, "healthy-150wps", 0.5)
+    cluster = cluster_store.cluster_id
+    healthy = ObserveInput(config=_config(cluster_store, replay_offset_seconds=offset, use_logs=True),
+                           machine=MachineState(band=ScaleBand.HIGH), max_cycles=2)
+    healthy_queue = queue = f"copilot-{uuid.uuid4()}"
+    activities = CopilotActivities(metrics=prom_client, store=cluster_store, logs=LokiLogSource(recorded_loki_url))
+    async with build_worker(client, activities, task_queue=queue):
+        status = await client.execute_workflow(ObserveClusterWorkflow.run, healthy, id=f"observe-{uuid.uuid4()}",
+                                               task_queue=queue)
+    assert status.state is HealthState.HAPPY and status.sequence == 1  # the error logs asked for one assessment
+    # AMP down (queries fail, the cycle is observed) and a broken client (the fetch itself fails).
+    dead = PrometheusClient(f"http://127.0.0.1:{free_port()}", sigv4=False, timeout=1.0)
+    outage = ObserveInput(config=_config(cluster_store, interval_seconds=0.05), max_cycles=1,
+                          machine=MachineState(state=HealthState.STRESSED, band=ScaleBand.MID))
+    outage_queue = f"copilot-{uuid.uuid4()}"
+    async with dead:
+        for metrics in (dead, _BrokenMetricsClient()):
+            queue = outage_queue if metrics is dead else f"copilot-{uuid.uuid4()}"
+            async with build_worker(client, CopilotActivities(metrics=metrics, store=cluster_store), task_queue=queue):
+                await client.execute_workflow(ObserveClusterWorkflow.run, outage, id=f"observe-{uuid.uuid4()}",
+                                              task_queue=queue)
+
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    mine = f'cluster_id="{cluster}"'
+
+    def value(name: str, *labels: str) -> float:
+        return sum(v for k, v in _samples(text, name).items() if mine in k and all(lab in k for lab in labels))
+
+    # The SDK labels each series with the worker's task queue: Happy there, Stressed held through the outage.
+    happy, stressed = (own_metrics.HEALTH_STATE_VALUES[s] for s in (HealthState.HAPPY, HealthState.STRESSED))
+    assert value(own_metrics.HEALTH_STATE, f'task_queue="{healthy_queue}"') == happy
+    assert value(own_metrics.HEALTH_STATE, f'task_queue="{outage_queue}"') == stressed
+    assert len([k for k in _samples(text, own_metrics.HEALTH_STATE) if mine in k]) == 2
+    assert value(own_metrics.OBSERVE_CYCLES, 'outcome="observed"') == 3
+    assert value(own_metrics.OBSERVE_CYCLES, 'outcome="fetch_failed"') == 1
+    assert value(own_metrics.SIGNAL_FETCH_FAILURES) == 1
+    assert value(own_metrics.SIGNAL_QUERY_FAILURES) >= 5  # every catalog query of the outage cycle
+    assert value(own_metrics.ASSESSMENTS, 'trigger="log_pattern"', 'explained_by="rules"') == 1
+    assert value(own_metrics.LOG_PATTERNS, 'pattern="occ_serialization_failure"', 'service="history"') >= 1
+    for name in own_metrics.METRIC_NAMES:
+        assert f"# HELP {name} " in text, name
+    assert "temporal_workflow_completed" in text  # the SDK's own metrics share the endpoint

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         RequestAssessmentInput,
         RetrieveKnowledgeInput,
     )
+    from copilot.workflows.own_metrics import record_assessment
 
 __all__ = ["AssessHealthWorkflow", "RetentionWorkflow", "ScheduledAssessmentWorkflow"]
 
@@ -114,6 +115,8 @@ class AssessHealthWorkflow(PydanticAIWorkflow):
             retry_policy=_STORE_RETRY)
         workflow.logger.info("assessment %s stored: %s (%s, explained by %s)", assessment.id,
                              assessment.health_state.value, request.trigger.value, by)
+        record_assessment(workflow.metric_meter(), request.cluster_id, trigger=request.trigger.value,
+                          explained_by=by, health_state=assessment.health_state)
         return assessment
 
     async def _logs(self, request: AssessInput) -> LogScan:

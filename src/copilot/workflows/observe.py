@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         RequestAssessmentInput,
         SetThresholdsInput,
     )
+    from copilot.workflows.own_metrics import record_cycle, record_log_patterns
 
 __all__ = ["ObserveClusterWorkflow"]
 
@@ -144,9 +145,12 @@ class ObserveClusterWorkflow:
                 start_to_close_timeout=seconds(max(5.0, min(20.0, cfg.interval_seconds))), retry_policy=_FETCH_RETRY)
         except ActivityError as exc:
             workflow.logger.error("signal collection failed (cycle %d), retrying next cycle: %s", self._s.cycle, exc)
+            record_cycle(workflow.metric_meter(), cfg.cluster_id, state=None)
             return
         evaluation = evaluate(self._s.machine, snapshot, cfg.machine)
         self._s.machine = evaluation.current
+        record_cycle(workflow.metric_meter(), cfg.cluster_id, state=evaluation.state,
+                     failed_queries=snapshot.failed_queries)
         self._last_reason = evaluation.reason
         self._s.window = [*self._s.window, snapshot][-cfg.window_size:]
         if evaluation.transition is not None:
@@ -154,6 +158,7 @@ class ObserveClusterWorkflow:
                                  evaluation.transition.signals)
         scan = await self._scan_logs(now) if cfg.use_logs else None
         if scan is not None and scan.patterns:
+            record_log_patterns(workflow.metric_meter(), cfg.cluster_id, scan.patterns)
             # Kept with the snapshot: /status serves the latest patterns (not only in memory).
             snapshot = snapshot.model_copy(update={"log_patterns": scan.patterns})
         await self._store(snapshot, evaluation)

@@ -23,6 +23,7 @@ from temporalio.client import (
     WorkflowHandle,
 )
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 from whenever import Instant, TimeDelta
@@ -49,6 +50,7 @@ __all__ = [
     "ensure_schedules",
     "initial_observe_input",
     "start_observe",
+    "worker_runtime",
     "workflow_runner",
 ]
 
@@ -60,9 +62,20 @@ WORKFLOWS: list[type] = [ObserveClusterWorkflow, AssessHealthWorkflow, Scheduled
 _log = logging.getLogger(__name__)
 
 
-async def connect(settings: CopilotSettings) -> Client:
+def worker_runtime(settings: CopilotSettings) -> Runtime | None:
+    """A Runtime exporting the worker's metrics on ``settings.metrics_bind_address`` (Prometheus text
+    at ``/metrics``), or None (the SDK's default Runtime, no endpoint) when it is unset.
+
+    The endpoint is bound when the Runtime is made, so a taken port fails here, at start-up."""
+    if settings.metrics_bind_address is None:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=settings.metrics_bind_address)))
+
+
+async def connect(settings: CopilotSettings, *, runtime: Runtime | None = None) -> Client:
+    """The copilot's client; its workers record metrics through ``runtime`` (default: from settings)."""
     return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
-                                plugins=[PydanticAIPlugin()])
+                                plugins=[PydanticAIPlugin()], runtime=runtime or worker_runtime(settings))
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
