@@ -14,9 +14,13 @@ Create ordering (no half-visible profile, no orphan):
 1. insert the row as ``pending`` (invisible);
 2. put the document to S3 with ``IfNoneMatch="*"`` (create-only; documents are immutable);
 3. flip the row to ``ready`` (visible).
-If step 2 fails the pending row is deleted; if step 3 fails the S3 object is deleted. A
-compensation that itself fails leaves only an invisible ``pending`` row, which
-``sweep_stale_pending`` removes (together with any object) later.
+If step 2 fails the pending row is deleted. If step 3 raises, the UPDATE may still have
+committed (the COMMIT reply lost with the connection), so the row's state is read again first:
+``ready`` means the profile is complete and the save succeeded; ``pending`` means it did not
+commit, so the S3 object and the row are deleted; an unreadable state leaves the object alone
+(deleting it could leave a ``ready`` row without its document) and only an invisible ``pending``
+row can remain. A compensation that fails or is skipped leaves only an invisible ``pending`` row,
+which ``sweep_stale_pending`` removes (together with any object) later.
 
 Delete ordering: flip to ``deleting`` and drop its baseline in one transaction (invisible at
 once), delete the S3 object, delete the row. A repeated DELETE resumes a half-done one.
@@ -305,10 +309,15 @@ class ProfileStore:
                 _us(profile.time_window_start), _us(profile.time_window_end), _us(profile.created_at), key,
             )
 
+        async def current_state(conn: asyncpg.Connection) -> str | None:
+            state = await conn.fetchval("SELECT state FROM behaviour_profiles WHERE id = $1", pid)
+            return None if state is None else str(state)
+
         async def mark_ready(conn: asyncpg.Connection) -> None:
             status = await conn.execute(
                 "UPDATE behaviour_profiles SET state = 'ready' WHERE id = $1 AND state = 'pending'", pid)
-            if status != "UPDATE 1":
+            # UPDATE 0 after an earlier attempt whose COMMIT reply was lost: already ready is done.
+            if status != "UPDATE 1" and await current_state(conn) != "ready":
                 raise StateStoreUnavailable(f"profile {profile.id} vanished while being stored")
 
         async def drop_pending(conn: asyncpg.Connection) -> None:
@@ -326,10 +335,18 @@ class ProfileStore:
         try:
             await self._tx(mark_ready)
         except Exception:
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(self._s3.delete_object, Bucket=self.bucket, Key=key)
-            with contextlib.suppress(Exception):
-                await self._tx(drop_pending)
+            # The error may have come after the commit (lost COMMIT reply): ask the store.
+            try:
+                state = await self._tx(current_state)
+            except Exception:
+                state = "unknown"
+            if state == "ready":
+                return await self.get_metadata(profile.id)
+            if state in ("pending", None):
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self._s3.delete_object, Bucket=self.bucket, Key=key)
+                with contextlib.suppress(Exception):
+                    await self._tx(drop_pending)
             raise
         return await self.get_metadata(profile.id)
 

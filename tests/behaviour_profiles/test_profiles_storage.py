@@ -178,17 +178,132 @@ async def test_postgres_lost_between_put_and_ready_leaves_only_an_invisible_pend
     try:
         with pytest.raises(StateStoreUnavailable):
             await store.save(profile)
-        assert _objects(moto_server.endpoint_url, bucket) == []  # compensation removed the document
+        # The state could not be read back, so the row may be ready: the document stays.
+        assert _objects(moto_server.endpoint_url, bucket) == [document_key(profile.id)]
         pg.resume()
         await store.close()
         with pytest.raises(Exception, match="No behaviour profile"):
-            await store.get(profile.id)
+            await store.get(profile.id)  # the row is pending: invisible
         assert await store.count_rows("pending") == 1
         assert await store.sweep_stale_pending(older_than=TimeDelta(seconds=0)) == 1
         assert await store.count_rows() == 0
+        assert _objects(moto_server.endpoint_url, bucket) == []  # the sweep removed the document
     finally:
         await store.close()
         pg.stop()
+
+
+class _FlakyCommitPool:
+    """The real asyncpg pool, except that the first transaction marking a profile ready fails at
+    COMMIT time: ``after_commit`` commits on PostgreSQL and then raises as if the connection dropped
+    before the reply arrived (the lost-COMMIT-response case); otherwise it rolls back and raises."""
+
+    def __init__(self, pool: Any, *, after_commit: bool) -> None:
+        self.pool, self.after_commit, self.armed = pool, after_commit, True
+
+    def acquire(self) -> Any:
+        return _FlakyAcquire(self)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+
+class _FlakyAcquire:
+    def __init__(self, owner: _FlakyCommitPool) -> None:
+        self.owner, self.inner = owner, owner.pool.acquire()
+
+    async def __aenter__(self) -> Any:
+        return _FlakyConnection(self.owner, await self.inner.__aenter__())
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        return await self.inner.__aexit__(*exc)
+
+
+class _FlakyConnection:
+    def __init__(self, owner: _FlakyCommitPool, conn: Any) -> None:
+        self.owner, self.conn, self.marks_ready = owner, conn, False
+
+    async def execute(self, sql: str, *args: Any) -> Any:
+        self.marks_ready |= "SET state = 'ready'" in sql
+        return await self.conn.execute(sql, *args)
+
+    def transaction(self, **kwargs: Any) -> Any:
+        return _FlakyTransaction(self, self.conn.transaction(**kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+
+class _FlakyTransaction:
+    def __init__(self, conn: _FlakyConnection, inner: Any) -> None:
+        self.conn, self.inner = conn, inner
+
+    async def __aenter__(self) -> Any:
+        return await self.inner.__aenter__()
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        import asyncpg
+
+        owner = self.conn.owner
+        if exc_type is not None or not (self.conn.marks_ready and owner.armed):
+            return await self.inner.__aexit__(exc_type, exc, tb)
+        owner.armed = False
+        lost = asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+        if owner.after_commit:
+            await self.inner.__aexit__(None, None, None)  # COMMIT reaches PostgreSQL
+        else:
+            await self.inner.__aexit__(type(lost), lost, None)  # ROLLBACK
+        raise lost
+
+
+def _flaky_store(settings: ProfileSettings, *, after_commit: bool) -> ProfileStore:
+    base = ProfileStore.from_settings(settings)
+
+    async def pool_factory() -> Any:
+        return _FlakyCommitPool(await base._pool_factory(), after_commit=after_commit)
+
+    return ProfileStore(bucket=settings.bucket, s3_client=base._s3, pool_factory=pool_factory,
+                        dialect=base.dialect)
+
+
+async def test_a_lost_commit_reply_when_marking_ready_keeps_the_stored_profile(
+        profile_settings: ProfileSettings, moto_server: MotoServer) -> None:
+    """The UPDATE to ready committed but the client saw an error: the row is ready, so deleting the
+    document would leave a visible profile whose GET answers 502 forever. The save re-reads the
+    state, keeps the document and succeeds."""
+    bucket = _fresh_bucket(moto_server.endpoint_url)
+    store = _flaky_store(profile_settings.model_copy(update={"bucket": bucket}), after_commit=True)
+    profile = make_profile(_cluster())
+    try:
+        saved = await store.save(profile)
+        assert saved.id == profile.id
+        assert (await store.get(profile.id)) == profile
+        assert _objects(moto_server.endpoint_url, bucket) == [document_key(profile.id)]
+    finally:
+        await store.close()
+
+
+async def test_a_failed_commit_when_marking_ready_removes_document_and_row(
+        profile_settings: ProfileSettings, moto_server: MotoServer) -> None:
+    """The same error without the commit: the row is still pending, so both are removed."""
+    bucket = _fresh_bucket(moto_server.endpoint_url)
+    store = _flaky_store(profile_settings.model_copy(update={"bucket": bucket}), after_commit=False)
+    profile = make_profile(_cluster())
+    try:
+        with pytest.raises(StateStoreUnavailable, match="unreachable"):
+            await store.save(profile)
+        assert _objects(moto_server.endpoint_url, bucket) == []
+        with pytest.raises(Exception, match="No behaviour profile"):
+            await store.get(profile.id)
+        assert await _all(store, ListFilters(cluster=profile.cluster_id)) == []
+
+        async def rows(conn: Any) -> int:
+            return int(await conn.fetchval("SELECT count(*) FROM behaviour_profiles WHERE id = $1",
+                                           uuid.UUID(profile.id)))
+
+        assert await store._tx(rows) == 0
+    finally:
+        await store.close()
 
 
 async def test_prometheus_stopped_gives_502_and_writes_nothing(profile_settings: ProfileSettings,
