@@ -9,7 +9,11 @@ with it but the visibility domain (under its own index) and the metrics workspac
 - the copilot worker service (image input), configured ONLY through `CopilotSettings` field
   names, so the variable names cannot drift from what the code reads;
 - IAM: bedrock:InvokeModel on the given model, aps:QueryMetrics on the workspace, DSQL on its
-  own cluster, read of the monitored cluster's log groups.
+  own cluster, read of the monitored cluster's Temporal log groups (the same groups the worker's
+  COPILOT_CLOUDWATCH_LOG_GROUPS names), and, when the profile store is given, what
+  `copilot.runtime.profile_store_from_env` needs for baseline drift and the stale-profile sweep:
+  the PROFILES_* settings, read of the bucket's config/ and profiles/ objects (delete of
+  profiles/ objects, which the sweep removes) and DSQL on the monitored cluster's index.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import pulumi
 import pulumi_aws as aws
 
 from pulumi_temporal_dsql.containers import canonical_json, environment
+from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.iam import (
     DSQL_CONNECT_ACTIONS,
     ES_HTTP_ACTIONS,
@@ -37,6 +42,8 @@ __all__ = [
     "CopilotWorkers",
     "CopilotWorkersArgs",
     "copilot_env",
+    "log_group_name",
+    "profile_env",
 ]
 
 # ECS ignores a Dockerfile HEALTHCHECK, so the task definition repeats the image's check: the
@@ -67,6 +74,18 @@ def copilot_env(values: Mapping[str, Any]) -> dict[str, str]:
     return settings_env(CopilotSettings, values)
 
 
+def profile_env(values: Mapping[str, Any]) -> dict[str, str]:
+    """The worker's profile-store env from `behaviour_profiles.settings.ProfileSettings` field names."""
+    from behaviour_profiles.settings import ProfileSettings
+
+    return settings_env(ProfileSettings, values)
+
+
+def log_group_name(arn: str) -> str:
+    """`arn:aws:logs:<region>:<account>:log-group:<name>[:*]` -> `<name>`."""
+    return arn.split(":log-group:", 1)[1].removesuffix(":*")
+
+
 def bedrock_model_arn(region: str, model_id: str) -> str:
     """Inference profiles (`us.`/`eu.`/`global.` prefixes) have their own ARN form."""
     if model_id.startswith("arn:"):
@@ -89,12 +108,19 @@ class CopilotWorkersArgs:
     amp_query_url: pulumi.Input[str]
     amp_workspace_arn: pulumi.Input[str]
     monitored_log_group_arns: Sequence[pulumi.Input[str]]
+    """The monitored Temporal roles' log groups: read by IAM and by the worker's CloudWatch source."""
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     security_group_ids: Sequence[pulumi.Input[str]]
     cluster_id: str
     preset_name: str
     monitored_namespace: str = "default"
     bedrock_model_id: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    profile_bucket_name: pulumi.Input[str] | None = None
+    """The monitored deployment's profile bucket (config/ and profiles/); None: no baseline drift."""
+    profile_bucket_arn: pulumi.Input[str] | None = None
+    profile_dsql_endpoint: pulumi.Input[str] | None = None
+    """The DSQL cluster holding the profile index (the monitored cluster's)."""
+    profile_dsql_cluster_arn: pulumi.Input[str] | None = None
     knowledge_base: bool = True
     """Create the Bedrock knowledge base (`knowledge_base.KnowledgeBase`) the explanations cite."""
     force_destroy: bool = False
@@ -112,6 +138,14 @@ class CopilotWorkers(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CopilotWorkersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("temporal-dsql:copilot:CopilotWorkers", name, None, opts)
+        profile_inputs = (args.profile_bucket_name, args.profile_bucket_arn, args.profile_dsql_endpoint,
+                          args.profile_dsql_cluster_arn)
+        if any(v is None for v in profile_inputs) and not all(v is None for v in profile_inputs):
+            raise ComponentInputError(
+                "profile_bucket_name, profile_bucket_arn, profile_dsql_endpoint and profile_dsql_cluster_arn go together.",
+                field="profile_bucket_name",
+                suggestion="Pass all four (baseline drift against the profile store) or none.",
+            )
         child = pulumi.ResourceOptions(parent=self)
         tags = {**args.tags, "component": "copilot"}
         invoke = pulumi.InvokeOutputOptions(parent=self)
@@ -158,8 +192,10 @@ class CopilotWorkers(pulumi.ComponentResource):
             )
             kb_statements = self.knowledge_base.retrieval_statements()
         log_group_arns = pulumi.Output.all(*args.monitored_log_group_arns)
+        profiles = args.profile_bucket_arn is not None
         worker_policy = pulumi.Output.all(
-            region, args.dsql_cluster_arn, args.amp_workspace_arn, log_group_arns, kb_statements
+            region, args.dsql_cluster_arn, args.amp_workspace_arn, log_group_arns, kb_statements,
+            args.profile_bucket_arn, args.profile_dsql_cluster_arn,
         ).apply(
             lambda v: policy_document(
                 statement(["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
@@ -169,6 +205,17 @@ class CopilotWorkers(pulumi.ComponentResource):
                 statement(["logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery", "logs:GetQueryResults"],
                           [arn if arn.endswith(":*") else f"{arn}:*" for arn in v[3]], "ReadLogs"),
                 *v[4],
+                *(
+                    [
+                        # ListBucket turns a missing optional config/ object into 404, not 403.
+                        statement(["s3:ListBucket"], [v[5]], "ProfileBucket"),
+                        statement(["s3:GetObject"], [f"{v[5]}/config/*", f"{v[5]}/profiles/*"], "ReadProfiles"),
+                        # The stale-profile sweep removes the documents of profiles a failed create left pending.
+                        statement(["s3:DeleteObject"], [f"{v[5]}/profiles/*"], "SweepStaleProfiles"),
+                        statement(["dsql:DbConnectAdmin"], [v[6]], "ProfileIndex"),
+                    ]
+                    if profiles else []
+                ),
             )
         )
         self.worker_role = aws.iam.Role(
@@ -234,6 +281,8 @@ class CopilotWorkers(pulumi.ComponentResource):
             "aws_region": region,
             "dsql_endpoint": args.dsql_endpoint,
             "log_source": "cloudwatch",
+            # Every monitored Temporal role's group: the CloudWatch source reads them all.
+            "cloudwatch_log_groups": log_group_arns.apply(lambda arns: [log_group_name(a) for a in arns]),
             "bedrock_model_id": args.bedrock_model_id,
             "bedrock_enabled": True,
         }
@@ -241,7 +290,15 @@ class CopilotWorkers(pulumi.ComponentResource):
             settings_values["kb_id"] = self.knowledge_base.knowledge_base_id
             settings_values["kb_data_source_id"] = self.knowledge_base.data_source_id
             settings_values["kb_bucket"] = self.knowledge_base.source_bucket_name
-        self.worker_env = pulumi.Output.all(**settings_values).apply(copilot_env)
+        profile_values: dict[str, Any] = (
+            {"bucket": args.profile_bucket_name, "region": region, "dsql_endpoint": args.profile_dsql_endpoint,
+             "cluster_id": args.cluster_id}
+            if profiles else {}
+        )
+        self.worker_env = pulumi.Output.all(
+            pulumi.Output.all(**settings_values).apply(copilot_env),
+            pulumi.Output.all(**profile_values).apply(profile_env),
+        ).apply(lambda v: {**v[0], **v[1]})
         worker_containers = pulumi.Output.all(self.worker_env, self.log_group.name, region).apply(
             lambda v: canonical_json(
                 [

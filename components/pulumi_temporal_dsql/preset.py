@@ -628,7 +628,12 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                     opensearch_domain_arn=self.visibility.domain_arn,
                     amp_query_url=self.metrics.query_url,
                     amp_workspace_arn=self.metrics.arn,
-                    monitored_log_group_arns=[g.arn for g in self.log_groups.values()],
+                    # The Temporal roles' groups only (not the UI's or the set-up tasks').
+                    monitored_log_group_arns=[self.log_groups[role].arn for role in roles],
+                    profile_bucket_name=self.bucket.name,
+                    profile_bucket_arn=self.bucket.arn,
+                    profile_dsql_endpoint=self.dsql.endpoint,
+                    profile_dsql_cluster_arn=self.dsql.arn,
                     subnet_ids=subnet_ids,
                     security_group_ids=security_groups,
                     cluster_id=name,

@@ -159,7 +159,8 @@ def test_copilot_workers_get_settings_by_field_name_and_least_privilege(plan_for
     plan_ = plan_for("mid-scale", copilot="true")
     task = one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-copilot-worker-task")
     env = container_env(containers(task)[0])
-    assert env and all(k.startswith("COPILOT_") for k in env)
+    # COPILOT_* (CopilotSettings) plus PROFILES_* for its profile store (see the test below).
+    assert env and all(k.startswith(("COPILOT_", "PROFILES_")) for k in env)
     saved = dict(os.environ)
     try:
         os.environ.update(env)
@@ -272,3 +273,43 @@ def test_profile_api_status_routes_read_the_copilots_own_store(plan_for) -> None
     # Without the copilot, the Lambda gets no COPILOT_* settings and no copilot grant.
     plain = one(plan_for("mid-scale"), "aws:lambda/function:Function", "temporal-plan-profile-api-function")
     assert not [k for k in plain.inputs["environment"]["variables"] if k.startswith("COPILOT_")]
+
+
+def test_copilot_worker_reads_every_temporal_log_group_and_the_profile_store(plan_for) -> None:  # type: ignore[no-untyped-def]
+    """The worker's CloudWatch source gets every monitored Temporal role's group (and IAM exactly
+    those), and its profile store (baseline drift, stale sweep) gets PROFILES_* settings and IAM."""
+    from behaviour_profiles.settings import ProfileSettings
+    from copilot.runtime import build_log_source, profile_store_from_env
+    from copilot.settings import CopilotSettings
+
+    plan_ = plan_for("mid-scale", copilot="true")
+    task = one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-copilot-worker-task")
+    env = container_env(containers(task)[0])
+    role_groups = sorted(r.inputs["name"] for r in plan_.by_type("aws:cloudwatch/logGroup:LogGroup")
+                         if r.name in {f"temporal-plan-{role}-logs" for role in ("history", "matching", "frontend", "worker")})
+    assert len(role_groups) == 4
+    saved = dict(os.environ)
+    try:
+        os.environ.update(env)
+        settings = CopilotSettings()
+        profiles = ProfileSettings()
+        source = build_log_source(settings)
+        store = profile_store_from_env()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert sorted(settings.all_cloudwatch_log_groups()) == role_groups
+    assert source is not None and store is not None
+    assert profiles.bucket == plan_.outputs["bucket_name"] and profiles.dsql_endpoint == plan_.outputs["dsql_endpoint"]
+    assert profiles.region == settings.aws_region == "us-east-1"
+    policy = json.loads(one(plan_, ROLE, "temporal-plan-copilot-worker-task").inputs["inlinePolicies"][0]["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    account_region = "arn:aws:logs:us-east-1:123456789012:log-group:"
+    assert by_sid["ReadLogs"]["Resource"] == sorted(f"{account_region}{g}:*" for g in role_groups)
+    bucket_arn = f"arn:aws:s3:::{plan_.outputs['bucket_name']}"
+    assert by_sid["ReadProfiles"] == {"Sid": "ReadProfiles", "Effect": "Allow", "Action": ["s3:GetObject"],
+                                      "Resource": [f"{bucket_arn}/config/*", f"{bucket_arn}/profiles/*"]}
+    assert by_sid["SweepStaleProfiles"]["Resource"] == [f"{bucket_arn}/profiles/*"]
+    assert by_sid["ProfileBucket"]["Resource"] == [bucket_arn]
+    assert by_sid["ProfileIndex"]["Action"] == ["dsql:DbConnectAdmin"]
+    assert by_sid["ProfileIndex"]["Resource"] == [plan_.outputs["dsql_cluster_arn"]]

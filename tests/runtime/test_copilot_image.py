@@ -130,22 +130,35 @@ def test_copilot_workers_component_env_is_exactly_copilot_settings(monkeypatch: 
             amp_query_url="https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1",
             amp_workspace_arn="arn:aws:aps:us-east-1:123456789012:workspace/ws-1",
             monitored_log_group_arns=["arn:aws:logs:us-east-1:123456789012:log-group:/ecs/t"],
-            subnet_ids=["subnet-1"], security_group_ids=["sg-1"], cluster_id="prod", preset_name="mid-scale"))
+            subnet_ids=["subnet-1"], security_group_ids=["sg-1"], cluster_id="prod", preset_name="mid-scale",
+            profile_bucket_name="prod-profiles", profile_bucket_arn="arn:aws:s3:::prod-profiles",
+            profile_dsql_endpoint="m.dsql.us-east-1.on.aws",
+            profile_dsql_cluster_arn="arn:aws:dsql:us-east-1:123456789012:cluster/m"))
         workers.worker_env.apply(lambda env: captured.update(env=env))
 
     resources, _ = run_under_mocks(program)
     env: dict[str, str] = captured["env"]
+    from behaviour_profiles.settings import ProfileSettings
+
     fields = CopilotSettings.model_fields
-    assert env and all(name.startswith("COPILOT_") for name in env)
-    assert [n for n in env if n.removeprefix("COPILOT_").lower() not in fields] == []
+    profile_fields = ProfileSettings.model_fields
+    # The worker reads two models: CopilotSettings (COPILOT_*) and, for its profile store
+    # (copilot.runtime.profile_store_from_env), ProfileSettings (PROFILES_*). Nothing else.
+    assert env and all(name.startswith(("COPILOT_", "PROFILES_")) for name in env)
+    assert [n for n in env if n.startswith("COPILOT_") and n.removeprefix("COPILOT_").lower() not in fields] == []
+    assert [n for n in env
+            if n.startswith("PROFILES_") and n.removeprefix("PROFILES_").lower() not in profile_fields] == []
     required = [name for name, info in fields.items() if info.is_required()]
     assert all(f"COPILOT_{name.upper()}" in env for name in required)
     for name in list(os.environ):
-        if name.startswith("COPILOT_"):
+        if name.startswith(("COPILOT_", "PROFILES_")):
             monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     settings = CopilotSettings()
+    profiles = ProfileSettings()
+    assert profiles.bucket == "prod-profiles" and profiles.dsql_endpoint == "m.dsql.us-east-1.on.aws"
+    assert settings.log_source == "cloudwatch" and settings.cloudwatch_log_groups == ["/ecs/t"]
     # The component creates the knowledge base itself and hands its id to the worker.
     (kb,) = [r for r in resources if r.typ == "aws:bedrock/agentKnowledgeBase:AgentKnowledgeBase"]
     assert settings.kb_id and settings.kb_id.startswith(kb.name)
