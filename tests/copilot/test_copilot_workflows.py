@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
-from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
+from pydantic_ai.messages import ModelMessage, ModelResponse, RetryPromptPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
@@ -257,6 +258,65 @@ async def test_assessment_explained_by_durable_agent_with_rules_guarding(
     assert late.explained_by == "rules" and "Timeout" in (late.explanation_error or "") and late_elapsed < 8
     stored = await cluster_store.assessments_between(Instant.now() - TimeDelta(hours=1), Instant.now())
     assert {a.id for a in stored} >= {llm.id, fallback.id}
+
+
+def _tool_user(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """Asks for a signal's trend and the runbooks first, then explains from what the tools returned."""
+    assert {t.name for t in info.function_tools} >= {"signal_history", "search_runbooks"}
+    calls = sum(isinstance(m, ModelResponse) for m in messages)
+    answers = [p for p in messages[-1].parts if isinstance(p, ToolReturnPart | RetryPromptPart)]
+    if calls == 0:
+        return ModelResponse(parts=[ToolCallPart("signal_history", {"name": "no_such_signal"})])
+    if calls == 1:
+        # The unknown name is answered with the allowed signal names, not a crash.
+        first = answers[0]
+        text = first.model_response_str() if isinstance(first, ToolReturnPart) else first.model_response()
+        assert "Unknown signal 'no_such_signal'" in text and "persistence_latency_p99_ms" in text
+        return ModelResponse(parts=[
+            ToolCallPart("signal_history", {"name": "persistence_latency_p99_ms"}),
+            ToolCallPart("search_runbooks", {"query": "slow DSQL persistence pool size"})])
+    returns = {p.tool_name: json.loads(p.model_response_str()) for p in answers if isinstance(p, ToolReturnPart)}
+    assert SECRET not in "".join(str(p) for m in messages for p in m.parts)  # runbook text is redacted
+    trend = [point["value"] for point in returns["signal_history"]["points"]]
+    sources = [hit["source"] for hit in returns["search_runbooks"]]
+    return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {
+        "summary": f"Persistence p99 rose over the window ({trend}); see {sources[0]}.",
+        "factors": [{"rank": 1, "title": "persistence latency", "detail": f"trend {trend}"}],
+        "suggested_actions": [{"action_type": "configure", "target_service": "history",
+                               "description": f"raise the pool size ({sources[0]})", "parameters": {},
+                               "risk": "low", "confidence": 0.7}],
+    })])
+
+
+async def test_explainer_tools_run_as_activities_and_reach_the_explanation(
+        temporal_env: WorkflowEnvironment, prom_client: PrometheusClient, cluster_store: StateStore) -> None:
+    """signal_history reads the window the assessment was given; search_runbooks the worker's retriever."""
+    from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
+
+    client = temporal_env.client
+    queue = f"copilot-{uuid.uuid4()}"
+    base = Instant.now() - TimeDelta(minutes=2)
+    window = [SignalSnapshot(observed_at=(base + TimeDelta(seconds=30 * i)).format_iso(),
+                             primary=PrimarySignals(state_transitions_per_sec=120),
+                             amplifiers=AmplifierSignals(persistence_latency_p99_ms=p99))
+              for i, p99 in enumerate((300.0, 600.0))]
+    request = _assess_input(cluster_store, "test:tools", window=window)
+    request = request.model_copy(update={"window": [*window, request.snapshot]})
+    register_model("test:tools", FunctionModel(_tool_user))
+    workflow_id = f"assess-{uuid.uuid4()}"
+    try:
+        async with build_worker(client, CopilotActivities(metrics=prom_client, store=cluster_store,
+                                                          retriever=RunbookRetriever()), task_queue=queue):
+            result: HealthAssessment = await client.execute_workflow(AssessHealthWorkflow.run, request,
+                                                                     id=workflow_id, task_queue=queue)
+    finally:
+        unregister_model("test:tools")
+    assert result.explained_by == "llm", result.explanation_error
+    assert "[300.0, 600.0, 900.0]" in result.summary and "runbooks/persistence.md" in result.summary
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    activity_types = [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events
+                      if e.HasField("activity_task_scheduled_event_attributes")]
+    assert sum("call_tool" in name for name in activity_types) >= 2, activity_types  # each tool call an activity
 
 
 async def test_scheduled_assessment_is_deduplicated(temporal_env: WorkflowEnvironment, prom_client: PrometheusClient,

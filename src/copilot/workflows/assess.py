@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
         knowledge_query,
         rule_based_explanation,
     )
-    from copilot.assessment.agent import explainer_agent, model_name
+    from copilot.assessment.agent import ExplainerDeps, explainer_agent, model_name
     from copilot.health import service_health
     from copilot.knowledge.base import KnowledgeChunk
     from copilot.workflows._time import seconds, workflow_now
@@ -99,7 +99,10 @@ class AssessHealthWorkflow(PydanticAIWorkflow):
                 if remaining <= 0:
                     raise TimeoutError("no time left for the explainer")
                 result = await asyncio.wait_for(
-                    explainer_agent.run(build_prompt(ctx), model=model_name(request.model_id)), timeout=remaining)
+                    explainer_agent.run(build_prompt(ctx), model=model_name(request.model_id),
+                                        deps=ExplainerDeps(window=ctx.window or [ctx.snapshot],
+                                                           knowledge_top_k=max(1, min(request.knowledge_top_k, 5)))),
+                    timeout=remaining)
                 explanation = result.output
             except Exception as exc:  # any model failure degrades to the rule-based assessment (Req 4.8)
                 error = _describe(exc)

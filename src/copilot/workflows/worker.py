@@ -28,6 +28,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 from whenever import Instant, TimeDelta
 
+from copilot.assessment.agent import register_runbook_retriever
 from copilot.health import HealthState, MachineState, ScaleBand, band_for_profile
 from copilot.settings import CopilotSettings, get_settings
 from copilot.workflows._time import seconds
@@ -86,6 +87,9 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 def build_worker(client: Client, activities: CopilotActivities, *, task_queue: str) -> Worker:
+    # The explainer's search_runbooks tool runs as an activity of this worker; its retriever is the
+    # activities' own (one copilot worker per process).
+    register_runbook_retriever(activities.retriever)
     return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=activities.all(),
                   workflow_runner=workflow_runner())
 
