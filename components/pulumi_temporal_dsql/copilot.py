@@ -135,6 +135,12 @@ class CopilotWorkers(pulumi.ComponentResource):
     temporal_service: aws.ecs.Service
     worker_service: aws.ecs.Service
     worker_env: pulumi.Output[dict[str, str]]
+    kb_id: pulumi.Output[str | None]
+    """Bedrock knowledge base id (`copilot kb sync --kb-id`); None without the knowledge base."""
+    kb_data_source_id: pulumi.Output[str | None]
+    """Its S3 data source id (`--ds-id`)."""
+    kb_bucket: pulumi.Output[str | None]
+    """The bucket the corpus is uploaded to (`--bucket`)."""
 
     def __init__(self, name: str, args: CopilotWorkersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("temporal-dsql:copilot:CopilotWorkers", name, None, opts)
@@ -343,11 +349,19 @@ class CopilotWorkers(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.temporal_service]),
         )
+        kb = self.knowledge_base
+        none: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        self.kb_id = kb.knowledge_base_id if kb is not None else none
+        self.kb_data_source_id = kb.data_source_id if kb is not None else none
+        self.kb_bucket = kb.source_bucket_name if kb is not None else none
         self.register_outputs(
             {
                 "cluster_arn": self.cluster.arn,
                 "temporal_address": f"{COPILOT_TEMPORAL_ALIAS}:7233",
                 "namespace": args.namespace,
+                "kb_id": self.kb_id,
+                "kb_data_source_id": self.kb_data_source_id,
+                "kb_bucket": self.kb_bucket,
             }
         )
 

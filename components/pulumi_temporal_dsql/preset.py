@@ -230,6 +230,9 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
     history_shards: pulumi.Output[int]
     profile_json: pulumi.Output[str]
     ui_address: pulumi.Output[str]
+    kb_id: pulumi.Output[str | None]
+    kb_data_source_id: pulumi.Output[str | None]
+    kb_bucket: pulumi.Output[str | None]
 
     TYPE = "temporal-dsql:index:TemporalDsqlPreset"
 
@@ -659,6 +662,11 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         self.preset = pulumi.Output.from_input(args.preset)
         self.history_shards = pulumi.Output.from_input(int(result.history_shards))
         self.profile_json = pulumi.Output.from_input(result.profile.model_dump_json())
+        # The copilot's knowledge base, for `copilot kb sync --bucket --kb-id --ds-id` (None without it).
+        none: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        self.kb_id = self.copilot.kb_id if self.copilot is not None else none
+        self.kb_data_source_id = self.copilot.kb_data_source_id if self.copilot is not None else none
+        self.kb_bucket = self.copilot.kb_bucket if self.copilot is not None else none
         self.register_outputs(self.stack_outputs())
 
     def stack_outputs(self) -> dict[str, pulumi.Input[Any]]:
@@ -677,6 +685,9 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
             "preset": self.preset,
             "history_shards": self.history_shards,
             "profile_json": self.profile_json,
+            "kb_id": self.kb_id,
+            "kb_data_source_id": self.kb_data_source_id,
+            "kb_bucket": self.kb_bucket,
         }
 
 

@@ -40,6 +40,9 @@ OUTPUT_NAMES = (
     "preset",
     "history_shards",
     "profile_json",
+    "kb_id",
+    "kb_data_source_id",
+    "kb_bucket",
 )
 
 _NAMED: dict[str, tuple[type[TemporalDsqlPreset], type[TemporalDsqlPresetArgs]]] = {

@@ -93,3 +93,22 @@ def test_inventory_has_every_part(plans: dict[str, Plan]) -> None:
         assert required in types, required
     services = {r.inputs["name"] for r in plans["mid-scale"].by_type("aws:ecs/service:Service")}
     assert services == {f"temporal-plan-{role}" for role in ("history", "matching", "frontend", "worker", "ui")}
+
+
+def test_knowledge_base_ids_are_stack_outputs_for_kb_sync(plans: dict[str, Plan], plan_for) -> None:  # type: ignore[no-untyped-def]
+    """`copilot kb sync --bucket B --kb-id K --ds-id D` needs the copilot's knowledge base ids: they
+    are stack outputs (None without the copilot) and the same values the worker is given."""
+    import json
+
+    from components_helpers import container_env, containers, one
+
+    assert {plans["starter"].outputs[k] for k in ("kb_id", "kb_data_source_id", "kb_bucket")} == {None}
+    plan_ = plan_for("mid-scale", copilot="true")
+    outputs = plan_.outputs
+    worker = container_env(containers(one(plan_, "aws:ecs/taskDefinition:TaskDefinition",
+                                          "temporal-plan-copilot-worker-task"))[0])
+    assert outputs["kb_id"] and outputs["kb_id"] == worker["COPILOT_KB_ID"]
+    assert outputs["kb_data_source_id"] and outputs["kb_data_source_id"] == worker["COPILOT_KB_DATA_SOURCE_ID"]
+    assert outputs["kb_bucket"] and outputs["kb_bucket"] == worker["COPILOT_KB_BUCKET"]
+    one(plan_, "aws:s3/bucket:Bucket", "temporal-plan-copilot-kb-source")  # the knowledge base's own bucket
+    json.dumps(outputs)  # plain values, as `pulumi stack output --json` prints them
