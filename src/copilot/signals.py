@@ -89,6 +89,9 @@ _POLL_T = 'sum(rate(poll_timeouts_total{service_name="matching"<scope>}[5m]))'
 _POLL_S = 'sum(rate(poll_success_total{service_name="matching"<scope>}[5m]))'
 _STICKY_H = 'sum(rate(temporal_sticky_cache_hit_total{namespace=~".+"<scope>}[5m]))'
 _STICKY_M = 'sum(rate(temporal_sticky_cache_miss_total{namespace=~".+"<scope>}[5m]))'
+# SDK long polls (PollWorkflowTaskQueue / PollActivityTaskQueue): latency in seconds, like the
+# catalog's schedule-to-start histograms, and failed polls.
+_LONG_POLL = 'temporal_long_request_latency_bucket{namespace=~".+"<scope>}'
 
 SIGNAL_TAXONOMY: tuple[SignalSpec, ...] = (
     # Primary: forward progress (Requirement 1.3).
@@ -146,6 +149,17 @@ SIGNAL_TAXONOMY: tuple[SignalSpec, ...] = (
           "Sticky-cache hits over hits plus misses.", promql=f"{_STICKY_H} / ({_STICKY_H} + {_STICKY_M})"),
     _spec(_W, "worker_count", "copilot.worker_count", "count", "Worker processes reporting metrics.",
           promql='count(count by (instance) (temporal_worker_task_slots_available{namespace=~".+"<scope>}))'),
+    _spec(_W, "sticky_cache_size", "copilot.sticky_cache_size", "count",
+          "Workflows held in the workers' sticky caches (summed over workers).",
+          promql='sum(temporal_sticky_cache_size{namespace=~".+"<scope>})'),
+    # Worker amplifiers (Requirement 14.6): long polls that are slow or fail point at the path
+    # between workers and the frontend, not at worker capacity.
+    _spec(_W, "long_poll_latency_p99_ms", "copilot.long_poll_latency_p99", "ms",
+          "Worker long-poll (task queue poll) latency p99.", promql=f"{_hq(0.99, _LONG_POLL)} * 1000"),
+    _spec(_W, "long_poll_failures_per_sec", "copilot.long_poll_failures_per_sec", "per_sec",
+          "Worker long polls failing per second.",
+          promql='sum(rate(temporal_long_request_failure_total{namespace=~".+"<scope>}[5m]))',
+          absent_means_zero=True),
 )
 
 
@@ -205,6 +219,9 @@ class WorkerSignals(_Signals):
     pollers: float | None = None
     sticky_cache_hit_ratio: float | None = None
     worker_count: float | None = None
+    sticky_cache_size: float | None = None
+    long_poll_latency_p99_ms: float | None = None
+    long_poll_failures_per_sec: float | None = None
 
 
 class LogPatternCount(BaseModel):

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from behaviour_profiles.telemetry import PrometheusClient
 from copilot.exceptions import UnknownPresetError, UnknownThresholdError
 from copilot.health import (
     Bottleneck,
@@ -22,7 +23,7 @@ from copilot.health import (
     thresholds_for,
 )
 from copilot.health.thresholds import BAND_LOWER_BOUNDS, PRESET_BANDS, SLO_TARGET_KEY
-from copilot.metrics import signal_promql
+from copilot.metrics import collect_signals, signal_promql
 from copilot.signals import (
     SIGNAL_TAXONOMY,
     AmplifierSignals,
@@ -31,6 +32,7 @@ from copilot.signals import (
     WorkerSignals,
     snapshot_from_metric_values,
 )
+from standins.scenarios import ScenarioPrometheus
 
 AT = "2026-11-22T12:00:00Z"
 MID = MachineState(band=ScaleBand.MID)
@@ -203,3 +205,56 @@ def test_every_per_namespace_signal_is_scoped_to_the_namespace() -> None:
         assert "<scope>" not in unscoped and 'namespace="' not in unscoped, unscoped
     failures = next(s for s in SIGNAL_TAXONOMY if s.field == "workflow_failures_per_sec")
     assert 'namespace="a\\"b"' in signal_promql(failures, 'a"b')  # label values are escaped
+
+
+def test_activity_schedule_to_start_is_worker_pressure() -> None:
+    """Activity workers that cannot keep up make the bottleneck worker-limited (it was collected but ignored)."""
+    mid = thresholds_for(ScaleBand.MID)
+    slow = assess_workers(HealthState.STRESSED, snap(worker=WorkerSignals(activity_schedule_to_start_p99_ms=2000.0,
+                                                                          workflow_schedule_to_start_p99_ms=10.0)), mid)
+    assert slow.bottleneck is Bottleneck.WORKER_LIMITED
+    assert slow.worker_pressure == ["activity_schedule_to_start_p99_ms=2000 > 500"]
+    assert WorkerRule.SCALE_UP_WORKERS in {a.rule for a in slow.advice}
+    quick = assess_workers(HealthState.HAPPY, snap(worker=WorkerSignals(activity_schedule_to_start_p99_ms=100.0)), mid)
+    assert quick.bottleneck is Bottleneck.HEALTHY
+    # Overridable at runtime like every threshold.
+    strict = thresholds_for(ScaleBand.MID, {"worker_activity_schedule_to_start_p99_ms": 50.0})
+    assert assess_workers(HealthState.HAPPY, snap(worker=WorkerSignals(activity_schedule_to_start_p99_ms=100.0)),
+                          strict).bottleneck is Bottleneck.WORKER_LIMITED
+
+
+def test_failing_long_polls_are_called_out_without_blaming_worker_capacity() -> None:
+    mid = thresholds_for(ScaleBand.MID)
+    worker = WorkerSignals(long_poll_failures_per_sec=2.0, long_poll_latency_p99_ms=61000.0, workflow_slots_available=10)
+    result = assess_workers(HealthState.STRESSED, snap(worker=worker), mid)
+    assert result.bottleneck is Bottleneck.HEALTHY and result.worker_pressure == []
+    failing = [a for a in result.advice if a.rule is WorkerRule.LONG_POLLS_FAILING]
+    assert len(failing) == 1 and "2/s" in failing[0].message and "61000 ms" in failing[0].message
+    calm = assess_workers(HealthState.HAPPY, snap(worker=WorkerSignals(long_poll_failures_per_sec=0.0)), mid)
+    assert WorkerRule.LONG_POLLS_FAILING not in {a.rule for a in calm.advice}
+
+
+def test_sticky_cache_size_and_long_poll_signals_are_collected() -> None:
+    """Requirement 14.1 (temporal_sticky_cache_size) and 14.6 (long-poll latency and failures)."""
+    by_field = {spec.field: spec for spec in SIGNAL_TAXONOMY}
+    assert "temporal_sticky_cache_size" in signal_promql(by_field["sticky_cache_size"], "default")
+    assert "temporal_long_request_latency_bucket" in signal_promql(by_field["long_poll_latency_p99_ms"])
+    assert "temporal_long_request_failure_total" in signal_promql(by_field["long_poll_failures_per_sec"])
+    s = snapshot_from_metric_values(AT, {"copilot.sticky_cache_size": 340.0, "copilot.long_poll_latency_p99": 120.0,
+                                         "copilot.long_poll_failures_per_sec": 0.5})
+    assert (s.worker.sticky_cache_size, s.worker.long_poll_latency_p99_ms, s.worker.long_poll_failures_per_sec) == \
+        (340.0, 120.0, 0.5)
+    low_hits = WorkerSignals(sticky_cache_hit_ratio=0.2, worker_count=4, sticky_cache_size=340)
+    restart = [a for a in assess_workers(HealthState.HAPPY, snap(worker=low_hits), thresholds_for(ScaleBand.MID)).advice
+               if a.rule is WorkerRule.RESTART_TO_REDISTRIBUTE]
+    assert restart and "340 workflows cached" in restart[0].message
+
+
+async def test_every_signal_query_is_valid_promql_on_prometheus(prometheus_with_scenarios: ScenarioPrometheus) -> None:
+    """Scoped to a namespace, every signal (the new worker ones included) is accepted by a real Prometheus."""
+    window = prometheus_with_scenarios.windows["healthy-150wps"]
+    async with PrometheusClient(prometheus_with_scenarios.query_url, sigv4=False) as client:
+        snapshot = await collect_signals(client, window.start + (window.end - window.start) * 0.5, namespace="default")
+    assert snapshot.failed_queries == []
+    assert snapshot.primary.state_transitions_per_sec and snapshot.primary.state_transitions_per_sec > 0
+    assert snapshot.worker.long_poll_failures_per_sec == 0.0  # no series: no failures (an event counter)

@@ -86,7 +86,13 @@ class BandThresholds(BaseModel):
     healthy_completion_ratio: float = Field(ge=0, le=1)
     # Worker side (Requirement 14.4): the same in every band.
     worker_schedule_to_start_p99_ms: float = Field(default=50.0, gt=0)
+    worker_activity_schedule_to_start_p99_ms: float = Field(default=500.0, gt=0)
+    """Activity tasks wait longer than workflow tasks by nature (longer executions hold slots), so the
+    bound is an order above 14.4's 50 ms; above it, activity workers cannot keep up."""
     worker_sticky_hit_ratio_min: float = Field(default=0.5, ge=0, le=1)
+    worker_long_poll_failures_per_sec: float = Field(default=0.1, ge=0)
+    """Failing long polls above this rate are called out (Requirement 14.6): a connectivity or
+    frontend rate-limit problem that more workers would make worse, not better."""
 
     def with_overrides(self, overrides: Mapping[str, float]) -> BandThresholds:
         unknown = sorted(set(overrides) - set(type(self).model_fields))

@@ -32,6 +32,7 @@ class WorkerRule(StrEnum):
     STICKY_QUEUE_CAUTION = "sticky_queue_caution"
     RESTART_TO_REDISTRIBUTE = "restart_to_redistribute"
     POLLER_EXECUTOR_MISMATCH = "poller_executor_mismatch"
+    LONG_POLLS_FAILING = "long_polls_failing"
 
 
 class WorkerAdvice(BaseModel):
@@ -79,6 +80,9 @@ def _worker_pressure(s: SignalSnapshot, t: BandThresholds) -> list[str]:
     s2s = w.workflow_schedule_to_start_p99_ms
     if s2s is not None and s2s > t.worker_schedule_to_start_p99_ms:
         found.append(f"workflow_schedule_to_start_p99_ms={s2s:g} > {t.worker_schedule_to_start_p99_ms:g}")
+    act = w.activity_schedule_to_start_p99_ms
+    if act is not None and act > t.worker_activity_schedule_to_start_p99_ms:
+        found.append(f"activity_schedule_to_start_p99_ms={act:g} > {t.worker_activity_schedule_to_start_p99_ms:g}")
     return found
 
 
@@ -99,10 +103,18 @@ def _advice(s: SignalSnapshot, t: BandThresholds, worker_pressure: list[str]) ->
                     "workers; relief from scaling out arrives only as new workflows start."))
     hit = w.sticky_cache_hit_ratio
     if hit is not None and hit < t.worker_sticky_hit_ratio_min and (w.worker_count or 0) > 1:
+        cached = "" if w.sticky_cache_size is None else f" ({w.sticky_cache_size:g} workflows cached)"
         advice.append(WorkerAdvice(
             rule=WorkerRule.RESTART_TO_REDISTRIBUTE,
-            message=f"Sticky cache hit ratio {hit:.2f} is low across {w.worker_count:g} workers: restart a "
-                    "share (e.g. 25%) of workers to redistribute sticky workflows."))
+            message=f"Sticky cache hit ratio {hit:.2f} is low across {w.worker_count:g} workers{cached}: restart "
+                    "a share (e.g. 25%) of workers to redistribute sticky workflows."))
+    failing = w.long_poll_failures_per_sec
+    if failing is not None and failing > t.worker_long_poll_failures_per_sec:
+        latency = "" if w.long_poll_latency_p99_ms is None else f", poll p99 {w.long_poll_latency_p99_ms:g} ms"
+        advice.append(WorkerAdvice(
+            rule=WorkerRule.LONG_POLLS_FAILING,
+            message=f"Worker long polls fail at {failing:.3g}/s{latency}: check the workers' path to the frontend "
+                    "and its rate limits (frontend.namespaceRPS) before adding workers, which add polls."))
     if w.pollers is not None and w.workflow_slots_available is not None and w.workflow_slots_available > 0 \
             and w.pollers > w.workflow_slots_available:
         advice.append(WorkerAdvice(
