@@ -16,7 +16,21 @@ from copilot_core.deployed_config import DeployedConfig, DeployedVersions
 from copilot_core.errors import InputError
 from pulumi_temporal_dsql.errors import ConfigCompileError
 
-__all__ = ["CompiledConfig", "ServiceSpecLike", "compile_config", "deployed_config"]
+__all__ = [
+    "TABLE_PARAMETERS",
+    "CompiledConfig",
+    "ServiceSpecLike",
+    "compile_config",
+    "compile_for_deployment",
+    "deployed_config",
+    "table_overrides",
+]
+
+# The DynamoDB table-name parameters and the suffix of the name a deployment gives each table.
+TABLE_PARAMETERS = {
+    "dsql.distributed_rate_limiter_table": "rate-limiter",
+    "dsql.conn_lease_table": "conn-lease",
+}
 
 
 class ServiceSpecLike(Protocol):
@@ -88,6 +102,33 @@ def rate_limiter_table(result: CompiledConfig) -> str | None:
 
 def conn_lease_table(result: CompiledConfig) -> str | None:
     return _table_name(result, "conn_lease_table") or _table_name(result, "distributed_conn_lease_table")
+
+
+def table_overrides(
+    result: CompiledConfig, prefix: str, overrides: Mapping[str, ParameterValue] | None = None
+) -> dict[str, str]:
+    """`<prefix>-rate-limiter` / `<prefix>-conn-lease` for each table the compiled config enables
+    and the caller did not name: the presets fix one name for every stack, and two stacks in one
+    account and region would then share (and fight over) one table."""
+    enabled = {
+        "dsql.distributed_rate_limiter_table": rate_limiter_table(result),
+        "dsql.conn_lease_table": conn_lease_table(result),
+    }
+    given = overrides or {}
+    return {key: f"{prefix}-{suffix}" for key, suffix in TABLE_PARAMETERS.items() if enabled[key] and key not in given}
+
+
+def compile_for_deployment(
+    preset: str, modifier: str | None, overrides: Mapping[str, ParameterValue] | None, *, table_prefix: str
+) -> CompiledConfig:
+    """Compile, then (when tables are on) compile again with this deployment's table names as
+    overrides: the compiler stays the one source of the env, the profile and the artifacts, and
+    they all carry the names of the tables the deployment really creates."""
+    result = compile_config(preset, modifier, overrides)
+    names = table_overrides(result, table_prefix, overrides)
+    if not names:
+        return result
+    return compile_config(preset, modifier, {**(overrides or {}), **names})
 
 
 def _flat(model: Any) -> dict[str, Any]:

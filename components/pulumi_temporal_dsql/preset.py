@@ -23,6 +23,7 @@ from pulumi_temporal_dsql.cluster import CAPACITY_MODES, EcsCluster, EcsClusterA
 from pulumi_temporal_dsql.compiled import (
     CompiledConfig,
     compile_config,
+    compile_for_deployment,
     conn_lease_table,
     deployed_config,
     rate_limiter_table,
@@ -241,7 +242,7 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
     ) -> None:
         _validate(args)
         # Compile before any resource exists: a bad preset or a guard-rail failure ends the program here.
-        self.compiled = compile_config(args.preset, args.modifier, args.overrides)
+        self.compiled = compile_for_deployment(args.preset, args.modifier, args.overrides, table_prefix=name)
         super().__init__(self.TYPE, name, None, opts)
         for field_name, (default, config_key, dockerfile) in images.UNBUILT_DEFAULTS.items():
             if getattr(args, field_name) == default and (field_name != "copilot_worker_image" or args.copilot_enabled):

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from components_helpers import PRESETS, container_env, containers, one
 
+from pulumi_temporal_dsql.compiled import TABLE_PARAMETERS
 from pulumi_temporal_dsql.iam import wildcard_resources
 from pulumi_temporal_dsql.plan import Plan
 
@@ -68,8 +69,11 @@ def test_dynamodb_tables_follow_the_compiled_config(plans: dict[str, Plan]) -> N
     from dsql_config import ConfigCompiler
 
     for preset, plan_ in plans.items():
-        result = ConfigCompiler().compile(preset)
-        wanted = {t for t in (result.distributed_rate_limiter_table, result.conn_lease_table) if t}
+        base = ConfigCompiler().compile(preset)
+        # Each table the preset enables, named after the deployment (temporal-<stack>).
+        wanted = {f"temporal-plan-{suffix}" for t, suffix in ((base.distributed_rate_limiter_table, "rate-limiter"),
+                                                              (base.conn_lease_table, "conn-lease")) if t}
+        result = ConfigCompiler().compile(preset, overrides={k: f"temporal-plan-{v}" for k, v in TABLE_PARAMETERS.items()})
         tables = plan_.by_type("aws:dynamodb/table:Table")
         assert {t.inputs["name"] for t in tables} == wanted, preset
         for table in tables:
@@ -78,8 +82,30 @@ def test_dynamodb_tables_follow_the_compiled_config(plans: dict[str, Plan]) -> N
             assert table.inputs["ttl"] == {"attributeName": "ttl_epoch", "enabled": True}
             assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
         env = container_env(next(c for c in containers(one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-history-task")) if c["name"] == "temporal"))
-        if result.distributed_rate_limiter_table:
+        if base.distributed_rate_limiter_table:
             assert env["DSQL_DISTRIBUTED_RATE_LIMITER_TABLE"] == result.distributed_rate_limiter_table
+            assert env["DSQL_DISTRIBUTED_CONN_LEASE_TABLE"] == "temporal-plan-conn-lease"
+
+
+def test_dynamodb_table_names_are_per_stack_and_reach_env_and_profile(plan_for) -> None:  # type: ignore[no-untyped-def]
+    """Two stacks in one account and region get different tables, and everything the compiler emits
+    (every role's env, the stored profile) names the tables the stack really creates."""
+    from pulumi_temporal_dsql.plan import plan
+
+    for stack in ("plan", "other"):
+        plan_ = plan_for("high-throughput") if stack == "plan" else plan("high-throughput", stack=stack)
+        names = sorted(t.inputs["name"] for t in plan_.by_type("aws:dynamodb/table:Table"))
+        assert names == [f"temporal-{stack}-conn-lease", f"temporal-{stack}-rate-limiter"]
+        for role in ("history", "matching", "frontend", "worker"):
+            task = one(plan_, "aws:ecs/taskDefinition:TaskDefinition", f"temporal-{stack}-{role}-task")
+            env = container_env(next(c for c in containers(task) if c["name"] == "temporal"))
+            assert env["DSQL_DISTRIBUTED_RATE_LIMITER_TABLE"] == f"temporal-{stack}-rate-limiter"
+            assert env["DSQL_DISTRIBUTED_CONN_LEASE_TABLE"] == f"temporal-{stack}-conn-lease"
+        assert "temporal-dsql-rate-limiter" not in plan_.outputs["profile_json"]
+    # A name the user gives wins.
+    named = plan_for("high-throughput", overrides='{"dsql.conn_lease_table": "shared-leases"}')
+    assert sorted(t.inputs["name"] for t in named.by_type("aws:dynamodb/table:Table")) == \
+        ["shared-leases", "temporal-plan-rate-limiter"]
 
 
 def test_bucket_is_private_encrypted_versioned_and_tls_only(plans: dict[str, Plan]) -> None:

@@ -11,6 +11,7 @@ from botocore.validate import ParamValidator
 from components_helpers import PRESETS, container_env, containers, one
 
 from dsql_config import ConfigCompiler
+from pulumi_temporal_dsql.compiled import table_overrides
 from pulumi_temporal_dsql.plan import Plan, plan
 from pulumi_temporal_dsql.preset import deployment_env
 from pulumi_temporal_dsql.service import DYNAMIC_CONFIG_FILE
@@ -26,7 +27,9 @@ def _temporal(plan_: Plan, role: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_container_env_equals_the_compiled_env(plans: dict[str, Plan], preset: str) -> None:
-    result = ConfigCompiler().compile(preset)
+    # The deployment compiles with its own DynamoDB table names as overrides (compiled.table_overrides).
+    base = ConfigCompiler().compile(preset)
+    result = ConfigCompiler().compile(preset, overrides=table_overrides(base, "temporal-plan"))
     outputs = plans[preset].outputs
     domain = one(plans[preset], "aws:opensearch/domain:Domain", "temporal-plan-visibility-domain")
     host = f"vpc-{domain.inputs['domainName']}"
