@@ -23,8 +23,14 @@ __all__ = [
     "compile_config",
     "compile_for_deployment",
     "deployed_config",
+    "deployed_profile",
     "table_overrides",
 ]
+
+# The env names the compiled env_for() fills with the deployment's endpoint and region; the
+# profile's parameters behind them (looked up in the compiler's registry) get the same values.
+ENDPOINT_ENV_NAMES = frozenset({"CLUSTER_ENDPOINT", "TEMPORAL_SQL_HOST"})
+REGION_ENV_NAMES = frozenset({"REGION", "AWS_REGION", "TEMPORAL_SQL_AWS_REGION"})
 
 # The DynamoDB table-name parameters and the suffix of the name a deployment gives each table.
 TABLE_PARAMETERS = {
@@ -131,6 +137,32 @@ def compile_for_deployment(
     return compile_config(preset, modifier, {**(overrides or {}), **names})
 
 
+def deployed_profile(profile: ConfigProfile, *, cluster_endpoint: str, region: str) -> ConfigProfile:
+    """The profile with the deployment's real DSQL endpoint and region in place of the compiler's
+    placeholders (`cluster-id.dsql.us-east-1.on.aws`, `us-east-1`): the endpoint is known only once
+    the cluster exists, after compilation, exactly as `env_for` substitutes it in the env. This is
+    the one place the stored and exported profile gets them."""
+    from dsql_config import default_registry
+
+    registry = default_registry()
+
+    def replaced(params: list[Any]) -> list[Any]:
+        out = []
+        for param in params:
+            env_names = set(registry.get(param.key).env_vars) if param.key in registry else set()
+            if env_names & ENDPOINT_ENV_NAMES:
+                param = param.model_copy(update={"value": cluster_endpoint})
+            elif env_names & REGION_ENV_NAMES:
+                param = param.model_copy(update={"value": region})
+            out.append(param)
+        return out
+
+    return profile.model_copy(update={
+        name: replaced(getattr(profile, name))
+        for name in ("slo_params", "topology_params", "safety_params", "tuning_params")
+    })
+
+
 def _flat(model: Any) -> dict[str, Any]:
     """A pydantic model or mapping as flat key -> scalar (nested mappings become dotted keys)."""
     data = model.model_dump(mode="json") if hasattr(model, "model_dump") else dict(model)
@@ -145,11 +177,13 @@ def _flat(model: Any) -> dict[str, Any]:
 
 
 def deployed_config(
-    result: CompiledConfig, env: Mapping[str, Mapping[str, str]], versions: DeployedVersions | None = None
+    result: CompiledConfig, env: Mapping[str, Mapping[str, str]], versions: DeployedVersions | None = None,
+    *, profile: ConfigProfile | None = None,
 ) -> DeployedConfig:
-    """The artifact set written under config/ in the profile bucket (the layout profiles read back)."""
+    """The artifact set written under config/ in the profile bucket (the layout profiles read back);
+    `profile` is the deployed one (`deployed_profile`), the compiled one when not given."""
     return DeployedConfig(
-        profile=result.profile,
+        profile=profile or result.profile,
         dynamic_config_yaml=result.dynamic_config_yaml,
         dsql_plugin_config=_flat(result.dsql_plugin_config),
         worker_options=_flat(result.worker_options),

@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from copilot_core import ParameterValue
+from copilot_core import ConfigProfile, ParameterValue
 from pulumi_temporal_dsql import images
 from pulumi_temporal_dsql.cluster import CAPACITY_MODES, EcsCluster, EcsClusterArgs
 from pulumi_temporal_dsql.compiled import (
@@ -26,6 +26,7 @@ from pulumi_temporal_dsql.compiled import (
     compile_for_deployment,
     conn_lease_table,
     deployed_config,
+    deployed_profile,
     rate_limiter_table,
 )
 from pulumi_temporal_dsql.containers import canonical_json, environment
@@ -324,7 +325,13 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
 
         # --- the compiled artifacts, stored as data under config/ ---
         layout = deployed_config(result, {role: {} for role in roles}).to_objects()
-        objects_output = self.role_env.apply(lambda env: deployed_config(result, env).to_objects())
+        # The profile with the real endpoint and region, stored under config/ and exported alike.
+        self.deployed_profile: pulumi.Output[ConfigProfile] = pulumi.Output.all(self.dsql.endpoint, region).apply(
+            lambda v: deployed_profile(result.profile, cluster_endpoint=v[0], region=v[1])
+        )
+        objects_output = pulumi.Output.all(self.role_env, self.deployed_profile).apply(
+            lambda v: deployed_config(result, v[0], profile=v[1]).to_objects()
+        )
         self.bucket = ProfileBucket(
             f"{name}-profiles",
             ProfileBucketArgs(
@@ -662,7 +669,7 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         self.ecs_cluster_arn = self.ecs.arn
         self.preset = pulumi.Output.from_input(args.preset)
         self.history_shards = pulumi.Output.from_input(int(result.history_shards))
-        self.profile_json = pulumi.Output.from_input(result.profile.model_dump_json())
+        self.profile_json = self.deployed_profile.apply(lambda profile: profile.model_dump_json())
         # The copilot's knowledge base, for `copilot kb sync --bucket --kb-id --ds-id` (None without it).
         none: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         self.kb_id = self.copilot.kb_id if self.copilot is not None else none

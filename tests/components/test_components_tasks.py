@@ -146,3 +146,31 @@ def test_compiled_artifacts_round_trip_through_deployed_config(plans: dict[str, 
     assert set(restored.env) == set(ROLES)
     assert restored.env["history"] == container_env(_temporal(plans["mid-scale"], "history"))
     assert json.loads(objects["config/profile.json"])["preset_name"] == "mid-scale"
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_stored_and_exported_profile_carry_the_real_endpoint_and_region(plans: dict[str, Plan], preset: str) -> None:
+    """config/profile.json and the profile_json output hold the deployed DSQL endpoint and region
+    (what every role's env has), never the compiler's placeholders."""
+    plan_ = plans[preset]
+    endpoint = plan_.outputs["dsql_endpoint"]
+    objects = {r.inputs["key"]: r.inputs["content"] for r in plan_.by_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+    env = container_env(_temporal(plan_, "history"))
+    for document in (objects["config/profile.json"], plan_.outputs["profile_json"]):
+        assert "cluster-id.dsql" not in document
+        params = {p["key"]: p["value"] for group in ("topology_params", "tuning_params", "safety_params")
+                  for p in json.loads(document)[group]}
+        assert params["dsql.cluster_endpoint"] == endpoint == env["CLUSTER_ENDPOINT"]
+        assert params["sql.host"] == endpoint == env["TEMPORAL_SQL_HOST"]
+        assert params["dsql.region"] == env["AWS_REGION"] == "us-east-1"
+    assert json.loads(objects["config/profile.json"]) == json.loads(plan_.outputs["profile_json"])
+
+
+def test_profile_region_follows_the_deployment_region() -> None:
+    from pulumi_temporal_dsql.mocks import RecordingMocks
+
+    plan_ = plan("starter", mocks=RecordingMocks(region="eu-west-1"))
+    params = {p["key"]: p["value"] for p in json.loads(plan_.outputs["profile_json"])["topology_params"]}
+    assert params["dsql.region"] == "eu-west-1"
+    assert params["dsql.cluster_endpoint"] == plan_.outputs["dsql_endpoint"]
+    assert plan_.outputs["dsql_endpoint"].endswith(".dsql.eu-west-1.on.aws")
