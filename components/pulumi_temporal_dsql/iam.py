@@ -41,12 +41,17 @@ DSQL_CONNECT_ACTIONS = ("dsql:DbConnect", "dsql:DbConnectAdmin")
 ES_HTTP_ACTIONS = ("es:ESHttpDelete", "es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut")
 
 
-def statement(actions: Sequence[str], resources: Sequence[str], sid: str | None = None) -> dict[str, Any]:
+def statement(
+    actions: Sequence[str], resources: Sequence[str], sid: str | None = None,
+    *, condition: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
     if not resources or any(not r for r in resources):
         raise ValueError(f"statement for {list(actions)} has an empty resource: {list(resources)}")
     doc: dict[str, Any] = {"Effect": "Allow", "Action": sorted(set(actions)), "Resource": sorted(set(resources))}
     if sid:
         doc["Sid"] = sid
+    if condition:
+        doc["Condition"] = {op: dict(values) for op, values in condition.items()}
     return doc
 
 

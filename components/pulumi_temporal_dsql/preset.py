@@ -437,11 +437,14 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
 
         # --- schema set-up: one task, run once per change, before any role serves ---
         fargate = args.capacity == "fargate"
+        # The runner may run these two task families and no other (setup.SetupRunner's IAM).
+        schema_family, namespace_family = f"{name}-schema", f"{name}-namespace"
         self.setup_runner = SetupRunner(
             f"{name}-setup",
             SetupRunnerArgs(
                 cluster_arn=self.ecs.arn,
                 pass_role_arns=[self.execution_role.arn, self.task_role.arn],
+                task_families=[schema_family, namespace_family],
                 log_retention_days=args.log_retention_days,
                 tags=tags,
             ),
@@ -464,7 +467,7 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         self.schema_setup = OneOffTask(
             f"{name}-schema",
             OneOffTaskArgs(
-                family=f"{name}-schema",
+                family=schema_family,
                 image=args.server_image,
                 command=SCHEMA_COMMAND,
                 env=self.role_env.apply(lambda env: env[first_role]),
@@ -561,7 +564,7 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         self.namespace_setup = OneOffTask(
             f"{name}-namespace",
             OneOffTaskArgs(
-                family=f"{name}-namespace",
+                family=namespace_family,
                 image=args.admin_tools_image,
                 command=NAMESPACE_COMMAND,
                 env=self.frontend_address.apply(

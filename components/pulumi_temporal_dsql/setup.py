@@ -22,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from pulumi_temporal_dsql.containers import canonical_json, environment
+from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.iam import assume_role_policy, policy_document, statement
 from pulumi_temporal_dsql.task_definitions import task_definition
 
@@ -88,6 +89,8 @@ class SetupRunnerArgs:
     cluster_arn: pulumi.Input[str]
     pass_role_arns: Sequence[pulumi.Input[str]]
     """Task and execution roles the runner may pass to RunTask."""
+    task_families: Sequence[str]
+    """The set-up task definitions' families (`OneOffTaskArgs.family`): the only ones it may run."""
     log_retention_days: int = 30
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -109,14 +112,23 @@ class SetupRunner(pulumi.ComponentResource):
             f"{name}-logs", name=f"/aws/lambda/{function_name}", retention_in_days=args.log_retention_days,
             tags=dict(args.tags), opts=child,
         )
+        if not args.task_families:
+            raise ComponentInputError(
+                "The set-up runner needs the families of the tasks it runs.", field="task_families",
+                suggestion="Pass the OneOffTask families, e.g. [f'{name}-schema', f'{name}-namespace'].",
+            )
+        families = sorted(set(args.task_families))
         cluster_name = pulumi.Output.from_input(args.cluster_arn).apply(lambda arn: arn.split("/")[-1])
         policy = pulumi.Output.all(
-            region, account, cluster_name, self.log_group.arn, *args.pass_role_arns
+            region, account, cluster_name, self.log_group.arn, args.cluster_arn, *args.pass_role_arns
         ).apply(
             lambda v: policy_document(
-                statement(["ecs:RunTask"], [f"arn:aws:ecs:{v[0]}:{v[1]}:task-definition/{v[2]}-*"], "RunSetupTasks"),
+                # Only the set-up families (any revision: a new image is a new revision), and only on
+                # this cluster: never a service's task definition, never another cluster.
+                statement(["ecs:RunTask"], [f"arn:aws:ecs:{v[0]}:{v[1]}:task-definition/{f}:*" for f in families],
+                          "RunSetupTasks", condition={"ArnEquals": {"ecs:cluster": v[4]}}),
                 statement(["ecs:DescribeTasks"], [f"arn:aws:ecs:{v[0]}:{v[1]}:task/{v[2]}/*"], "WatchSetupTasks"),
-                statement(["iam:PassRole"], list(v[4:]), "PassTaskRoles"),
+                statement(["iam:PassRole"], list(v[5:]), "PassTaskRoles"),
                 statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{v[3]}:*"], "Logs"),
             )
         )

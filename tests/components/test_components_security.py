@@ -3,6 +3,7 @@ DSQL cluster have the shapes the plugin needs; optional parts honour their switc
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 from typing import Any
@@ -15,6 +16,7 @@ from pulumi_temporal_dsql.iam import wildcard_resources
 from pulumi_temporal_dsql.plan import Plan
 
 ROLE = "aws:iam/role:Role"
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
 
 
 def _documents(plan_: Plan) -> list[tuple[str, dict[str, Any]]]:
@@ -339,3 +341,23 @@ def test_copilot_worker_reads_every_temporal_log_group_and_the_profile_store(pla
     assert by_sid["ProfileBucket"]["Resource"] == [bucket_arn]
     assert by_sid["ProfileIndex"]["Action"] == ["dsql:DbConnectAdmin"]
     assert by_sid["ProfileIndex"]["Resource"] == [plan_.outputs["dsql_cluster_arn"]]
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_setup_runner_may_run_only_the_setup_tasks_on_its_cluster(plans: dict[str, Plan], preset: str) -> None:
+    """ecs:RunTask is limited to the set-up task families (never a Temporal service's task
+    definition) and to the deployment's own cluster."""
+    plan_ = plans[preset]
+    policy = json.loads(one(plan_, ROLE, "temporal-plan-setup-role").inputs["inlinePolicies"][0]["policy"])
+    run = {s["Sid"]: s for s in policy["Statement"]}["RunSetupTasks"]
+    assert run["Action"] == ["ecs:RunTask"]
+    setup_families = {one(plan_, TASK, f"temporal-plan-{t}-task").inputs["family"] for t in ("schema", "namespace")}
+    prefix = "arn:aws:ecs:us-east-1:123456789012:task-definition/"
+    assert run["Resource"] == sorted(f"{prefix}{family}:*" for family in setup_families)
+    assert run["Condition"] == {"ArnEquals": {"ecs:cluster": plan_.outputs["ecs_cluster_arn"]}}
+    # No service family matches any granted resource (a prefix wildcard would).
+    service_families = {t.inputs["family"] for t in plan_.by_type(TASK)} - setup_families
+    assert service_families
+    for family in service_families:
+        for resource in run["Resource"]:
+            assert not fnmatch.fnmatchcase(f"{prefix}{family}:1", resource), (family, resource)
