@@ -54,11 +54,13 @@ from pulumi_temporal_dsql.service import (
 from pulumi_temporal_dsql.setup import (
     NAMESPACE_COMMAND,
     SCHEMA_COMMAND,
+    VISIBILITY_COMMAND,
     OneOffTask,
     OneOffTaskArgs,
     SetupRunner,
     SetupRunnerArgs,
 )
+from pulumi_temporal_dsql.setup import visibility_env as setup_visibility_env
 from pulumi_temporal_dsql.storage import ProfileBucket, ProfileBucketArgs
 from pulumi_temporal_dsql.visibility import (
     VISIBILITY_INDEX_PREFIX,
@@ -215,6 +217,7 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
     ui: TemporalService
     load_balancer: aws.lb.LoadBalancer
     schema_setup: OneOffTask
+    visibility_setup: OneOffTask
     namespace_setup: OneOffTask
     profile_api: Any
     copilot: Any
@@ -439,12 +442,13 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         fargate = args.capacity == "fargate"
         # The runner may run these two task families and no other (setup.SetupRunner's IAM).
         schema_family, namespace_family = f"{name}-schema", f"{name}-namespace"
+        visibility_family = f"{name}-visibility"
         self.setup_runner = SetupRunner(
             f"{name}-setup",
             SetupRunnerArgs(
                 cluster_arn=self.ecs.arn,
                 pass_role_arns=[self.execution_role.arn, self.task_role.arn],
-                task_families=[schema_family, namespace_family],
+                task_families=[schema_family, namespace_family, visibility_family],
                 log_retention_days=args.log_retention_days,
                 tags=tags,
             ),
@@ -471,6 +475,23 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                 image=args.server_image,
                 command=SCHEMA_COMMAND,
                 env=self.role_env.apply(lambda env: env[first_role]),
+                **setup_common,
+            ),
+            opts=child,
+        )
+
+        # --- the visibility index template and indices (this deployment's and the copilot's) ---
+        copilot_index = f"{index}_copilot"
+        visibility_indices = [index, *([copilot_index] if args.copilot_enabled else [])]
+        self.visibility_setup = OneOffTask(
+            f"{name}-visibility-setup",
+            OneOffTaskArgs(
+                family=visibility_family,
+                image=args.admin_tools_image,
+                command=VISIBILITY_COMMAND,
+                env=pulumi.Output.all(self.visibility.endpoint, region).apply(
+                    lambda v: setup_visibility_env(v[0], visibility_indices, v[1])
+                ),
                 **setup_common,
             ),
             opts=child,
@@ -509,7 +530,8 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                     fargate=fargate,
                     publish_port_name=None if role == "worker" else "grpc",
                     target_group_arns={str(FRONTEND_PORT): self.target_groups[FRONTEND_PORT].arn} if role == "frontend" else {},
-                    depends_on=[self.schema_setup.invocation, *self.bucket.objects.values()],
+                    depends_on=[self.schema_setup.invocation, self.visibility_setup.invocation,
+                                *self.bucket.objects.values()],
                     service_ignore_changes=args.service_ignore_changes,
                     tags=tags,
                 ),
@@ -620,7 +642,6 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         if copilot_dsql is not None:
             from pulumi_temporal_dsql.copilot import CopilotWorkers, CopilotWorkersArgs
 
-            copilot_index = f"{index}_copilot"
             # The copilot's own server is small whatever the monitored preset: it runs the starter config.
             copilot_config = compile_config("starter")
             copilot_temporal_env = pulumi.Output.all(copilot_dsql.endpoint, region, self.visibility.endpoint).apply(
@@ -658,7 +679,8 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                     log_retention_days=args.log_retention_days,
                     tags=tags,
                 ),
-                opts=child,
+                # Its server writes to its own index, created by the visibility set-up above.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.visibility_setup.invocation]),
             )
 
         # --- outputs, registered last ---

@@ -1,11 +1,13 @@
 """Schema and namespace set-up as part of `pulumi up`, run once and never concurrently.
 
 A small runner Lambda starts ONE ECS task (`ecs:RunTask`, count 1), waits for it to stop and
-fails the deployment when the set-up container's exit code is not 0. Two `aws.lambda_.Invocation`
+fails the deployment when the set-up container's exit code is not 0. Three `aws.lambda_.Invocation`
 resources call it:
 - `schema`: the DSQL schema (`setup-schema -v 0.0` then `update-schema` to the image's
   versioned directory; both are idempotent), BEFORE the Temporal services are created: the
   services depend on this invocation;
+- `visibility`: Temporal's visibility index template and indices (the deployment's and the
+  copilot's) on the OpenSearch domain, SigV4-signed with the task role, also BEFORE the services;
 - `namespace`: registers the default namespace through the frontend load balancer AFTER the
   frontend service exists (`describe || create`, retried until the frontend answers).
 An invocation re-runs only when its input changes (a new task definition revision, i.e. a new
@@ -31,10 +33,13 @@ __all__ = [
     "RUNNER_SOURCE",
     "SCHEMA_COMMAND",
     "SCHEMA_DIR",
+    "VISIBILITY_COMMAND",
     "OneOffTask",
     "OneOffTaskArgs",
     "SetupRunner",
     "SetupRunnerArgs",
+    "visibility_env",
+    "visibility_setup_program",
 ]
 
 # Where docker/runtime/Dockerfile puts the fork's versioned DSQL schema (its ENV TEMPORAL_SCHEMA_DIR;
@@ -56,6 +61,36 @@ NAMESPACE_COMMAND = (
     "|| temporal operator namespace create --namespace $TEMPORAL_NAMESPACE --retention $TEMPORAL_NAMESPACE_RETENTION "
     "--address $TEMPORAL_ADDRESS"
 )
+
+# Runs in the admin-tools image (python3 and Temporal's schema directory, with the visibility index
+# template, but no SigV4 tool): docker/runtime/visibility_setup.py, whose source the task carries
+# in its env, PUTs the template and creates each missing index, signing with the task role.
+VISIBILITY_COMMAND = 'exec python3 -c "$VISIBILITY_SETUP_PROGRAM"'
+
+
+def visibility_setup_program() -> str:
+    """The source of docker/runtime/visibility_setup.py (stdlib only, so any python3 runs it)."""
+    from pulumi_temporal_dsql.lambda_bundle import project_root
+
+    path = project_root() / "docker" / "runtime" / "visibility_setup.py"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ComponentInputError(
+            f"Cannot read the visibility set-up program {path}: {exc}.", field="visibility_setup_program",
+            suggestion="Run the stack program from a checkout of the project (docker/runtime/ is part of it).",
+        ) from exc
+
+
+def visibility_env(endpoint: str, indices: Sequence[str], region: str) -> dict[str, str]:
+    """The visibility set-up task's env: where, which indices, and the program itself."""
+    return {
+        "VISIBILITY_ENDPOINT": endpoint if "://" in endpoint else f"https://{endpoint}",
+        "VISIBILITY_INDICES": ",".join(indices),
+        "AWS_REGION": region,
+        "VISIBILITY_SETUP_PROGRAM": visibility_setup_program(),
+    }
+
 
 RUNNER_SOURCE = '''"""Run one ECS task to completion (temporal-dsql set-up runner)."""
 import boto3

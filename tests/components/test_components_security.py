@@ -351,7 +351,8 @@ def test_setup_runner_may_run_only_the_setup_tasks_on_its_cluster(plans: dict[st
     policy = json.loads(one(plan_, ROLE, "temporal-plan-setup-role").inputs["inlinePolicies"][0]["policy"])
     run = {s["Sid"]: s for s in policy["Statement"]}["RunSetupTasks"]
     assert run["Action"] == ["ecs:RunTask"]
-    setup_families = {one(plan_, TASK, f"temporal-plan-{t}-task").inputs["family"] for t in ("schema", "namespace")}
+    setup_families = {one(plan_, TASK, f"temporal-plan-{t}-task").inputs["family"]
+                      for t in ("schema", "namespace", "visibility-setup")}
     prefix = "arn:aws:ecs:us-east-1:123456789012:task-definition/"
     assert run["Resource"] == sorted(f"{prefix}{family}:*" for family in setup_families)
     assert run["Condition"] == {"ArnEquals": {"ecs:cluster": plan_.outputs["ecs_cluster_arn"]}}

@@ -38,6 +38,11 @@ def render_config() -> ModuleType:
 
 
 @pytest.fixture(scope="session")
+def visibility_setup() -> ModuleType:
+    return load_runtime_program("visibility_setup")
+
+
+@pytest.fixture(scope="session")
 def refresher() -> ModuleType:
     return load_runtime_program("dynconfig_refresher")
 
