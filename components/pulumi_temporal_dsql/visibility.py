@@ -2,8 +2,10 @@
 
 DSQL holds no visibility data (the plugin's visibility is a stub), so every deployment needs
 Elasticsearch-compatible visibility. The domain is VPC-only, encrypted at rest and in
-transit, HTTPS-only; its access policy and the task roles allow `es:ESHttp*` on this domain
-only.
+transit, HTTPS-only. It has no domain (resource-based) access policy: access is granted by the
+identity policies of the task roles in the same account, which allow `es:ESHttp*` on this domain
+only (and requests must be SigV4-signed, which the server's `aws-request-signing` and the
+visibility set-up task do).
 """
 
 from __future__ import annotations

@@ -173,3 +173,20 @@ def test_copilot_workers_component_env_is_exactly_copilot_settings(monkeypatch: 
     image_check = json.loads(dockerfile.split("HEALTHCHECK", 1)[1].split("CMD", 1)[1].splitlines()[0])
     assert container["healthCheck"]["command"] == ["CMD", *image_check] == ["CMD", "python", "/app/entrypoint.py", "healthcheck"]
     assert {"interval", "timeout", "retries", "startPeriod"} <= set(container["healthCheck"])
+
+
+def test_the_image_readme_says_what_the_component_and_dev_cli_do() -> None:
+    """docker/copilot/README.md quotes the task definition's health check and the dev stack's env
+    file; both must be what the code does (WORKER_HEALTH_CHECK, `copilot dev infra apply`'s default)."""
+    import inspect
+    import re
+
+    from copilot.dev import cli as dev_cli
+    from pulumi_temporal_dsql.copilot import WORKER_HEALTH_CHECK
+
+    readme = (Path(__file__).resolve().parents[2] / "docker" / "copilot" / "README.md").read_text()
+    (quoted,) = [json.loads(m) for m in re.findall(r"`(\{\"command\".*?\})`", readme)]
+    assert quoted == WORKER_HEALTH_CHECK
+    env_files = set(re.findall(r"--env-file (\S+)", readme))
+    default = inspect.signature(dev_cli.infra_apply_command).parameters["env_file"].default
+    assert env_files == {str(default)} == {".env"}
