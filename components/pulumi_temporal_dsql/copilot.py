@@ -25,6 +25,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from pulumi_temporal_dsql import images
 from pulumi_temporal_dsql.containers import canonical_json, environment
 from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.iam import (
@@ -34,6 +35,7 @@ from pulumi_temporal_dsql.iam import (
     policy_document,
     statement,
 )
+from pulumi_temporal_dsql.observability import collector_container
 from pulumi_temporal_dsql.settings_env import settings_env
 from pulumi_temporal_dsql.task_definitions import task_definition
 
@@ -65,6 +67,10 @@ COPILOT_TEMPORAL_ALIAS = "copilot-temporal"
 # and every role of this task shares one network namespace with the frontend (bound on 0.0.0.0).
 # IPv4 loopback, not `localhost`, which may resolve to ::1 first while the server binds IPv4.
 COPILOT_FRONTEND_ADDRESS = "127.0.0.1:7233"
+COPILOT_METRICS_PORT = 9464
+"""The worker's Prometheus endpoint (CopilotSettings.metrics_bind_address), scraped by its collector."""
+# A quarter of the worker task at most, like the Temporal tasks' helper containers.
+COPILOT_COLLECTOR_CPU, COPILOT_COLLECTOR_MEMORY = 128, 256
 
 
 def copilot_env(values: Mapping[str, Any]) -> dict[str, str]:
@@ -107,6 +113,9 @@ class CopilotWorkersArgs:
     opensearch_domain_arn: pulumi.Input[str]
     amp_query_url: pulumi.Input[str]
     amp_workspace_arn: pulumi.Input[str]
+    amp_remote_write_url: pulumi.Input[str] | None = None
+    """Where the worker's own metrics (``copilot_*``, the SDK's ``temporal_*``) are remote-written by a
+    collector sidecar (the monitored workspace, so Grafana reads them with the cluster's); None: none."""
     monitored_log_group_arns: Sequence[pulumi.Input[str]]
     """The monitored Temporal roles' log groups: read by IAM and by the worker's CloudWatch source."""
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
@@ -126,6 +135,7 @@ class CopilotWorkersArgs:
     force_destroy: bool = False
     """Let dev stacks destroy non-empty knowledge-base buckets."""
     namespace: str = "copilot"
+    collector_image: str = images.DEFAULT_COLLECTOR_IMAGE
     log_retention_days: int = 30
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -199,6 +209,7 @@ class CopilotWorkers(pulumi.ComponentResource):
             kb_statements = self.knowledge_base.retrieval_statements()
         log_group_arns = pulumi.Output.all(*args.monitored_log_group_arns)
         profiles = args.profile_bucket_arn is not None
+        exports_metrics = args.amp_remote_write_url is not None
         worker_policy = pulumi.Output.all(
             region, args.dsql_cluster_arn, args.amp_workspace_arn, log_group_arns, kb_statements,
             args.profile_bucket_arn, args.profile_dsql_cluster_arn,
@@ -207,6 +218,7 @@ class CopilotWorkers(pulumi.ComponentResource):
                 statement(["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
                           [bedrock_model_arn(v[0], args.bedrock_model_id)], "Explain"),
                 statement(["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"], [v[2]], "Metrics"),
+                *([statement(["aps:RemoteWrite"], [v[2]], "ExportOwnMetrics")] if exports_metrics else []),
                 statement(DSQL_CONNECT_ACTIONS, [v[1]], "StateStore"),
                 statement(["logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery", "logs:GetQueryResults"],
                           [arn if arn.endswith(":*") else f"{arn}:*" for arn in v[3]], "ReadLogs"),
@@ -292,6 +304,8 @@ class CopilotWorkers(pulumi.ComponentResource):
             "bedrock_model_id": args.bedrock_model_id,
             "bedrock_enabled": True,
         }
+        if exports_metrics:
+            settings_values["metrics_bind_address"] = f"0.0.0.0:{COPILOT_METRICS_PORT}"
         if self.knowledge_base is not None:
             settings_values["kb_id"] = self.knowledge_base.knowledge_base_id
             settings_values["kb_data_source_id"] = self.knowledge_base.data_source_id
@@ -305,23 +319,9 @@ class CopilotWorkers(pulumi.ComponentResource):
             pulumi.Output.all(**settings_values).apply(copilot_env),
             pulumi.Output.all(**profile_values).apply(profile_env),
         ).apply(lambda v: {**v[0], **v[1]})
-        worker_containers = pulumi.Output.all(self.worker_env, self.log_group.name, region).apply(
-            lambda v: canonical_json(
-                [
-                    {
-                        "name": "copilot-worker",
-                        "image": args.worker_image,
-                        "essential": True,
-                        "environment": environment(v[0]),
-                        "healthCheck": WORKER_HEALTH_CHECK,
-                        "logConfiguration": {
-                            "logDriver": "awslogs",
-                            "options": {"awslogs-group": v[1], "awslogs-region": v[2], "awslogs-stream-prefix": "worker"},
-                        },
-                    }
-                ]
-            )
-        )
+        worker_containers = pulumi.Output.all(
+            self.worker_env, self.log_group.name, region, pulumi.Output.from_input(args.amp_remote_write_url)
+        ).apply(lambda v: canonical_json(self._worker_containers(v[0], v[1], v[2], v[3], args)))
         self.worker_task = task_definition(
             f"{name}-worker-task",
             family=f"{name}-worker",
@@ -364,6 +364,31 @@ class CopilotWorkers(pulumi.ComponentResource):
                 "kb_bucket": self.kb_bucket,
             }
         )
+
+    @staticmethod
+    def _worker_containers(
+        env: dict[str, str], log_group: str, region: str, remote_write_url: str | None, args: CopilotWorkersArgs
+    ) -> list[dict[str, Any]]:
+        worker: dict[str, Any] = {
+            "name": "copilot-worker",
+            "image": args.worker_image,
+            "essential": True,
+            "environment": environment(env),
+            "healthCheck": WORKER_HEALTH_CHECK,
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": "worker"},
+            },
+        }
+        if remote_write_url is None:
+            return [worker]
+        worker["portMappings"] = [{"name": "metrics", "containerPort": COPILOT_METRICS_PORT, "appProtocol": "http"}]
+        collector = collector_container(
+            image=args.collector_image, remote_write_url=remote_write_url, region=region, service="copilot-worker",
+            scrape_port=COPILOT_METRICS_PORT, log_group=log_group, cpu=COPILOT_COLLECTOR_CPU,
+            memory_mib=COPILOT_COLLECTOR_MEMORY,
+        )
+        return [worker, collector]
 
     @staticmethod
     def _server_containers(env: dict[str, str], log_group: str, region: str, args: CopilotWorkersArgs) -> list[dict[str, Any]]:

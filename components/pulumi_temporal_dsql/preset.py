@@ -663,6 +663,8 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                     opensearch_domain_arn=self.visibility.domain_arn,
                     amp_query_url=self.metrics.query_url,
                     amp_workspace_arn=self.metrics.arn,
+                    amp_remote_write_url=self.metrics.remote_write_url,
+                    collector_image=args.collector_image,
                     # The Temporal roles' groups only (not the UI's or the set-up tasks').
                     monitored_log_group_arns=[self.log_groups[role].arn for role in roles],
                     profile_bucket_name=self.bucket.name,
