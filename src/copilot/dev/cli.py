@@ -5,6 +5,9 @@
     copilot dev logs [svc]    tail the logs (-f to follow)
     copilot dev env           shell exports pointing clients at the stack
     copilot dev schema setup  create the profile and copilot tables in the local PostgreSQL
+    copilot dev schema setup --aws [--env-file .env]
+                              every schema of the AWS dev stack (Temporal on both DSQL clusters,
+                              copilot + profile tables, visibility indices), each step reported
     copilot dev down          stop exactly what `up` started (by PID); --purge deletes the data
 """
 
@@ -12,14 +15,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from copilot.dev.build import RUNTIME_IMAGE
 from copilot.dev.errors import DevStackError
-from copilot.dev.schema import setup_schemas
+from copilot.dev.schema import setup_aws_schemas, setup_schemas
 from copilot.dev.stack import SERVICE_ORDER, DevStack, service_env
 from copilot.dev.state import state_dir
 from copilot.dev.system_deps import ensure_system_deps
@@ -28,7 +33,7 @@ __all__ = ["app"]
 
 app = typer.Typer(help="The local stack: PostgreSQL, moto, Prometheus, Temporal, the API and the worker.",
                   no_args_is_help=True)
-schema_app = typer.Typer(help="Database schemas of the local stack.", no_args_is_help=True)
+schema_app = typer.Typer(help="Database schemas of the local stack (or, with --aws, of the AWS dev stack).", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 console = Console()
 
@@ -146,8 +151,29 @@ def logs(
 
 
 @schema_app.command("setup")
-def schema_setup(directory: StateDir = None) -> None:
-    """Create the profile store and copilot state store tables in the local PostgreSQL."""
+def schema_setup(
+    directory: StateDir = None,
+    aws: Annotated[bool, typer.Option("--aws", help="Set up the AWS dev stack's schemas (both DSQL clusters, "
+                                                    "visibility) instead of the local PostgreSQL.")] = False,
+    env_file: Annotated[Path, typer.Option(help="--aws: the dotenv `copilot dev infra apply` wrote")] = Path(".env"),
+    image: Annotated[str, typer.Option(help="--aws: runtime image with temporal-sql-tool (`copilot dev build`)")]
+    = RUNTIME_IMAGE,
+    region: Annotated[str | None, typer.Option(help="--aws: overrides AWS_REGION of the .env")] = None,
+    visibility_endpoint: Annotated[str | None, typer.Option(
+        help="--aws: OpenSearch endpoint for the visibility indices (the dev stack has none; default "
+             "VISIBILITY_ENDPOINT of the .env; without one the step is skipped)")] = None,
+    visibility_index: Annotated[str | None, typer.Option(
+        help="--aws: the deployment's index; the copilot's is <index>_copilot")] = None,
+    template_file: Annotated[Path | None, typer.Option(
+        help="--aws: Temporal's index_template_v7.json (default: read from the admin-tools image with docker)")] = None,
+    admin_tools_image: Annotated[str | None, typer.Option(help="--aws: image the template is read from")] = None,
+) -> None:
+    """Create the schemas: the local PostgreSQL's tables, or with --aws every schema of the AWS dev stack."""
+    if aws:
+        _schema_setup_aws(env_file, image=image, region=region, visibility_endpoint=visibility_endpoint,
+                          visibility_index=visibility_index, template_file=template_file,
+                          admin_tools_image=admin_tools_image)
+        return
     stack = _stack(directory)
     try:
         results = setup_schemas(stack.state, progress=lambda message: console.print(f"  {message}"))
@@ -155,6 +181,27 @@ def schema_setup(directory: StateDir = None) -> None:
         _fail(error)
     failed = [name for name, ok in results.items() if not ok]
     if failed:
+        raise typer.Exit(1)
+
+
+def _schema_setup_aws(env_file: Path, **options: Any) -> None:
+    console.print(f"[bold]copilot dev schema setup --aws[/bold] (dev stack from {env_file})")
+    try:
+        results = setup_aws_schemas(env_file, progress=lambda message: console.print(f"  {message}",
+                                                                                     highlight=False, markup=False),
+                                    **options)
+    except DevStackError as error:
+        _fail(error)
+    colours = {"ok": "green", "FAILED": "red", "skipped": "yellow"}
+    table = Table(title="schema set-up")
+    for column in ("#", "step", "target", "status", "detail / fix"):
+        table.add_column(column, overflow="fold")
+    for number, result in enumerate(results, 1):
+        detail = result.detail + (f"\nfix: {result.fix}" if result.fix else "")
+        table.add_row(str(number), result.step, result.target,
+                      f"[{colours[result.status]}]{result.status}[/{colours[result.status]}]", escape(detail))
+    console.print(table)
+    if any(result.failed for result in results):
         raise typer.Exit(1)
 
 
