@@ -221,6 +221,8 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
     namespace_setup: OneOffTask
     profile_api: Any
     copilot: Any
+    copilot_dsql: DsqlStore | None
+    """The copilot's own DSQL cluster (its state store), None without the copilot."""
 
     frontend_address: pulumi.Output[str]
     namespace: pulumi.Output[str]
@@ -238,6 +240,8 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
     kb_id: pulumi.Output[str | None]
     kb_data_source_id: pulumi.Output[str | None]
     kb_bucket: pulumi.Output[str | None]
+    copilot_dsql_endpoint: pulumi.Output[str | None]
+    copilot_dsql_cluster_arn: pulumi.Output[str | None]
 
     TYPE = "temporal-dsql:index:TemporalDsqlPreset"
 
@@ -603,7 +607,7 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         )
 
         # --- the copilot's own DSQL cluster (its state store): the profile API's /status reads it ---
-        copilot_dsql = (
+        self.copilot_dsql = copilot_dsql = (
             DsqlStore(f"{name}-copilot-dsql", DsqlStoreArgs(deletion_protection=deletion_protection, tags=tags), opts=child)
             if args.copilot_enabled else None
         )
@@ -702,6 +706,9 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         self.kb_id = self.copilot.kb_id if self.copilot is not None else none
         self.kb_data_source_id = self.copilot.kb_data_source_id if self.copilot is not None else none
         self.kb_bucket = self.copilot.kb_bucket if self.copilot is not None else none
+        # Its own DSQL cluster, for `copilot db check-connection` and backups (None without it).
+        self.copilot_dsql_endpoint = copilot_dsql.endpoint if copilot_dsql is not None else none
+        self.copilot_dsql_cluster_arn = copilot_dsql.arn if copilot_dsql is not None else none
         self.register_outputs(self.stack_outputs())
 
     def stack_outputs(self) -> dict[str, pulumi.Input[Any]]:
@@ -723,6 +730,8 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
             "kb_id": self.kb_id,
             "kb_data_source_id": self.kb_data_source_id,
             "kb_bucket": self.kb_bucket,
+            "copilot_dsql_endpoint": self.copilot_dsql_endpoint,
+            "copilot_dsql_cluster_arn": self.copilot_dsql_cluster_arn,
         }
 
 

@@ -43,6 +43,8 @@ OUTPUT_NAMES = (
     "kb_id",
     "kb_data_source_id",
     "kb_bucket",
+    "copilot_dsql_endpoint",
+    "copilot_dsql_cluster_arn",
 )
 
 _NAMED: dict[str, tuple[type[TemporalDsqlPreset], type[TemporalDsqlPresetArgs]]] = {

@@ -111,4 +111,8 @@ def test_knowledge_base_ids_are_stack_outputs_for_kb_sync(plans: dict[str, Plan]
     assert outputs["kb_data_source_id"] and outputs["kb_data_source_id"] == worker["COPILOT_KB_DATA_SOURCE_ID"]
     assert outputs["kb_bucket"] and outputs["kb_bucket"] == worker["COPILOT_KB_BUCKET"]
     one(plan_, "aws:s3/bucket:Bucket", "temporal-plan-copilot-kb-source")  # the knowledge base's own bucket
+    # The copilot's own DSQL cluster: an output, the one its worker stores state in, not the monitored one.
+    assert {plans["starter"].outputs[k] for k in ("copilot_dsql_endpoint", "copilot_dsql_cluster_arn")} == {None}
+    assert outputs["copilot_dsql_endpoint"] == worker["COPILOT_DSQL_ENDPOINT"] != outputs["dsql_endpoint"]
+    assert outputs["copilot_dsql_cluster_arn"] and outputs["copilot_dsql_cluster_arn"] != outputs["dsql_cluster_arn"]
     json.dumps(outputs)  # plain values, as `pulumi stack output --json` prints them
