@@ -6,59 +6,27 @@ as RFC 7807 problem details by the app's handlers.
 
 An unreachable store is a 503 problem (the design's error table: "DSQL connection failure -> 503"),
 never a 500: the profile store raises ``StateStoreUnavailable`` itself, and reads of the copilot's
-own state store go through :func:`_read_state_store`, which turns connection failures into
+own state store go through :func:`copilot.status.router.read_state_store`, which turns connection failures into
 :class:`CopilotStateStoreUnavailable`. These answers are computed on request, unlike /status*, so
 there is no stored document to fall back to and a degraded 200 would be a made-up report.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from behaviour_profiles.errors import StateStoreUnavailable
 from behaviour_profiles.service import ProfileService
-from copilot.exceptions import StoreUnavailableError
 from copilot.loop.baseline import DriftInput, DriftReport, ProfileBaselineDrift
 from copilot.loop.conformance import ConformanceReport, assess_conformance
 from copilot.loop.recommend import ConfigRecommendation, recommend_config
-from copilot.status.router import StateStoreProvider
+from copilot.status.router import CopilotStateStoreUnavailable, read_state_store
 from copilot.store import StateStore, StoredSnapshot
 
 __all__ = ["ConformanceRequest", "CopilotStateStoreUnavailable", "RecommendRequest", "router"]
 
-T = TypeVar("T")
 
 router = APIRouter(prefix="/copilot", tags=["copilot"])
-
-_STORE_READ_TIMEOUT_SECONDS = 5.0
-
-
-class CopilotStateStoreUnavailable(StateStoreUnavailable):
-    """503: the copilot's state store (COPILOT_DSQL_*) could not be read."""
-
-    title = "Copilot state store unavailable"
-
-
-async def _read_state_store(request: Request, read: Callable[[StateStore], Awaitable[T]]) -> T:
-    """``read`` on the copilot's state store; connection failures and timeouts become a 503 problem."""
-    import asyncpg  # the store's driver, already loaded by the provider; not at Lambda import
-
-    provider: StateStoreProvider = request.app.state.status_store
-    try:
-        store = await asyncio.wait_for(provider.get(), timeout=_STORE_READ_TIMEOUT_SECONDS)
-        return await asyncio.wait_for(read(store), timeout=_STORE_READ_TIMEOUT_SECONDS)
-    except (StoreUnavailableError, OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-            asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError) as exc:
-        raise CopilotStateStoreUnavailable(
-            f"The copilot state store is unreachable: {type(exc).__name__}: {exc}",
-            retry_after_seconds=5,
-            suggestion="Check COPILOT_DSQL_ENDPOINT/COPILOT_DSQL_PORT and that the store accepts connections; "
-                       "GET /status answers a degraded document meanwhile.") from exc
 
 
 class ConformanceRequest(BaseModel):
@@ -99,10 +67,11 @@ async def recommend(request: Request, body: RecommendRequest) -> ConfigRecommend
 @router.get("/drift", response_model=DriftReport)
 async def drift(request: Request, namespace: str | None = None) -> DriftReport:
     """The latest observed snapshot against the active baseline of its cluster and namespace."""
+
     async def read(store: StateStore) -> tuple[str, StoredSnapshot | None]:
         return store.cluster_id, await store.latest_snapshot()
 
-    cluster_id, latest = await _read_state_store(request, read)
+    cluster_id, latest = await read_state_store(request, read)
     if latest is None:
         return DriftReport()
     checker = ProfileBaselineDrift(store=_profiles(request).store)

@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from whenever import Instant, TimeDelta
 
-from copilot.exceptions import CopilotInputError
+from behaviour_profiles.errors import StateStoreUnavailable
+from copilot.exceptions import CopilotInputError, StoreUnavailableError
 from copilot.settings import CopilotSettings
 from copilot.status.models import (
     IssuesResponse,
@@ -33,9 +34,11 @@ from copilot.status.models import (
 from copilot.store import StateStore
 from copilot_core.instants import InstantType
 
-__all__ = ["StateStoreProvider", "router"]
+__all__ = ["CopilotStateStoreUnavailable", "StateStoreProvider", "read_state_store", "router"]
 
 T = TypeVar("T")
+
+_STORE_READ_TIMEOUT_SECONDS = 5.0
 
 router = APIRouter(tags=["status"])
 
@@ -93,13 +96,36 @@ def _provider(request: Request) -> StateStoreProvider:
     return provider
 
 
-async def _read(request: Request, read: Callable[[StateStore], Awaitable[T]]) -> T | str:
-    """The read's result, or the reason the store is unavailable."""
+class CopilotStateStoreUnavailable(StateStoreUnavailable):
+    """503: the copilot's state store (COPILOT_DSQL_*) could not be read."""
+
+    title = "Copilot state store unavailable"
+
+
+async def read_state_store(request: Request, read: Callable[[StateStore], Awaitable[T]]) -> T:
+    """``read`` on the copilot's state store, each step bounded; connection failures and timeouts
+    raise :class:`CopilotStateStoreUnavailable` (a 503 problem where nothing can be degraded)."""
+    import asyncpg  # the store's driver, already loaded by the provider; not at Lambda import
+
     try:
-        store = await _provider(request).get()
-        return await asyncio.wait_for(read(store), timeout=5.0)
+        store = await asyncio.wait_for(_provider(request).get(), timeout=_STORE_READ_TIMEOUT_SECONDS)
+        return await asyncio.wait_for(read(store), timeout=_STORE_READ_TIMEOUT_SECONDS)
+    except (StoreUnavailableError, OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+            asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError) as exc:
+        raise CopilotStateStoreUnavailable(
+            f"The copilot state store is unreachable: {type(exc).__name__}: {exc}",
+            retry_after_seconds=5,
+            suggestion="Check COPILOT_DSQL_ENDPOINT/COPILOT_DSQL_PORT and that the store accepts connections; "
+                       "GET /status answers a degraded document meanwhile.") from exc
+
+
+async def _read(request: Request, read: Callable[[StateStore], Awaitable[T]]) -> T | str:
+    """The read's result, or the reason the store is unavailable (/status* degrade instead of failing)."""
+    try:
+        return await read_state_store(request, read)
     except Exception as exc:  # asyncpg raises many unrelated types; any failure degrades the answer
-        return f"state store unavailable: {type(exc).__name__}: {exc}"
+        cause = exc.__cause__ if isinstance(exc, CopilotStateStoreUnavailable) and exc.__cause__ else exc
+        return f"state store unavailable: {type(cause).__name__}: {cause}"
 
 
 def _json(model: BaseModel) -> Response:
