@@ -1,4 +1,4 @@
-"""Copilot goals: one health state-machine evaluation (<= 50 us) and GET /status p99 under 50
+"""Copilot goals: one health state-machine evaluation (<= 10 us CPU) and GET /status p99 under 50
 concurrent requests against the PostgreSQL state store (<= 25 ms). Starts its own PostgreSQL."""
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ import uuid
 from benchmarks._table import BenchRow
 
 __all__ = ["run"]
+
+
+STATE_MACHINE_GOAL_US = 10.0
 
 
 def _state_machine_row() -> BenchRow:
@@ -39,8 +42,11 @@ def _state_machine_row() -> BenchRow:
     wall_us = (time.perf_counter() - wall) / n * 1e6
     cpu_us = (time.process_time() - cpu) / n * 1e6
     # The goal is judged on CPU time: on a shared 2-core box wall time mostly measures the neighbours.
-    return BenchRow("copilot: state-machine evaluation", f"{cpu_us:.1f} us CPU ({wall_us:.1f} us wall)",
-                    "<= 50 us", cpu_us <= 50)
+    return BenchRow("state machine", f"{cpu_us:.1f} us CPU", f"<= {STATE_MACHINE_GOAL_US:g} us",
+                    cpu_us <= STATE_MACHINE_GOAL_US, "",
+                    f"state machine: copilot.health.evaluate() over 4 snapshots that move between states, "
+                    f"{rounds * len(snapshots)} evaluations after a warm-up; CPU time per evaluation ({wall_us:.1f} us "
+                    "wall).")
 
 
 CONCURRENCY = 50
@@ -164,8 +170,11 @@ def _status_row() -> BenchRow:
     finally:
         server.stop()
     # The floor is GET /health on the same server: what uvicorn + FastAPI alone cost at 50 concurrent.
-    return BenchRow("copilot: GET /status p99, 50 concurrent (uvicorn, PostgreSQL store)",
-                    f"{p99:.1f} ms (GET /health floor {floor:.1f} ms)", "<= 25 ms", p99 <= 25)
+    return BenchRow("GET /status p99", f"{p99:.1f} ms", "<= 25 ms", p99 <= 25,
+                    "" if p99 <= 25 else f"/health floor {floor:.0f} ms",
+                    "GET /status p99: 50 concurrent keep-alive connections against uvicorn serving the app, "
+                    f"PostgreSQL state store; the floor is GET /health on the same server ({floor:.1f} ms), what "
+                    "uvicorn + FastAPI alone cost at that concurrency on this machine.")
 
 
 def run() -> list[BenchRow]:
