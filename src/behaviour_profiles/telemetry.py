@@ -17,7 +17,7 @@ import asyncio
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlencode
 
 from whenever import Instant, TimeDelta
@@ -47,8 +47,10 @@ TARGET_POINTS = 720
 stable p99s; more only multiplies the work of every rate() evaluation."""
 
 
-@dataclass(frozen=True)
-class Sample:
+class Sample(NamedTuple):
+    """One point of a series. A named tuple, not a frozen dataclass: a 24 h profile builds ~25,000
+    of them and a tuple is built without the per-field ``object.__setattr__`` calls."""
+
     timestamp: float
     value: float
 

@@ -1,8 +1,9 @@
-"""ConfigProfile to and from JSON and YAML (Requirement 6)."""
+"""ConfigProfile to and from JSON and YAML (Requirement 6).
+
+PyYAML is imported by the YAML functions: the CLI imports this module for every command.
+"""
 
 from __future__ import annotations
-
-import yaml
 
 from copilot_core.profile import ConfigProfile
 from dsql_config.errors import DsqlConfigError
@@ -23,10 +24,14 @@ def profile_from_json(text: str) -> ConfigProfile:
 
 
 def profile_to_yaml(profile: ConfigProfile) -> str:
+    import yaml
+
     return yaml.safe_dump(profile.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
 def profile_from_yaml(text: str) -> ConfigProfile:
+    import yaml
+
     try:
         return ConfigProfile.model_validate(yaml.safe_load(text))
     except (ValueError, yaml.YAMLError) as exc:
