@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
-from whenever import Instant
 
+from copilot_core.errors import InputError
 from copilot_core.profile import ConfigProfile
 from copilot_core.types import (
     ParameterClassification,
@@ -43,7 +45,7 @@ from dsql_config.artifacts import (
 from dsql_config.bounds import expected_bounds
 
 # <<< adapters + explain
-from dsql_config.errors import ConstraintViolationError, DsqlConfigError, GuardRailError
+from dsql_config.errors import ConstraintViolationError, DsqlConfigError, GuardRailError, InputErrors
 from dsql_config.explain import (
     KeyExplanation,
     PresetExplanation,
@@ -81,7 +83,7 @@ from dsql_config.presets import (
 from dsql_config.registry import ParameterRegistry, default_registry
 from dsql_config.values import format_duration, parse_go_bool, parse_go_duration, parse_go_int
 
-__all__ = ["COMPILER_VERSION", "ConfigCompiler", "Resolution", "coerce_value"]
+__all__ = ["COMPILER_VERSION", "ConfigCompiler", "Resolution", "coerce_value", "input_hash"]
 
 COMPILER_VERSION = "0.1.0"
 DEFAULT_TEMPORAL_SERVER_VERSION = "1.29.1"
@@ -92,6 +94,7 @@ OverridesInput = ParameterOverrides | Mapping[str, ParameterValue] | None
 WhyRenderer = Callable[[ConfigProfile, Sequence[CompilationTrace], Sequence[GuardRailResult], ParameterRegistry], str]
 
 
+_T = TypeVar("_T")
 _TRACE_LIST: TypeAdapter[list[CompilationTrace]] = TypeAdapter(list[CompilationTrace])
 
 
@@ -212,6 +215,30 @@ def _apply_adjustment(base: ParameterValue, adj: Adjustment) -> ParameterValue:
     return max(base, adj.value)
 
 
+def input_hash(preset: str, modifier: str | None, overrides: Mapping[str, ParameterValue],
+               temporal_server_version: str, dsql_plugin_version: str) -> str:
+    """SHA-256 of the canonical compile inputs (typed overrides by registry key, sorted): the
+    profile's provenance. Two compiles of the same inputs give the same hash on any machine, so
+    the deployed profile changes only when an input does."""
+    canonical = json.dumps(
+        {"preset": preset, "modifier": modifier, "overrides": dict(sorted(overrides.items())),
+         "temporal_server_version": temporal_server_version, "dsql_plugin_version": dsql_plugin_version,
+         "compiler_version": COMPILER_VERSION},
+        sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _collect(errors: list[InputError], step: Callable[[], _T]) -> _T | None:
+    """Run one input step; keep its error (every one of them: several for InputErrors) for later."""
+    try:
+        return step()
+    except InputErrors as error:
+        errors.extend(error.errors)
+    except InputError as error:
+        errors.append(error)
+    return None
+
+
 def _fmt(value: ParameterValue) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
@@ -248,31 +275,46 @@ class ConfigCompiler:
         out: dict[str, ParameterValue] = {}
         named_by: dict[str, str] = {}
         notes: list[str] = []
+        errors: list[InputError] = []
+        # Every bad override is collected and reported at once (InputErrors), as the guard rails do.
         for name, value in raw.items():
-            res = self.registry.resolve_name(name)
-            if res.key is None:
-                notes.append(f"{name}: ignored ({res.note})")
+            try:
+                res = self.registry.resolve_name(name)
+                if res.key is None:
+                    notes.append(f"{name}: ignored ({res.note})")
+                    continue
+                if res.via == "legacy":
+                    notes.append(f"{name}: {res.note}")
+                typed = coerce_value(self.registry.get(res.key), value)
+            except InputError as error:
+                errors.append(error)
                 continue
-            if res.via == "legacy":
-                notes.append(f"{name}: {res.note}")
-            typed = coerce_value(self.registry.get(res.key), value)
             if res.key in out and out[res.key] != typed:
-                raise DsqlConfigError(
+                errors.append(DsqlConfigError(
                     f"{named_by[res.key]}={out[res.key]!r} and {name}={value!r} both set {res.key} to different values.",
                     field=res.key,
                     suggestion="Give the parameter one value.",
-                )
+                ))
+                continue
             out[res.key] = typed
             named_by.setdefault(res.key, name)
-        return out, notes
+        InputErrors.raise_all(errors)
+        # Registry order, not input order: the same overrides written in another order are the
+        # same input and must give the same profile bytes.
+        order = self._order
+        return {k: out[k] for k in sorted(out, key=lambda k: order[k])}, sorted(notes)
 
     # -- resolution ----------------------------------------------------------------------------
 
     def resolve(self, preset: str, *, modifier: str | None = None, overrides: OverridesInput = None) -> Resolution:
         """Resolve every registry parameter; no guard rails, no artifacts."""
-        spec = get_preset(preset)
-        mod = get_modifier(modifier)
-        ov, notes = self.normalize_overrides(overrides)
+        errors: list[InputError] = []
+        spec = _collect(errors, lambda: get_preset(preset))
+        mod = _collect(errors, lambda: get_modifier(modifier))
+        normalized = _collect(errors, lambda: self.normalize_overrides(overrides))
+        InputErrors.raise_all(errors)
+        assert spec is not None and normalized is not None
+        ov, notes = normalized
         values: dict[str, ParameterValue] = {}
         sources: dict[str, ParameterSource] = {}
         trace_rows: list[dict[str, Any]] = []
@@ -354,8 +396,10 @@ class ConfigCompiler:
             tuning_params=groups[ParameterClassification.TUNING],
             temporal_server_version=temporal_server_version or DEFAULT_TEMPORAL_SERVER_VERSION,
             dsql_plugin_version=dsql_plugin_version or DEFAULT_DSQL_PLUGIN_VERSION,
-            compiled_at=Instant.now().format_iso(),
             compiler_version=COMPILER_VERSION,
+            input_hash=input_hash(res.preset.name, res.modifier.name if res.modifier else None, res.overrides,
+                                  temporal_server_version or DEFAULT_TEMPORAL_SERVER_VERSION,
+                                  dsql_plugin_version or DEFAULT_DSQL_PLUGIN_VERSION),
             expected_bounds=expected_bounds(res.values, band_max_st_per_sec=res.preset.throughput_range.max_st_per_sec),
         ))
 
