@@ -185,28 +185,29 @@ def _bundle_on_python312(scratch: Path) -> _Bundle | None:
 
 
 def _cold_rows(name: str, runs: dict[str, _Imports], *, judged: bool, where: str) -> list[BenchRow]:
-    handler, naive = runs["handler"], runs["naive"]
+    handler, naive, floor = runs["handler"], runs["naive"], runs["fastapi"]
     ratio = handler.median / naive.median
-    ok = handler.median <= COLD_GOAL_S and ratio <= COLD_GOAL_RATIO
-    note = ""
-    if judged and not ok:
-        note = ("floor: import fastapi+mangum alone is "
-                f"{runs['fastapi'].median:.2f} s" if "fastapi" in runs else "see --verbose")
-    description = (f"{name}: import of the Lambda handler {where}, {len(handler.walls)} fresh processes "
-                   "interleaved with the naive app (import boto3 + client at module level, FastAPI, one "
-                   "route, Mangum) and with `import fastapi, mangum` alone; median (max) wall time of the "
-                   f"import; CPU medians: handler {handler.cpu:.3f} s, naive {naive.cpu:.3f} s. Goal: "
-                   f"<= {COLD_GOAL_S} s and <= {COLD_GOAL_RATIO}x the naive app.")
-    rows = [BenchRow(name, f"{handler.median:.2f} s (max {max(handler.walls):.2f})",
-                     f"<= {COLD_GOAL_S} s" if judged else "reported", ok if judged else True, note, description),
-            BenchRow(f"{name}/naive", f"{ratio:.2f}x of {naive.median:.2f} s",
-                     f"<= {COLD_GOAL_RATIO}x" if judged else "reported", ok if judged else True, note,
-                     description)]
-    if "fastapi" in runs:
-        rows.append(BenchRow(f"{name} floor", f"{runs['fastapi'].median:.2f} s", "reported", True, "fastapi+mangum",
-                             "`import fastapi, mangum` alone, same runs: what no FastAPI + Mangum handler "
-                             "can go below without changing FastAPI."))
-    return rows
+    floor_ratio = floor.median / naive.median
+    fast_ok, ratio_ok = handler.median <= COLD_GOAL_S, ratio <= COLD_GOAL_RATIO
+    how = (f"{len(handler.walls)} fresh processes each, interleaved run by run with the naive app (boto3 imported "
+           "and its client created at module level, FastAPI, one route, Mangum) and with `import fastapi, "
+           "mangum` alone; wall time of the import (median, max in brackets)")
+    return [
+        BenchRow(name, f"{handler.median:.2f} s (max {max(handler.walls):.2f})",
+                 f"<= {COLD_GOAL_S} s" if judged else "reported", fast_ok or not judged,
+                 "" if fast_ok or not judged else f"floor {floor.median:.2f} s",
+                 f"{name}: import of the Lambda handler {where}; {how}. CPU medians: handler {handler.cpu:.3f} s, "
+                 f"naive app {naive.cpu:.3f} s, fastapi+mangum {floor.cpu:.3f} s."),
+        BenchRow(f"{name}/naive", f"{ratio:.2f}x of {naive.median:.2f} s",
+                 f"<= {COLD_GOAL_RATIO}x" if judged else "reported", ratio_ok or not judged,
+                 "" if ratio_ok or not judged else f"floor {floor_ratio:.2f}x",
+                 f"{name}/naive: the handler's median import over the naive app's, same runs. The floor in the "
+                 f"note is `import fastapi, mangum` alone over the naive app ({floor_ratio:.2f}x): FastAPI's own "
+                 "import (its OpenAPI models, pydantic, starlette) is more than half of the naive app's, so no "
+                 "handler that keeps FastAPI and Mangum can reach 0.5x on this interpreter."),
+        BenchRow(f"{name} floor", f"{floor.median:.2f} s", "reported", True, "fastapi+mangum",
+                 f"{name} floor: `import fastapi, mangum` alone, same runs and interpreter."),
+    ]
 
 
 def _cold_import(bundle: _Bundle | None, scratch: Path) -> list[BenchRow]:
@@ -229,7 +230,8 @@ def _cold_import(bundle: _Bundle | None, scratch: Path) -> list[BenchRow]:
         rows += _cold_rows("cold import", runs, judged=True, where="from the bundle (3.12 bytecode) on Python 3.12")
     env = _env(PROFILES_DATABASE_DSN="postgresql://admin:pw@127.0.0.1:1/postgres")
     dev = _side_by_side(sys.executable, env, {"handler": ("handler", str(HANDLER_DIR)),
-                                              "naive": ("naive_app", str(naive_dir))})
+                                              "naive": ("naive_app", str(naive_dir)),
+                                              "fastapi": ("fastapi, mangum", str(HANDLER_DIR))})
     rows += _cold_rows("dev import", dev, judged=False,
                        where=f"from the dev environment (Python {sys.version_info[0]}.{sys.version_info[1]})")
     return rows
@@ -349,14 +351,19 @@ def run() -> list[BenchRow]:
             speedup = result["serial"] / result["concurrent_queries"]
             rows += [
                 BenchRow("create 24 h", f"{result['create']:.3f} s", f"<= {CREATE_GOAL_S} s",
-                         result["create"] <= CREATE_GOAL_S, "" if result["create"] <= CREATE_GOAL_S else "CPU shared",
-                         f"create 24 h: POST-equivalent ProfileService.create over a 24 h window, {queries} catalog "
-                         "queries against the local Prometheus (SigV4-signed), S3 on moto, PostgreSQL; median of 5 "
-                         "after one warm create."),
+                         result["create"] <= CREATE_GOAL_S,
+                         "" if result["create"] <= CREATE_GOAL_S else "Prometheus CPU",
+                         f"create 24 h: ProfileService.create (what POST /profiles/ runs) over a 24 h window, {queries} "
+                         "catalog queries in batches against the local Prometheus (SigV4-signed), S3 on moto, "
+                         "PostgreSQL; median of 5 after one warm create. Most of it is Prometheus' own query "
+                         "evaluation on the shared cores (see queries vs serial)."),
                 BenchRow("queries vs serial", f"{speedup:.1f}x", f">= {SPEEDUP_GOAL:g}x", speedup >= SPEEDUP_GOAL,
-                         "", f"queries vs serial: collect_telemetry over 24 h with the service's client (batched "
+                         "" if speedup >= SPEEDUP_GOAL else "2 shared cores", f"queries vs serial: collect_telemetry over 24 h with the service's client (batched "
                          f"and concurrent: {result['concurrent_queries']:.3f} s) against one query per request, "
-                         f"one at a time ({result['serial']:.3f} s); medians of 3, interleaved."),
+                         f"one at a time ({result['serial']:.3f} s); medians of 3, interleaved. Batching removes the per-request "
+                         "cost (SigV4, HTTP, JSON, Prometheus' parse and plan); what remains is Prometheus evaluating "
+                         "the queries (the histogram quantiles read ~100k samples each), which can use at most the "
+                         "machine's 2 cores, shared with the client and the neighbours."),
                 BenchRow("create peak RSS", f"{result['rss_mb']:.0f} MB", "<= 150 MB", result["rss_mb"] <= 150, "",
                          "create peak RSS: VmHWM of the process that ran the creates."),
             ]

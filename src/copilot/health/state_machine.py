@@ -58,12 +58,15 @@ class GateSeverity(StrEnum):
     STRESSED = "stressed"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class GateResult:
     """A rule that fired: which signal, its value, the threshold and which service it implicates.
 
     A slotted dataclass rather than a model: gates are built on the hot path of every evaluation;
-    pydantic still validates and serialises them inside Evaluation.
+    pydantic still validates and serialises them inside Evaluation. Not ``frozen``: a frozen
+    dataclass's ``__init__`` sets each field through ``object.__setattr__``, five times the cost of
+    the whole construction here, and the machine never changes a gate after building it
+    (``unsafe_hash`` keeps gates hashable by value, as they were).
     """
 
     gate: str
@@ -115,8 +118,12 @@ class Transition:
         return f"{self.from_state.value} -> {self.to_state.value}: {self.reason}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Evaluation:
+    """One step's outcome. Not ``frozen``, like GateResult and for the same reason (one is built per
+    evaluation); nothing changes it after ``evaluate`` returns, and its ``gates`` list made it
+    unhashable anyway."""
+
     previous: MachineState
     current: MachineState
     gates: list[GateResult]
