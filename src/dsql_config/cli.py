@@ -22,7 +22,7 @@ import typer
 
 from copilot_core.errors import InputError
 from copilot_core.types import ParameterClassification
-from dsql_config.adapters import discover_platform_adapters, discover_sdk_adapters, select_adapters
+from dsql_config.adapters import discover_adapters, select_adapters
 from dsql_config.compiler import ConfigCompiler
 from dsql_config.errors import DsqlConfigError, GuardRailError
 from dsql_config.models import CompilationResult, GuardRailResult
@@ -180,9 +180,10 @@ def compile_cmd(
     migration = None
     try:
         # >>> adapters: the selected adapters render on every compile; --out gets their files.
+        sdk_found, platform_found = discover_adapters()
         compiler = ConfigCompiler(
-            sdk_adapters=select_adapters(discover_sdk_adapters(), sdk, field="sdk"),
-            platform_adapters=select_adapters(discover_platform_adapters(), platform, field="platform"),
+            sdk_adapters=select_adapters(sdk_found, sdk, field="sdk"),
+            platform_adapters=select_adapters(platform_found, platform, field="platform"),
         )
         # <<< adapters
         overrides = _parse_overrides(override or [])
