@@ -31,22 +31,26 @@ def _state_machine_row() -> BenchRow:
         for st, backlog, p99 in ((120, 2, 20), (120, 90, 400), (1, 400, 900), (800, 5, 50))
     ]
     state = MachineState(band=ScaleBand.MID)
-    rounds = 5000
+    rounds, blocks = 2000, 7
     for snapshot in snapshots * 50:  # warm-up
         state = evaluate(state, snapshot).current
-    wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(rounds):
-        for snapshot in snapshots:
-            state = evaluate(state, snapshot).current
-    n = rounds * len(snapshots)
-    wall_us = (time.perf_counter() - wall) / n * 1e6
-    cpu_us = (time.process_time() - cpu) / n * 1e6
+    cpus, walls = [], []
+    for _ in range(blocks):  # the median block: a neighbour's burst spoils a block, not the figure
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(rounds):
+            for snapshot in snapshots:
+                state = evaluate(state, snapshot).current
+        n = rounds * len(snapshots)
+        walls.append((time.perf_counter() - wall) / n * 1e6)
+        cpus.append((time.process_time() - cpu) / n * 1e6)
+    cpu_us, wall_us = statistics.median(cpus), statistics.median(walls)
+    ok = cpu_us <= STATE_MACHINE_GOAL_US
     # The goal is judged on CPU time: on a shared 2-core box wall time mostly measures the neighbours.
-    return BenchRow("state machine", f"{cpu_us:.1f} us CPU", f"<= {STATE_MACHINE_GOAL_US:g} us",
-                    cpu_us <= STATE_MACHINE_GOAL_US, "",
+    return BenchRow("state machine", f"{cpu_us:.1f} us CPU", f"<= {STATE_MACHINE_GOAL_US:g} us", ok,
+                    "" if ok else f"min {min(cpus):.1f} us",
                     f"state machine: copilot.health.evaluate() over 4 snapshots that move between states, "
-                    f"{rounds * len(snapshots)} evaluations after a warm-up; CPU time per evaluation ({wall_us:.1f} us "
-                    "wall).")
+                    f"{blocks} blocks of {rounds * len(snapshots)} evaluations after a warm-up; CPU time per "
+                    f"evaluation, median block (fastest {min(cpus):.1f} us; wall {wall_us:.1f} us).")
 
 
 CONCURRENCY = 50
