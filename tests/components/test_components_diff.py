@@ -10,7 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from pulumi_temporal_dsql.cli import app
-from pulumi_temporal_dsql.diff import StackDiff, StackInputs, resource_changes, stack_diff, stack_inputs_from_config
+from pulumi_temporal_dsql.diff import (
+    StackDiff,
+    StackInputs,
+    resource_changes,
+    stack_diff,
+    stack_inputs_from_config,
+)
 from pulumi_temporal_dsql.plan import Plan, PlannedResource
 
 runner = CliRunner()
