@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from whenever import TimeDelta
 
 from behaviour_profiles.api import router as profile_router
-from behaviour_profiles.problems import install_problem_handlers
+from behaviour_profiles.problems import PROBLEM_RESPONSES, install_problem_handlers
 from behaviour_profiles.service import ProfileService
 from behaviour_profiles.settings import ProfileSettings
 from behaviour_profiles.storage import ProfileStore
@@ -40,7 +40,8 @@ def create_app(settings: ProfileSettings | None = None, *,
     """The API app. ``profile_service`` overrides the one built from ``settings`` (tests, demo)."""
     settings = settings or ProfileSettings()
     dependencies = [Depends(require_bearer_token)] if settings.auth_mode == "token" else []
-    app = FastAPI(title="temporal-dsql API", version="0.1.0", dependencies=dependencies)
+    app = FastAPI(title="temporal-dsql API", version="0.1.0", dependencies=dependencies,
+                  responses=PROBLEM_RESPONSES)
     app.state.settings = settings
     app.state.profile_service = profile_service or build_profile_service(settings)
     app.state.token_verifier = BearerTokenVerifier(settings) if settings.auth_mode == "token" else None
