@@ -5,7 +5,7 @@
                                       overrides={"CLUSTER_ENDPOINT": "abc.dsql.eu-west-1.on.aws"})
 """
 
-from dsql_config.compiler import ConfigCompiler, Resolution, coerce_value
+from dsql_config.compiler import ConfigCompiler
 from dsql_config.models import (
     CompilationResult,
     CompilationTrace,
@@ -20,6 +20,7 @@ from dsql_config.models import (
     WorkerOptions,
 )
 from dsql_config.registry import ParameterRegistry, default_registry
+from dsql_config.resolve import Resolution, coerce_value
 
 __all__ = [
     "CompilationResult",

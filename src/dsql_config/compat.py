@@ -14,10 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from copilot_core.types import ParameterOverrides, ParameterValue
-from dsql_config.compiler import ConfigCompiler, coerce_value
+from dsql_config.compiler import ConfigCompiler
 from dsql_config.errors import ConstraintViolationError, DsqlConfigError
 from dsql_config.models import CompilationResult
 from dsql_config.registry import ParameterRegistry, default_registry
+from dsql_config.resolve import coerce_value
 
 __all__ = [
     "EnvImport",

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from copilot_core.errors import InputError
 
 if TYPE_CHECKING:
     from copilot_core.profile import ConfigProfile
-    from dsql_config.guard_rails import GuardRailResult
 
 __all__ = [
     "AdapterError",
     "ConstraintViolationError",
     "DsqlConfigError",
     "GuardRailError",
+    "GuardRailResult",
     "UnknownModifierError",
     "UnknownParameterError",
     "UnknownPresetError",
@@ -112,6 +114,17 @@ class ConstraintViolationError(DsqlConfigError):
             allowed=allowed,
             suggestion=suggestion,
         )
+
+
+class GuardRailResult(BaseModel):
+    """One guard rail's finding; errors halt the compile (``GuardRailError``), warnings are reported."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule_name: str
+    severity: Literal["error", "warning"]
+    message: str
+    parameter_keys: list[str]
 
 
 class GuardRailError(DsqlConfigError):

@@ -28,8 +28,14 @@ from dsql_config.errors import UnknownParameterError
 from dsql_config.models import CompilationTrace, GuardRailResult
 from dsql_config.registry import ParameterRegistry
 
+# The why section is rendered below the compiler (which writes it on every compile); re-exported here.
+from dsql_config.why import KEY_VALUES, render_input_notes, render_why
+from dsql_config.why import fmt as _fmt
+from dsql_config.why import title as _title
+
 if TYPE_CHECKING:
-    from dsql_config.compiler import ConfigCompiler, Resolution
+    from dsql_config.compiler import ConfigCompiler
+    from dsql_config.resolve import Resolution
 
 __all__ = [
     "KEY_VALUES",
@@ -45,41 +51,12 @@ __all__ = [
     "render_why",
 ]
 
-# The values an operator most needs the reasoning for, in reading order (the why section).
-KEY_VALUES: tuple[str, ...] = (
-    "slo.target_state_transitions_per_sec",
-    "history.shards",
-    "history.replicas",
-    "matching.numTaskqueueReadPartitions",
-    "dsql.pool_size",
-    "dsql.reservoir_enabled",
-    "dsql.reservoir_target_ready",
-    "dsql.connection_rate_limit",
-    "dsql.distributed_rate_limiter_enabled",
-    "dsql.slot_block_enabled",
-    "history.persistenceMaxQPS",
-    "sdk.worker_count",
-    "sdk.max_concurrent_activities",
-    "sdk.workflow_task_pollers",
-)
-
 _VIA = {
     "env_var": "an environment variable the plugin or entrypoint reads",
     "dynamic_config": "a Temporal dynamic-config key",
     "worker_option": "an SDK worker option",
     "legacy": "a legacy name",
 }
-_EXPERT = (ParameterClassification.SAFETY, ParameterClassification.TUNING)
-
-
-def _fmt(value: ParameterValue) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value) if value != "" else '""'  # an unset name (feature off) stays visible
-
-
-def _title(preset: str, modifier: str | None) -> str:
-    return preset + (f" + {modifier}" if modifier else "")
 
 
 def _compiler(compiler: ConfigCompiler | None) -> ConfigCompiler:
@@ -90,53 +67,7 @@ def _compiler(compiler: ConfigCompiler | None) -> ConfigCompiler:
     return ConfigCompiler()
 
 
-# -- the why section (shared by compile and explain) -------------------------------------------
 
-
-def render_why(
-    profile: ConfigProfile,
-    trace: Sequence[CompilationTrace],
-    guard_rail_results: Sequence[GuardRailResult],
-    registry: ParameterRegistry,
-) -> str:
-    """The compile output's "why" section: key values with rationale and derivation steps."""
-    by_key = {t.parameter_key: t for t in trace}
-    lines = [f"# Why this configuration ({_title(profile.preset_name, profile.modifier)})", ""]
-    slos = ", ".join(f"{p.key.removeprefix('slo.')}={_fmt(p.value)}" for p in profile.slo_params)
-    lines += [f"SLO inputs: {slos}.", "", "## Key values", ""]
-    for key in KEY_VALUES:
-        t = by_key.get(key)
-        if t is None or key not in registry:
-            continue
-        entry = registry.get(key)
-        lines.append(f"- **{key} = {_fmt(t.final_value)}** ({entry.classification.value}, {t.source}): {entry.rationale}")
-        lines += [f"  - {step}" for step in t.derivation_chain]
-    overridden = [t for t in trace if t.source == "override"]
-    if overridden:
-        lines += ["", "## Overrides", ""]
-        for t in overridden:
-            expert = " (expert override)" if registry.get(t.parameter_key).classification in _EXPERT else ""
-            if any("(redundant" in step for step in t.derivation_chain):
-                expert = " (redundant: equals the derived value)"
-            lines.append(f"- {t.parameter_key}: {_fmt(t.base_value)} → {_fmt(t.final_value)}{expert}")
-    modified = [t for t in trace if t.source == "modifier"]
-    if modified:
-        lines += ["", f"## Modifier {profile.modifier}", ""]
-        lines += [f"- {t.parameter_key}: {_fmt(t.base_value)} → {_fmt(t.final_value)}" for t in modified]
-    lines += ["", "## Guard rails", ""]
-    if guard_rail_results:
-        lines += [f"- {r.severity.upper()} [{r.rule_name}] {r.message}" for r in guard_rail_results]
-    else:
-        lines.append("- All guard rails passed (connection count, connection rate, rotation jitter, idle = max, "
-                     "reservoir target, DynamoDB tables, token duration, lifetimes, pollers, shards).")
-    return "\n".join(lines) + "\n"
-
-
-def render_input_notes(notes: Sequence[str]) -> str:
-    """The why section's "Input notes": legacy names read as another key, names ignored and why."""
-    if not notes:
-        return ""
-    return "\n## Input notes\n\n" + "".join(f"- {n}\n" for n in notes)
 
 
 # -- models ----------------------------------------------------------------------------------------

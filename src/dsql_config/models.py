@@ -6,9 +6,7 @@ re-exported here.
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from copilot_core.deployed_config import DeployedConfig, DeployedVersions
 from copilot_core.models import TelemetryBound
@@ -19,6 +17,10 @@ from copilot_core.types import (
     ParameterValue,
     ServiceName,
 )
+
+# GuardRailResult is defined beside GuardRailError, which carries them (errors imports nothing of
+# the compiler's); re-exported here with the other output models.
+from dsql_config.errors import DsqlConfigError, GuardRailResult
 
 __all__ = [
     "SERVICE_NAMES",
@@ -44,15 +46,6 @@ SERVICE_NAMES: tuple[str, ...] = tuple(s.value for s in ServiceName)
 # sql.host, dsql.region).
 _ENDPOINT_ENV_NAMES = ("CLUSTER_ENDPOINT", "TEMPORAL_SQL_HOST")
 _REGION_ENV_NAMES = ("REGION", "AWS_REGION", "TEMPORAL_SQL_AWS_REGION")
-
-
-class GuardRailResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    rule_name: str
-    severity: Literal["error", "warning"]
-    message: str
-    parameter_keys: list[str]
 
 
 class CompilationTrace(BaseModel):
@@ -98,8 +91,6 @@ class DSQLPluginConfig(BaseModel):
     def pool_size(self, service: str) -> int:
         """TEMPORAL_SQL_MAX_CONNS of one role's process."""
         if service not in SERVICE_NAMES:
-            from dsql_config.errors import DsqlConfigError
-
             raise DsqlConfigError(
                 f"Unknown service {service!r}.", field="service", allowed=list(SERVICE_NAMES),
                 suggestion="Use one of the Temporal roles.",
@@ -219,8 +210,6 @@ class CompilationResult(BaseModel):
     def env_for(self, service: str, *, cluster_endpoint: str, region: str) -> dict[str, str]:
         """The service's env with the deployment's real endpoint and region substituted everywhere."""
         if service not in self.env:
-            from dsql_config.errors import DsqlConfigError
-
             raise DsqlConfigError(
                 f"Unknown service {service!r}.", field="service", allowed=sorted(self.env),
                 suggestion="Use one of the Temporal roles.",

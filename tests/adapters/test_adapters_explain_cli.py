@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from dsql_config.cli import app
 from dsql_config.compiler import ConfigCompiler
-from dsql_config.explain import explain_profile
+from dsql_config.explain import explain_key, explain_preset, explain_profile
 
 runner = CliRunner()
 
@@ -82,9 +82,10 @@ def test_compile_why_section_is_the_explain_renderer() -> None:
     assert explain_profile(result.profile).why_section == result.why_section
 
 
-def test_compiler_exposes_the_three_levels() -> None:
+def test_the_three_levels_explain_with_the_compiler_they_are_given() -> None:
+    # explain sits above the compiler (the compiler never imports explain): it takes one.
     compiler = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
     profile = compiler.compile("starter", "simple-crud").profile
-    assert compiler.explain_key("DSQL_TOKEN_DURATION", profile).key == "dsql.token_duration"
-    assert compiler.explain_preset("starter", modifier="simple-crud").modifier == "simple-crud"
-    assert compiler.explain_profile(profile).base_preset == "starter"
+    assert explain_key("DSQL_TOKEN_DURATION", profile=profile, compiler=compiler).key == "dsql.token_duration"
+    assert explain_preset("starter", modifier="simple-crud", compiler=compiler).modifier == "simple-crud"
+    assert explain_profile(profile, compiler=compiler).base_preset == "starter"

@@ -10,6 +10,7 @@ import pytest
 from copilot_core.types import OutputTarget, ParameterClassification, ParameterValue, ParameterValueType
 from dsql_config import ConfigCompiler, default_registry
 from dsql_config.errors import UnknownParameterError
+from dsql_config.explain import explain_profile
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -111,7 +112,7 @@ def test_explain_profile_lists_every_value_that_differs_from_temporals_default(p
     tsv = _tsv_defaults()
     compiler = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
     result = compiler.compile(preset)
-    listed = {t.parameter_key for t in compiler.explain_profile(result.profile).derivation_chains}
+    listed = {t.parameter_key for t in explain_profile(result.profile, compiler=compiler).derivation_chains}
     registry = default_registry()
     differing = set()
     for entry in registry.by_target(OutputTarget.DYNAMIC_CONFIG):

@@ -1,0 +1,275 @@
+"""Resolution: preset + modifier + overrides -> every registry parameter's value, source and trace.
+
+No guard rails and no artifacts here: ``ConfigCompiler`` (dsql_config.compiler) checks and renders
+what a ``Resolver`` resolves, and the explain module reads the same resolution, so both sit above it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from copilot_core.types import (
+    ParameterClassification,
+    ParameterEntry,
+    ParameterOverrides,
+    ParameterSource,
+    ParameterValue,
+    ParameterValueType,
+)
+from dsql_config.errors import ConstraintViolationError, DsqlConfigError
+from dsql_config.models import CompilationTrace
+from dsql_config.modifiers import Adjustment, ModifierSpec, get_modifier
+from dsql_config.presets import (
+    ORDERED_RULES,
+    PARTITIONS_KEY,
+    PresetSpec,
+    Rule,
+    RuleContext,
+    get_preset,
+    modifier_partitions,
+)
+from dsql_config.registry import ParameterRegistry, default_registry
+from dsql_config.values import format_duration, parse_go_bool, parse_go_duration, parse_go_int
+
+__all__ = ["GO_BOOL_VALUES", "OverridesInput", "Resolution", "Resolver", "coerce_value", "fmt_value"]
+
+OverridesInput = ParameterOverrides | Mapping[str, ParameterValue] | None
+
+_TRACE_LIST: TypeAdapter[list[CompilationTrace]] = TypeAdapter(list[CompilationTrace])
+
+
+# Go's strconv.ParseBool spellings: what the plugin accepts for a boolean env var.
+GO_BOOL_VALUES = ("1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False")
+_TYPE_SUGGESTION = {
+    ParameterValueType.BOOL: "Use true or false.",
+    ParameterValueType.INT: "Use a whole number such as 10.",
+    ParameterValueType.FLOAT: "Use a number such as 0.5.",
+    ParameterValueType.DURATION: "Use a Go duration such as 45s, 11m or 1h30m.",
+    ParameterValueType.STR: "Use a string.",
+}
+
+
+def _type_error(entry: ParameterEntry, raw: object, what: str) -> ConstraintViolationError:
+    return _unparsable(entry, raw, f"expected {what}")
+
+
+def _unparsable(entry: ParameterEntry, raw: object, reason: str) -> ConstraintViolationError:
+    """A value that is not of the parameter's type: name the accepted spellings and an example."""
+    allowed = GO_BOOL_VALUES if entry.value_type == ParameterValueType.BOOL else None
+    return ConstraintViolationError(entry.key, raw, reason=reason, allowed=allowed,
+                                    suggestion=_TYPE_SUGGESTION[entry.value_type])
+
+
+def coerce_value(entry: ParameterEntry, raw: object) -> ParameterValue:
+    """Parse ``raw`` as the parameter's type (strings as the plugin parses them), then check constraints."""
+    t = entry.value_type
+    value: ParameterValue
+    try:
+        if t == ParameterValueType.BOOL:
+            if isinstance(raw, bool):
+                value = raw
+            elif isinstance(raw, str):
+                value = parse_go_bool(raw)
+            else:
+                raise _type_error(entry, raw, "a boolean (true/false)")
+        elif t == ParameterValueType.INT:
+            if isinstance(raw, bool):
+                raise _type_error(entry, raw, "an integer")
+            if isinstance(raw, int):
+                value = raw
+            elif isinstance(raw, float) and raw.is_integer():
+                value = int(raw)
+            elif isinstance(raw, str):
+                value = parse_go_int(raw)
+            else:
+                raise _type_error(entry, raw, "an integer")
+        elif t == ParameterValueType.FLOAT:
+            if isinstance(raw, bool):
+                raise _type_error(entry, raw, "a number")
+            if isinstance(raw, int | float | str):
+                value = float(raw)
+            else:
+                raise _type_error(entry, raw, "a number")
+            if not math.isfinite(value):
+                raise _type_error(entry, raw, "a finite number")
+        elif t == ParameterValueType.DURATION:
+            if isinstance(raw, int | float) and not isinstance(raw, bool):
+                value = format_duration(float(raw))
+            elif isinstance(raw, str) and not isinstance(raw, bool):
+                value = format_duration(parse_go_duration(raw))
+            else:
+                raise _type_error(entry, raw, "a Go duration such as 45s, 11m or 1h30m")
+        else:
+            if not isinstance(raw, str):
+                raise _type_error(entry, raw, "a string")
+            value = raw
+    except ValueError as exc:
+        if isinstance(exc, ConstraintViolationError):
+            raise
+        raise _unparsable(entry, raw, str(exc)) from None
+    c = entry.constraints
+    if c is not None:
+        if c.allowed_values is not None and value not in c.allowed_values:
+            raise ConstraintViolationError(entry.key, raw, reason="not an allowed value", allowed=c.allowed_values)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if c.min_value is not None and value < c.min_value:
+                raise ConstraintViolationError(entry.key, raw, reason=f"below the minimum {c.min_value:g}",
+                                               min_value=c.min_value, max_value=c.max_value)
+            if c.max_value is not None and value > c.max_value:
+                raise ConstraintViolationError(entry.key, raw, reason=f"above the maximum {c.max_value:g}",
+                                               min_value=c.min_value, max_value=c.max_value)
+    return value
+
+
+@dataclass(slots=True)
+class Resolution:
+    """Resolved values before guard rails: what ``compile`` builds artifacts from."""
+
+    preset: PresetSpec
+    modifier: ModifierSpec | None
+    values: dict[str, ParameterValue]
+    sources: dict[str, ParameterSource]
+    trace: list[CompilationTrace]
+    overrides: dict[str, ParameterValue]
+    input_notes: list[str] = field(default_factory=list)
+    # key -> the value the preset/modifier/rules gave before the override replaced it.
+    derived: dict[str, ParameterValue] = field(default_factory=dict)
+
+    def redundant_overrides(self) -> list[str]:
+        """Overridden keys whose override equals the value the compiler derives anyway."""
+        return [k for k, v in self.overrides.items() if k in self.derived and self.derived[k] == v]
+
+
+def _apply_adjustment(base: ParameterValue, adj: Adjustment) -> ParameterValue:
+    """Modifier adjustments never lower a value below the preset's."""
+    if adj.kind == "enable":
+        return adj.value
+    if adj.kind == "scale":
+        assert isinstance(base, int | float) and isinstance(adj.value, int | float)
+        scaled = base * adj.value
+        return max(base, math.ceil(scaled)) if isinstance(base, int) else max(base, float(scaled))
+    # at_least
+    if isinstance(base, str):
+        return base if parse_go_duration(base) >= parse_go_duration(str(adj.value)) else adj.value
+    assert isinstance(base, int | float) and isinstance(adj.value, int | float)
+    return max(base, adj.value)
+
+
+def fmt_value(value: ParameterValue) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+class Resolver:
+    """Resolves a preset (+ modifier + overrides) against one parameter registry."""
+
+    def __init__(self, registry: ParameterRegistry | None = None) -> None:
+        self.registry = registry or default_registry()
+        # Per-registry plans computed once: which entries take their default, SLO entries, key order.
+        rule_keys = {r.key for r in ORDERED_RULES}
+        self._default_entries = [e for e in self.registry
+                                 if e.key not in rule_keys and e.classification != ParameterClassification.SLO]
+        self._slo_entries = self.registry.by_classification(ParameterClassification.SLO)
+        self._order = {k: i for i, k in enumerate(self.registry.keys())}
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def normalize_overrides(self, overrides: OverridesInput) -> tuple[dict[str, ParameterValue], list[str]]:
+        """Input names (keys, env vars, dynamic-config keys, legacy names) -> registry key -> typed value."""
+        if overrides is None:
+            return {}, []
+        raw = overrides.values if isinstance(overrides, ParameterOverrides) else dict(overrides)
+        out: dict[str, ParameterValue] = {}
+        named_by: dict[str, str] = {}
+        notes: list[str] = []
+        for name, value in raw.items():
+            res = self.registry.resolve_name(name)
+            if res.key is None:
+                notes.append(f"{name}: ignored ({res.note})")
+                continue
+            if res.via == "legacy":
+                notes.append(f"{name}: {res.note}")
+            typed = coerce_value(self.registry.get(res.key), value)
+            if res.key in out and out[res.key] != typed:
+                raise DsqlConfigError(
+                    f"{named_by[res.key]}={out[res.key]!r} and {name}={value!r} both set {res.key} to different values.",
+                    field=res.key,
+                    suggestion="Give the parameter one value.",
+                )
+            out[res.key] = typed
+            named_by.setdefault(res.key, name)
+        return out, notes
+
+    # -- resolution ----------------------------------------------------------------------------
+
+    def resolve(self, preset: str, *, modifier: str | None = None, overrides: OverridesInput = None) -> Resolution:
+        """Resolve every registry parameter; no guard rails, no artifacts."""
+        spec = get_preset(preset)
+        mod = get_modifier(modifier)
+        ov, notes = self.normalize_overrides(overrides)
+        values: dict[str, ParameterValue] = {}
+        sources: dict[str, ParameterSource] = {}
+        trace_rows: list[dict[str, Any]] = []
+        derived: dict[str, ParameterValue] = {}
+
+        def settle(key: str, base: ParameterValue, source: ParameterSource, chain: list[str],
+                   modified: tuple[int, str] | None = None) -> None:
+            value = base
+            adj = mod.adjustments.get(key) if mod else None
+            if modified is not None:
+                value, source = modified[0], "modifier"
+                chain.append(modified[1])
+            if adj is not None:
+                adjusted = _apply_adjustment(value, adj)
+                if adjusted != value:
+                    chain.append(f"modifier {mod.name if mod else ''} ({adj.kind} {fmt_value(adj.value)}): "
+                                 f"{fmt_value(value)} → {fmt_value(adjusted)}; {adj.reason}")
+                    value, source = adjusted, "modifier"
+            if key in ov:
+                derived[key] = value
+                if ov[key] == value:
+                    # Redundant: recorded, never warned about (it changes nothing).
+                    chain.append(f"override: {fmt_value(ov[key])} equals the derived value (redundant; can be removed)")
+                else:
+                    cls = self.registry.get(key).classification
+                    expert = cls in (ParameterClassification.SAFETY, ParameterClassification.TUNING)
+                    chain.append(f"{'expert override' if expert else 'override'}: {fmt_value(value)} → {fmt_value(ov[key])}")
+                value, source = ov[key], "override"
+            values[key], sources[key] = value, source
+            trace_rows.append({"parameter_key": key, "source": source, "base_value": base,
+                               "final_value": value, "derivation_chain": chain})
+
+        # 1. Parameters no rule derives: the registry's (plugin's / Temporal's) default.
+        for entry in self._default_entries:
+            settle(entry.key, entry.default_value, "default",
+                   [f"default: {fmt_value(entry.default_value)} (plugin/Temporal default)"])
+        # 2. SLO inputs from the preset.
+        for entry in self._slo_entries:
+            base = spec.slo.get(entry.key, entry.default_value)
+            settle(entry.key, base, "preset", [f"preset {spec.name}: {fmt_value(base)}"])
+        # 3. Derivation rules, in dependency order.
+        ctx = RuleContext(values, spec, mod)
+        for rule in ORDERED_RULES:
+            base = rule.fn(ctx)
+            modified = modifier_partitions(ctx, int(base)) if rule.key == PARTITIONS_KEY else None
+            settle(rule.key, base, self._rule_source(rule), [self._rule_step(rule, values, base)], modified)
+        order = self._order
+        trace_rows.sort(key=lambda t: order[t["parameter_key"]])
+        # One validation call for the whole list: far cheaper than 108 model constructions.
+        trace = _TRACE_LIST.validate_python(trace_rows)
+        return Resolution(spec, mod, values, sources, trace, ov, notes, derived)
+
+    @staticmethod
+    def _rule_source(rule: Rule) -> ParameterSource:
+        if rule.depends_on:
+            return "derived"
+        return "preset" if rule.name == "preset_choice" else "default"
+
+    @staticmethod
+    def _rule_step(rule: Rule, values: Mapping[str, ParameterValue], result: ParameterValue) -> str:
+        inputs = ", ".join(f"{k}={fmt_value(values[k])}" for k in rule.depends_on)
+        return f"rule {rule.name}: {rule.expression}" + (f" with {inputs}" if inputs else "") + f" → {fmt_value(result)}"
