@@ -177,9 +177,10 @@ class ProfileStore:
 
     def __init__(self, *, bucket: str, s3_client: Any | Callable[[], Any],
                  pool_factory: Callable[[], Awaitable[asyncpg.Pool]], dialect: Dialect,
-                 retry: OccRetryPolicy | None = None) -> None:
+                 retry: OccRetryPolicy | None = None, isolation: str = "repeatable_read") -> None:
         """``s3_client``: a boto3 S3 client, or a zero-argument factory called on first use (keeps
-        boto3 out of the Lambda's cold import)."""
+        boto3 out of the Lambda's cold import). ``isolation``: DSQL's repeatable read by default;
+        the contention tests run PostgreSQL at ``serializable`` to provoke more real conflicts."""
         self.bucket = bucket
         self._s3_value = s3_client
         self._pool_factory = pool_factory
@@ -188,8 +189,11 @@ class ProfileStore:
         self._schema_ready = False
         self.dialect = dialect
         self.retry = retry or OccRetryPolicy()
+        self.isolation = isolation
         self.retries = 0
         """OCC retries performed so far (observability and tests)."""
+        self.conflicts: dict[str, int] = {}
+        """The conflicts behind those retries, by SQLSTATE (40001, OC000, OC001)."""
 
     @classmethod
     def from_settings(cls, settings: ProfileSettings) -> ProfileStore:
@@ -261,11 +265,13 @@ class ProfileStore:
 
         pool = await self._get_pool()
 
-        def count(_attempt: int, _exc: BaseException) -> None:
+        def count(_attempt: int, exc: BaseException) -> None:
             self.retries += 1
+            code = str(getattr(exc, "sqlstate", "?"))
+            self.conflicts[code] = self.conflicts.get(code, 0) + 1
 
         try:
-            return await run_transaction(pool, body, policy=self.retry, on_retry=count)
+            return await run_transaction(pool, body, policy=self.retry, on_retry=count, isolation=self.isolation)
         except OccRetryExhausted as exc:
             raise StateStoreUnavailable(f"The state store kept reporting conflicts: {exc}",
                                         retry_after_seconds=1) from exc
