@@ -288,7 +288,9 @@ class ProfileStore:
             code = exc.response.get("Error", {}).get("Code", "")
             raise StorageUnavailable(f"S3 {what} failed: {code}: {exc}", bucket=self.bucket, s3_error=code) from exc
         except BotoCoreError as exc:
-            raise StorageUnavailable(f"S3 {what} failed: {type(exc).__name__}: {exc}", bucket=self.bucket) from exc
+            # Unreachable or timed out: a retry helps once S3 is back (Retry-After on the 502).
+            raise StorageUnavailable(f"S3 {what} failed: {type(exc).__name__}: {exc}", bucket=self.bucket,
+                                     retry_after_seconds=5) from exc
 
     def read_object(self, key: str) -> str | None:
         """Synchronous S3 read (None when absent), for ``DeployedConfig.from_objects``."""

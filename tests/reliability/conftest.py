@@ -8,28 +8,24 @@ like the Lambda, so nothing in the test process (event loop, pools, imports) is 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 import httpx
 import pytest
 from reliability_results import ReliabilityRow, write_rows  # type: ignore[import-not-found]
+from reliability_stack import ApiServer, api_environment, setup_copilot_schema, start_api  # type: ignore[import-not-found]
 
 from behaviour_profiles.settings import ProfileSettings
 from copilot.api.app import create_app
 from copilot.settings import CopilotSettings
 from copilot.status import StateStoreProvider
-from copilot.store import StateStore
-from standins import ManagedProcess, MotoServer, PostgresServer, ScenarioPrometheus, free_port
+from standins import MotoServer, PostgresServer, ScenarioPrometheus
 
-REPO = Path(__file__).resolve().parents[2]
 _ROWS: list[ReliabilityRow] = []
 
 
@@ -52,54 +48,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.fixture
 def reliability(request: pytest.FixtureRequest) -> Iterator[ReliabilityRow]:
-    """This test's row of the table; its result is the test's outcome."""
+    """This test's row of the table; its result is the test's outcome (the call phase's report
+    exists by the time this fixture is torn down)."""
     row = ReliabilityRow(test=request.node.name.removeprefix("test_"))
     yield row
+    row.result = "pass" if request.node.stash.get(_OUTCOME, "failed") == "passed" else "FAIL"
     _ROWS.append(row)
-
-
-@pytest.fixture(autouse=True)
-def _record_outcome(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    for row in _ROWS:
-        if row.test == request.node.name.removeprefix("test_") and row.result == "not run":
-            outcome = request.node.stash.get(_OUTCOME, "failed")
-            row.result = "pass" if outcome == "passed" else "FAIL"
-
-
-@dataclass(frozen=True)
-class ApiServer:
-    url: str
-    token: str | None
-    bucket: str
-    process: ManagedProcess
-
-
-def api_environment(postgres: PostgresServer, moto: MotoServer, prometheus: ScenarioPrometheus,
-                    bucket: str, cluster_id: str) -> dict[str, str]:
-    """The Lambda's environment (PROFILES_*) plus the status API's (COPILOT_*) on the stand-ins."""
-    return {
-        **os.environ,
-        "PROFILES_BUCKET": bucket, "PROFILES_S3_ENDPOINT_URL": moto.endpoint_url,
-        "PROFILES_DATABASE_DSN": postgres.dsn, "PROFILES_AMP_QUERY_URL": prometheus.query_url,
-        "PROFILES_AMP_SIGV4": "false", "PROFILES_CLUSTER_ID": cluster_id, "PROFILES_DB_POOL_MAX_SIZE": "5",
-        "COPILOT_DSQL_ENDPOINT": postgres.host, "COPILOT_DSQL_PORT": str(postgres.port),
-        "COPILOT_DSQL_USER": postgres.user, "COPILOT_DSQL_DATABASE": postgres.database,
-        "COPILOT_DSQL_PASSWORD": postgres.password or "", "COPILOT_CLUSTER_ID": cluster_id,
-        "COPILOT_BEDROCK_ENABLED": "false", "COPILOT_API_CACHE_SECONDS": "0",
-    }
-
-
-def start_api(env: dict[str, str], log_dir: Path, *, token: str | None = None) -> ManagedProcess:
-    port = free_port()
-    if token is not None:
-        env = {**env, "PROFILES_AUTH_MODE": "token", "PROFILES_AUTH_TOKEN": token}
-    process = ManagedProcess(
-        name="profile-api", port=port, log_file=log_dir / f"api-{port}.log", env=env,
-        argv=[sys.executable, "-m", "uvicorn", "handler:app", "--app-dir", str(REPO / "lambdas" / "profile_api"),
-              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-    )
-    return process.start(ready_timeout=60)
 
 
 @pytest.fixture(scope="session")
@@ -110,16 +64,7 @@ def reliability_env(postgres_server: PostgresServer, moto_server: MotoServer,
     cluster_id = f"rel-{uuid.uuid4().hex[:6]}"
     env = api_environment(postgres_server, moto_server, prometheus_with_scenarios, bucket, cluster_id)
 
-    async def copilot_schema() -> None:
-        store = await StateStore.connect(CopilotSettings(
-            dsql_endpoint=postgres_server.host, dsql_port=postgres_server.port, dsql_user=postgres_server.user,
-            dsql_database=postgres_server.database, dsql_password=postgres_server.password))  # type: ignore[arg-type]
-        try:
-            await store.setup_schema()
-        finally:
-            await store.close()
-
-    asyncio.run(copilot_schema())
+    setup_copilot_schema(postgres_server)
     return env
 
 

@@ -21,6 +21,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from reliability_results import ReliabilityRow, budget  # type: ignore[import-not-found]
+from reliability_stack import ApiServer  # type: ignore[import-not-found]
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -30,8 +31,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
-from conftest import ApiServer  # type: ignore[import-not-found]
 
 PROFILE_API = ("/profiles",)
 STATUS_API = ("/status", "/actions", "/copilot")
