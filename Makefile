@@ -53,7 +53,7 @@ bench: sync system-deps
 	@uv run --frozen python -m benchmarks
 
 demo: sync system-deps
-	@uv run --frozen python -m copilot.demo
+	@uv run --frozen python -m devstack.demo
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache build dist

@@ -1,6 +1,6 @@
 """`make demo` end to end: the integration test of the whole product.
 
-Runs ``python -m copilot.demo`` exactly as the Makefile does (own state directory), and checks
+Runs ``python -m devstack.demo`` exactly as the Makefile does (own state directory), and checks
 every step passed, the chart is a real PNG, and nothing it started is left running, also when
 it is interrupted halfway.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.dev.state import StackState
+from devstack.state import StackState
 from standins._process import pid_alive
 
 pytestmark = pytest.mark.standins
@@ -46,7 +46,7 @@ def test_demo_runs_end_to_end(state_dir: Path) -> None:
     chart = ROOT / "out" / "demo-comparison.png"
     chart.unlink(missing_ok=True)
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "copilot.demo", "--state-dir", str(state_dir)],
+    result = subprocess.run([sys.executable, "-m", "devstack.demo", "--state-dir", str(state_dir)],
                             capture_output=True, text=True, timeout=300, cwd=ROOT,
                             env={**os.environ, "COLUMNS": "160"})
     elapsed = time.monotonic() - started
@@ -85,7 +85,7 @@ def _processes_with_marker(marker: str) -> list[int]:
 def test_interrupted_demo_tears_the_stack_down(state_dir: Path) -> None:
     marker = f"TEMPORAL_DSQL_DEMO_TEST={uuid.uuid4().hex}"
     name, value = marker.split("=", 1)
-    process = subprocess.Popen([sys.executable, "-m", "copilot.demo", "--state-dir", str(state_dir)],
+    process = subprocess.Popen([sys.executable, "-m", "devstack.demo", "--state-dir", str(state_dir)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
                                env={**os.environ, name: value})
     pids: list[int] = []

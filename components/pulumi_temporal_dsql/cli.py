@@ -1,6 +1,7 @@
 """`temporal-dsql`: the offline plan and the Lambda bundle builder.
 
     temporal-dsql plan --preset mid-scale --format tree|json
+    temporal-dsql diff --preset mid-scale --to-preset high-throughput --format text|json
     temporal-dsql build-lambda --out DIR
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -37,15 +38,7 @@ def plan_command(
     """Run the real stack program under Pulumi's mocks and print every resource and the outputs."""
     from pulumi_temporal_dsql.plan import plan, render_tree
 
-    overrides: dict[str, object] = {}
-    for item in override or []:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise typer.BadParameter(f"override {item!r} is not key=value", param_hint="--override")
-        try:
-            overrides[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            overrides[key] = raw
+    overrides = _parse_overrides(override, "--override")
     try:
         result = plan(preset, modifier=modifier, overrides=overrides, stack=stack,
                       extra_config={"copilot": "true" if copilot else "false"})
@@ -53,6 +46,60 @@ def plan_command(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
     typer.echo(result.to_json() if output_format is PlanFormat.json else render_tree(result))
+
+
+def _parse_overrides(items: list[str] | None, option: str) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"override {item!r} is not key=value", param_hint=option)
+        try:
+            overrides[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            overrides[key] = raw
+    return overrides
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command("diff")
+def diff_command(
+    preset: Annotated[str, typer.Option(help="The current stack's preset.")],
+    modifier: Annotated[str | None, typer.Option(help="The current stack's modifier.")] = None,
+    override: Annotated[list[str] | None, typer.Option(help="The current stack's overrides, key=value.")] = None,
+    copilot: Annotated[bool, typer.Option(help="The current stack has the SRE copilot.")] = False,
+    to_preset: Annotated[str | None, typer.Option(help="Proposed preset (default: the current one).")] = None,
+    to_modifier: Annotated[str | None, typer.Option(help="Proposed modifier ('none' drops it; default: the current one).")] = None,
+    to_override: Annotated[list[str] | None, typer.Option(help="Proposed override key=value, on top of the current ones.")] = None,
+    drop_override: Annotated[list[str] | None, typer.Option(help="A current override the proposal removes.")] = None,
+    to_copilot: Annotated[bool | None, typer.Option("--to-copilot/--to-no-copilot", help="Proposed copilot (default: as now).")] = None,
+    output_format: Annotated[DiffFormat, typer.Option("--format", help="text or json.")] = DiffFormat.text,
+    stack: Annotated[str, typer.Option(help="Stack name used in URNs.")] = "plan",
+) -> None:
+    """What the proposed inputs move: knobs (old -> new, why), resources (create/replace/update/delete), refusals.
+
+    Exit code: 0 no change, 1 changes, 2 refused (or bad input).
+    """
+    from pulumi_temporal_dsql.diff import StackInputs, stack_diff
+
+    current_overrides = _parse_overrides(override, "--override")
+    proposed_overrides = {k: v for k, v in current_overrides.items() if k not in set(drop_override or [])}
+    proposed_overrides.update(_parse_overrides(to_override, "--to-override"))
+    proposed_modifier = modifier if to_modifier is None else (None if to_modifier == "none" else to_modifier)
+    current = StackInputs(preset, modifier, current_overrides, copilot)
+    proposed = StackInputs(to_preset or preset, proposed_modifier, proposed_overrides,
+                           copilot if to_copilot is None else to_copilot)
+    try:
+        result = stack_diff(current, proposed, stack=stack)
+    except InputError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+    typer.echo(result.to_json() if output_format is DiffFormat.json else result.to_text(), nl=False)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command("build-lambda")

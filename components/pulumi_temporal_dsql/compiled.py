@@ -75,6 +75,9 @@ def _messages(error: BaseException) -> list[str]:
     if results:
         messages = []
         for result in results:
+            if isinstance(result, InputError):  # InputErrors: each with its allowed values and fix
+                messages.append(result.render())
+                continue
             text = getattr(result, "message", None) or str(result)
             rule = getattr(result, "rule_name", None) or getattr(result, "name", None)
             messages.append(f"{rule}: {text}" if rule and rule not in text else text)

@@ -46,7 +46,7 @@ __all__ = [
 HANDLER = "profile_api.handler.handler"
 PLATFORM = "aarch64-manylinux_2_28"
 PYTHON_VERSION = "3.12"
-PROJECT_PACKAGES = ("copilot_core", "dsql_config", "behaviour_profiles", "copilot", "standins")
+PROJECT_PACKAGES = ("copilot_core", "dsql_config", "behaviour_profiles", "copilot", "dashboards", "devstack", "standins")
 # Provided by the Lambda Python runtime; never bundled.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

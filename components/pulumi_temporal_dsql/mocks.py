@@ -149,6 +149,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.typ == "pulumi:pulumi:StackReference":
             return f"{args.name}_id", {**inputs, "outputs": self.stack_reference_outputs(inputs.get("name", ""))}
         state = {**inputs, **{k: v for k, v in _fake_outputs(args.typ, args.name, inputs, self.region).items() if k not in inputs or k in ("arn",)}}
+        if args.typ == "aws:s3/bucket:Bucket":
+            # A bucket's id IS its name in AWS: children that take `bucket=bucket.id` and the
+            # policy/outputs that read `bucket.bucket` must name one bucket in the plan too.
+            return str(state["bucket"]), state
         return f"{args.name}-{_short_id(args.typ + args.name)[:8]}", state
 
     def stack_reference_outputs(self, stack_name: str) -> dict[str, Any]:

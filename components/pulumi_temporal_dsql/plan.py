@@ -27,7 +27,9 @@ from pulumi.runtime.sync_await import _sync_await
 
 from pulumi_temporal_dsql.mocks import RecordedResource, RecordingMocks, RecordingMonitor
 
-__all__ = ["PROJECT", "Plan", "PlannedResource", "plan", "render_tree", "run_under_mocks", "stack_program"]
+__all__ = [
+    "PROJECT", "Plan", "PlannedResource", "plan", "render_tree", "run_under_mocks", "stable_order", "stack_program",
+]
 
 PROJECT = "temporal-dsql"
 _PLAN_LOCK = threading.Lock()
@@ -143,11 +145,32 @@ def plan(
     recorded, exported = run_under_mocks(
         lambda: runpy.run_path(str(program), run_name="__main__"), config=config, stack=stack, mocks=mocks
     )
-    resources = [
-        PlannedResource(type=r.typ, name=r.name, urn=r.urn, parent=r.parent or None, inputs=_plain(r.inputs))
-        for r in recorded
-    ]
+    resources = stable_order(
+        [PlannedResource(type=r.typ, name=r.name, urn=r.urn, parent=r.parent or None, inputs=_plain(r.inputs))
+         for r in recorded]
+    )
     return Plan(preset=preset, stack=stack, resources=resources, outputs=exported, config=config)
+
+
+def stable_order(resources: list[PlannedResource]) -> list[PlannedResource]:
+    """Parents before their children, siblings by URN: the same list on every run.
+
+    Registration order follows asyncio scheduling (and set iteration under hash randomisation),
+    so two runs of one program would list the same resources in different orders; callers (the
+    policy pack among them) rely on a parent coming before its children, so a plain URN sort
+    will not do.
+    """
+    urns = {r.urn for r in resources}
+    children: dict[str | None, list[PlannedResource]] = {}
+    for resource in resources:
+        children.setdefault(resource.parent if resource.parent in urns else None, []).append(resource)
+    ordered: list[PlannedResource] = []
+    stack = sorted(children.get(None, []), key=lambda r: r.urn, reverse=True)
+    while stack:
+        resource = stack.pop()
+        ordered.append(resource)
+        stack.extend(sorted(children.get(resource.urn, []), key=lambda r: r.urn, reverse=True))
+    return ordered
 
 
 def run_under_mocks(

@@ -4,10 +4,10 @@
     copilot kb sync | start-ingestion | status | list-jobs
     copilot conformance PROFILE_ID --preset mid-scale
     copilot recommend-config PROFILE_ID [--preset P]
-    copilot dev ...      the local stack (copilot.dev.cli)
-    copilot demo         the end-to-end demo
 
 Configuration comes from CopilotSettings (COPILOT_* environment variables); options override it.
+The `copilot` command users type is ``devstack.copilot_cli.app``: these commands plus `copilot dev`
+and `copilot demo` (the developer tooling sits above the copilot, so the copilot never imports it).
 """
 
 from __future__ import annotations
@@ -339,23 +339,3 @@ def recommend_cmd(profile_id: str, preset: Annotated[str | None, typer.Option("-
         console.print(f"  evidence: {e.metric} = {e.observed:.4g} (expected {e.expected})")
     for r in rec.rejected:
         console.print(f"  [yellow]rejected by guard rails:[/yellow] {r}")
-
-
-# --- dev and demo ------------------------------------------------------------------------------
-
-
-def _add_dev() -> None:
-    from copilot.dev.cli import app as dev_app
-
-    app.add_typer(dev_app, name="dev")
-
-
-_add_dev()
-
-
-@app.command("demo")
-def demo() -> None:
-    """Run the end-to-end demo (the same as `make demo`)."""
-    from copilot import demo as demo_module
-
-    raise typer.Exit(int(demo_module.main([]) or 0))

@@ -26,8 +26,12 @@ class ConfigProfile(BaseModel):
     temporal_server_version: VersionType
     dsql_plugin_version: VersionType
 
-    compiled_at: str  # ISO 8601 instant (whenever.Instant.format_iso())
+    # Provenance without a wall clock: the profile is deployed (S3 object, stack output), and a
+    # timestamp would make every preview of an unchanged program show a diff. input_hash is the
+    # SHA-256 of the canonical inputs (preset, modifier, overrides, versions); profiles stored
+    # before it existed (they carried compiled_at, now ignored) read back with "".
     compiler_version: VersionType
+    input_hash: str = ""
 
     # The preset's expected telemetry bounds, carried so conformance needs only the profile.
     expected_bounds: list[TelemetryBound] = Field(default_factory=list)

@@ -137,6 +137,7 @@ def compile_cmd(
     override: Annotated[list[str] | None, typer.Option("--override", "-o", help="NAME=VALUE; NAME is a registry key, env var or dynamic-config key")] = None,
     from_env: Annotated[bool, typer.Option("--from-env", help="Read existing DSQL_* / TEMPORAL_SQL_* env vars as overrides")] = False,
     env_file: Annotated[Path | None, typer.Option("--env-file", help="Like --from-env, reading a dotenv file instead of the process env")] = None,
+    accept_plugin_defaults: Annotated[bool, typer.Option("--accept-plugin-defaults", help="With --from-env/--env-file: accept the plugin's default for a value it cannot parse instead of failing")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write the artifacts into this directory")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text | json | yaml")] = OutputFormat.text,
     # >>> adapters (issue 3)
@@ -160,7 +161,8 @@ def compile_cmd(
                 raise DsqlConfigError("--from-env found no DSQL environment variables and no preset was given.",
                                       field="preset", allowed=[p.name for p in compiler.list_presets()],
                                       suggestion="Name a preset, e.g. `compile starter`.")
-            result, report = compile_from_env(env, preset, modifier, overrides, compiler=compiler)
+            result, report = compile_from_env(env, preset, modifier, overrides, compiler=compiler,
+                                              accept_plugin_defaults=accept_plugin_defaults)
             migration = report.model_dump(mode="json")
             if fmt == OutputFormat.text:
                 err.print(report.to_text(), markup=False, highlight=False)

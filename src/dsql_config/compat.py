@@ -13,9 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from copilot_core.errors import InputError
 from copilot_core.types import ParameterOverrides, ParameterValue
 from dsql_config.compiler import ConfigCompiler
-from dsql_config.errors import ConstraintViolationError, DsqlConfigError
+from dsql_config.errors import ConstraintViolationError, DsqlConfigError, InputErrors
 from dsql_config.models import CompilationResult
 from dsql_config.registry import ParameterRegistry, default_registry
 from dsql_config.resolve import coerce_value
@@ -45,6 +46,8 @@ class EnvImport:
     values: dict[str, ParameterValue] = field(default_factory=dict)  # env var -> parsed value
     ignored: dict[str, str] = field(default_factory=dict)  # env var -> why
     invalid: dict[str, str] = field(default_factory=dict)  # env var -> why
+    # The same invalid values as typed errors (field = the env var), for compile_from_env to raise.
+    errors: list[InputError] = field(default_factory=list)
 
 
 def has_dsql_env(env: Mapping[str, str], registry: ParameterRegistry | None = None) -> bool:
@@ -83,6 +86,10 @@ def parse_env(env: Mapping[str, str], registry: ParameterRegistry | None = None)
                 value = True  # the plugin treats empty or invalid as true
             else:
                 out.invalid[name] = f"{exc.message} The plugin would use its default."
+                out.errors.append(DsqlConfigError(
+                    f"{name}={raw!r} cannot be read as {key}: {exc.message}", field=name, allowed=exc.allowed,
+                    suggestion=f"{exc.suggestion + ' ' if exc.suggestion else ''}Or pass --accept-plugin-defaults "
+                               f"to accept the plugin's default for {name}."))
                 continue
         out.values[name] = value
         out.names[name] = key
@@ -207,13 +214,27 @@ def compile_from_env(
     overrides: Mapping[str, ParameterValue] | None = None,
     *,
     compiler: ConfigCompiler | None = None,
+    accept_plugin_defaults: bool = False,
 ) -> tuple[CompilationResult, MigrationReport]:
-    """Env vars as overrides on ``preset`` (starter when none is given); explicit overrides win."""
+    """Env vars as overrides on ``preset`` (starter when none is given); explicit overrides win.
+
+    An env value the plugin cannot parse is an error (the plugin would silently run on its
+    default, and a CI gate must not pass that env) unless ``accept_plugin_defaults``; every such
+    value and every bad explicit override is reported in one `InputErrors`.
+    """
     comp = compiler or ConfigCompiler()
     chosen = preset or "starter"
-    merged: dict[str, ParameterValue] = dict(parse_env(env, comp.registry).overrides)
+    imported = parse_env(env, comp.registry)
+    errors: list[InputError] = [] if accept_plugin_defaults else list(imported.errors)
+    merged: dict[str, ParameterValue] = dict(imported.overrides)
     if overrides:
-        explicit, _ = comp.normalize_overrides(overrides)
-        merged.update(explicit)
+        try:
+            explicit, _ = comp.normalize_overrides(overrides)
+            merged.update(explicit)
+        except InputErrors as error:
+            errors.extend(error.errors)
+        except InputError as error:
+            errors.append(error)
+    InputErrors.raise_all(errors)
     result = comp.compile(chosen, modifier, merged)
     return result, migration_report(env, chosen, modifier, compiler=comp)

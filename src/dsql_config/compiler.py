@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from whenever import Instant
-
 from copilot_core.profile import ConfigProfile
-from copilot_core.types import ParameterClassification, ParameterOverrides
+from copilot_core.types import ParameterClassification, ParameterOverrides, ParameterValue
 from dsql_config.adapters import (
     PlatformAdapter,
     ProfileArtifacts,
@@ -53,7 +53,7 @@ from dsql_config.resolve import OverridesInput, Resolution, Resolver, coerce_val
 from dsql_config.resolve import fmt_value as _fmt
 from dsql_config.why import render_input_notes, render_why
 
-__all__ = ["COMPILER_VERSION", "ConfigCompiler", "Resolution", "coerce_value"]
+__all__ = ["COMPILER_VERSION", "ConfigCompiler", "Resolution", "coerce_value", "input_hash"]
 
 COMPILER_VERSION = "0.1.0"
 DEFAULT_TEMPORAL_SERVER_VERSION = "1.29.1"
@@ -61,6 +61,19 @@ DEFAULT_DSQL_PLUGIN_VERSION = "1.1.0"  # the fork's DSQL schema version
 
 AdapterSelection = str | Sequence[str] | None
 WhyRenderer = Callable[[ConfigProfile, Sequence[CompilationTrace], Sequence[GuardRailResult], ParameterRegistry], str]
+
+
+def input_hash(preset: str, modifier: str | None, overrides: Mapping[str, ParameterValue],
+               temporal_server_version: str, dsql_plugin_version: str) -> str:
+    """SHA-256 of the canonical compile inputs (typed overrides by registry key, sorted): the
+    profile's provenance. Two compiles of the same inputs give the same hash on any machine, so
+    the deployed profile changes only when an input does (no wall clock: issue 13)."""
+    canonical = json.dumps(
+        {"preset": preset, "modifier": modifier, "overrides": dict(sorted(overrides.items())),
+         "temporal_server_version": temporal_server_version, "dsql_plugin_version": dsql_plugin_version,
+         "compiler_version": COMPILER_VERSION},
+        sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class ConfigCompiler(Resolver):
@@ -100,8 +113,10 @@ class ConfigCompiler(Resolver):
             tuning_params=groups[ParameterClassification.TUNING],
             temporal_server_version=temporal_server_version or DEFAULT_TEMPORAL_SERVER_VERSION,
             dsql_plugin_version=dsql_plugin_version or DEFAULT_DSQL_PLUGIN_VERSION,
-            compiled_at=Instant.now().format_iso(),
             compiler_version=COMPILER_VERSION,
+            input_hash=input_hash(res.preset.name, res.modifier.name if res.modifier else None, res.overrides,
+                                  temporal_server_version or DEFAULT_TEMPORAL_SERVER_VERSION,
+                                  dsql_plugin_version or DEFAULT_DSQL_PLUGIN_VERSION),
             expected_bounds=expected_bounds(res.values, band_max_st_per_sec=res.preset.throughput_range.max_st_per_sec),
         ))
 

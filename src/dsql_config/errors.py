@@ -7,7 +7,7 @@ so the CLI, the profile API and the Pulumi components can tell the user how to f
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -23,6 +23,7 @@ __all__ = [
     "DsqlConfigError",
     "GuardRailError",
     "GuardRailResult",
+    "InputErrors",
     "UnknownModifierError",
     "UnknownParameterError",
     "UnknownPresetError",
@@ -155,3 +156,32 @@ class AdapterError(DsqlConfigError):
             field="adapter",
             suggestion="Fix or uninstall the adapter package.",
         )
+
+
+class InputErrors(DsqlConfigError):
+    """Several bad inputs found in one run (overrides, env values, profile-file fields): every one
+    is reported at once, each with its own field, allowed values and suggestion, like the guard
+    rails do, so a user fixes them all in one edit instead of one per run."""
+
+    def __init__(self, errors: Sequence[InputError]) -> None:
+        self.errors = list(errors)
+        fields = [e.field for e in self.errors if e.field]
+        super().__init__(
+            f"{len(self.errors)} input error(s):\n" + "\n".join(f"  - {e.render()}" for e in self.errors),
+            field=", ".join(dict.fromkeys(fields)) or None,
+            suggestion="Fix every input listed above; each names its field, allowed values and a suggestion.",
+        )
+
+    def as_problem(self) -> dict[str, object]:
+        problem = super().as_problem()
+        problem["errors"] = [e.as_problem() for e in self.errors]
+        return problem
+
+    @staticmethod
+    def raise_all(errors: Iterable[InputError]) -> None:
+        """Nothing when there is no error, the error itself when there is one, else all of them."""
+        found = list(errors)
+        if len(found) == 1:
+            raise found[0]
+        if found:
+            raise InputErrors(found)

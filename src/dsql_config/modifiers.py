@@ -5,7 +5,9 @@ scales are applied as ``max(base, base x factor)``, durations as ``max(base, val
 switch a feature on.  The one exception, by design, is ``simple-crud``'s partition factor: Requirement
 3.4 asks for lower matching partition counts, so it halves the *rate-derived* partition count, but
 never below the preset's own partition floor (the value the preset itself never goes under).  The
-trace shows that step as "modifier simple-crud (partitions ...): before → after (lowered, never
+values the derivation rules size from the partitions (write partitions, forwarder polls, tasks and
+rate: `presets.values_a_modifier_may_lower`) follow them down through the same rules, and nothing
+else is ever lowered (tested over every preset x modifier).  The trace shows that step as "modifier simple-crud (partitions ...): before → after (lowered, never
 below the preset floor)" and explain lists it under the modifier's adjustments.
 """
 

@@ -37,6 +37,7 @@ __all__ = [
     "per_process_reservoir_target",
     "slot_blocks_needed",
     "useful_partitions",
+    "values_a_modifier_may_lower",
 ]
 
 DSQL_MAX_CONNECTIONS = 10_000  # default cluster quota (can be raised by AWS support)
@@ -211,7 +212,8 @@ def modifier_partitions(ctx: RuleContext, preset_value: int) -> tuple[int, str] 
 
     batch-processor raises both the rate-derived count and the floor; simple-crud halves the
     rate-derived count (Requirement 3.4: lower partitions for short request/response work) but never
-    goes below the preset's floor, the one place a modifier lowers a preset value.
+    goes below the preset's floor, the one place a modifier lowers a preset value directly; the
+    values derived from the partitions follow (`values_a_modifier_may_lower`).
     """
     m = ctx.modifier
     if m is None or (m.partition_factor == 1.0 and m.partition_floor_factor == 1.0):
@@ -437,6 +439,21 @@ def _ordered_rules() -> tuple[Rule, ...]:
 
 
 ORDERED_RULES = _ordered_rules()
+
+
+def values_a_modifier_may_lower() -> frozenset[str]:
+    """The modifier rule: the partition count and every value derived from it (the rules'
+    dependency closure: write partitions, forwarder polls, tasks and rate), nothing else.
+
+    Fewer partitions need fewer forwarding polls and tasks, so a modifier that lowers the partitions
+    lowers what is sized from them through the same rules; every other value a modifier only raises.
+    Computed from the rules, so a new rule reading the partitions joins the set by itself.
+    """
+    lowered = {PARTITIONS_KEY}
+    for rule in ORDERED_RULES:  # dependency order: a rule's inputs are settled before it
+        if lowered.intersection(rule.depends_on):
+            lowered.add(rule.key)
+    return frozenset(lowered)
 
 _COMMON_FIXED: dict[str, ParameterValue] = {
     "dsql.token_duration": "15m",

@@ -7,12 +7,13 @@ what a ``Resolver`` resolves, and the explain module reads the same resolution, 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
+from copilot_core.errors import InputError
 from copilot_core.types import (
     ParameterClassification,
     ParameterEntry,
@@ -21,7 +22,7 @@ from copilot_core.types import (
     ParameterValue,
     ParameterValueType,
 )
-from dsql_config.errors import ConstraintViolationError, DsqlConfigError
+from dsql_config.errors import ConstraintViolationError, DsqlConfigError, InputErrors
 from dsql_config.models import CompilationTrace
 from dsql_config.modifiers import Adjustment, ModifierSpec, get_modifier
 from dsql_config.presets import (
@@ -40,6 +41,7 @@ __all__ = ["GO_BOOL_VALUES", "OverridesInput", "Resolution", "Resolver", "coerce
 
 OverridesInput = ParameterOverrides | Mapping[str, ParameterValue] | None
 
+_T = TypeVar("_T")
 _TRACE_LIST: TypeAdapter[list[CompilationTrace]] = TypeAdapter(list[CompilationTrace])
 
 
@@ -160,6 +162,17 @@ def _apply_adjustment(base: ParameterValue, adj: Adjustment) -> ParameterValue:
     return max(base, adj.value)
 
 
+def _collect(errors: list[InputError], step: Callable[[], _T]) -> _T | None:
+    """Run one input step; keep its error (every one of them: several for InputErrors) for later."""
+    try:
+        return step()
+    except InputErrors as error:
+        errors.extend(error.errors)
+    except InputError as error:
+        errors.append(error)
+    return None
+
+
 def fmt_value(value: ParameterValue) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
@@ -186,31 +199,46 @@ class Resolver:
         out: dict[str, ParameterValue] = {}
         named_by: dict[str, str] = {}
         notes: list[str] = []
+        errors: list[InputError] = []
+        # Every bad override is collected and reported at once (InputErrors), as the guard rails do.
         for name, value in raw.items():
-            res = self.registry.resolve_name(name)
-            if res.key is None:
-                notes.append(f"{name}: ignored ({res.note})")
+            try:
+                res = self.registry.resolve_name(name)
+                if res.key is None:
+                    notes.append(f"{name}: ignored ({res.note})")
+                    continue
+                if res.via == "legacy":
+                    notes.append(f"{name}: {res.note}")
+                typed = coerce_value(self.registry.get(res.key), value)
+            except InputError as error:
+                errors.append(error)
                 continue
-            if res.via == "legacy":
-                notes.append(f"{name}: {res.note}")
-            typed = coerce_value(self.registry.get(res.key), value)
             if res.key in out and out[res.key] != typed:
-                raise DsqlConfigError(
+                errors.append(DsqlConfigError(
                     f"{named_by[res.key]}={out[res.key]!r} and {name}={value!r} both set {res.key} to different values.",
                     field=res.key,
                     suggestion="Give the parameter one value.",
-                )
+                ))
+                continue
             out[res.key] = typed
             named_by.setdefault(res.key, name)
-        return out, notes
+        InputErrors.raise_all(errors)
+        # Registry order, not input order: the same overrides written in another order are the
+        # same input and must give the same profile bytes.
+        order = self._order
+        return {k: out[k] for k in sorted(out, key=lambda k: order[k])}, sorted(notes)
 
     # -- resolution ----------------------------------------------------------------------------
 
     def resolve(self, preset: str, *, modifier: str | None = None, overrides: OverridesInput = None) -> Resolution:
         """Resolve every registry parameter; no guard rails, no artifacts."""
-        spec = get_preset(preset)
-        mod = get_modifier(modifier)
-        ov, notes = self.normalize_overrides(overrides)
+        errors: list[InputError] = []
+        spec = _collect(errors, lambda: get_preset(preset))
+        mod = _collect(errors, lambda: get_modifier(modifier))
+        normalized = _collect(errors, lambda: self.normalize_overrides(overrides))
+        InputErrors.raise_all(errors)
+        assert spec is not None and normalized is not None
+        ov, notes = normalized
         values: dict[str, ParameterValue] = {}
         sources: dict[str, ParameterSource] = {}
         trace_rows: list[dict[str, Any]] = []

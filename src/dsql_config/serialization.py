@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
+from pydantic import ValidationError
 
 from copilot_core.profile import ConfigProfile
-from dsql_config.errors import DsqlConfigError
+from dsql_config.errors import DsqlConfigError, InputErrors
 
 __all__ = ["profile_from_json", "profile_from_yaml", "profile_to_json", "profile_to_yaml"]
 
@@ -14,9 +17,46 @@ def profile_to_json(profile: ConfigProfile, *, indent: int | None = 2) -> str:
     return profile.model_dump_json(indent=indent)
 
 
+_UNION_MEMBERS = frozenset({"bool", "int", "float", "str"})
+
+
+def _field_errors(exc: ValidationError, kind: str) -> InputErrors | DsqlConfigError:
+    """Every invalid field of a profile document at once, each named by its path."""
+    # A union field (a parameter's value: bool | int | float | str) fails once per member, each
+    # with the member's name as the last path part: one error per field, the members as allowed.
+    grouped: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for item in exc.errors():
+        loc = tuple(str(part) for part in item["loc"])
+        grouped.setdefault(loc, []).append(dict(item))
+    merged: dict[tuple[str, ...], tuple[str, list[str] | None, object]] = {}
+    for loc, items in grouped.items():
+        parent = loc[:-1]
+        siblings = [k for k in grouped if k[:-1] == parent and parent]
+        if len(siblings) > 1 and all(k[-1] in _UNION_MEMBERS for k in siblings):
+            merged[parent] = ("Input should be one of the types " + ", ".join(k[-1] for k in siblings),
+                              [k[-1] for k in siblings], items[0].get("input"))
+            continue
+        ctx: dict[str, Any] = items[0].get("ctx") or {}
+        expected = ctx.get("expected")
+        merged[loc] = (items[0]["msg"], [str(expected)] if expected else None, items[0].get("input"))
+    errors = [
+        DsqlConfigError(
+            f"{kind} field {'.'.join(loc) or 'profile'}: {msg} (got {value!r}).", field=".".join(loc) or "profile",
+            allowed=allowed,
+            suggestion="Recompile the profile with `temporal-dsql-config compile PRESET --out DIR`, or fix this field.")
+        for loc, (msg, allowed, value) in merged.items()
+    ]
+    return errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
 def profile_from_json(text: str) -> ConfigProfile:
     try:
         return ConfigProfile.model_validate_json(text)
+    except ValidationError as exc:
+        if all(e["type"] != "json_invalid" for e in exc.errors()):
+            raise _field_errors(exc, "profile.json") from None
+        raise DsqlConfigError(f"Not a ConfigProfile JSON document: {exc}", field="profile",
+                              suggestion="Pass a profile.json written by `temporal-dsql-config compile --out`.") from None
     except ValueError as exc:
         raise DsqlConfigError(f"Not a ConfigProfile JSON document: {exc}", field="profile",
                               suggestion="Pass a profile.json written by `temporal-dsql-config compile --out`.") from None
@@ -29,6 +69,11 @@ def profile_to_yaml(profile: ConfigProfile) -> str:
 def profile_from_yaml(text: str) -> ConfigProfile:
     try:
         return ConfigProfile.model_validate(yaml.safe_load(text))
+    except ValidationError as exc:
+        if all(e["type"] != "model_type" for e in exc.errors()):
+            raise _field_errors(exc, "profile.yaml") from None
+        raise DsqlConfigError(f"Not a ConfigProfile YAML document: {exc}", field="profile",
+                              suggestion="Pass a profile written by profile_to_yaml.") from None
     except (ValueError, yaml.YAMLError) as exc:
         raise DsqlConfigError(f"Not a ConfigProfile YAML document: {exc}", field="profile",
                               suggestion="Pass a profile written by profile_to_yaml.") from None

@@ -21,7 +21,7 @@ def make_config_profile(preset: str = "mid-scale", **values: bool | int | float 
     return ConfigProfile(
         preset_name=preset, slo_params=[], topology_params=[], safety_params=[], tuning_params=resolved,
         temporal_server_version=Version("1.29.1"), dsql_plugin_version=Version("1.29.1"),
-        compiled_at=Instant.from_utc(2026, 11, 1).format_iso(), compiler_version=Version("0.1.0"),
+        compiler_version=Version("0.1.0"),
     )
 
 

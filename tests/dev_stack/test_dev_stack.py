@@ -10,8 +10,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from copilot.dev.infra import DEV_ENV_KEYS, env_values
 from copilot.settings import CopilotSettings
+from devstack.infra import DEV_ENV_KEYS, env_values
 from pulumi_temporal_dsql.automation import dev_stack_module, inline_program
 from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.iam import wildcard_resources

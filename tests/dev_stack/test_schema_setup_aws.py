@@ -26,9 +26,10 @@ from typing import Any
 import asyncpg
 import pytest
 
-from copilot.dev.build import RUNTIME_IMAGE
-from copilot.dev.errors import DevStackError
-from copilot.dev.schema import (
+from copilot_core.dsql import Dialect, StaticPassword, create_pool
+from devstack.build import RUNTIME_IMAGE
+from devstack.errors import DevStackError
+from devstack.schema import (
     AwsSchemaSetup,
     AwsTargets,
     Step,
@@ -37,7 +38,6 @@ from copilot.dev.schema import (
     run_steps,
     schema_command,
 )
-from copilot_core.dsql import Dialect, StaticPassword, create_pool
 from standins import PostgresServer, free_port
 
 pytestmark = pytest.mark.standins
@@ -406,7 +406,7 @@ def test_cli_reports_every_step_in_a_table_and_exits_non_zero(
     env_file.write_text("AWS_REGION=eu-west-1\nCLUSTER_ENDPOINT=monitored.invalid\n"
                         "COPILOT_DSQL_ENDPOINT=copilot.invalid\n")
     result = subprocess.run(
-        [sys.executable, "-m", "copilot.dev", "schema", "setup", "--aws", "--env-file", str(env_file),
+        [sys.executable, "-m", "devstack", "schema", "setup", "--aws", "--env-file", str(env_file),
          "--template-file", str(template_file), "--visibility-endpoint", domain.endpoint],
         capture_output=True, text=True, timeout=180,
         env={**os.environ, "PATH": str(empty), "COLUMNS": "300", **CREDENTIALS},
@@ -421,7 +421,7 @@ def test_cli_reports_every_step_in_a_table_and_exits_non_zero(
 
 
 def test_schema_modules_import_no_pulumi() -> None:
-    code = ("import sys, copilot.dev.schema, copilot.dev.cli; "
+    code = ("import sys, devstack.schema, devstack.cli; "
             "print(sorted(m for m in sys.modules if m.startswith('pulumi')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == "[]"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI_CALL = re.compile(r"\b(temporal-dsql-config|temporal-dsql (plan|build-lambda))\b")
+CLI_CALL = re.compile(r"\b(temporal-dsql-config|temporal-dsql (plan|diff|build-lambda))\b")
 
 
 def readme_cli_blocks() -> list[str]:
@@ -34,7 +34,8 @@ def _as_run_here(block: str, scratch: Path) -> str:
 def test_the_readme_has_the_cli_tour() -> None:
     joined = "\n".join(readme_cli_blocks())
     for command in ("list-presets", "describe-preset", "compile", "explain --key", "explain --preset",
-                    "explain --profile", "--from-env", "migrate", "plan --preset", "build-lambda"):
+                    "explain --profile", "--from-env", "migrate", "plan --preset", "build-lambda",
+                    "diff --preset", "--accept-plugin-defaults"):
         assert command in joined, command
 
 

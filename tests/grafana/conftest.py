@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from whenever import Instant
 
-from copilot.dev.stack import TelemetryPlan, load_synthetic_cluster
+from devstack.stack import TelemetryPlan, load_synthetic_cluster
 from standins.prometheus import PrometheusServer
 
 
@@ -49,7 +49,7 @@ class ProvisionedDatasource:
 
     @classmethod
     def from_provisioning(cls, uid: str, env: Mapping[str, str]) -> ProvisionedDatasource:
-        from copilot.grafana.provisioning import datasources
+        from dashboards.provisioning import datasources
 
         (source,) = [d for d in datasources()["datasources"] if d["uid"] == uid]
         json_data, secure = source.get("jsonData", {}), source.get("secureJsonData", {})
@@ -170,8 +170,8 @@ def assessed_stack() -> Iterator[AssessedStack]:
 
     import httpx
 
-    from copilot.demo import request_assessment
-    from copilot.dev.stack import DevStack, service_env
+    from devstack.demo import request_assessment
+    from devstack.stack import DevStack, service_env
 
     allowed, foreign = PageServer(), PageServer()
     state_dir = Path(tempfile.mkdtemp(prefix="grafana-stack-"))

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
-from copilot.grafana import check_files, generated_files
-from copilot.grafana._render import dashboards
-from copilot.grafana.copilot_dashboard import STATUS_API_READS, copilot_dashboard
-from copilot.grafana.health_dashboards import (
+from dashboards import check_files, generated_files
+from dashboards._render import dashboards
+from dashboards.copilot_dashboard import STATUS_API_READS, copilot_dashboard
+from dashboards.health_dashboards import (
     COPILOT_UID,
     DSQL_UID,
     SERVER_UID,
@@ -20,8 +20,8 @@ from copilot.grafana.health_dashboards import (
     WORKERS_UID,
     dsql_persistence_dashboard,
 )
-from copilot.grafana.profile_action import extract_request_template, interpolate
-from copilot.grafana.provisioning import REQUIRED_PLUGINS, datasources
+from dashboards.profile_action import extract_request_template, interpolate
+from dashboards.provisioning import REQUIRED_PLUGINS, datasources
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,11 +31,11 @@ def _panels(board: dict) -> list[dict]:
 
 
 def test_committed_files_match_the_builders() -> None:
-    assert check_files(ROOT) == [], "run `uv run python -m copilot.grafana` and commit grafana/"
+    assert check_files(ROOT) == [], "run `uv run python -m dashboards` and commit grafana/"
 
 
 def test_check_mode_detects_a_stale_file(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "copilot.grafana", "--root", str(tmp_path)]
+    cmd = [sys.executable, "-m", "dashboards", "--root", str(tmp_path)]
     assert subprocess.run(cmd, check=True, capture_output=True).returncode == 0
     assert subprocess.run([*cmd, "--check"], capture_output=True).returncode == 0
     stale = tmp_path / "grafana/dashboards/copilot/copilot.json"

@@ -24,11 +24,11 @@ import httpx
 import pytest
 from whenever import Instant, TimeDelta
 
-from copilot.dev.stack import CLUSTER_ID
-from copilot.grafana.browser import Browser
-from copilot.grafana.copilot_dashboard import copilot_dashboard
-from copilot.grafana.profile_action import DATASOURCE_PROXY_PATH, GRAFANA_401_BODY, extract_request_template
-from copilot.grafana.provisioning import API_TOKEN_ENV
+from dashboards.browser import Browser
+from dashboards.copilot_dashboard import copilot_dashboard
+from dashboards.profile_action import DATASOURCE_PROXY_PATH, GRAFANA_401_BODY, extract_request_template
+from dashboards.provisioning import API_TOKEN_ENV
+from devstack.stack import CLUSTER_ID
 from standins._process import ManagedProcess, free_port
 
 if TYPE_CHECKING:

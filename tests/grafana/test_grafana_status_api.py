@@ -12,8 +12,8 @@ import httpx
 import pytest
 from whenever import Instant, TimeDelta
 
-from copilot.grafana.copilot_dashboard import CURRENT_STATE, STATUS_API_READS, StatusRead, resolve_selector
-from copilot.grafana.profile_action import interpolate
+from dashboards.copilot_dashboard import CURRENT_STATE, STATUS_API_READS, StatusRead, resolve_selector
+from dashboards.profile_action import interpolate
 
 if TYPE_CHECKING:
     from conftest import AssessedStack

@@ -89,7 +89,7 @@ def config_profile(preset: str, values: dict[str, bool | int | float | str]) -> 
         tuning_params=[ResolvedParameter(key=k, value=v, classification=ParameterClassification.TUNING, source="preset")
                        for k, v in values.items()],
         temporal_server_version=Version("1.29.1"), dsql_plugin_version=Version("1.29.1"),
-        compiled_at="2026-11-01T00:00:00Z", compiler_version=Version("0.1.0"))
+        compiler_version=Version("0.1.0"))
 
 
 @st.composite

@@ -181,7 +181,7 @@ def test_the_image_readme_says_what_the_component_and_dev_cli_do() -> None:
     import inspect
     import re
 
-    from copilot.dev import cli as dev_cli
+    from devstack import cli as dev_cli
     from pulumi_temporal_dsql.copilot import WORKER_HEALTH_CHECK
 
     readme = (Path(__file__).resolve().parents[2] / "docker" / "copilot" / "README.md").read_text()

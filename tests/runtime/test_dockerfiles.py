@@ -47,7 +47,7 @@ def test_runtime_image_carries_what_the_schema_set_up_task_runs() -> None:
     """The components' schema task runs `temporal-sql-tool --plugin dsql ... update-schema -d
     $TEMPORAL_SCHEMA_DIR` in the runtime image: the Dockerfile must put the schema exactly there
     (from the named build context `copilot dev build` passes) and check the tool exists."""
-    from copilot.dev.build import SCHEMA_CONTEXT
+    from devstack.build import SCHEMA_CONTEXT
     from pulumi_temporal_dsql.setup import SCHEMA_COMMAND, SCHEMA_DIR
 
     steps = instructions(REPO / "docker" / "runtime" / "Dockerfile")

@@ -22,12 +22,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from copilot.dev.build import RUNTIME_IMAGE
-from copilot.dev.errors import DevStackError
-from copilot.dev.schema import setup_aws_schemas, setup_schemas
-from copilot.dev.stack import SERVICE_ORDER, DevStack, service_env
-from copilot.dev.state import state_dir
-from copilot.dev.system_deps import ensure_system_deps
+from devstack.build import RUNTIME_IMAGE
+from devstack.errors import DevStackError
+from devstack.schema import setup_aws_schemas, setup_schemas
+from devstack.stack import SERVICE_ORDER, DevStack, service_env
+from devstack.state import state_dir
+from devstack.system_deps import ensure_system_deps
 
 __all__ = ["app"]
 
@@ -219,7 +219,7 @@ def infra_apply_command(
     env_file: Annotated[Path, typer.Option(help="dotenv file the outputs are written to")] = Path(".env"),
 ) -> None:
     """Create or update the dev stack's AWS resources and write their coordinates to .env."""
-    from copilot.dev.infra import infra_apply
+    from devstack.infra import infra_apply
 
     try:
         result = infra_apply(stack=stack_name, region=region, prefix=prefix, owner=owner, env_file=env_file,
@@ -241,7 +241,7 @@ def infra_destroy_command(
     prefix: str = "copilot-dev",
 ) -> None:
     """Destroy the dev stack's AWS resources."""
-    from copilot.dev.infra import infra_destroy
+    from devstack.infra import infra_destroy
 
     try:
         infra_destroy(stack=stack_name, region=region, prefix=prefix, on_output=console.print)
@@ -257,8 +257,8 @@ def build(
     platform: str | None = None,
 ) -> None:
     """Build the runtime image and the copilot image with docker."""
-    from copilot.dev.build import build_images
-    from copilot.dev.system_deps import REPO_ROOT
+    from devstack.build import build_images
+    from devstack.system_deps import REPO_ROOT
 
     try:
         built = build_images(REPO_ROOT, temporal_dsql_path=temporal_dsql_path, base_image=base_image,

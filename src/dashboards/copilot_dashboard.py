@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from copilot.grafana._catalog_queries import catalog_expr, catalog_unit
-from copilot.grafana._panels import (
+from dashboards._catalog_queries import catalog_expr, catalog_unit
+from dashboards._panels import (
     DashboardSpec,
     Grid,
     InfinityColumn,
@@ -29,8 +29,8 @@ from copilot.grafana._panels import (
     table,
     text_variable,
 )
-from copilot.grafana.health_dashboards import COPILOT_UID, related_links
-from copilot.grafana.profile_action import AFTER_RENDER_JS, PANEL_STYLES
+from dashboards.health_dashboards import COPILOT_UID, related_links
+from dashboards.profile_action import AFTER_RENDER_JS, PANEL_STYLES
 
 __all__ = [
     "CURRENT_STATE",

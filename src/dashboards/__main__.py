@@ -1,4 +1,4 @@
-"""Regenerate grafana/ (``python -m copilot.grafana``) or check it is current (``--check``)."""
+"""Regenerate grafana/ (``python -m dashboards``) or check it is current (``--check``)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from copilot.grafana._render import check_files, write_files
+from dashboards._render import check_files, write_files
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m copilot.grafana", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m dashboards", description=__doc__)
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: cwd)")
     parser.add_argument("--check", action="store_true", help="fail when committed files are stale")
     args = parser.parse_args(argv)
     if args.check:
         stale = check_files(args.root)
         for stale_path in stale:
-            print(f"stale: {stale_path} (run `uv run python -m copilot.grafana`)", file=sys.stderr)
+            print(f"stale: {stale_path} (run `uv run python -m dashboards`)", file=sys.stderr)
         return 1 if stale else 0
     for written in write_files(args.root):
         print(f"wrote {written}")

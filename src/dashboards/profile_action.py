@@ -35,7 +35,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from copilot.grafana._panels import COPILOT_DATASOURCE
+from dashboards._panels import COPILOT_DATASOURCE
 
 __all__ = [
     "AFTER_RENDER_JS",

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from copilot.dev.errors import DevStackError
+from devstack.errors import DevStackError
 
 __all__ = [
     "BASE_IMAGE",

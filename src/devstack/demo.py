@@ -35,9 +35,9 @@ from rich.panel import Panel
 from rich.table import Table
 from whenever import Instant
 
-from copilot.dev.errors import DevStackError
-from copilot.dev.stack import CLUSTER_ID, SERVICE_ORDER, DevStack
-from copilot.dev.system_deps import REPO_ROOT, ensure_system_deps
+from devstack.errors import DevStackError
+from devstack.stack import CLUSTER_ID, SERVICE_ORDER, DevStack
+from devstack.system_deps import REPO_ROOT, ensure_system_deps
 
 __all__ = ["DemoResult", "MissingPiece", "main", "request_assessment", "run_demo"]
 
@@ -150,7 +150,7 @@ class Demo:
             self.console.print(f"installed Debian packages: {', '.join(installed)}")
         self.stack = DevStack(self.state_dir, progress=lambda m: self.console.print(f"  {m}"))
         report = self.stack.up(SERVICE_ORDER)
-        from copilot.dev.schema import setup_schemas
+        from devstack.schema import setup_schemas
 
         setup_schemas(self.stack.state, progress=lambda m: self.console.print(f"  {m}"))
         state = self.stack.state
@@ -186,7 +186,7 @@ class Demo:
         self.console.print(table)
 
     def compare(self) -> None:
-        from copilot.dev.chart import write_comparison_png
+        from devstack.chart import write_comparison_png
 
         if len(self.result.profiles) < 2:
             raise RuntimeError("the two profiles were not created (step 3 failed)")
@@ -379,7 +379,7 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m copilot.demo", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m devstack.demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".local" / "demo")
     parser.add_argument("--keep", action="store_true", help="leave the stack running at the end")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from copilot.dev.errors import DevStackError
+from devstack.errors import DevStackError
 
 __all__ = [
     "AUTOMATION_MODULE",

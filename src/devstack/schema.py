@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from copilot.dev.build import RUNTIME_IMAGE, DockerUnavailable, docker_engine
-from copilot.dev.errors import DevStackError
-from copilot.dev.state import StackState
-from copilot.dev.system_deps import REPO_ROOT
 from copilot_core.dsql import Dialect, IamTokenProvider, apply_ddl, create_pool
+from devstack.build import RUNTIME_IMAGE, DockerUnavailable, docker_engine
+from devstack.errors import DevStackError
+from devstack.state import StackState
+from devstack.system_deps import REPO_ROOT
 
 if TYPE_CHECKING:
     import asyncpg
@@ -114,7 +114,7 @@ def setup_schemas(state: StackState, progress: Callable[[str], None] = lambda m:
 # --------------------------------------------------------------------------------------------------
 
 # src/ never imports pulumi (import-linter contract): the schema command is defined once, in the
-# components, and loaded by module name only when a step runs (as copilot.dev.infra does).
+# components, and loaded by module name only when a step runs (as devstack.infra does).
 SETUP_MODULE = "pulumi_temporal_dsql.setup"
 IMAGES_MODULE = "pulumi_temporal_dsql.images"
 VISIBILITY_PROGRAM = REPO_ROOT / "docker" / "runtime" / "visibility_setup.py"

@@ -7,8 +7,9 @@ data, so a panel that could only ever be empty fails the suite.
 
 from __future__ import annotations
 
-from copilot.grafana._catalog_queries import catalog_expr, catalog_unit
-from copilot.grafana._panels import (
+from copilot_core.metric_catalog import SERVICES
+from dashboards._catalog_queries import catalog_expr, catalog_unit
+from dashboards._panels import (
     DashboardSpec,
     Grid,
     Json,
@@ -20,7 +21,6 @@ from copilot.grafana._panels import (
     text_variable,
     timeseries,
 )
-from copilot_core.metric_catalog import SERVICES
 
 __all__ = [
     "COPILOT_UID",

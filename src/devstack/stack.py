@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING
 
 from whenever import Instant, TimeDelta
 
-from copilot.dev.errors import DevStackError
-from copilot.dev.state import ServiceRecord, StackState
-from copilot.dev.telemetry import LOG_GROUP, log_events, write_slot_block_series
+from devstack.errors import DevStackError
+from devstack.state import ServiceRecord, StackState
+from devstack.telemetry import LOG_GROUP, log_events, write_slot_block_series
 from standins._process import (
     ManagedProcess,
     StandinError,

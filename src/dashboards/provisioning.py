@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from copilot.grafana._panels import (
+from dashboards._panels import (
     BUSINESS_TEXT_PLUGIN,
     COPILOT_DATASOURCE,
     INFINITY_PLUGIN,

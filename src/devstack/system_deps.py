@@ -8,11 +8,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from copilot.dev.errors import DevStackError
+from devstack.errors import DevStackError
 
 __all__ = ["REPO_ROOT", "ensure_system_deps", "missing_packages"]
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]  # src/devstack/system_deps.py -> the repository
 _SCRIPT = REPO_ROOT / "scripts" / "ensure-system-deps.sh"
 _LIST = REPO_ROOT / "scripts" / "system-deps.txt"
 # Used when the package runs outside a checkout (no scripts/ directory).

@@ -61,7 +61,7 @@ def comparison_svg(diffs: Sequence[dict[str, Any]], *, title: str, limit: int = 
 
 
 def write_comparison_png(diffs: Sequence[dict[str, Any]], path: Path, *, title: str) -> Path:
-    from copilot.grafana.browser import Browser
+    from dashboards.browser import Browser
 
     svg = comparison_svg(diffs, title=title)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,245 @@
+"""What a change of preset, modifier or overrides moves: knobs, resources, and what cannot change.
+
+`stack_diff(current, proposed)` compiles both inputs (every knob whose value moves, old -> new,
+with the derivation line that says why) and plans both under the recording mocks (every resource
+created, replaced, updated or deleted), and refuses what cannot change on an existing stack.
+`temporal-dsql diff` prints it as text or JSON; exit code 0 no change, 1 changes, 2 refused.
+
+Resource rule (the offline stand-in for the engine's diff, which needs the provider):
+- a URN only in the proposed plan is created, only in the current plan deleted;
+- a URN in both with different inputs is *replaced* when its type is immutable (an ECS task
+  definition: every change registers a new revision) or a changed input is one the AWS provider
+  marks ForceNew (`FORCE_NEW` below: names, keys, CIDRs, ...); otherwise *updated* in place
+  (a DSQL cluster, an ECS service, an S3 object's content, a log group's retention ...).
+Inputs are compared after the plan's JSON normalisation, so only real value changes count.
+
+Refused: Temporal's `numHistoryShards` (history.shards) is fixed when the persistence schema is
+set up; changing it on an existing cluster corrupts the shard -> workflow mapping.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from copilot_core import ParameterValue
+from pulumi_temporal_dsql.plan import Plan, PlannedResource, _json_default, plan
+
+__all__ = [
+    "FORCE_NEW",
+    "IMMUTABLE_TYPES",
+    "KnobChange",
+    "Refusal",
+    "ResourceChange",
+    "StackDiff",
+    "StackInputs",
+    "stack_diff",
+]
+
+Action = Literal["create", "replace", "update", "delete"]
+
+# Types AWS never updates in place: any input change is a new resource (a new revision).
+IMMUTABLE_TYPES = frozenset({"aws:ecs/taskDefinition:TaskDefinition"})
+# Inputs the AWS provider marks ForceNew for the types the stack creates; other changes update in place.
+FORCE_NEW: dict[str, frozenset[str]] = {
+    "aws:dsql/cluster:Cluster": frozenset(),  # deletion protection, tags: in place
+    "aws:ecs/service:Service": frozenset({"name", "cluster", "launchType", "schedulingStrategy"}),
+    "aws:ecs/cluster:Cluster": frozenset({"name"}),
+    "aws:s3/bucket:Bucket": frozenset({"bucket", "bucketPrefix"}),
+    "aws:s3/bucketObjectv2:BucketObjectv2": frozenset({"bucket", "key"}),
+    "aws:s3/bucketPolicy:BucketPolicy": frozenset({"bucket"}),
+    "aws:dynamodb/table:Table": frozenset({"name", "hashKey", "rangeKey"}),
+    "aws:cloudwatch/logGroup:LogGroup": frozenset({"name", "namePrefix"}),
+    "aws:iam/role:Role": frozenset({"name", "namePrefix", "path"}),
+    "aws:iam/rolePolicy:RolePolicy": frozenset({"name", "role"}),
+    "aws:lambda/function:Function": frozenset({"name"}),
+    "aws:lb/loadBalancer:LoadBalancer": frozenset({"name", "internal", "loadBalancerType"}),
+    "aws:lb/targetGroup:TargetGroup": frozenset({"name", "port", "protocol", "vpcId", "targetType"}),
+    "aws:ec2/vpc:Vpc": frozenset({"cidrBlock"}),
+    "aws:ec2/subnet:Subnet": frozenset({"cidrBlock", "vpcId", "availabilityZone"}),
+    "aws:ec2/securityGroup:SecurityGroup": frozenset({"name", "namePrefix", "vpcId", "description"}),
+    "aws:opensearch/domain:Domain": frozenset({"domainName"}),
+    "aws:amp/workspace:Workspace": frozenset(),
+}
+SHARDS_KEY = "history.shards"
+
+
+@dataclass(frozen=True)
+class StackInputs:
+    """What a stack is compiled from: its preset, modifier, overrides (and whether it has the copilot)."""
+
+    preset: str
+    modifier: str | None = None
+    overrides: Mapping[str, ParameterValue] = field(default_factory=dict)
+    copilot: bool = False
+
+    def describe(self) -> str:
+        parts = [self.preset + (f" + {self.modifier}" if self.modifier else "")]
+        parts += [f"{k}={v}" for k, v in sorted(self.overrides.items())]
+        return " ".join(parts) + (" (with copilot)" if self.copilot else "")
+
+
+@dataclass(frozen=True)
+class KnobChange:
+    key: str
+    old: ParameterValue
+    new: ParameterValue
+    why: str  # the proposed value's derivation (what `temporal-dsql-config explain --key` prints)
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    action: Action
+    type: str
+    name: str
+    urn: str
+    changed_inputs: list[str] = field(default_factory=list)
+    replaced_by: list[str] = field(default_factory=list)  # the changed inputs that force replacement
+
+
+@dataclass(frozen=True)
+class Refusal:
+    field: str
+    old: ParameterValue
+    new: ParameterValue
+    reason: str
+    way_out: str
+
+
+@dataclass(frozen=True)
+class StackDiff:
+    current: StackInputs
+    proposed: StackInputs
+    knobs: list[KnobChange]
+    resources: list[ResourceChange]
+    refusals: list[Refusal]
+
+    @property
+    def exit_code(self) -> int:
+        """0 no change, 1 changes, 2 refused (CI gates on it)."""
+        if self.refusals:
+            return 2
+        return 1 if self.knobs or self.resources else 0
+
+    def counts(self) -> dict[str, int]:
+        return {action: sum(1 for r in self.resources if r.action == action)
+                for action in ("create", "replace", "update", "delete")}
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "current": {**asdict(self.current), "overrides": dict(self.current.overrides)},
+                "proposed": {**asdict(self.proposed), "overrides": dict(self.proposed.overrides)},
+                "exit_code": self.exit_code,
+                "refused": [asdict(r) for r in self.refusals],
+                "knobs": [asdict(k) for k in self.knobs],
+                "resources": [asdict(r) for r in self.resources],
+                "counts": self.counts(),
+            },
+            indent=2, sort_keys=True, default=_json_default,
+        )
+
+    def to_text(self) -> str:
+        lines = [f"diff {self.current.describe()} -> {self.proposed.describe()}"]
+        if self.exit_code == 0:
+            lines.append("no change: the proposed inputs compile and plan to the same stack.")
+            return "\n".join(lines) + "\n"
+        for refusal in self.refusals:
+            lines += [f"REFUSED {refusal.field}: {_fmt(refusal.old)} -> {_fmt(refusal.new)}",
+                      f"  {refusal.reason}", f"  way out: {refusal.way_out}"]
+        lines.append(f"knobs that move ({len(self.knobs)}):")
+        for knob in self.knobs:
+            lines.append(f"  ~ {knob.key}: {_fmt(knob.old)} -> {_fmt(knob.new)}")
+            lines.append(f"      why: {knob.why}")
+        counts = self.counts()
+        lines.append("resources: " + ", ".join(f"{n} to {a}" for a, n in counts.items()))
+        symbol = {"create": "+", "replace": "+-", "update": "~", "delete": "-"}
+        for change in self.resources:
+            detail = ""
+            if change.action == "replace":
+                detail = f"  (replaced: {', '.join(change.replaced_by) or 'immutable type'} changed)"
+            elif change.action == "update":
+                detail = f"  ({', '.join(change.changed_inputs)})"
+            lines.append(f"  {symbol[change.action]:>2} {change.type}  {change.name}{detail}")
+        return "\n".join(lines) + "\n"
+
+
+def _fmt(value: ParameterValue) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=_json_default)
+
+
+def resource_changes(current: Plan, proposed: Plan) -> list[ResourceChange]:
+    """Created / replaced / updated / deleted, by URN and inputs (the rule in the module docstring)."""
+    before = {r.urn: r for r in current.resources}
+    after = {r.urn: r for r in proposed.resources}
+    changes: list[ResourceChange] = []
+    for urn in sorted(before.keys() | after.keys()):
+        old, new = before.get(urn), after.get(urn)
+        if old is None:
+            assert new is not None
+            changes.append(ResourceChange("create", new.type, new.name, urn))
+        elif new is None:
+            changes.append(ResourceChange("delete", old.type, old.name, urn))
+        else:
+            changed = _changed_inputs(old, new)
+            if not changed:
+                continue
+            forcing = sorted(set(changed) & FORCE_NEW.get(new.type, frozenset()))
+            replace = new.type in IMMUTABLE_TYPES or bool(forcing)
+            changes.append(ResourceChange("replace" if replace else "update", new.type, new.name, urn,
+                                          changed_inputs=changed, replaced_by=forcing))
+    order = {"replace": 0, "create": 1, "update": 2, "delete": 3}
+    return sorted(changes, key=lambda c: (order[c.action], c.urn))
+
+
+def _changed_inputs(old: PlannedResource, new: PlannedResource) -> list[str]:
+    keys = old.inputs.keys() | new.inputs.keys()
+    return sorted(k for k in keys if _canonical(old.inputs.get(k)) != _canonical(new.inputs.get(k)))
+
+
+def knob_changes(current: StackInputs, proposed: StackInputs) -> tuple[list[KnobChange], dict[str, Any], dict[str, Any]]:
+    """Every registry value that moves, with the proposed value's derivation; and both value maps."""
+    from dsql_config import ConfigCompiler
+
+    compiler = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
+    old = compiler.resolve(current.preset, modifier=current.modifier, overrides=dict(current.overrides))
+    new = compiler.resolve(proposed.preset, modifier=proposed.modifier, overrides=dict(proposed.overrides))
+    why = {t.parameter_key: "; ".join(t.derivation_chain) for t in new.trace}
+    keys = [entry.key for entry in compiler.registry]  # registry order: the order explain uses
+    knobs = [KnobChange(key, old.values[key], new.values[key], why.get(key, ""))
+             for key in keys if old.values[key] != new.values[key]]
+    return knobs, old.values, new.values
+
+
+def refusals(old_values: Mapping[str, Any], new_values: Mapping[str, Any]) -> list[Refusal]:
+    """What an existing stack cannot take in place, each with the way out."""
+    out: list[Refusal] = []
+    if old_values[SHARDS_KEY] != new_values[SHARDS_KEY]:
+        old, new = old_values[SHARDS_KEY], new_values[SHARDS_KEY]
+        out.append(Refusal(
+            field=SHARDS_KEY, old=old, new=new,
+            reason=(f"Temporal's numHistoryShards cannot change on an existing cluster: it is fixed when the "
+                    f"persistence schema is set up, and {old} -> {new} would remap every workflow to another "
+                    f"shard (the policy pack's history-shards-immutable rule blocks it too)."),
+            way_out=(f"keep the current count with `--override {SHARDS_KEY}={old}` (the rest of the change can "
+                     f"proceed), or deploy a new cluster (a new stack) with {new} shards and migrate: point new "
+                     f"workflows at it and let the old cluster drain, or replicate namespaces to it."),
+        ))
+    return out
+
+
+def stack_diff(current: StackInputs, proposed: StackInputs, *, stack: str = "plan") -> StackDiff:
+    """Knobs that move, resources created/replaced/updated/deleted, and refusals (see module doc)."""
+    knobs, old_values, new_values = knob_changes(current, proposed)
+    plans = [
+        plan(inputs.preset, modifier=inputs.modifier, overrides=dict(inputs.overrides), stack=stack,
+             extra_config={"copilot": "true" if inputs.copilot else "false"})
+        for inputs in (current, proposed)
+    ]
+    return StackDiff(current, proposed, knobs, resource_changes(*plans), refusals(old_values, new_values))

@@ -1,0 +1,93 @@
+"""`temporal-dsql diff` and `stack_diff` (issue 13): knobs that move, resources created, replaced,
+updated or deleted (from two real offline plans), and the history-shard refusal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from pulumi_temporal_dsql.cli import app
+from pulumi_temporal_dsql.diff import StackDiff, StackInputs, resource_changes, stack_diff
+from pulumi_temporal_dsql.plan import Plan, PlannedResource
+
+runner = CliRunner()
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+
+
+@pytest.fixture(scope="module")
+def mid_to_high() -> StackDiff:
+    return stack_diff(StackInputs("mid-scale"), StackInputs("high-throughput"))
+
+
+def test_mid_scale_to_high_throughput_refuses_the_shard_change_and_names_the_way_out(mid_to_high: StackDiff) -> None:
+    assert mid_to_high.exit_code == 2
+    (refusal,) = mid_to_high.refusals
+    assert (refusal.field, refusal.old, refusal.new) == ("history.shards", 1024, 4096)
+    assert "existing cluster" in refusal.reason
+    assert "new cluster" in refusal.way_out and "history.shards=1024" in refusal.way_out
+    text = mid_to_high.to_text()
+    assert "REFUSED history.shards: 1024 -> 4096" in text and "way out:" in text
+
+
+def test_mid_scale_to_high_throughput_names_the_knobs_and_resources_that_change(mid_to_high: StackDiff) -> None:
+    knobs = {k.key: k for k in mid_to_high.knobs}
+    assert (knobs["history.replicas"].old, knobs["history.replicas"].new) == (3, 10)
+    assert "history_replicas_from_rate" in knobs["history.replicas"].why
+    assert "dsql.pool_size" in knobs
+    by_action: dict[str, set[str]] = {}
+    for change in mid_to_high.resources:
+        by_action.setdefault(change.action, set()).add(change.type)
+    # Task definitions are immutable revisions: replaced. The cluster and services: in place.
+    assert TASK in by_action["replace"]
+    assert "aws:ecs/service:Service" in by_action["update"]
+    assert "aws:dsql/cluster:Cluster" in by_action["update"]
+    assert "aws:dsql/cluster:Cluster" not in by_action["replace"]
+    # high-throughput turns on the distributed rate limiter and connection leases: two tables.
+    assert by_action["create"] == {"aws:dynamodb/table:Table"}
+    history = next(c for c in mid_to_high.resources if c.name.endswith("history-service"))
+    assert "desiredCount" in history.changed_inputs
+    document = json.loads(mid_to_high.to_json())
+    assert document["exit_code"] == 2 and document["counts"]["create"] == 2
+    assert document["refused"][0]["field"] == "history.shards"
+
+
+def test_same_inputs_are_no_change() -> None:
+    same = stack_diff(StackInputs("starter", "simple-crud"), StackInputs("starter", "simple-crud"))
+    assert same.exit_code == 0 and not same.knobs and not same.resources and not same.refusals
+    assert "no change" in same.to_text()
+
+
+def test_going_down_with_the_shards_kept_deletes_the_tables_and_is_allowed() -> None:
+    down = stack_diff(StackInputs("high-throughput"), StackInputs("mid-scale", overrides={"history.shards": 4096}))
+    assert down.exit_code == 1 and not down.refusals
+    deleted = {c.type for c in down.resources if c.action == "delete"}
+    assert deleted == {"aws:dynamodb/table:Table"}
+
+
+def _resource(logical: str, typ: str, **inputs: object) -> PlannedResource:
+    return PlannedResource(typ, logical, f"urn:pulumi:plan::temporal-dsql::{typ}::{logical}", None, dict(inputs))
+
+
+def test_a_force_new_input_replaces_and_any_other_updates_in_place() -> None:
+    table = "aws:dynamodb/table:Table"
+    before = Plan("p", "plan", [_resource("t", table, name="a", billingMode="PAY_PER_REQUEST"),
+                                _resource("u", table, name="u", billingMode="PAY_PER_REQUEST")], {})
+    after = Plan("p", "plan", [_resource("t", table, name="b", billingMode="PAY_PER_REQUEST"),
+                               _resource("u", table, name="u", billingMode="PROVISIONED")], {})
+    changes = {c.name: c for c in resource_changes(before, after)}
+    assert changes["t"].action == "replace" and changes["t"].replaced_by == ["name"]
+    assert changes["u"].action == "update" and changes["u"].changed_inputs == ["billingMode"]
+
+
+def test_cli_diff_exit_codes_and_json() -> None:
+    refused = runner.invoke(app, ["diff", "--preset", "mid-scale", "--to-preset", "high-throughput", "--format", "json"])
+    assert refused.exit_code == 2, refused.output
+    assert json.loads(refused.stdout)["refused"][0]["new"] == 4096
+    changed = runner.invoke(app, ["diff", "--preset", "mid-scale", "--to-override", "history.replicas=4"])
+    assert changed.exit_code == 1, changed.output
+    assert "~ history.replicas: 3 -> 4" in changed.stdout and "temporal-plan-history-service" in changed.stdout
+    bad = runner.invoke(app, ["diff", "--preset", "mid-scale", "--to-override", "history.replicaz=4",
+                              "--to-override", "history.replicas=0"])
+    assert bad.exit_code == 2 and "history.replicaz" in bad.output and "below the minimum" in bad.output
