@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from copilot_core.errors import InputError
+from pulumi_temporal_dsql.errors import ComponentInputError
 
 __all__ = ["app"]
 
@@ -68,10 +69,11 @@ class DiffFormat(StrEnum):
 
 @app.command("diff")
 def diff_command(
-    preset: Annotated[str, typer.Option(help="The current stack's preset.")],
+    preset: Annotated[str | None, typer.Option(help="The current stack's preset (or from --stack-config).")] = None,
     modifier: Annotated[str | None, typer.Option(help="The current stack's modifier.")] = None,
     override: Annotated[list[str] | None, typer.Option(help="The current stack's overrides, key=value.")] = None,
-    copilot: Annotated[bool, typer.Option(help="The current stack has the SRE copilot.")] = False,
+    copilot: Annotated[bool | None, typer.Option("--copilot/--no-copilot", help="The current stack has the SRE copilot.")] = None,
+    stack_config: Annotated[Path | None, typer.Option(help="The current stack's Pulumi.<stack>.yaml: preset, modifier, overrides, copilot and the rest of its config.")] = None,
     to_preset: Annotated[str | None, typer.Option(help="Proposed preset (default: the current one).")] = None,
     to_modifier: Annotated[str | None, typer.Option(help="Proposed modifier ('none' drops it; default: the current one).")] = None,
     to_override: Annotated[list[str] | None, typer.Option(help="Proposed override key=value, on top of the current ones.")] = None,
@@ -84,16 +86,28 @@ def diff_command(
 
     Exit code: 0 no change, 1 changes, 2 refused (or bad input).
     """
-    from pulumi_temporal_dsql.diff import StackInputs, stack_diff
+    from pulumi_temporal_dsql.diff import StackInputs, stack_diff, stack_inputs_from_config
 
-    current_overrides = _parse_overrides(override, "--override")
-    proposed_overrides = {k: v for k, v in current_overrides.items() if k not in set(drop_override or [])}
-    proposed_overrides.update(_parse_overrides(to_override, "--to-override"))
-    proposed_modifier = modifier if to_modifier is None else (None if to_modifier == "none" else to_modifier)
-    current = StackInputs(preset, modifier, current_overrides, copilot)
-    proposed = StackInputs(to_preset or preset, proposed_modifier, proposed_overrides,
-                           copilot if to_copilot is None else to_copilot)
     try:
+        base = StackInputs(preset or "")
+        if stack_config is not None:
+            if not stack_config.is_file():
+                raise ComponentInputError(f"No stack config at {stack_config}.", field="stack_config",
+                                          suggestion="Pass a Pulumi.<stack>.yaml file, e.g. stacks/Pulumi.dev.yaml.")
+            base = stack_inputs_from_config(stack_config.read_text())
+        elif preset is None:
+            raise ComponentInputError("diff needs the current stack's preset.", field="preset",
+                                      allowed=["starter", "mid-scale", "high-throughput"],
+                                      suggestion="Pass --preset, or --stack-config stacks/Pulumi.<stack>.yaml.")
+        # Options given on the command line win over the stack config.
+        current_overrides = {**base.overrides, **_parse_overrides(override, "--override")}
+        current = StackInputs(preset or base.preset, modifier or base.modifier, current_overrides,
+                              base.copilot if copilot is None else copilot, base.extra_config)
+        proposed_overrides = {k: v for k, v in current_overrides.items() if k not in set(drop_override or [])}
+        proposed_overrides.update(_parse_overrides(to_override, "--to-override"))
+        proposed_modifier = current.modifier if to_modifier is None else (None if to_modifier == "none" else to_modifier)
+        proposed = StackInputs(to_preset or current.preset, proposed_modifier, proposed_overrides,
+                               current.copilot if to_copilot is None else to_copilot, current.extra_config)
         result = stack_diff(current, proposed, stack=stack)
     except InputError as error:
         typer.echo(f"error: {error}", err=True)

@@ -36,6 +36,7 @@ __all__ = [
     "StackDiff",
     "StackInputs",
     "stack_diff",
+    "stack_inputs_from_config",
 ]
 
 Action = Literal["create", "replace", "update", "delete"]
@@ -74,6 +75,8 @@ class StackInputs:
     modifier: str | None = None
     overrides: Mapping[str, ParameterValue] = field(default_factory=dict)
     copilot: bool = False
+    # The rest of the stack config (environment, capacity, VPC ...), as `pulumi config` holds it.
+    extra_config: Mapping[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         parts = [self.preset + (f" + {self.modifier}" if self.modifier else "")]
@@ -227,11 +230,53 @@ def refusals(old_values: Mapping[str, Any], new_values: Mapping[str, Any]) -> li
             reason=(f"Temporal's numHistoryShards cannot change on an existing cluster: it is fixed when the "
                     f"persistence schema is set up, and {old} -> {new} would remap every workflow to another "
                     f"shard (the policy pack's history-shards-immutable rule blocks it too)."),
-            way_out=(f"keep the current count with `--override {SHARDS_KEY}={old}` (the rest of the change can "
+            way_out=(f"keep the current count with the override {SHARDS_KEY}={old} (`--to-override "
+                     f"{SHARDS_KEY}={old}` here, `overrides` in the stack config; the rest of the change can "
                      f"proceed), or deploy a new cluster (a new stack) with {new} shards and migrate: point new "
                      f"workflows at it and let the old cluster drain, or replicate namespaces to it."),
         ))
     return out
+
+
+def stack_inputs_from_config(text: str) -> StackInputs:
+    """A stack's inputs from its `Pulumi.<stack>.yaml` (the `config:` block the stack program reads):
+    preset, modifier, overrides (a JSON string or an object) and copilot; the rest as extra config."""
+    import yaml
+
+    from pulumi_temporal_dsql.errors import ComponentInputError
+
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise ComponentInputError(f"The stack config is not YAML: {error}.", field="stack_config",
+                                  suggestion="Pass a Pulumi.<stack>.yaml file.") from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        raise ComponentInputError("The stack config has no `config:` mapping.", field="stack_config",
+                                  suggestion="Pass a Pulumi.<stack>.yaml file.")
+    prefix = "temporal-dsql:"
+    own = {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
+    preset = own.pop("preset", None)
+    if not isinstance(preset, str):
+        raise ComponentInputError("The stack config sets no temporal-dsql:preset.", field="preset",
+                                  allowed=["starter", "mid-scale", "high-throughput"],
+                                  suggestion="Add `temporal-dsql:preset: mid-scale` or pass --preset.")
+    modifier = own.pop("modifier", None)
+    raw_overrides = own.pop("overrides", None) or {}
+    if isinstance(raw_overrides, str):
+        try:
+            raw_overrides = json.loads(raw_overrides)
+        except json.JSONDecodeError as error:
+            raise ComponentInputError(f"temporal-dsql:overrides is not JSON: {error}.", field="overrides",
+                                      suggestion="Write it as a JSON object of parameter -> value.") from None
+    if not isinstance(raw_overrides, dict):
+        raise ComponentInputError("temporal-dsql:overrides must be an object of parameter -> value.",
+                                  field="overrides")
+    copilot = str(own.pop("copilot", "false")).lower() == "true"
+    own.pop("buildLambda", None)  # the offline plan never builds the bundle
+    extra = {prefix + k: v if isinstance(v, str) else json.dumps(v) for k, v in own.items()}
+    extra.update({k: str(v) for k, v in config.items() if not k.startswith(prefix) and isinstance(v, str | int | bool)})
+    return StackInputs(preset, str(modifier) if modifier else None, raw_overrides, copilot, extra)
 
 
 def stack_diff(current: StackInputs, proposed: StackInputs, *, stack: str = "plan") -> StackDiff:
@@ -239,7 +284,7 @@ def stack_diff(current: StackInputs, proposed: StackInputs, *, stack: str = "pla
     knobs, old_values, new_values = knob_changes(current, proposed)
     plans = [
         plan(inputs.preset, modifier=inputs.modifier, overrides=dict(inputs.overrides), stack=stack,
-             extra_config={"copilot": "true" if inputs.copilot else "false"})
+             extra_config={**inputs.extra_config, "copilot": "true" if inputs.copilot else "false"})
         for inputs in (current, proposed)
     ]
     return StackDiff(current, proposed, knobs, resource_changes(*plans), refusals(old_values, new_values))

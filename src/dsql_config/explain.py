@@ -260,9 +260,11 @@ def _modifier_sentence(modifier: str, adjusted: Sequence[CompilationTrace]) -> s
                and isinstance(t.final_value, int | float) and t.final_value < t.base_value]
     if not lowered:
         return f"The {modifier} modifier then adjusts {len(adjusted)} value(s), never below the preset's."
-    # simple-crud's partitions (Requirement 3.4): the only way a modifier lowers a preset value.
+    # simple-crud's partitions (Requirement 3.4): the only value a modifier lowers itself; the rules
+    # size the forwarder from the partitions, so those follow (presets.values_a_modifier_may_lower).
     return (f"The {modifier} modifier then adjusts {len(adjusted)} value(s); it lowers {', '.join(lowered)} "
-            "but never below the preset's floor, and raises or enables the rest.")
+            "but never below the preset's floor (the values derived from the partitions follow), "
+            "and raises or enables the rest.")
 
 
 def explain_preset(preset: str, *, modifier: str | None = None, compiler: ConfigCompiler | None = None) -> PresetExplanation:

@@ -4,12 +4,19 @@ updated or deleted (from two real offline plans), and the history-shard refusal.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from pulumi_temporal_dsql.cli import app
-from pulumi_temporal_dsql.diff import StackDiff, StackInputs, resource_changes, stack_diff
+from pulumi_temporal_dsql.diff import (
+    StackDiff,
+    StackInputs,
+    resource_changes,
+    stack_diff,
+    stack_inputs_from_config,
+)
 from pulumi_temporal_dsql.plan import Plan, PlannedResource
 
 runner = CliRunner()
@@ -26,7 +33,7 @@ def test_mid_scale_to_high_throughput_refuses_the_shard_change_and_names_the_way
     (refusal,) = mid_to_high.refusals
     assert (refusal.field, refusal.old, refusal.new) == ("history.shards", 1024, 4096)
     assert "existing cluster" in refusal.reason
-    assert "new cluster" in refusal.way_out and "history.shards=1024" in refusal.way_out
+    assert "new cluster" in refusal.way_out and "--to-override history.shards=1024" in refusal.way_out
     text = mid_to_high.to_text()
     assert "REFUSED history.shards: 1024 -> 4096" in text and "way out:" in text
 
@@ -91,3 +98,23 @@ def test_cli_diff_exit_codes_and_json() -> None:
     bad = runner.invoke(app, ["diff", "--preset", "mid-scale", "--to-override", "history.replicaz=4",
                               "--to-override", "history.replicas=0"])
     assert bad.exit_code == 2 and "history.replicaz" in bad.output and "below the minimum" in bad.output
+
+
+def test_cli_diff_reads_the_current_stack_from_its_config(tmp_path: Path) -> None:
+    config = tmp_path / "Pulumi.prod.yaml"
+    config.write_text(
+        "config:\n  aws:region: us-east-1\n  temporal-dsql:preset: mid-scale\n"
+        "  temporal-dsql:environment: prod\n  temporal-dsql:overrides:\n    history.replicas: 4\n"
+    )
+    inputs = stack_inputs_from_config(config.read_text())
+    assert (inputs.preset, dict(inputs.overrides)) == ("mid-scale", {"history.replicas": 4})
+    assert inputs.extra_config["temporal-dsql:environment"] == "prod"
+    unchanged = runner.invoke(app, ["diff", "--stack-config", str(config)])
+    assert unchanged.exit_code == 0, unchanged.output
+    dropped = runner.invoke(app, ["diff", "--stack-config", str(config), "--drop-override", "history.replicas",
+                                  "--format", "json"])
+    assert dropped.exit_code == 1, dropped.output
+    knobs = {k["key"]: k for k in json.loads(dropped.stdout)["knobs"]}
+    assert (knobs["history.replicas"]["old"], knobs["history.replicas"]["new"]) == (4, 3)
+    missing = runner.invoke(app, ["diff", "--stack-config", str(tmp_path / "nope.yaml")])
+    assert missing.exit_code == 2 and "No stack config" in missing.output
