@@ -137,7 +137,7 @@ class PrometheusClient:
             except httpx.HTTPError as exc:
                 raise TelemetryUnavailable(
                     f"Prometheus at {self.base_url} is unreachable: {type(exc).__name__}: {exc}",
-                    upstream=self.base_url, query=params.get("query"),
+                    upstream=self.base_url, query=params.get("query"), retry_after_seconds=30,
                 ) from exc
         try:
             payload = response.json()
@@ -148,6 +148,8 @@ class PrometheusClient:
             raise TelemetryUnavailable(
                 f"Prometheus answered {response.status_code}: {error}",
                 upstream=self.base_url, upstream_status=response.status_code, query=params.get("query"),
+                # Overloaded or failing upstream: worth retrying; a rejected query (4xx) is not.
+                retry_after_seconds=30 if response.status_code >= 500 or response.status_code == 429 else None,
             )
         return payload["data"]
 

@@ -101,11 +101,14 @@ def coerce_value(entry: ParameterEntry, raw: object) -> ParameterValue:
                 raise _type_error(entry, raw, "a finite number")
         elif t == ParameterValueType.DURATION:
             if isinstance(raw, int | float) and not isinstance(raw, bool):
-                value = format_duration(float(raw))
+                seconds = float(raw)
             elif isinstance(raw, str) and not isinstance(raw, bool):
-                value = format_duration(parse_go_duration(raw))
+                seconds = parse_go_duration(raw)
             else:
                 raise _type_error(entry, raw, "a Go duration such as 45s, 11m or 1h30m")
+            if not math.isfinite(seconds):  # inf/nan (or 1e309s) would overflow formatting: a typed error
+                raise _type_error(entry, raw, "a finite Go duration such as 45s, 11m or 1h30m")
+            value = format_duration(seconds)
         else:
             if not isinstance(raw, str):
                 raise _type_error(entry, raw, "a string")

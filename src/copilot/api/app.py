@@ -22,7 +22,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from behaviour_profiles.problems import install_problem_handlers
+from behaviour_profiles.problems import PROBLEM_RESPONSES, install_problem_handlers
 from behaviour_profiles.settings import ProfileSettings
 from copilot.api.auth import require_bearer_token
 
@@ -95,7 +95,8 @@ def create_app(settings: ProfileSettings | None = None, *,
     """The API app. ``profile_service`` overrides the one built from ``settings`` (tests, demo)."""
     settings = settings or ProfileSettings()
     dependencies = [Depends(require_bearer_token)] if settings.auth_mode == "token" else []
-    app = LazyRouterApp(title="temporal-dsql API", version="0.1.0", dependencies=dependencies)
+    app = LazyRouterApp(title="temporal-dsql API", version="0.1.0", dependencies=dependencies,
+                        responses=PROBLEM_RESPONSES)
     app.state.settings = settings
     app.state.profile_service = profile_service
     app.state.status_store = status_store
