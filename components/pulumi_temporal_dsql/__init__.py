@@ -6,7 +6,17 @@
 
 Type tokens are `temporal-dsql:<module>:<Type>` and are public API (renaming one replaces
 resources). Children are named `<name>-<role>` and parented to their component.
+
+Importing this package makes the pulumi_aws service packages lazy about their members
+(`lazy_aws`): a program declaring a few dozen resource types imports their modules, not the
+~500 modules of every service it touches.
 """
+
+# ruff: noqa: E402  (the finder goes in before the component modules import pulumi_aws)
+from pulumi_temporal_dsql import lazy_aws as _lazy_aws
+
+_lazy_aws.install()  # before any component imports pulumi_aws
+
 
 from pulumi_temporal_dsql.cluster import EcsCluster, EcsClusterArgs
 from pulumi_temporal_dsql.copilot import CopilotWorkers, CopilotWorkersArgs

@@ -99,6 +99,40 @@ def test_property_deterministic_zip(files: dict[str, bytes], mtime: int) -> None
         assert digests[0] == digests[1]
 
 
+def _tiny_project(root: Path) -> Path:
+    (root / "lambdas" / "profile_api").mkdir(parents=True)
+    (root / "lambdas" / "profile_api" / "handler.py").write_text("from copilot_core import errors\n")
+    (root / "src" / "copilot_core").mkdir(parents=True)
+    (root / "src" / "copilot_core" / "__init__.py").write_text("")
+    (root / "src" / "copilot_core" / "errors.py").write_text("X = 1\n")
+    (root / "uv.lock").write_text("lock\n")
+    (root / "pyproject.toml").write_text("[project]\n")
+    return root
+
+
+def test_inputs_digest_is_kept_on_disk_under_the_files_stat_signature(tmp_path: Path) -> None:
+    import os
+
+    from pulumi_temporal_dsql import lambda_bundle
+
+    root = _tiny_project(tmp_path)
+    first = inputs_digest(root)
+    cache = root / lambda_bundle.DIGEST_CACHE
+    key, _, stored = cache.read_text().partition(" ")
+    assert stored == first == lambda_bundle._source_digest(root)
+    # A fresh process (no in-process cache) answers from the disk entry: a planted one shows it.
+    lambda_bundle._digest.cache_clear()
+    cache.write_text(f"{key} {'0' * 64}")
+    assert inputs_digest(root) == "0" * 64
+    # Any change to a file the digest could cover changes the signature: recomputed, not reused.
+    errors = root / "src" / "copilot_core" / "errors.py"
+    errors.write_text("X = 2\n")
+    os.utime(errors, ns=(errors.stat().st_atime_ns, errors.stat().st_mtime_ns + 1_000_000))
+    changed = inputs_digest(root)
+    assert changed not in (first, "0" * 64)
+    assert changed == lambda_bundle._source_digest(root)
+
+
 class _ParsesWhenCollected:
     """A cyclic object whose finalizer parses, as asyncio's never-retrieved-exception log does."""
 
