@@ -11,7 +11,7 @@ export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test bench lint typecheck imports sync uv system-deps clean
+.PHONY: demo test bench lint typecheck imports sync uv system-deps clean reliability
 
 uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || \
@@ -38,6 +38,16 @@ imports:
 test: sync system-deps lint
 	@echo "==> pytest"
 	@uv run --frozen pytest -q
+
+# tests/reliability at the full budget (1,000-way contention, larger fuzz budgets); prints the table
+# of what was thrown at the system and what was lost, duplicated or answered 5xx (measured, not typed).
+RELIABILITY_RESULTS ?= build/reliability.json
+reliability: sync system-deps
+	@rm -f $(RELIABILITY_RESULTS)
+	@status=0; RELIABILITY_SCALE=full RELIABILITY_RESULTS=$(RELIABILITY_RESULTS) \
+	  uv run --frozen pytest tests/reliability -q -p no:cacheprovider || status=$$?; \
+	  uv run --frozen python tests/reliability/reliability_results.py $(RELIABILITY_RESULTS) || status=1; \
+	  exit $$status
 
 bench: sync system-deps
 	@uv run --frozen python -m benchmarks

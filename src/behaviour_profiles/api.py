@@ -49,7 +49,7 @@ def _instant_filter(name: str, value: str | None) -> object:
     try:
         return parse_instant(value)
     except ValueError as exc:
-        raise InvalidProfileRequest(str(exc), field=name, allowed=["ISO 8601", "epoch milliseconds"],
+        raise InvalidProfileRequest(f"{name}: {exc}", field=name, allowed=["ISO 8601", "epoch milliseconds"],
                                     suggestion="e.g. 2026-11-22T13:00:00Z or 1795352400000") from exc
 
 

@@ -4,6 +4,7 @@
 |---|---|---|
 | InvalidProfileRequest | 400 | window > 24 h, end before start, future window, same id twice, bad filter |
 | ProfileNotFound | 404 | no profile with that id |
+| BaselineWithoutTelemetry | 409 | the profile's window had no telemetry, so it cannot be a baseline |
 | TelemetryUnavailable | 502 | Prometheus/AMP failed or answered garbage |
 | StorageUnavailable | 502 | S3 failed |
 | StateStoreUnavailable | 503 | DSQL/PostgreSQL unreachable or kept conflicting |
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from copilot_core.errors import InputError, TemporalDsqlError
 
 __all__ = [
+    "BaselineWithoutTelemetry",
     "InvalidProfileRequest",
     "ProfileError",
     "ProfileNotFound",
@@ -58,6 +60,18 @@ class ProfileNotFound(ProfileError):
     def __init__(self, profile_id: str) -> None:
         super().__init__(f"No behaviour profile with id {profile_id!r}.", profile_id=profile_id,
                          suggestion="List profiles with GET /profiles/ to find valid ids.")
+
+
+class BaselineWithoutTelemetry(ProfileError):
+    status = 409
+    title = "Profile cannot be a baseline"
+
+    def __init__(self, profile_id: str) -> None:
+        super().__init__(
+            f"Profile {profile_id!r} has no telemetry (every metric is missing for its window), so drift "
+            "measured against it would be meaningless.", profile_id=profile_id, field="profile_id",
+            suggestion="Create a profile over a window the cluster reported metrics for (check Prometheus/AMP "
+                       "has data for it) and make that the baseline.")
 
 
 class TelemetryUnavailable(ProfileError):

@@ -213,6 +213,10 @@ class TelemetrySummary(BaseModel):
     def items(self) -> list[tuple[str, CatalogMetric, MetricAggregate | None]]:
         return [(key, catalog_metric(key), self.get(key)) for key in self.metric_keys()]
 
+    def observed_count(self) -> int:
+        """How many aggregates have data; 0 means the window had no telemetry at all."""
+        return sum(1 for key in self.metric_keys() if self.get(key) is not None)
+
 
 # --- the profile -------------------------------------------------------------------------------
 
@@ -238,6 +242,8 @@ class BehaviourProfile(BaseModel):
     created_at: InstantType
     is_baseline: bool = False
     """Not part of the immutable S3 document's meaning: always read from the index."""
+    telemetry_empty: bool = False
+    """True when no metric had data in the window (set on read): such a profile cannot be a baseline."""
 
 
 class ProfileMetadata(BaseModel):
@@ -251,6 +257,10 @@ class ProfileMetadata(BaseModel):
     time_window_end: InstantType
     is_baseline: bool
     created_at: InstantType
+    observed_metrics: int | None = None
+    """Aggregates with data (of TelemetrySummary.metric_keys()); None for profiles indexed before it was recorded."""
+    telemetry_empty: bool = False
+    """No metric had data in the window: shown so nobody picks it as a baseline (which is refused)."""
 
 
 class ProfilePage(BaseModel):
@@ -265,7 +275,9 @@ _NAME = Field(min_length=1, max_length=200)
 class CreateProfileRequest(BaseModel):
     """Times as ISO 8601 or epoch milliseconds (Grafana's ${__from} / ${__to})."""
 
-    model_config = ConfigDict(str_strip_whitespace=True)
+    # Unknown fields are refused (422 naming the field and the closest known one): a typo such as
+    # ``task_queu`` silently dropped would profile the whole namespace instead of one queue.
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     name: str = _NAME
     cluster_id: str | None = Field(default=None, min_length=1, max_length=200)
@@ -293,6 +305,8 @@ class CreateProfileRequest(BaseModel):
 
 
 class CompareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     profile_a_id: str
     profile_b_id: str
     thresholds: ComparisonThresholds | None = None
@@ -303,6 +317,8 @@ class CompareRequest(BaseModel):
 
 class ComparisonThresholds(BaseModel):
     """Relative change of the mean (percent) beyond which a metric is a regression/improvement."""
+
+    model_config = ConfigDict(extra="forbid")
 
     latency_pct: float = Field(default=20.0, gt=0)
     error_pct: float = Field(default=50.0, gt=0)

@@ -2,19 +2,48 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from behaviour_profiles.errors import ProfileError
 from copilot_core.errors import InputError
 
-__all__ = ["PROBLEM_JSON", "install_problem_handlers", "problem_response"]
+__all__ = ["PROBLEM_JSON", "PROBLEM_RESPONSES", "Problem", "install_problem_handlers", "problem_response",
+           "validation_problem"]
 
 PROBLEM_JSON = "application/problem+json"
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
+
+
+class Problem(BaseModel):
+    """An RFC 7807 problem document; errors add extension members (field, allowed, suggestion, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    field: str | None = None
+    """The request field at fault, when one is."""
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": description, "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}}
+    for code, description in (("4XX", "The request cannot be served as sent (RFC 7807 problem)."),
+                              ("5XX", "A store failed or the operation is not implemented (RFC 7807 problem)."))
+}
+"""Documented on every operation (``FastAPI(responses=...)``): declaring 4XX also keeps FastAPI
+from advertising its own 422 body, which this API never sends."""
 
 
 def problem_response(status: int, title: str, detail: str, *, instance: str | None = None,
@@ -46,14 +75,33 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg")}
-                  for e in exc.errors()]
-        fields = ", ".join(e["field"] for e in errors if e["field"])
-        return problem_response(400, "Invalid request", f"The request is invalid ({fields}).",
-                                instance=request.url.path, errors=errors)
+        denied = await _unauthorized(request)
+        if denied is not None:
+            return denied
+        status, detail, problem = validation_problem(request, exc)
+        return problem_response(status, "Invalid request", detail, instance=request.url.path, **problem)
+
+    async def _unauthorized(request: Request) -> JSONResponse | None:
+        # FastAPI parses a JSON body before the app's auth dependency runs: without a valid token
+        # the answer is the 401, never a description of what the body got wrong.
+        verifier = getattr(request.app.state, "token_verifier", None)
+        if verifier is not None:
+            try:
+                await verifier.verify(request.headers.get("authorization"))
+            except ProfileError as denied:
+                return await _profile_error(request, denied)
+        return None
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _FASTAPI_BODY_ERROR:
+            denied = await _unauthorized(request)
+            if denied is not None:
+                return denied
+            return problem_response(
+                400, "Invalid request", "The request body could not be read: it must be UTF-8 encoded JSON "
+                "(Content-Type: application/json).", instance=request.url.path, field="body",
+                suggestion="Send the body as a JSON object encoded in UTF-8.")
         return problem_response(exc.status_code, str(exc.detail) if exc.status_code != 404 else "Not found",
                                 str(exc.detail), instance=request.url.path, headers=dict(exc.headers or {}))
 
@@ -61,3 +109,79 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(500, "Internal error", f"{type(exc).__name__}: the request failed unexpectedly.",
                                 instance=request.url.path)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    # "body"/"query"/"path" say where, not what: the field is the rest of the location.
+    return ".".join(str(p) for p in loc[1:])
+
+
+def _model_at(request: Request, loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The request model that holds the field at ``loc`` (body errors only), for suggestions."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not loc or loc[0] != "body" or not route.body_field:
+        return None
+    model: Any = route.body_field.field_info.annotation
+    for part in loc[1:-1]:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return None
+        annotation = model.model_fields[part].annotation
+        model = next((a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)
+                      and issubclass(a, BaseModel)), annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _json_position(body: object, position: int) -> str:
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if not isinstance(body, str):
+        return f"character {position}"
+    before = body[:position]
+    column = position - (before.rfind("\n") + 1) + 1
+    return f"line {before.count(chr(10)) + 1}, column {column} (character {position})"
+
+
+def validation_problem(request: Request, exc: RequestValidationError) -> tuple[int, str, dict[str, Any]]:
+    """(status, detail, extension members) for a request that does not match its schema.
+
+    Malformed JSON is a 400 saying what the parser expected and where; a well-formed request that
+    does not match the schema is a 422 whose detail names every offending field (an unknown field
+    with the closest known one). ``errors`` lists each problem as {field, message}."""
+    errors: list[dict[str, Any]] = []
+    suggestions: list[str] = []
+    # An unknown field first: a typo (``preset`` for ``preset_name``) also causes the "missing" error.
+    for error in sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden"):
+        loc = tuple(error.get("loc", ()))
+        kind = error.get("type", "")
+        if kind == "json_invalid":
+            position = loc[-1] if loc and isinstance(loc[-1], int) else 0
+            reason = (error.get("ctx") or {}).get("error", "invalid JSON")
+            where = _json_position(getattr(exc, "body", None), position)
+            detail = f"The request body is not valid JSON: {reason} at {where}."
+            return 400, detail, {"field": "body", "errors": [{"field": "body", "message": detail}],
+                                 "suggestion": "Send a JSON object with Content-Type: application/json."}
+        field = _field_path(loc) or ("body" if loc and loc[0] == "body" else str(loc[-1]) if loc else "request")
+        message = str(error.get("msg", "invalid"))
+        if kind == "extra_forbidden":
+            model = _model_at(request, loc)
+            known = sorted(model.model_fields) if model is not None else []
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+            message = f"unknown field {str(loc[-1])!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+            if known:
+                suggestions.append(f"Known fields{f' of {_field_path(loc[:-1])}' if len(loc) > 2 else ''}: "
+                                   f"{', '.join(known)}.")
+        elif field == "body" and kind in ("model_attributes_type", "dict_type", "missing"):
+            content_type = request.headers.get("content-type") or "no Content-Type"
+            message = (f"the body must be a JSON object ({'none was sent' if kind == 'missing' else message}; "
+                       f"Content-Type was {content_type})")
+        elif loc and loc[0] in ("query", "path", "header"):
+            message = f"{message} (in the {loc[0]})"
+        if error.get("input") is not None and kind not in ("extra_forbidden", "missing", "json_invalid") \
+                and field != "body":
+            message = f"{message}; got {json.dumps(error['input'], default=str)[:80]}"
+        errors.append({"field": field, "message": message})
+    named = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    problem: dict[str, Any] = {"field": errors[0]["field"] if errors else None, "errors": errors}
+    if suggestions:
+        problem["suggestion"] = " ".join(dict.fromkeys(suggestions))
+    return 422, f"The request does not match the schema: {named}{'' if named.endswith('?') else '.'}", problem

@@ -40,7 +40,7 @@ def validate_window(start: Instant, end: Instant, now: Instant) -> None:
     if end - start > TimeDelta(hours=MAX_WINDOW_HOURS):
         hours = (end - start).total("hours")
         raise InvalidProfileRequest(
-            f"the window is {hours:.2f} h long; a profile covers at most {MAX_WINDOW_HOURS} hours "
+            f"the window from time_window_start to time_window_end is {hours:.2f} h long; a profile covers at most {MAX_WINDOW_HOURS} hours "
             "(longer windows blur the behaviour a profile is meant to capture and exceed the query budget)",
             field="time_window_end", allowed=[f"end - start <= {MAX_WINDOW_HOURS}h"],
             suggestion=f"Create one profile per {MAX_WINDOW_HOURS} h slice, or pick the interesting part.")
@@ -84,7 +84,7 @@ class ProfileService:
     async def compare(self, request: CompareRequest) -> ProfileComparison:
         if request.profile_a_id == request.profile_b_id:
             raise InvalidProfileRequest(
-                "a comparison needs two different profiles; both ids are "
+                "a comparison needs two different profiles; profile_a_id and profile_b_id are both "
                 f"{request.profile_a_id!r}", field="profile_b_id",
                 suggestion="Compare against the baseline (GET /profiles/?cluster=...) or another window.")
         a = await self.store.get(request.profile_a_id)

@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 from whenever import Instant, TimeDelta
 
 from behaviour_profiles.errors import (
+    BaselineWithoutTelemetry,
     InvalidProfileRequest,
     ProfileNotFound,
     StateStoreUnavailable,
@@ -90,8 +91,11 @@ def schema_statements(dialect: Dialect) -> list[str]:
             window_end_us BIGINT NOT NULL,
             created_at_us BIGINT NOT NULL,
             state TEXT NOT NULL,
-            s3_key TEXT NOT NULL
+            s3_key TEXT NOT NULL,
+            observed_metrics INTEGER
         )""",
+        # Tables created before observed_metrics existed (nullable, no default: DSQL's ADD COLUMN).
+        "ALTER TABLE behaviour_profiles ADD COLUMN IF NOT EXISTS observed_metrics INTEGER",
         """CREATE TABLE IF NOT EXISTS profile_baselines (
             scope_key TEXT PRIMARY KEY,
             cluster_id TEXT NOT NULL,
@@ -151,11 +155,12 @@ def _metadata(row: Any) -> ProfileMetadata:
         namespace=row["namespace"], task_queue=row["task_queue"],
         time_window_start=_instant(row["window_start_us"]), time_window_end=_instant(row["window_end_us"]),
         is_baseline=bool(row["is_baseline"]), created_at=_instant(row["created_at_us"]),
+        observed_metrics=row["observed_metrics"], telemetry_empty=row["observed_metrics"] == 0,
     )
 
 
 _SELECT = """SELECT p.id, p.name, p.label, p.cluster_id, p.namespace, p.task_queue, p.window_start_us,
-                    p.window_end_us, p.created_at_us,
+                    p.window_end_us, p.created_at_us, p.observed_metrics,
                     EXISTS (SELECT 1 FROM profile_baselines b WHERE b.profile_id = p.id) AS is_baseline
              FROM behaviour_profiles p"""
 
@@ -172,9 +177,10 @@ class ProfileStore:
 
     def __init__(self, *, bucket: str, s3_client: Any | Callable[[], Any],
                  pool_factory: Callable[[], Awaitable[asyncpg.Pool]], dialect: Dialect,
-                 retry: OccRetryPolicy | None = None) -> None:
+                 retry: OccRetryPolicy | None = None, isolation: str = "repeatable_read") -> None:
         """``s3_client``: a boto3 S3 client, or a zero-argument factory called on first use (keeps
-        boto3 out of the Lambda's cold import)."""
+        boto3 out of the Lambda's cold import). ``isolation``: DSQL's repeatable read by default;
+        the contention tests run PostgreSQL at ``serializable`` to provoke more real conflicts."""
         self.bucket = bucket
         self._s3_value = s3_client
         self._pool_factory = pool_factory
@@ -183,8 +189,11 @@ class ProfileStore:
         self._schema_ready = False
         self.dialect = dialect
         self.retry = retry or OccRetryPolicy()
+        self.isolation = isolation
         self.retries = 0
         """OCC retries performed so far (observability and tests)."""
+        self.conflicts: dict[str, int] = {}
+        """The conflicts behind those retries, by SQLSTATE (40001, OC000, OC001)."""
 
     @classmethod
     def from_settings(cls, settings: ProfileSettings) -> ProfileStore:
@@ -256,11 +265,13 @@ class ProfileStore:
 
         pool = await self._get_pool()
 
-        def count(_attempt: int, _exc: BaseException) -> None:
+        def count(_attempt: int, exc: BaseException) -> None:
             self.retries += 1
+            code = str(getattr(exc, "sqlstate", "?"))
+            self.conflicts[code] = self.conflicts.get(code, 0) + 1
 
         try:
-            return await run_transaction(pool, body, policy=self.retry, on_retry=count)
+            return await run_transaction(pool, body, policy=self.retry, on_retry=count, isolation=self.isolation)
         except OccRetryExhausted as exc:
             raise StateStoreUnavailable(f"The state store kept reporting conflicts: {exc}",
                                         retry_after_seconds=1) from exc
@@ -277,7 +288,9 @@ class ProfileStore:
             code = exc.response.get("Error", {}).get("Code", "")
             raise StorageUnavailable(f"S3 {what} failed: {code}: {exc}", bucket=self.bucket, s3_error=code) from exc
         except BotoCoreError as exc:
-            raise StorageUnavailable(f"S3 {what} failed: {type(exc).__name__}: {exc}", bucket=self.bucket) from exc
+            # Unreachable or timed out: a retry helps once S3 is back (Retry-After on the 502).
+            raise StorageUnavailable(f"S3 {what} failed: {type(exc).__name__}: {exc}", bucket=self.bucket,
+                                     retry_after_seconds=5) from exc
 
     def read_object(self, key: str) -> str | None:
         """Synchronous S3 read (None when absent), for ``DeployedConfig.from_objects``."""
@@ -298,15 +311,16 @@ class ProfileStore:
         """Store a new profile (see the module docstring for the ordering)."""
         pid = uuid.UUID(profile.id)
         key = document_key(profile.id)
-        document = profile.model_copy(update={"is_baseline": False}).model_dump_json()
+        document = profile.model_copy(update={"is_baseline": False, "telemetry_empty": False}).model_dump_json()
 
         async def insert_pending(conn: asyncpg.Connection) -> None:
             await conn.execute(
                 """INSERT INTO behaviour_profiles (id, name, label, cluster_id, namespace, task_queue,
-                       window_start_us, window_end_us, created_at_us, state, s3_key)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10)""",
+                       window_start_us, window_end_us, created_at_us, state, s3_key, observed_metrics)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11)""",
                 pid, profile.name, profile.label, profile.cluster_id, profile.namespace, profile.task_queue,
                 _us(profile.time_window_start), _us(profile.time_window_end), _us(profile.created_at), key,
+                profile.telemetry.observed_count(),
             )
 
         async def current_state(conn: asyncpg.Connection) -> str | None:
@@ -374,7 +388,8 @@ class ProfileStore:
             raise StorageUnavailable(f"The document of profile {profile_id} is missing from S3 ({key}).",
                                      bucket=self.bucket, key=key)
         profile = BehaviourProfile.model_validate_json(body)
-        return profile.model_copy(update={"is_baseline": meta.is_baseline})
+        return profile.model_copy(update={"is_baseline": meta.is_baseline,
+                                          "telemetry_empty": profile.telemetry.observed_count() == 0})
 
     async def list(self, filters: ListFilters, *, limit: int = 50, cursor: str | None = None) -> ProfilePage:
         if not 1 <= limit <= MAX_PAGE:
@@ -420,17 +435,25 @@ class ProfileStore:
         return ProfilePage(items=items, next_cursor=next_cursor)
 
     async def set_baseline(self, profile_id: str) -> ProfileMetadata:
-        """Make the profile the baseline of its (cluster, namespace): one atomic transaction."""
+        """Make the profile the baseline of its (cluster, namespace): one atomic transaction.
+
+        A profile whose window had no telemetry is refused (BaselineWithoutTelemetry, 409): every
+        drift finding against it would be "missing"."""
         pid = parse_profile_id(profile_id)
+        meta = await self.get_metadata(profile_id)
+        if meta.observed_metrics is None and (await self.get(profile_id)).telemetry_empty:
+            raise BaselineWithoutTelemetry(profile_id)  # indexed before observed_metrics: read the document
 
         async def switch(conn: asyncpg.Connection) -> bool:
             # FOR UPDATE puts the profile row in this transaction's write set, so a concurrent
             # delete of the same profile conflicts instead of leaving a dangling baseline.
             row = await conn.fetchrow(
-                "SELECT cluster_id, namespace FROM behaviour_profiles WHERE id = $1 AND state = 'ready' FOR UPDATE",
-                pid)
+                "SELECT cluster_id, namespace, observed_metrics FROM behaviour_profiles "
+                "WHERE id = $1 AND state = 'ready' FOR UPDATE", pid)
             if row is None:
                 return False
+            if row["observed_metrics"] == 0:
+                raise BaselineWithoutTelemetry(profile_id)
             await conn.execute(
                 """INSERT INTO profile_baselines (scope_key, cluster_id, namespace, profile_id, updated_at_us)
                    VALUES ($1, $2, $3, $4, $5)

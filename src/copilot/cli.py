@@ -157,10 +157,14 @@ def kb_sync(ctx: typer.Context,
     """Upload changed documents to S3 (and start an ingestion job when --kb-id/--ds-id are known)."""
     import boto3
 
+    from behaviour_profiles.settings import ProfileSettings
     from copilot.knowledge.sync import sync_corpus
 
     settings = CopilotSettings()
     kb, ds = kb_id or settings.kb_id, ds_id or settings.kb_data_source_id
+    # The same S3 endpoint as the profile store (PROFILES_S3_ENDPOINT_URL, which `copilot dev env`
+    # exports for the local stack): without it a local sync would write to the real S3.
+    endpoint_url = endpoint_url or ProfileSettings().s3_endpoint_url or None
     try:
         report = sync_corpus(source, bucket or settings.kb_bucket or "",
                              s3_client=boto3.client("s3", region_name=settings.aws_region, endpoint_url=endpoint_url),

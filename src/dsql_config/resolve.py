@@ -120,11 +120,14 @@ def coerce_value(entry: ParameterEntry, raw: object) -> ParameterValue:
                 raise _type_error(entry, raw, "a finite number")
         elif t == ParameterValueType.DURATION:
             if isinstance(raw, int | float) and not isinstance(raw, bool):
-                value = format_duration(float(raw))
+                seconds = float(raw)
             elif isinstance(raw, str) and not isinstance(raw, bool):
-                value = format_duration(parse_go_duration(raw))
+                seconds = parse_go_duration(raw)
             else:
                 raise _type_error(entry, raw, "a Go duration such as 45s, 11m or 1h30m")
+            if not math.isfinite(seconds):  # inf/nan (or 1e309s) would overflow formatting: a typed error
+                raise _type_error(entry, raw, "a finite Go duration such as 45s, 11m or 1h30m")
+            value = format_duration(seconds)
         else:
             if not isinstance(raw, str):
                 raise _type_error(entry, raw, "a string")
@@ -193,7 +196,14 @@ def _collect(errors: list[InputError], step: Callable[[], _T]) -> _T | None:
 
 
 def fmt_value(value: ParameterValue) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+_RULE_HEADS: dict[tuple[str, str], str] = {}
 
 
 class Resolver:
@@ -318,5 +328,10 @@ class Resolver:
 
     @staticmethod
     def _rule_step(rule: Rule, values: Mapping[str, ParameterValue], result: ParameterValue) -> str:
-        inputs = ", ".join(f"{k}={fmt_value(values[k])}" for k in rule.depends_on)
-        return f"rule {rule.name}: {rule.expression}" + (f" with {inputs}" if inputs else "") + f" → {fmt_value(result)}"
+        head = _RULE_HEADS.get((rule.name, rule.expression))
+        if head is None:  # "rule name: expression", built once per rule (this runs per rule per compile)
+            head = _RULE_HEADS[(rule.name, rule.expression)] = f"rule {rule.name}: {rule.expression}"
+        if rule.depends_on:
+            inputs = ", ".join([f"{k}={fmt_value(values[k])}" for k in rule.depends_on])
+            return f"{head} with {inputs} → {fmt_value(result)}"
+        return f"{head} → {fmt_value(result)}"

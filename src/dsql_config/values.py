@@ -47,6 +47,10 @@ def parse_go_duration(text: str) -> float:
     return sign * total
 
 
+def _fixed(number: float) -> str:
+    return f"{number:.6f}".rstrip("0").rstrip(".")
+
+
 def format_duration(seconds: float) -> str:
     """Compact Go-parseable form: 3600 -> '1h', 5400 -> '1h30m', 45 -> '45s', 0.5 -> '500ms'."""
     if seconds == 0:
@@ -54,8 +58,9 @@ def format_duration(seconds: float) -> str:
     sign = "-" if seconds < 0 else ""
     rest = abs(seconds)
     if rest < 1:
-        ms = rest * 1000
-        return f"{sign}{ms:g}ms" if not ms.is_integer() else f"{sign}{int(ms)}ms"
+        # Fixed-point, never an exponent ("3.9e-240ms" is no Go duration); Go's resolution is 1 ns.
+        ms = round(rest * 1000, 6)
+        return f"{sign}{_fixed(ms)}ms" if ms else "0s"
     parts: list[str] = []
     hours = math.floor(rest / 3600)
     if hours:
@@ -67,7 +72,7 @@ def format_duration(seconds: float) -> str:
         rest -= minutes * 60
     if rest > 1e-9:
         secs = round(rest, 6)
-        parts.append(f"{int(secs)}s" if float(secs).is_integer() else f"{secs:g}s")
+        parts.append(f"{_fixed(secs)}s")
     return sign + "".join(parts)
 
 

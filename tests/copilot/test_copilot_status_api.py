@@ -78,7 +78,8 @@ async def test_status_endpoints_serve_the_state_machine(status_client: httpx.Asy
     issues = (await status_client.get("/status/issues", params={"severity": "warning"})).json()["issues"]
     assert {i["issue"]["title"] for i in issues} == {"persistence slow"}
     bad = await status_client.get("/status/issues", params={"severity": "fatal"})
-    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    assert bad.json()["field"] == "severity" and "severity" in bad.json()["detail"]
 
     summary = (await status_client.get("/status/summary")).json()
     assert summary["health_state"] == "stressed" and "persistence" in summary["summary"]

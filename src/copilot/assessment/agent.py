@@ -52,6 +52,7 @@ __all__ = [
     "SignalPoint",
     "explainer_agent",
     "model_name",
+    "register_bedrock_model",
     "register_model",
     "register_runbook_retriever",
     "unregister_model",
@@ -69,6 +70,17 @@ def register_model(name: str, model: Model) -> None:
 
 def unregister_model(name: str) -> None:
     _REGISTERED_MODELS.pop(name, None)
+
+
+def register_bedrock_model(model_id: str, *, region: str) -> None:
+    """Build the Bedrock model in the worker process, outside the workflow sandbox, and register it
+    under its id. Inferring it from ``bedrock:<id>`` inside the workflow makes boto3 read its data
+    files there, which the sandbox forbids (RestrictedWorkflowAccessError): every explanation then
+    silently fell back to the rules. The model's requests still run as activities."""
+    from pydantic_ai.models.bedrock import BedrockConverseModel
+    from pydantic_ai.providers.bedrock import BedrockProvider
+
+    register_model(model_id, BedrockConverseModel(model_id, provider=BedrockProvider(region_name=region)))
 
 
 def model_name(model_id: str) -> str:

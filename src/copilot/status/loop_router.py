@@ -14,7 +14,7 @@ there is no stored document to fall back to and a degraded 200 would be a made-u
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from behaviour_profiles.service import ProfileService
 from copilot.loop.baseline import DriftInput, DriftReport, ProfileBaselineDrift
@@ -30,12 +30,16 @@ router = APIRouter(prefix="/copilot", tags=["copilot"])
 
 
 class ConformanceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo'd field is a 422, not silently ignored
+
     profile_id: str
     preset_name: str
     modifier: str | None = None
 
 
 class RecommendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     profile_id: str
     preset_name: str | None = None
     """Defaults to the preset recorded in the profile's config snapshot."""

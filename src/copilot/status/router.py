@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from whenever import Instant, TimeDelta
 
 from behaviour_profiles.errors import StateStoreUnavailable
+from behaviour_profiles.problems import Problem
 from copilot.exceptions import CopilotInputError, StoreUnavailableError
 from copilot.settings import CopilotSettings
 from copilot.status.models import (
@@ -242,7 +243,7 @@ async def get_timeline(request: Request, start: InstantType | None = None,
         raise CopilotInputError("start must be before end.", field="start",
                                 suggestion="Pass start < end, e.g. start=${__from}&end=${__to}.")
     if end_at - start_at > TimeDelta(hours=24 * 31):
-        raise CopilotInputError("The range is longer than 31 days.", field="start",
+        raise CopilotInputError("The range from start to end is longer than 31 days.", field="start",
                                 suggestion="Query at most 31 days; assessments are retained for 7.")
 
     async def read(store: StateStore) -> TimelineResponse:
@@ -255,7 +256,9 @@ async def get_timeline(request: Request, start: InstantType | None = None,
     return result
 
 
-@router.post("/actions", status_code=501)
+@router.post("/actions", status_code=501, response_model=None,
+             responses={501: {"description": "Not implemented (RFC 7807 problem).",
+                              "content": {"application/problem+json": {"schema": Problem.model_json_schema()}}}})
 async def post_action(request: Request) -> JSONResponse:
     """Executing remediations is future work (Requirement 10.3): 501 problem details."""
     return JSONResponse(status_code=501, media_type="application/problem+json", content={

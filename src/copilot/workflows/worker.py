@@ -191,6 +191,10 @@ async def _main() -> None:  # pragma: no cover - process entry point, exercised 
     from copilot.runtime import build_activities
 
     settings = get_settings()
+    if settings.bedrock_enabled:
+        from copilot.assessment.agent import register_bedrock_model
+
+        register_bedrock_model(settings.bedrock_model_id, region=settings.aws_region)
     client = await connect(settings)
     async with PrometheusClient(settings.amp_query_url, region=settings.aws_region, sigv4=settings.amp_sigv4,
                                 timeout=settings.query_timeout_seconds) as prom:
