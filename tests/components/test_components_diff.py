@@ -131,7 +131,10 @@ def test_cli_diff_reads_the_current_stack_from_its_config(tmp_path: Path) -> Non
     dropped = runner.invoke(app, ["diff", "--stack-config", str(config), "--drop-override", "history.replicas",
                                   "--format", "json"])
     assert dropped.exit_code == 1, dropped.output
-    knobs = {k["key"]: k for k in json.loads(dropped.stdout)["knobs"]}
+    document = json.loads(dropped.stdout)
+    knobs = {k["key"]: k for k in document["knobs"]}
     assert (knobs["history.replicas"]["old"], knobs["history.replicas"]["new"]) == (4, 3)
+    # Pulumi.prod.yaml configures the stack `prod`: its resources (and tables) are named for it.
+    assert "temporal-prod-history-service" in {r["name"] for r in document["resources"]}
     missing = runner.invoke(app, ["diff", "--stack-config", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 2 and "No stack config" in missing.output
