@@ -7,10 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from components_helpers import cached_plan
 from typer.testing import CliRunner
 
 from pulumi_temporal_dsql.cli import app
 from pulumi_temporal_dsql.diff import (
+    FORCE_NEW,
+    IMMUTABLE_TYPES,
     StackDiff,
     StackInputs,
     knob_changes,
@@ -103,6 +106,13 @@ def test_a_force_new_input_replaces_and_any_other_updates_in_place() -> None:
     changes = {c.name: c for c in resource_changes(before, after)}
     assert changes["t"].action == "replace" and changes["t"].replaced_by == ["name"]
     assert changes["u"].action == "update" and changes["u"].changed_inputs == ["billingMode"]
+
+
+def test_every_aws_type_the_stack_creates_has_a_replacement_rule(plans: dict[str, Plan]) -> None:
+    """A type missing from FORCE_NEW would be reported as updated in place whatever changed."""
+    created = {r.type for p in (*plans.values(), cached_plan("mid-scale", copilot="true")) for r in p.resources}
+    undecided = sorted(t for t in created if t.startswith("aws:") and t not in FORCE_NEW and t not in IMMUTABLE_TYPES)
+    assert undecided == []
 
 
 def test_cli_diff_exit_codes_and_json() -> None:
