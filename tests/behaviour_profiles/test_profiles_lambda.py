@@ -150,8 +150,8 @@ def test_cold_import_closure_holds_only_what_every_request_needs() -> None:
     assert project == _COLD_PROJECT_MODULES, f"grew: {sorted(project - _COLD_PROJECT_MODULES)}"
     assert not _loaded(out["cold"], _NOT_AT_COLD_START)
     # The first /profiles request mounts the profiles router only: the status and loop routers
-    # (the copilot's models, the config compiler) stay out, and no client connects for a 400.
-    assert out["statuses"] == [400]
+    # (the copilot's models, the config compiler) stay out, and no client connects for a 422.
+    assert out["statuses"] == [422]
     after = set(out["after"])
     assert "behaviour_profiles.api" in after
     assert not _loaded(out["after"], {"copilot.status", "copilot.loop", "copilot.store", "dsql_config",
