@@ -98,7 +98,8 @@ class UnknownParameterError(DsqlConfigError):
 
     def render(self) -> str:
         # ~200 names, alphabetically: twenty of them would bury the close matches in the text.
-        allowed = f" Allowed: one of the {len(self.allowed)} names `describe-preset` lists." if self.allowed else ""
+        allowed = (f" Allowed: one of {len(self.allowed)} names (the parameters `describe-preset` lists, their env vars, "
+                   "dynamic-config keys and worker options)." if self.allowed else "")
         return f"{self.message}{allowed} {self.suggestion}"
 
 

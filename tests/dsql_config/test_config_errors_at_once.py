@@ -110,7 +110,7 @@ def test_every_error_names_its_field_allowed_values_and_a_suggestion() -> None:
     text = caught.value.render()
     assert text.count("Allowed:") == 4
     # ~200 names would bury the close matches: the text counts them, the problem document lists them.
-    assert "Allowed: one of the" in text and "Did you mean 'history.replicas'" in text
+    assert "Allowed: one of " in text and "Did you mean 'history.replicas'" in text
     problems = caught.value.as_problem()["errors"]
     assert all(p.get("allowed") for p in problems)  # type: ignore[union-attr]
     with pytest.raises(InputErrors) as from_env:
