@@ -80,6 +80,23 @@ def test_knobs_name_the_tables_the_deployment_creates(mid_to_high: StackDiff) ->
     assert {k.key: k.new for k in named}["dsql.distributed_rate_limiter_table"] == "shared-limiter"
 
 
+def test_the_readme_shows_what_mid_scale_to_high_throughput_prints(mid_to_high: StackDiff) -> None:
+    """The README's excerpt of `temporal-dsql diff --preset mid-scale --to-preset high-throughput`:
+    every line it shows is a line (or, ending in `...`, the start of one) of the real output, in order."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    excerpt = readme.split("What the second command prints", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    printed = mid_to_high.to_text().splitlines()
+    at = 0
+    for line in excerpt.splitlines():
+        if line.strip() == "...":
+            continue
+        prefix = line.removesuffix(" ...")
+        found = next((i for i in range(at, len(printed))
+                      if (printed[i].startswith(prefix) if line.endswith(" ...") else printed[i] == line)), None)
+        assert found is not None, f"README line not in the output (after line {at}): {line!r}"
+        at = found + 1
+
+
 def test_same_inputs_are_no_change() -> None:
     same = stack_diff(StackInputs("starter", "simple-crud"), StackInputs("starter", "simple-crud"))
     assert same.exit_code == 0 and not same.knobs and not same.resources and not same.refusals
