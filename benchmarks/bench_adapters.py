@@ -55,15 +55,16 @@ def run() -> list[BenchRow]:
     p50 = statistics.median(cpu)
     n_adapters = len(discover_sdk_adapters()) + len(discover_platform_adapters())
     rows = [
-        BenchRow(benchmark=f"compile + {n_adapters} adapters, 15 combos (CPU time)",
-                 measured=f"p50 {p50:.2f} ms, p95 {_p95(cpu):.2f} ms",
-                 goal=f"p50 <= {GOAL_P50_MS:g} ms", ok=p50 <= GOAL_P50_MS),
-        BenchRow(benchmark=f"compile + {n_adapters} adapters, 15 combos (wall clock)",
-                 measured=f"p50 {statistics.median(wall):.2f} ms, p95 {_p95(wall):.2f} ms",
-                 goal="reported", ok=True),
-        BenchRow(benchmark="adapters' share of compile (CPU time)",
+        BenchRow(benchmark=f"compile+{n_adapters} adapters",
+                 measured=f"p50 {p50:.2f} ms CPU",
+                 goal=f"<= {GOAL_P50_MS:g} ms", ok=p50 <= GOAL_P50_MS,
+                 description=f"compile+{n_adapters} adapters: the 15 preset x modifier combinations with every "
+                             f"discovered adapter; CPU time p50 {p50:.2f} ms, p95 {_p95(cpu):.2f} ms; wall p50 "
+                             f"{statistics.median(wall):.2f} ms, p95 {_p95(wall):.2f} ms."),
+        BenchRow(benchmark="adapters' share",
                  measured=f"p50 {p50 - statistics.median(cpu_core):.2f} ms",
-                 goal="reported", ok=True),
+                 goal="reported", ok=True,
+                 description="adapters' share: the CPU p50 above minus the same compiles without adapters."),
     ]
     result = core.compile("high-throughput", "batch-processor")
     artifacts = ProfileArtifacts(

@@ -17,7 +17,7 @@ from dsql_config import ConfigCompiler
 
 PRESETS = ("starter", "mid-scale", "high-throughput")
 MODIFIERS = (None, "simple-crud", "orchestrator", "batch-processor", "long-running")
-GOAL_P50_MS = 2.0
+GOAL_P50_MS = 1.0
 ROUNDS = 200
 
 
@@ -39,25 +39,31 @@ def _measure(compiler: ConfigCompiler, combos: list[tuple[str, str | None]], rou
     return samples
 
 
-def _row(name: str, samples: list[float], wall: list[float]) -> BenchRow:
+def _row(name: str, samples: list[float], wall: list[float], what: str) -> BenchRow:
     p50, p95 = statistics.median(samples), _percentile(samples, 0.95)
-    return BenchRow(benchmark=f"{name} (CPU time)",
-                    measured=f"p50 {p50:.2f} ms, p95 {p95:.2f} ms; wall p50 {statistics.median(wall):.2f} ms",
-                    goal=f"p50 <= {GOAL_P50_MS:g} ms", ok=p50 <= GOAL_P50_MS)
+    # A missed goal with a fastest sample well under it is the shared CPU (caches, frequency, the
+    # neighbours' processes on the same 2 cores) stretching every sample, not the code.
+    note = "" if p50 <= GOAL_P50_MS else f"min {min(samples):.2f} ms"
+    return BenchRow(benchmark=name, measured=f"p50 {p50:.2f} ms CPU", goal=f"<= {GOAL_P50_MS:g} ms",
+                    ok=p50 <= GOAL_P50_MS, note=note,
+                    description=f"{name}: ConfigCompiler.compile() of {what} without adapters, in process after "
+                                f"a warm-up; CPU time (this thread) p50 {p50:.2f} ms, p95 {p95:.2f} ms; wall p50 "
+                                f"{statistics.median(wall):.2f} ms.")
 
 
 def run() -> list[BenchRow]:
     # The compiler core (what the goal is about) and, separately, compile with the installed adapters.
     core = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
     rows = [_row(f"compile {preset}", _measure(core, [(preset, None)], ROUNDS),
-                 _measure(core, [(preset, None)], ROUNDS // 4, time.perf_counter)) for preset in PRESETS]
+                 _measure(core, [(preset, None)], ROUNDS // 4, time.perf_counter), f"the {preset} preset")
+            for preset in PRESETS]
     combos = list(itertools.product(PRESETS, MODIFIERS))
-    rows.append(_row("compile all 15 preset x modifier", _measure(core, combos, ROUNDS // 10),
-                     _measure(core, combos, ROUNDS // 40, time.perf_counter)))
+    rows.append(_row("compile 15 combos", _measure(core, combos, ROUNDS // 10),
+                     _measure(core, combos, ROUNDS // 40, time.perf_counter), "each of the 15 preset x modifier"))
     with_adapters = ConfigCompiler()
     samples = _measure(with_adapters, combos, 4)
     rows.append(BenchRow(
-        benchmark="compile all 15 + discovered adapters",
-        measured=f"p50 {statistics.median(samples):.2f} ms, p95 {_percentile(samples, 0.95):.2f} ms",
-        goal="reported (adapters' own cost)", ok=True))
+        benchmark="compile + adapters", measured=f"p50 {statistics.median(samples):.2f} ms", goal="reported", ok=True,
+        description=f"compile + adapters: the 15 combinations with the discovered SDK/platform adapters (their own "
+                    f"cost); p50 {statistics.median(samples):.2f} ms, p95 {_percentile(samples, 0.95):.2f} ms."))
     return rows

@@ -1,4 +1,4 @@
-"""Copilot goals: one health state-machine evaluation (<= 50 us) and GET /status p99 under 50
+"""Copilot goals: one health state-machine evaluation (<= 10 us CPU) and GET /status p99 under 50
 concurrent requests against the PostgreSQL state store (<= 25 ms). Starts its own PostgreSQL."""
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ import uuid
 from benchmarks._table import BenchRow
 
 __all__ = ["run"]
+
+
+STATE_MACHINE_GOAL_US = 10.0
 
 
 def _state_machine_row() -> BenchRow:
@@ -28,19 +31,26 @@ def _state_machine_row() -> BenchRow:
         for st, backlog, p99 in ((120, 2, 20), (120, 90, 400), (1, 400, 900), (800, 5, 50))
     ]
     state = MachineState(band=ScaleBand.MID)
-    rounds = 5000
+    rounds, blocks = 2000, 7
     for snapshot in snapshots * 50:  # warm-up
         state = evaluate(state, snapshot).current
-    wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(rounds):
-        for snapshot in snapshots:
-            state = evaluate(state, snapshot).current
-    n = rounds * len(snapshots)
-    wall_us = (time.perf_counter() - wall) / n * 1e6
-    cpu_us = (time.process_time() - cpu) / n * 1e6
+    cpus, walls = [], []
+    for _ in range(blocks):  # the median block: a neighbour's burst spoils a block, not the figure
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(rounds):
+            for snapshot in snapshots:
+                state = evaluate(state, snapshot).current
+        n = rounds * len(snapshots)
+        walls.append((time.perf_counter() - wall) / n * 1e6)
+        cpus.append((time.process_time() - cpu) / n * 1e6)
+    cpu_us, wall_us = statistics.median(cpus), statistics.median(walls)
+    ok = cpu_us <= STATE_MACHINE_GOAL_US
     # The goal is judged on CPU time: on a shared 2-core box wall time mostly measures the neighbours.
-    return BenchRow("copilot: state-machine evaluation", f"{cpu_us:.1f} us CPU ({wall_us:.1f} us wall)",
-                    "<= 50 us", cpu_us <= 50)
+    return BenchRow("state machine", f"{cpu_us:.1f} us CPU", f"<= {STATE_MACHINE_GOAL_US:g} us", ok,
+                    "" if ok else f"min {min(cpus):.1f} us",
+                    f"state machine: copilot.health.evaluate() over 4 snapshots that move between states, "
+                    f"{blocks} blocks of {rounds * len(snapshots)} evaluations after a warm-up; CPU time per "
+                    f"evaluation, median block (fastest {min(cpus):.1f} us; wall {wall_us:.1f} us).")
 
 
 CONCURRENCY = 50
@@ -164,8 +174,11 @@ def _status_row() -> BenchRow:
     finally:
         server.stop()
     # The floor is GET /health on the same server: what uvicorn + FastAPI alone cost at 50 concurrent.
-    return BenchRow("copilot: GET /status p99, 50 concurrent (uvicorn, PostgreSQL store)",
-                    f"{p99:.1f} ms (GET /health floor {floor:.1f} ms)", "<= 25 ms", p99 <= 25)
+    return BenchRow("GET /status p99", f"{p99:.1f} ms", "<= 25 ms", p99 <= 25,
+                    "" if p99 <= 25 else f"/health floor {floor:.0f} ms",
+                    "GET /status p99: 50 concurrent keep-alive connections against uvicorn serving the app, "
+                    f"PostgreSQL state store; the floor is GET /health on the same server ({floor:.1f} ms), what "
+                    "uvicorn + FastAPI alone cost at that concurrency on this machine.")
 
 
 def run() -> list[BenchRow]:

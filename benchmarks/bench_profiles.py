@@ -1,5 +1,7 @@
-"""Behaviour-profile goals: Lambda cold import, 24 h create (time, concurrency speed-up, peak RSS),
-and list latency with 10,000 stored profiles. Runs its own stand-ins (PostgreSQL, moto, Prometheus)."""
+"""Behaviour-profile goals: the Lambda handler's cold import (the bundle on Python 3.12 and the dev
+environment, each beside a naive FastAPI + Mangum + boto3 app in the same run), the first request
+after it, the 24 h create (time, batched-concurrent vs serial queries, peak RSS) and list latency
+with 10,000 stored profiles. Runs its own stand-ins (PostgreSQL, moto, Prometheus)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import tempfile
 import time
 import uuid
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from whenever import Instant, TimeDelta
@@ -30,7 +33,7 @@ HANDLER_DIR = ROOT / "lambdas" / "profile_api"
 # mostly measures the other processes; the CPU time is what the import itself costs.
 _IMPORT = """
 import resource, sys, time
-sys.path.insert(0, {handler_dir!r})
+sys.path.insert(0, {path!r})
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -38,8 +41,39 @@ t, c = time.perf_counter(), cpu()
 import {module}
 print(time.perf_counter() - t, cpu() - c)
 """
-# The frameworks the handler cannot do without; their import alone is the floor under the goal.
-_FLOOR_MODULES = "fastapi, mangum, pydantic_settings, whenever"
+# The floor the goal is judged against: the app a new user writes from the FastAPI, Mangum and
+# Lambda docs (boto3 imported and its client created at module level, "outside the handler").
+_NAIVE_APP = """
+import boto3
+from fastapi import FastAPI
+from mangum import Mangum
+
+s3 = boto3.client("s3")
+app = FastAPI()
+
+
+@app.get("/profiles/")
+async def list_profiles() -> dict[str, list[str]]:
+    return {"items": []}
+
+
+handler = Mangum(app, lifespan="off")
+"""
+COLD_RUNS = 10
+COLD_GOAL_S = 0.35
+COLD_GOAL_RATIO = 0.5
+
+_FIRST_REQUEST = """
+import json, sys, time
+sys.path.insert(0, {path!r})
+import {module} as entry
+event = json.loads(sys.argv[1])
+t = time.perf_counter()
+response = entry.handler(event, None)
+elapsed = time.perf_counter() - t
+assert response["statusCode"] == 201, response
+print(elapsed)
+"""
 
 _CREATE = """
 import asyncio, json, sys, time
@@ -56,28 +90,32 @@ async def main():
     start, end = Instant.parse_iso(args["start"]), Instant.parse_iso(args["end"])
     request = CreateProfileRequest(name="bench", cluster_id="bench", time_window_start=start, time_window_end=end)
     # A warm invocation: one small create first pays the one-off costs (boto3 import, S3 client,
-    # SigV4 credentials, pool and schema), which the cold-import row measures separately.
+    # SigV4 credentials, pool and schema), which the cold rows measure separately.
     warm = CreateProfileRequest(name="warm", cluster_id="bench", time_window_start=start,
                                 time_window_end=start.add(hours=1))
     await service.create(warm)
-    t = time.perf_counter()
-    await service.create(request)
-    concurrent = time.perf_counter() - t
+    creates = []
+    for _ in range(5):
+        t = time.perf_counter()
+        await service.create(request)
+        creates.append(time.perf_counter() - t)
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so a child of a large parent
     # (the other benchmarks load pulumi_aws) would report the parent's peak instead of its own.
     with open("/proc/self/status") as status:
         rss_mb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
-    serial_client = PrometheusClient(settings.amp_query_url, sigv4=settings.amp_sigv4, concurrency=1)
-    t = time.perf_counter()
-    await collect_telemetry(serial_client, start, end)
-    serial = time.perf_counter() - t
-    t = time.perf_counter()
-    await collect_telemetry(service.telemetry, start, end)
-    concurrent_queries = time.perf_counter() - t
+    serial_client = PrometheusClient(settings.amp_query_url, sigv4=settings.amp_sigv4, concurrency=1, batch=1)
+    serial, concurrent = [], []
+    for _ in range(3):  # interleaved, so both see the same neighbours
+        t = time.perf_counter()
+        await collect_telemetry(serial_client, start, end)
+        serial.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        await collect_telemetry(service.telemetry, start, end)
+        concurrent.append(time.perf_counter() - t)
     await serial_client.aclose()
     await service.store.close()
-    print(json.dumps({"create": concurrent, "rss_mb": rss_mb, "serial": serial,
-                      "concurrent_queries": concurrent_queries}))
+    print(json.dumps({"create": sorted(creates)[2], "rss_mb": rss_mb, "serial": sorted(serial)[1],
+                      "concurrent_queries": sorted(concurrent)[1], "queries": args["queries"]}))
 
 asyncio.run(main())
 """
@@ -88,24 +126,46 @@ def _env(**extra: str) -> dict[str, str]:
             "AWS_DEFAULT_REGION": "us-east-1", **extra}
 
 
-def _median_import(module: str, env: dict[str, str], *, python: str = sys.executable,
-                   path: str = str(HANDLER_DIR)) -> tuple[float, float]:
-    walls, cpus = [], []
-    for _ in range(7):
-        out = subprocess.run([python, "-c", _IMPORT.format(handler_dir=path, module=module)],
-                             capture_output=True, text=True, env=env, check=True)
-        wall, cpu = out.stdout.strip().splitlines()[-1].split()
-        walls.append(float(wall))
-        cpus.append(float(cpu))
-    return statistics.median(walls), statistics.median(cpus)
+@dataclass(frozen=True)
+class _Imports:
+    walls: list[float]
+    cpus: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpus)
 
 
-def _bundle_on_python312(scratch: Path) -> tuple[str, dict[str, str]] | None:
-    """The Lambda zip's x86_64 twin unpacked, plus boto3 as the runtime provides it: (python, env).
+def _side_by_side(python: str, env: dict[str, str], candidates: dict[str, tuple[str, str]],
+                  runs: int = COLD_RUNS) -> dict[str, _Imports]:
+    """Each candidate (module, sys.path entry) imported in ``runs`` fresh processes, the
+    candidates interleaved run by run so that both see the same load from the neighbours."""
+    out = {name: _Imports([], []) for name in candidates}
+    for _ in range(runs):
+        for name, (module, path) in candidates.items():
+            done = subprocess.run([python, "-c", _IMPORT.format(path=path, module=module)],
+                                  capture_output=True, text=True, env=env, check=True)
+            wall, cpu = done.stdout.strip().splitlines()[-1].split()
+            out[name].walls.append(float(wall))
+            out[name].cpus.append(float(cpu))
+    return out
 
-    The same files Lambda imports (3.12 bytecode, no dev packages, no pydantic.v1); None without
-    a Python 3.12 on this machine.
-    """
+
+@dataclass(frozen=True)
+class _Bundle:
+    python: str
+    task: Path
+    env: dict[str, str]
+
+
+def _bundle_on_python312(scratch: Path) -> _Bundle | None:
+    """The Lambda zip's x86_64 twin unpacked, plus boto3 as the runtime provides it (bytecode
+    compiled, as in the runtime image). The same files Lambda imports (3.12 bytecode, no dev
+    packages, no pydantic.v1); None without a Python 3.12 on this machine."""
     from pulumi_temporal_dsql.lambda_bundle import build_bundle, find_python312
 
     python312 = find_python312()
@@ -117,36 +177,98 @@ def _bundle_on_python312(scratch: Path) -> tuple[str, dict[str, str]] | None:
     subprocess.run([uv, "pip", "install", "--python-platform", "x86_64-manylinux_2_28", "--python-version", "3.12",
                     "--only-binary", ":all:", "--target", str(scratch / "runtime"), "boto3"],
                    check=True, capture_output=True)
+    subprocess.run([str(python312), "-m", "compileall", "-q", "-j", "0", str(scratch / "runtime")],
+                   check=True, capture_output=True)
     env = _env(PROFILES_DATABASE_DSN="postgresql://admin:pw@127.0.0.1:1/postgres",
                PYTHONPATH=f"{scratch / 'task'}{os.pathsep}{scratch / 'runtime'}")
-    return str(python312), env
+    return _Bundle(str(python312), scratch / "task", env)
 
 
-def _cold_import() -> list[BenchRow]:
+def _cold_rows(name: str, runs: dict[str, _Imports], *, judged: bool, where: str) -> list[BenchRow]:
+    handler, naive, floor = runs["handler"], runs["naive"], runs["fastapi"]
+    ratio = handler.median / naive.median
+    floor_ratio = floor.median / naive.median
+    fast_ok, ratio_ok = handler.median <= COLD_GOAL_S, ratio <= COLD_GOAL_RATIO
+    how = (f"{len(handler.walls)} fresh processes each, interleaved run by run with the naive app (boto3 imported "
+           "and its client created at module level, FastAPI, one route, Mangum) and with `import fastapi, "
+           "mangum` alone; wall time of the import (median, max in brackets)")
+    return [
+        BenchRow(name, f"{handler.median:.2f} s (max {max(handler.walls):.2f})",
+                 f"<= {COLD_GOAL_S} s" if judged else "reported", fast_ok or not judged,
+                 "" if fast_ok or not judged else f"floor {floor.median:.2f} s",
+                 f"{name}: import of the Lambda handler {where}; {how}. CPU medians: handler {handler.cpu:.3f} s, "
+                 f"naive app {naive.cpu:.3f} s, fastapi+mangum {floor.cpu:.3f} s."),
+        BenchRow(f"{name}/naive", f"{ratio:.2f}x of {naive.median:.2f} s",
+                 f"<= {COLD_GOAL_RATIO}x" if judged else "reported", ratio_ok or not judged,
+                 "" if ratio_ok or not judged else f"floor {floor_ratio:.2f}x",
+                 f"{name}/naive: the handler's median import over the naive app's, same runs. The floor in the "
+                 f"note is `import fastapi, mangum` alone over the naive app ({floor_ratio:.2f}x): FastAPI's own "
+                 "import (its OpenAPI models, pydantic, starlette) is more than half of the naive app's, so no "
+                 "handler that keeps FastAPI and Mangum can reach 0.5x on this interpreter."),
+        BenchRow(f"{name} floor", f"{floor.median:.2f} s", "reported", True, "fastapi+mangum",
+                 f"{name} floor: `import fastapi, mangum` alone, same runs and interpreter."),
+    ]
+
+
+def _cold_import(bundle: _Bundle | None, scratch: Path) -> list[BenchRow]:
+    naive_dir = scratch / "naive"
+    naive_dir.mkdir()
+    (naive_dir / "naive_app.py").write_text(_NAIVE_APP)
     compileall.compile_dir(str(ROOT / "src"), quiet=1)
     compileall.compile_dir(str(HANDLER_DIR), quiet=1)
+    compileall.compile_dir(str(naive_dir), quiet=1)
+    rows: list[BenchRow] = []
+    if bundle is None:
+        rows.append(BenchRow("cold import", "no Python 3.12", f"<= {COLD_GOAL_S} s", False,
+                             "no 3.12 here", "The bundle's cold import needs a Python 3.12 (pyenv)."))
+    else:
+        subprocess.run([bundle.python, "-m", "compileall", "-q", str(naive_dir)], check=True, capture_output=True)
+        runs = _side_by_side(bundle.python, bundle.env, {
+            "handler": ("profile_api.handler", str(bundle.task)),
+            "naive": ("naive_app", str(naive_dir)),
+            "fastapi": ("fastapi, mangum", str(bundle.task))})
+        rows += _cold_rows("cold import", runs, judged=True, where="from the bundle (3.12 bytecode) on Python 3.12")
     env = _env(PROFILES_DATABASE_DSN="postgresql://admin:pw@127.0.0.1:1/postgres")
-    dev_wall, dev_cpu = _median_import("handler", env)
-    with tempfile.TemporaryDirectory() as scratch:
-        bundle = _bundle_on_python312(Path(scratch))
-        if bundle is None:
-            rows = [BenchRow("profiles: Lambda handler cold import, the bundle on Python 3.12",
-                             "no Python 3.12 here", "<= 0.35 s", False)]
-            floor_wall, floor_cpu = _median_import(_FLOOR_MODULES, env)
-        else:
-            python312, bundle_env = bundle
-            wall, cpu = _median_import("profile_api.handler", bundle_env, python=python312, path=scratch + "/task")
-            floor_wall, floor_cpu = _median_import(_FLOOR_MODULES, bundle_env, python=python312,
-                                                   path=scratch + "/task")
-            rows = [BenchRow("profiles: Lambda handler cold import, the bundle (3.12 bytecode) on Python 3.12 "
-                             "(median of 7; wall / CPU)", f"{wall:.3f} s / {cpu:.3f} s", "<= 0.35 s", wall <= 0.35)]
-    return [
-        *rows,
-        BenchRow(f"profiles: floor, import of {_FLOOR_MODULES} alone, same interpreter (wall / CPU)",
-                 f"{floor_wall:.3f} s / {floor_cpu:.3f} s", "(reported)", True),
-        BenchRow("profiles: handler import from the dev environment (Python 3.11; wall / CPU)",
-                 f"{dev_wall:.3f} s / {dev_cpu:.3f} s", "(reported)", True),
-    ]
+    dev = _side_by_side(sys.executable, env, {"handler": ("handler", str(HANDLER_DIR)),
+                                              "naive": ("naive_app", str(naive_dir)),
+                                              "fastapi": ("fastapi, mangum", str(HANDLER_DIR))})
+    rows += _cold_rows("dev import", dev, judged=False,
+                       where=f"from the dev environment (Python {sys.version_info[0]}.{sys.version_info[1]})")
+    return rows
+
+
+def _first_request(bundle: _Bundle | None, env: dict[str, str], event: dict[str, object],
+                   runs: int = 5) -> BenchRow:
+    """POST /profiles/ as a Function URL v2 event through Mangum, in a fresh process right after
+    the import (what the cold import defers is paid here): Prometheus, moto S3, PostgreSQL."""
+    if bundle is not None:
+        python, path, module = bundle.python, str(bundle.task), "profile_api.handler"
+        env = {**env, "PYTHONPATH": bundle.env["PYTHONPATH"]}
+    else:
+        python, path, module = sys.executable, str(HANDLER_DIR), "handler"
+    samples = []
+    for _ in range(runs):
+        done = subprocess.run([python, "-c", _FIRST_REQUEST.format(path=path, module=module), json.dumps(event)],
+                              capture_output=True, text=True, env=env, check=True)
+        samples.append(float(done.stdout.strip().splitlines()[-1]))
+    where = "the bundle on Python 3.12" if bundle is not None else "the dev environment"
+    return BenchRow("first request", f"{statistics.median(samples):.2f} s (max {max(samples):.2f})", "reported",
+                    True, "", f"first request: POST /profiles/ (1 h window) as a Function URL v2 event through "
+                    f"Mangum, timed in a fresh process just after the import, {where}; it pays what the import "
+                    "defers (the profiles router, boto3's S3 client, SigV4 credentials, the asyncpg pool and "
+                    f"schema) against Prometheus, moto S3 and PostgreSQL; median (max) of {runs}.")
+
+
+def _function_url_event(body: dict[str, object]) -> dict[str, object]:
+    raw = json.dumps(body)
+    context = {"accountId": "123456789012", "apiId": "bench", "domainName": "bench.lambda-url.us-east-1.on.aws",
+               "http": {"method": "POST", "path": "/profiles/", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                        "userAgent": "grafana"},
+               "requestId": "bench", "routeKey": "$default", "stage": "$default",
+               "time": "22/Nov/2026:13:00:00 +0000", "timeEpoch": 1795352400000}
+    return {"version": "2.0", "routeKey": "$default", "rawPath": "/profiles/", "rawQueryString": "",
+            "headers": {"host": "bench.lambda-url.us-east-1.on.aws", "content-type": "application/json"},
+            "requestContext": context, "body": raw, "isBase64Encoded": False}
 
 
 async def _seed_and_time_list(dsn: str, bucket: str, s3_endpoint: str) -> float:
@@ -181,9 +303,14 @@ async def _seed_and_time_list(dsn: str, bucket: str, s3_endpoint: str) -> float:
     return latencies[int(len(latencies) * 0.99) - 1]
 
 
+CREATE_GOAL_S = 0.25
+SPEEDUP_GOAL = 4.0
+
+
 def run() -> list[BenchRow]:
     import boto3
 
+    from copilot_core.metric_catalog import iter_queries
     from standins import (
         MotoServer,
         PostgresServer,
@@ -195,41 +322,59 @@ def run() -> list[BenchRow]:
     for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
                        ("AWS_DEFAULT_REGION", "us-east-1")):
         os.environ.setdefault(key, value)  # dummy credentials for moto and the SigV4 signer
-    rows = _cold_import()
-    end = Instant.now() - TimeDelta(minutes=5)
-    start = end - TimeDelta(hours=24)
-    prometheus = start_prometheus_with_scenarios(
-        {"healthy-150wps": ScenarioWindow(get_scenario("healthy-150wps"), start, end, seed=7)},
-        scrape_interval=TimeDelta(seconds=30))
-    postgres = PostgresServer().start()
-    moto = MotoServer().start()
-    try:
-        bucket = "bench-profiles"
-        boto3.client("s3", endpoint_url=moto.endpoint_url, region_name="us-east-1").create_bucket(Bucket=bucket)
-        env = _env(PROFILES_BUCKET=bucket, PROFILES_S3_ENDPOINT_URL=moto.endpoint_url,
-                   PROFILES_DATABASE_DSN=postgres.dsn, PROFILES_AMP_QUERY_URL=prometheus.query_url,
-                   PROFILES_AMP_SIGV4="true")
-        out = subprocess.run([sys.executable, "-c", _CREATE, json.dumps({"start": start.format_iso(),
-                                                                          "end": end.format_iso()})],
-                             capture_output=True, text=True, env=env, check=True)
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        speedup = result["serial"] / result["concurrent_queries"]
-        rows += [
-            BenchRow("profiles: create, 24 h window, 33 queries (local Prometheus, SigV4-signed)",
-                     f"{result['create']:.3f} s", "<= 1 s", result["create"] <= 1.0),
-            BenchRow("profiles: the same queries concurrently (8) vs one by one",
-                     f"{speedup:.1f}x ({result['concurrent_queries']:.3f} s vs {result['serial']:.3f} s)",
-                     "> 1x (reported)", speedup > 1.0),
-            BenchRow("profiles: peak RSS of the create process", f"{result['rss_mb']:.0f} MB", "<= 150 MB",
-                     result["rss_mb"] <= 150),
-        ]
-        p99 = asyncio.run(_seed_and_time_list(postgres.dsn, bucket, moto.endpoint_url))
-        rows.append(BenchRow("profiles: list p99 with 10,000 stored profiles (filters + keyset pages)",
-                             f"{p99 * 1000:.1f} ms", "<= 20 ms", p99 <= 0.020))
-    finally:
-        moto.stop()
-        postgres.stop()
-        prometheus.stop()
+    with tempfile.TemporaryDirectory() as scratch_dir:
+        scratch = Path(scratch_dir)
+        bundle = _bundle_on_python312(scratch)
+        rows = _cold_import(bundle, scratch)
+        end = Instant.now() - TimeDelta(minutes=5)
+        start = end - TimeDelta(hours=24)
+        prometheus = start_prometheus_with_scenarios(
+            {"healthy-150wps": ScenarioWindow(get_scenario("healthy-150wps"), start, end, seed=7)},
+            scrape_interval=TimeDelta(seconds=30))
+        postgres = PostgresServer().start()
+        moto = MotoServer().start()
+        try:
+            bucket = "bench-profiles"
+            boto3.client("s3", endpoint_url=moto.endpoint_url, region_name="us-east-1").create_bucket(Bucket=bucket)
+            env = _env(PROFILES_BUCKET=bucket, PROFILES_S3_ENDPOINT_URL=moto.endpoint_url,
+                       PROFILES_DATABASE_DSN=postgres.dsn, PROFILES_AMP_QUERY_URL=prometheus.query_url,
+                       PROFILES_AMP_SIGV4="true", PROFILES_CLUSTER_ID="bench")
+            first_window = {"name": "first", "time_window_start": (end - TimeDelta(hours=1)).format_iso(),
+                            "time_window_end": end.format_iso()}
+            rows.append(_first_request(bundle, env, _function_url_event(first_window)))
+            queries = len(list(iter_queries()))
+            out = subprocess.run([sys.executable, "-c", _CREATE, json.dumps({"start": start.format_iso(),
+                                                                              "end": end.format_iso(),
+                                                                              "queries": queries})],
+                                 capture_output=True, text=True, env=env, check=True)
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            speedup = result["serial"] / result["concurrent_queries"]
+            rows += [
+                BenchRow("create 24 h", f"{result['create']:.3f} s", f"<= {CREATE_GOAL_S} s",
+                         result["create"] <= CREATE_GOAL_S,
+                         "" if result["create"] <= CREATE_GOAL_S else "Prometheus CPU",
+                         f"create 24 h: ProfileService.create (what POST /profiles/ runs) over a 24 h window, {queries} "
+                         "catalog queries in batches against the local Prometheus (SigV4-signed), S3 on moto, "
+                         "PostgreSQL; median of 5 after one warm create. Most of it is Prometheus' own query "
+                         "evaluation on the shared cores (see queries vs serial)."),
+                BenchRow("queries vs serial", f"{speedup:.1f}x", f">= {SPEEDUP_GOAL:g}x", speedup >= SPEEDUP_GOAL,
+                         "" if speedup >= SPEEDUP_GOAL else "2 shared cores", f"queries vs serial: collect_telemetry over 24 h with the service's client (batched "
+                         f"and concurrent: {result['concurrent_queries']:.3f} s) against one query per request, "
+                         f"one at a time ({result['serial']:.3f} s); medians of 3, interleaved. Batching removes the per-request "
+                         "cost (SigV4, HTTP, JSON, Prometheus' parse and plan); what remains is Prometheus evaluating "
+                         "the queries (the histogram quantiles read ~100k samples each), which can use at most the "
+                         "machine's 2 cores, shared with the client and the neighbours."),
+                BenchRow("create peak RSS", f"{result['rss_mb']:.0f} MB", "<= 150 MB", result["rss_mb"] <= 150, "",
+                         "create peak RSS: VmHWM of the process that ran the creates."),
+            ]
+            p99 = asyncio.run(_seed_and_time_list(postgres.dsn, bucket, moto.endpoint_url))
+            rows.append(BenchRow("list p99, 10k", f"{p99 * 1000:.1f} ms", "<= 20 ms", p99 <= 0.020, "",
+                                 "list p99, 10k: GET /profiles/ store reads with 10,000 stored profiles "
+                                 "(filters + keyset pages), 400 requests."))
+        finally:
+            moto.stop()
+            postgres.stop()
+            prometheus.stop()
     return rows
 
 

@@ -25,7 +25,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from copilot_core import ParameterValue
+from pulumi_temporal_dsql.compiled import table_overrides
 from pulumi_temporal_dsql.plan import Plan, PlannedResource, _json_default, plan
+from pulumi_temporal_dsql.stack import component_name
 
 __all__ = [
     "FORCE_NEW",
@@ -206,18 +208,34 @@ def _changed_inputs(old: PlannedResource, new: PlannedResource) -> list[str]:
     return sorted(k for k in keys if _canonical(old.inputs.get(k)) != _canonical(new.inputs.get(k)))
 
 
-def knob_changes(current: StackInputs, proposed: StackInputs) -> tuple[list[KnobChange], dict[str, Any], dict[str, Any]]:
-    """Every registry value that moves, with the proposed value's derivation; and both value maps."""
+def knob_changes(
+    current: StackInputs, proposed: StackInputs, *, stack: str = "plan"
+) -> tuple[list[KnobChange], dict[str, Any], dict[str, Any]]:
+    """Every registry value that moves, with the proposed value's derivation; and both value maps.
+
+    Values are the ones the stack deploys on `stack`: the DynamoDB table names are the
+    deployment's (`temporal-<stack>-rate-limiter`, as `compile_for_deployment` names them), not
+    the preset's one name for every stack.
+    """
     from dsql_config import ConfigCompiler
 
     compiler = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
-    old = compiler.resolve(current.preset, modifier=current.modifier, overrides=dict(current.overrides))
-    new = compiler.resolve(proposed.preset, modifier=proposed.modifier, overrides=dict(proposed.overrides))
+    old, new = (_deployed_resolution(compiler, inputs, component_name(stack)) for inputs in (current, proposed))
     why = {t.parameter_key: "; ".join(t.derivation_chain) for t in new.trace}
     keys = [entry.key for entry in compiler.registry]  # registry order: the order explain uses
     knobs = [KnobChange(key, old.values[key], new.values[key], why.get(key, ""))
              for key in keys if old.values[key] != new.values[key]]
     return knobs, old.values, new.values
+
+
+def _deployed_resolution(compiler: Any, inputs: StackInputs, table_prefix: str) -> Any:
+    overrides = dict(inputs.overrides)
+    # Resolve first: every bad preset, modifier or override is reported at once (InputErrors).
+    resolution = compiler.resolve(inputs.preset, modifier=inputs.modifier, overrides=overrides)
+    names = table_overrides(compiler.compile(inputs.preset, inputs.modifier, overrides), table_prefix, overrides)
+    if not names:
+        return resolution
+    return compiler.resolve(inputs.preset, modifier=inputs.modifier, overrides={**overrides, **names})
 
 
 def refusals(old_values: Mapping[str, Any], new_values: Mapping[str, Any]) -> list[Refusal]:
@@ -281,7 +299,7 @@ def stack_inputs_from_config(text: str) -> StackInputs:
 
 def stack_diff(current: StackInputs, proposed: StackInputs, *, stack: str = "plan") -> StackDiff:
     """Knobs that move, resources created/replaced/updated/deleted, and refusals (see module doc)."""
-    knobs, old_values, new_values = knob_changes(current, proposed)
+    knobs, old_values, new_values = knob_changes(current, proposed, stack=stack)
     plans = [
         plan(inputs.preset, modifier=inputs.modifier, overrides=dict(inputs.overrides), stack=stack,
              extra_config={**inputs.extra_config, "copilot": "true" if inputs.copilot else "false"})

@@ -24,7 +24,7 @@ from pulumi_temporal_dsql.preset import (
     TemporalDsqlPresetArgs,
 )
 
-__all__ = ["OUTPUT_NAMES", "build_stack", "preset_args_from_config"]
+__all__ = ["OUTPUT_NAMES", "build_stack", "component_name", "preset_args_from_config"]
 
 OUTPUT_NAMES = (
     "frontend_address",
@@ -132,11 +132,17 @@ def preset_args_from_config(config: pulumi.Config) -> TemporalDsqlPresetArgs:
     )
 
 
+def component_name(stack: str) -> str:
+    """The preset component's name on `stack`: the prefix of every child's name, and of the
+    DynamoDB tables the deployment names (`<name>-rate-limiter`), which `temporal-dsql diff` shows."""
+    return f"temporal-{stack}"
+
+
 def build_stack(config: pulumi.Config) -> TemporalDsqlPreset:
     """Create the preset component for this stack and export its outputs."""
     args = preset_args_from_config(config)
     component_class, _ = _NAMED.get(args.preset, (TemporalDsqlPreset, TemporalDsqlPresetArgs))
-    name = f"temporal-{pulumi.get_stack()}"
+    name = component_name(pulumi.get_stack())
     if component_class is TemporalDsqlPreset:
         component = TemporalDsqlPreset(name, args)
     else:

@@ -7,12 +7,14 @@ public contract: add fields, never rename them. Each field is read from ``PROFIL
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from copilot_core.dsql import Dialect
+if TYPE_CHECKING:
+    # copilot_core.dsql brings asyncio and whenever; the Lambda's cold path reads settings only.
+    from copilot_core.dsql import Dialect
 
 __all__ = ["ENV_PREFIX", "AuthMode", "ProfileApiSettings", "ProfileSettings"]
 
@@ -84,6 +86,8 @@ class ProfileSettings(BaseSettings):
 
     @property
     def dialect(self) -> Dialect:
+        from copilot_core.dsql import Dialect
+
         return Dialect.POSTGRES if self.database_dsn is not None else Dialect.DSQL
 
 

@@ -1,25 +1,35 @@
 """Shared types for temporal-dsql: parameter classification, resolved profiles, telemetry shapes.
 
 Every other package imports from here; this package imports none of them.
+
+The names below are imported on first use (PEP 562): importing ``copilot_core.errors`` (what
+every error handler needs, the Lambda's cold path among them) does not build the other modules'
+pydantic models.
 """
 
-from copilot_core.errors import InputError, TemporalDsqlError
-from copilot_core.models import MetricAggregate, ServiceMetrics, TelemetryBound
-from copilot_core.profile import ConfigProfile
-from copilot_core.types import (
-    OutputTarget,
-    ParameterClassification,
-    ParameterConstraints,
-    ParameterEntry,
-    ParameterOverrides,
-    ParameterSource,
-    ParameterUnit,
-    ParameterValue,
-    ParameterValueType,
-    ResolvedParameter,
-    ServiceName,
-)
-from copilot_core.versions import VersionType
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from copilot_core.errors import InputError, TemporalDsqlError
+    from copilot_core.models import MetricAggregate, ServiceMetrics, TelemetryBound
+    from copilot_core.profile import ConfigProfile
+    from copilot_core.types import (
+        OutputTarget,
+        ParameterClassification,
+        ParameterConstraints,
+        ParameterEntry,
+        ParameterOverrides,
+        ParameterSource,
+        ParameterUnit,
+        ParameterValue,
+        ParameterValueType,
+        ResolvedParameter,
+        ServiceName,
+    )
+    from copilot_core.versions import VersionType
 
 __all__ = [
     "ConfigProfile",
@@ -41,3 +51,26 @@ __all__ = [
     "TemporalDsqlError",
     "VersionType",
 ]
+
+_MODULE_OF = {
+    "InputError": "errors", "TemporalDsqlError": "errors",
+    "MetricAggregate": "models", "ServiceMetrics": "models", "TelemetryBound": "models",
+    "ConfigProfile": "profile", "VersionType": "versions",
+    **{name: "types" for name in (
+        "OutputTarget", "ParameterClassification", "ParameterConstraints", "ParameterEntry", "ParameterOverrides",
+        "ParameterSource", "ParameterUnit", "ParameterValue", "ParameterValueType", "ResolvedParameter",
+        "ServiceName")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-import yaml
 from pydantic import BaseModel, Field
 
 from copilot_core.profile import ConfigProfile
@@ -47,6 +46,8 @@ class DeployedConfig(BaseModel):
 
     def dynamic_config(self) -> dict[str, object]:
         """Key -> value, read back from the Temporal file format (key: [{value, constraints}])."""
+        import yaml  # only readers of a stored config parse it: the compiler CLI starts without PyYAML
+
         document = yaml.safe_load(self.dynamic_config_yaml) or {}
         return {key: entries[0]["value"] for key, entries in document.items() if entries}
 

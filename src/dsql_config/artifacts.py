@@ -84,21 +84,28 @@ def format_env_value(value: ParameterValue) -> str:
     return str(value)
 
 
+_PER_SERVICE_KEYS = frozenset({"temporal.services", "dsql.max_idle_conns", "dsql.reservoir_target_ready",
+                               "dsql.reservoir_low_watermark", "dsql.pool_keeper_max_conns_per_tick"})
+
+
 def _per_service_value(key: str, service: str, values: Values) -> ParameterValue:
-    pool = per_process_connections(values, service)
-    history_pool = int(values["dsql.pool_size"])
+    # Most keys are the same for every service: answered before any per-process arithmetic
+    # (this runs for every env key x service on every compile).
+    if key not in _PER_SERVICE_KEYS:
+        return values[key]
     if key == "temporal.services":
         return service
     if key == "dsql.max_idle_conns":
         idle = int(values[key])
-        return pool if idle == history_pool else idle
+        return per_process_connections(values, service) if idle == int(values["dsql.pool_size"]) else idle
     if key == "dsql.reservoir_target_ready":
         return per_process_reservoir_target(values, service)
     if key == "dsql.reservoir_low_watermark":
         return per_process_low_watermark(values, service)
-    if key == "dsql.pool_keeper_max_conns_per_tick":
-        return min(10, max(1, math.ceil(pool / 120))) if service != "history" else values[key]
-    return values[key]
+    # dsql.pool_keeper_max_conns_per_tick
+    if service == "history":
+        return values[key]
+    return min(10, max(1, math.ceil(per_process_connections(values, service) / 120)))
 
 
 def _env_plan(registry: ParameterRegistry) -> list[tuple[str, Callable[[Values], bool] | None, list[str], list[str]]]:

@@ -1,6 +1,10 @@
 """`temporal-dsql-config`: compile presets, list and describe them.
 
 With ``--format json`` stdout holds only the JSON document; diagnostics go to stderr.
+
+Start-up is part of every command a person types, so what only some commands use is imported by
+those commands: rich (the consoles are created on first print), PyYAML, the explainer and the
+env-var migration.
 """
 
 from __future__ import annotations
@@ -12,24 +16,24 @@ import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from copilot_core.errors import InputError
 from copilot_core.types import ParameterClassification
-from dsql_config.adapters import discover_platform_adapters, discover_sdk_adapters, select_adapters
-from dsql_config.compat import compile_from_env, has_dsql_env, migration_report, read_env_file
+from dsql_config.adapters import discover_adapters, select_adapters
 from dsql_config.compiler import ConfigCompiler
 from dsql_config.errors import DsqlConfigError, GuardRailError
-from dsql_config.explain import KeyExplanation, PresetExplanation, ProfileExplanation
 from dsql_config.models import CompilationResult, GuardRailResult
 from dsql_config.modifiers import MODIFIERS
 from dsql_config.serialization import profile_to_json, profile_to_yaml
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from dsql_config.explain import KeyExplanation, PresetExplanation, ProfileExplanation
 
 __all__ = ["app", "write_output_dir"]
 
@@ -39,8 +43,31 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-err = Console(stderr=True)
-out = Console()
+
+
+class _LazyConsole:
+    """A rich Console created on first use (``--format json`` never prints through one)."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return getattr(self._console, name)
+
+
+err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
+out: Console = _LazyConsole(stderr=False)  # type: ignore[assignment]
+
+
+def _text(*parts: str | tuple[str, str]) -> Text:
+    from rich.text import Text
+
+    return Text.assemble(*parts)
 
 
 class OutputFormat(StrEnum):
@@ -63,13 +90,13 @@ def _parse_overrides(pairs: list[str]) -> dict[str, str]:
 def _print_results(results: list[GuardRailResult]) -> None:
     for r in results:
         style = "bold red" if r.severity == "error" else "yellow"
-        err.print(Text.assemble((r.severity.upper(), style), f" [{r.rule_name}] {r.message}"), soft_wrap=True)
+        err.print(_text((r.severity.upper(), style), f" [{r.rule_name}] {r.message}"), soft_wrap=True)
 
 
 def _print_notes(notes: list[str]) -> None:
     """Legacy and ignored input names: stderr in text mode (JSON/YAML carry them as input_notes)."""
     for note in notes:
-        err.print(Text.assemble(("NOTE", "cyan"), f" {note}"), soft_wrap=True, highlight=False)
+        err.print(_text(("NOTE", "cyan"), f" {note}"), soft_wrap=True, highlight=False)
 
 
 def result_document(result: CompilationResult, migration: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -112,6 +139,8 @@ def write_output_dir(result: CompilationResult, target: Path) -> None:
 
 
 def _print_text(result: CompilationResult) -> None:
+    from rich.table import Table
+
     p = result.profile
     out.print(f"[bold]Preset[/bold] {p.preset_name}" + (f" + {p.modifier}" if p.modifier else ""))
     for cls, params in (("SLO", p.slo_params), ("Topology", p.topology_params)):
@@ -146,12 +175,15 @@ def compile_cmd(
     # <<< adapters
 ) -> None:
     """Compile a preset (+ modifier + overrides) into validated artifacts."""
+    from dsql_config.compat import compile_from_env, has_dsql_env
+
     migration = None
     try:
         # >>> adapters: the selected adapters render on every compile; --out gets their files.
+        sdk_found, platform_found = discover_adapters()
         compiler = ConfigCompiler(
-            sdk_adapters=select_adapters(discover_sdk_adapters(), sdk, field="sdk"),
-            platform_adapters=select_adapters(discover_platform_adapters(), platform, field="platform"),
+            sdk_adapters=select_adapters(sdk_found, sdk, field="sdk"),
+            platform_adapters=select_adapters(platform_found, platform, field="platform"),
         )
         # <<< adapters
         overrides = _parse_overrides(override or [])
@@ -177,7 +209,7 @@ def compile_cmd(
         err.print(f"[bold red]Compilation halted:[/bold red] {len(exc.errors)} guard-rail error(s).")
         raise typer.Exit(2) from None
     except InputError as exc:
-        err.print(Text.assemble(("Error: ", "bold red"), str(exc)), soft_wrap=True)
+        err.print(_text(("Error: ", "bold red"), str(exc)), soft_wrap=True)
         raise typer.Exit(2) from None
     if out_dir is not None:
         write_output_dir(result, out_dir)
@@ -185,12 +217,16 @@ def compile_cmd(
     if fmt == OutputFormat.json:
         sys.stdout.write(json.dumps(result_document(result, migration), indent=2) + "\n")
     elif fmt == OutputFormat.yaml:
+        import yaml
+
         sys.stdout.write(yaml.safe_dump(result_document(result, migration), sort_keys=False))
     else:
         _print_text(result)
 
 
 def _read_env(env_file: Path | None) -> dict[str, str]:
+    from dsql_config.compat import read_env_file
+
     if env_file is None:
         return dict(os.environ)
     try:
@@ -208,10 +244,14 @@ def migrate_cmd(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
 ) -> None:
     """Which existing DSQL env vars the preset already produces (redundant), which differ, which are dead."""
+    import yaml
+
+    from dsql_config.compat import migration_report
+
     try:
         report = migration_report(_read_env(env_file), preset, modifier)
     except InputError as exc:
-        err.print(Text.assemble(("Error: ", "bold red"), str(exc)), soft_wrap=True)
+        err.print(_text(("Error: ", "bold red"), str(exc)), soft_wrap=True)
         raise typer.Exit(2) from None
     if fmt == OutputFormat.json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
@@ -226,6 +266,9 @@ def list_presets(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
 ) -> None:
     """List the scale presets and workload modifiers."""
+    import yaml
+    from rich.table import Table
+
     compiler = ConfigCompiler()
     presets = compiler.list_presets()
     if fmt != OutputFormat.text:
@@ -254,10 +297,13 @@ def describe_preset(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
 ) -> None:
     """Every resolved parameter grouped by classification: value, source and rationale."""
+    import yaml
+    from rich.table import Table
+
     try:
         desc = ConfigCompiler().describe_preset(preset, modifier=modifier)
     except InputError as exc:
-        err.print(Text.assemble(("Error: ", "bold red"), str(exc)), soft_wrap=True)
+        err.print(_text(("Error: ", "bold red"), str(exc)), soft_wrap=True)
         raise typer.Exit(2) from None
     if fmt != OutputFormat.text:
         doc = desc.model_dump(mode="json")
@@ -316,7 +362,7 @@ def explain_cmd(
             assert preset is not None
             explanation = explain_preset(preset, modifier=modifier)
     except InputError as exc:
-        err.print(Text.assemble(("Error: ", "bold red"), str(exc)), soft_wrap=True)
+        err.print(_text(("Error: ", "bold red"), str(exc)), soft_wrap=True)
         raise typer.Exit(2) from None
     sys.stdout.write(explanation.to_json() if fmt == OutputFormat.json else explanation.to_text())
 # <<< explain

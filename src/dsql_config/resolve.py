@@ -177,7 +177,14 @@ def _collect(errors: list[InputError], step: Callable[[], _T]) -> _T | None:
 
 
 def fmt_value(value: ParameterValue) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+_RULE_HEADS: dict[tuple[str, str], str] = {}
 
 
 class Resolver:
@@ -302,5 +309,10 @@ class Resolver:
 
     @staticmethod
     def _rule_step(rule: Rule, values: Mapping[str, ParameterValue], result: ParameterValue) -> str:
-        inputs = ", ".join(f"{k}={fmt_value(values[k])}" for k in rule.depends_on)
-        return f"rule {rule.name}: {rule.expression}" + (f" with {inputs}" if inputs else "") + f" → {fmt_value(result)}"
+        head = _RULE_HEADS.get((rule.name, rule.expression))
+        if head is None:  # "rule name: expression", built once per rule (this runs per rule per compile)
+            head = _RULE_HEADS[(rule.name, rule.expression)] = f"rule {rule.name}: {rule.expression}"
+        if rule.depends_on:
+            inputs = ", ".join([f"{k}={fmt_value(values[k])}" for k in rule.depends_on])
+            return f"{head} with {inputs} → {fmt_value(result)}"
+        return f"{head} → {fmt_value(result)}"

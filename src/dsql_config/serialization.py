@@ -1,10 +1,12 @@
-"""ConfigProfile to and from JSON and YAML (Requirement 6)."""
+"""ConfigProfile to and from JSON and YAML (Requirement 6).
+
+PyYAML is imported by the YAML functions: the CLI imports this module for every command.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from copilot_core.profile import ConfigProfile
@@ -63,10 +65,14 @@ def profile_from_json(text: str) -> ConfigProfile:
 
 
 def profile_to_yaml(profile: ConfigProfile) -> str:
+    import yaml
+
     return yaml.safe_dump(profile.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
 def profile_from_yaml(text: str) -> ConfigProfile:
+    import yaml
+
     try:
         return ConfigProfile.model_validate(yaml.safe_load(text))
     except ValidationError as exc:

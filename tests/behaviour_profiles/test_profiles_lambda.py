@@ -104,3 +104,62 @@ def test_token_mode_reads_the_token_from_secrets_manager(profile_settings: Profi
     ], PROFILES_AUTH_MODE="token", PROFILES_AUTH_TOKEN_SECRET_ARN=arn,
         PROFILES_SECRETSMANAGER_ENDPOINT_URL=moto_server.endpoint_url)
     assert [r["statusCode"] for r in out["responses"]] == [401, 401, 200]
+
+
+_CLOSURE_RUNNER = """
+import json, sys
+sys.path.insert(0, {handler_dir!r})
+import handler
+cold = sorted(sys.modules)
+events = json.load(sys.stdin)
+statuses = [handler.handler(event, None)["statusCode"] for event in events]
+print(json.dumps({{"cold": cold, "after": sorted(sys.modules), "statuses": statuses}}))
+"""
+
+# What the cold import may load of the project: the app factory, its settings, the problem
+# handlers and the auth dependency. Every router, model and client comes with its first request.
+_COLD_PROJECT_MODULES = {
+    "behaviour_profiles", "behaviour_profiles.errors", "behaviour_profiles.problems", "behaviour_profiles.settings",
+    "copilot", "copilot.api", "copilot.api.app", "copilot.api.auth", "copilot_core", "copilot_core.errors",
+}
+_PROJECT = ("behaviour_profiles", "copilot", "copilot_core", "dsql_config", "standins")
+# Third-party packages the cold import must not load: clients (first use), the time library and
+# pydantic.v1 (FastAPI imports it to vet each response model it builds, 0.1 s where it exists).
+_NOT_AT_COLD_START = {"boto3", "botocore", "asyncpg", "httpx", "whenever", "yaml", "packaging", "rich",
+                      "temporalio", "pydantic_ai", "pulumi", "pulumi_aws", "pydantic.v1"}
+
+
+def _closure(events: list[dict[str, Any]]) -> dict[str, Any]:
+    env = {"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": "us-east-1", "PROFILES_DATABASE_DSN": "postgresql://nobody@127.0.0.1:1/none"}
+    result = subprocess.run([sys.executable, "-c", _CLOSURE_RUNNER.format(handler_dir=str(HANDLER_DIR))],
+                            input=json.dumps(events), capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _loaded(modules: list[str], names: set[str]) -> set[str]:
+    return {m for m in modules if m in names or any(m.startswith(n + ".") for n in names)}
+
+
+def test_cold_import_closure_holds_only_what_every_request_needs() -> None:
+    """Fails when an import at module level drags a router, a model module or a client back onto
+    the Lambda's cold path (a structural check, not a timed one: speed lives in benchmarks/)."""
+    out = _closure([_event("POST", "/profiles/compare", body={})])
+    project = {m for m in out["cold"] if m.split(".")[0] in _PROJECT}
+    assert project == _COLD_PROJECT_MODULES, f"grew: {sorted(project - _COLD_PROJECT_MODULES)}"
+    assert not _loaded(out["cold"], _NOT_AT_COLD_START)
+    # The first /profiles request mounts the profiles router only: the status and loop routers
+    # (the copilot's models, the config compiler) stay out, and no client connects for a 422.
+    assert out["statuses"] == [422]
+    after = set(out["after"])
+    assert "behaviour_profiles.api" in after
+    assert not _loaded(out["after"], {"copilot.status", "copilot.loop", "copilot.store", "dsql_config",
+                                      "boto3", "botocore", "asyncpg"})
+
+
+def test_first_status_request_mounts_the_status_router_only() -> None:
+    out = _closure([_event("POST", "/actions", body={})])
+    assert out["statuses"] == [501]
+    assert "copilot.status.router" in out["after"]
+    assert not _loaded(out["after"], {"behaviour_profiles.api", "copilot.status.loop_router", "dsql_config"})

@@ -11,7 +11,13 @@ from whenever import Instant, TimeDelta
 
 from behaviour_profiles.errors import TelemetryUnavailable
 from behaviour_profiles.models import TelemetrySummary
-from behaviour_profiles.telemetry import PrometheusClient, aggregate, choose_step, collect_telemetry
+from behaviour_profiles.telemetry import (
+    BATCH_LABEL,
+    PrometheusClient,
+    aggregate,
+    choose_step,
+    collect_telemetry,
+)
 from copilot_core.metric_catalog import CATALOG, iter_queries
 from standins import PrometheusServer, ScenarioPrometheus
 
@@ -150,3 +156,40 @@ async def test_client_is_reusable_across_event_loop_tasks(prometheus_with_scenar
                                              client.query("sum(dsql_pool_max_open)"))
     assert first[0][1].value == second[0][1].value
     assert 180 < first[0][1].value < 220  # 4 services x 50 connections, with scenario jitter
+
+
+async def test_batched_queries_return_exactly_what_one_query_per_request_returns(
+        prometheus_with_scenarios: ScenarioPrometheus) -> None:
+    """Several catalog queries per request (tagged with BATCH_LABEL, joined by ``or``) give each
+    query the same series, labels and samples as sending it alone; the tag never leaks out."""
+    requests = 0
+
+    async def count(_request: httpx.Request) -> None:
+        nonlocal requests
+        requests += 1
+
+    http = httpx.AsyncClient(event_hooks={"request": [count]})
+    window = prometheus_with_scenarios.windows["overloaded-400wps"]
+    queries = [q.promql for q in iter_queries(namespace="default")]
+    alone = PrometheusClient(prometheus_with_scenarios.query_url, sigv4=False, batch=1, concurrency=4)
+    batched = PrometheusClient(prometheus_with_scenarios.query_url, sigv4=False, batch=5, concurrency=4, client=http)
+    try:
+        expected = await alone.query_many(queries, window.start, window.end, TimeDelta(seconds=60))
+        got = await batched.query_many(queries, window.start, window.end, TimeDelta(seconds=60))
+    finally:
+        await alone.aclose()
+        await http.aclose()
+    assert requests == math.ceil(len(queries) / 5)
+    key = lambda s: sorted(s.labels.items())  # noqa: E731
+    assert [sorted(r, key=key) for r in got] == [sorted(r, key=key) for r in expected]
+    assert any(r for r in got)
+    assert not any(BATCH_LABEL in s.labels for r in got for s in r)
+
+
+async def test_a_bad_query_in_a_batch_is_reported_alone(prometheus_with_scenarios: ScenarioPrometheus) -> None:
+    window = prometheus_with_scenarios.windows["overloaded-400wps"]
+    async with PrometheusClient(prometheus_with_scenarios.query_url, sigv4=False, batch=3) as client:
+        with pytest.raises(TelemetryUnavailable) as info:
+            await client.query_many(["sum(dsql_pool_open)", "sum(rate(", "sum(dsql_pool_idle)"], window.start, window.end, TimeDelta(seconds=60))
+    assert info.value.extensions["upstream_status"] in (400, 422)
+    assert info.value.extensions["query"] == "sum(rate("  # not the whole batch

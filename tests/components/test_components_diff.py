@@ -13,6 +13,7 @@ from pulumi_temporal_dsql.cli import app
 from pulumi_temporal_dsql.diff import (
     StackDiff,
     StackInputs,
+    knob_changes,
     resource_changes,
     stack_diff,
     stack_inputs_from_config,
@@ -58,6 +59,22 @@ def test_mid_scale_to_high_throughput_names_the_knobs_and_resources_that_change(
     document = json.loads(mid_to_high.to_json())
     assert document["exit_code"] == 2 and document["counts"]["create"] == 2
     assert document["refused"][0]["field"] == "history.shards"
+
+
+def test_knobs_name_the_tables_the_deployment_creates(mid_to_high: StackDiff) -> None:
+    """The knob list shows the values the stack deploys: the tables are `temporal-<stack>-...`,
+    the names the created DynamoDB tables (and the env the tasks get) carry, not the preset's."""
+    knobs = {k.key: k for k in mid_to_high.knobs}
+    created = {c.urn: c for c in mid_to_high.resources if c.action == "create"}
+    assert len(created) == 2
+    assert knobs["dsql.distributed_rate_limiter_table"].new == "temporal-plan-rate-limiter"
+    assert knobs["dsql.conn_lease_table"].new == "temporal-plan-conn-lease"
+    on_prod, _, _ = knob_changes(StackInputs("mid-scale"), StackInputs("high-throughput"), stack="prod")
+    assert {k.key: k.new for k in on_prod}["dsql.distributed_rate_limiter_table"] == "temporal-prod-rate-limiter"
+    # A table the stack config names keeps its name.
+    named, _, _ = knob_changes(StackInputs("mid-scale"), StackInputs(
+        "high-throughput", overrides={"dsql.distributed_rate_limiter_table": "shared-limiter"}))
+    assert {k.key: k.new for k in named}["dsql.distributed_rate_limiter_table"] == "shared-limiter"
 
 
 def test_same_inputs_are_no_change() -> None:

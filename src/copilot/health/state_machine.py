@@ -13,14 +13,22 @@ critical floors (hysteresis).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Annotated
+from operator import attrgetter
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.health.thresholds import BandThresholds, ScaleBand, next_band, thresholds_for
+from copilot.health.thresholds import (
+    _BAND_RANK,
+    THRESHOLD_PROFILES,
+    BandThresholds,
+    ScaleBand,
+    next_band,
+    thresholds_for,
+)
 from copilot.signals import SignalSnapshot
 
 __all__ = [
@@ -50,12 +58,15 @@ class GateSeverity(StrEnum):
     STRESSED = "stressed"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class GateResult:
     """A rule that fired: which signal, its value, the threshold and which service it implicates.
 
     A slotted dataclass rather than a model: gates are built on the hot path of every evaluation;
-    pydantic still validates and serialises them inside Evaluation.
+    pydantic still validates and serialises them inside Evaluation. Not ``frozen``: a frozen
+    dataclass's ``__init__`` sets each field through ``object.__setattr__``, five times the cost of
+    the whole construction here, and the machine never changes a gate after building it
+    (``unsafe_hash`` keeps gates hashable by value, as they were).
     """
 
     gate: str
@@ -107,8 +118,12 @@ class Transition:
         return f"{self.from_state.value} -> {self.to_state.value}: {self.reason}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Evaluation:
+    """One step's outcome. Not ``frozen``, like GateResult and for the same reason (one is built per
+    evaluation); nothing changes it after ``evaluate`` returns, and its ``gates`` list made it
+    unhashable anyway."""
+
     previous: MachineState
     current: MachineState
     gates: list[GateResult]
@@ -120,12 +135,6 @@ class Evaluation:
     @property
     def state(self) -> HealthState:
         return self.current.state
-
-
-def _gate(gates: list[GateResult], fired: bool, *, gate: str, severity: GateSeverity, signal: str,
-          value: float | None, threshold: str, limit: float, service: str) -> None:
-    if fired and value is not None:
-        gates.append(GateResult(gate, severity, signal, value, threshold, limit, service))
 
 
 def _is_idle(snapshot: SignalSnapshot, t: BandThresholds) -> bool:
@@ -141,28 +150,30 @@ def _is_idle(snapshot: SignalSnapshot, t: BandThresholds) -> bool:
 
 
 def _critical_gates(s: SignalSnapshot, t: BandThresholds, gates: list[GateResult]) -> None:
+    # Hot path (every cycle): plain comparisons and positional GateResults, in gate order.
     p = s.primary
     backlog = p.backlog_age_sec
-    demand = backlog is not None and backlog > t.healthy_backlog_age_sec
-    st = p.state_transitions_per_sec
     c = GateSeverity.CRITICAL
-    _gate(gates, st is not None and demand and st < t.critical_state_transitions_min_per_sec,
-          gate="no_progress_with_backlog", severity=c, signal="state_transitions_per_sec", value=st,
-          threshold="critical_state_transitions_min_per_sec", limit=t.critical_state_transitions_min_per_sec,
-          service="history")
-    ht = p.history_tasks_per_sec
-    _gate(gates, ht is not None and demand and ht < t.critical_history_tasks_min_per_sec,
-          gate="history_processing_stalled", severity=c, signal="history_tasks_per_sec", value=ht,
-          threshold="critical_history_tasks_min_per_sec", limit=t.critical_history_tasks_min_per_sec,
-          service="history")
-    _gate(gates, backlog is not None and backlog > t.critical_backlog_age_max_sec,
-          gate="backlog_age_exceeded", severity=c, signal="backlog_age_sec", value=backlog,
-          threshold="critical_backlog_age_max_sec", limit=t.critical_backlog_age_max_sec, service="history")
-    ratio = p.completion_ratio
-    _gate(gates, ratio is not None and p.terminal_per_sec >= t.critical_completion_demand_floor_per_sec
-          and ratio < t.critical_completion_ratio_min,
-          gate="completions_collapsed", severity=c, signal="completion_ratio", value=ratio,
-          threshold="critical_completion_ratio_min", limit=t.critical_completion_ratio_min, service="history")
+    if backlog is not None and backlog > t.healthy_backlog_age_sec:  # demand: work is waiting
+        st = p.state_transitions_per_sec
+        if st is not None and st < t.critical_state_transitions_min_per_sec:
+            gates.append(GateResult("no_progress_with_backlog", c, "state_transitions_per_sec", st,
+                                    "critical_state_transitions_min_per_sec",
+                                    t.critical_state_transitions_min_per_sec, "history"))
+        ht = p.history_tasks_per_sec
+        if ht is not None and ht < t.critical_history_tasks_min_per_sec:
+            gates.append(GateResult("history_processing_stalled", c, "history_tasks_per_sec", ht,
+                                    "critical_history_tasks_min_per_sec", t.critical_history_tasks_min_per_sec,
+                                    "history"))
+        if backlog > t.critical_backlog_age_max_sec:
+            gates.append(GateResult("backlog_age_exceeded", c, "backlog_age_sec", backlog,
+                                    "critical_backlog_age_max_sec", t.critical_backlog_age_max_sec, "history"))
+    done, failed = p.workflow_completions_per_sec, p.workflow_failures_per_sec
+    if done is not None and failed is not None and done + failed > 0:  # p.completion_ratio is not None
+        ratio = done / (done + failed)
+        if done + failed >= t.critical_completion_demand_floor_per_sec and ratio < t.critical_completion_ratio_min:
+            gates.append(GateResult("completions_collapsed", c, "completion_ratio", ratio,
+                                    "critical_completion_ratio_min", t.critical_completion_ratio_min, "history"))
 
 
 # (gate, signal group, signal, threshold field, service, only when the cluster is busy)
@@ -181,15 +192,34 @@ _STRESSED_GATES: tuple[tuple[str, str, str, str, str, bool], ...] = (
 )
 
 
+def _fields_getter(names: tuple[str, ...]) -> Callable[[object], tuple[Any, ...]]:
+    """One C-level call reading several attributes as a tuple (attrgetter of one name is a scalar)."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda obj: (getattr(obj, name),)
+    return attrgetter(*names)
+
+
+# The stressed gates read as two tuples (signals, limits) and walked with zip: per evaluation that
+# is a few C calls instead of a getattr per signal and per threshold.
+_PRIMARY_COUNT = sum(group == "primary" for _, group, *_ in _STRESSED_GATES)
+assert all(group == "primary" for _, group, *_ in _STRESSED_GATES[:_PRIMARY_COUNT]), "primary gates first"
+_STRESSED_PRIMARY = _fields_getter(tuple(signal for _, _, signal, *_ in _STRESSED_GATES[:_PRIMARY_COUNT]))
+_STRESSED_AMPLIFIERS = _fields_getter(tuple(signal for _, _, signal, *_ in _STRESSED_GATES[_PRIMARY_COUNT:]))
+_STRESSED_LIMITS = _fields_getter(tuple(threshold for _, _, _, threshold, *_ in _STRESSED_GATES))
+# The bands' own thresholds (no overrides), keyed by identity; each entry holds its object, so the
+# id cannot be reused by another while the entry exists.
+_BAND_LIMITS = {id(t): (t, _STRESSED_LIMITS(t)) for t in THRESHOLD_PROFILES.values()}
+
+
 def _stressed_gates(s: SignalSnapshot, t: BandThresholds, idle: bool, gates: list[GateResult]) -> None:
-    groups = {"primary": s.primary, "amplifiers": s.amplifiers}
+    values = _STRESSED_PRIMARY(s.primary) + _STRESSED_AMPLIFIERS(s.amplifiers)
+    known = _BAND_LIMITS.get(id(t))
+    limits = known[1] if known is not None and known[0] is t else _STRESSED_LIMITS(t)  # else: overrides
     stressed = GateSeverity.STRESSED
-    for gate, group, signal, threshold, service, busy_only in _STRESSED_GATES:
-        value = getattr(groups[group], signal)
-        if value is None or (busy_only and idle):
-            continue
-        limit = getattr(t, threshold)
-        if value > limit:
+    for (gate, _, signal, threshold, service, busy_only), value, limit in zip(
+            _STRESSED_GATES, values, limits, strict=True):
+        if value is not None and value > limit and not (busy_only and idle):
             gates.append(GateResult(gate, stressed, signal, value, threshold, limit, service))
 
 
@@ -228,14 +258,17 @@ _DEFAULT_CONFIG = MachineConfig()
 def evaluate(previous: MachineState, snapshot: SignalSnapshot, config: MachineConfig | None = None) -> Evaluation:
     """One deterministic step: the same inputs always give the same Evaluation."""
     cfg = config or _DEFAULT_CONFIG
+    # Without overrides a band's thresholds are the shared constants: no call per lookup.
+    thresholds = THRESHOLD_PROFILES.__getitem__ if not cfg.threshold_overrides else cfg.thresholds
     st = snapshot.primary.state_transitions_per_sec
     band = next_band(previous.band, st, cfg.band_hysteresis)
     backlog = snapshot.primary.backlog_age_sec
-    if band.rank < previous.band.rank and (backlog is None or backlog > cfg.thresholds(previous.band).healthy_backlog_age_sec):
+    if band is not previous.band and _BAND_RANK[band] < _BAND_RANK[previous.band] and (
+            backlog is None or backlog > thresholds(previous.band).healthy_backlog_age_sec):
         # Throughput fell while work waits: that is lost progress, not lower demand. Keep the
         # band, or a stall would loosen its own thresholds.
         band = previous.band
-    t = cfg.thresholds(band)
+    t = thresholds(band)
 
     if st is None or backlog is None:
         # Without the progress signals nothing can be decided: hold the state (Requirement 1.5).
@@ -245,8 +278,8 @@ def evaluate(previous: MachineState, snapshot: SignalSnapshot, config: MachineCo
     idle = _is_idle(snapshot, t)
     gates: list[GateResult] = []
     _critical_gates(snapshot, t, gates)
+    critical = gates[:]  # the critical gates are exactly those appended first
     _stressed_gates(snapshot, t, idle, gates)
-    critical = [g for g in gates if g.severity is GateSeverity.CRITICAL]
     shortfalls = _happy_shortfalls(snapshot, t, idle)
 
     consecutive = previous.consecutive_critical + 1 if critical else 0
@@ -270,7 +303,10 @@ def evaluate(previous: MachineState, snapshot: SignalSnapshot, config: MachineCo
     else:
         target, reason = HealthState.HAPPY, "idle: no demand" if idle else "forward progress healthy"
 
-    current = MachineState(target, band, consecutive)
+    if target is previous.state and band is previous.band and consecutive == previous.consecutive_critical:
+        current = previous  # immutable and equal: no new object
+    else:
+        current = MachineState(target, band, consecutive)
     transition = None
     if target is not previous.state:
         contributing = {g.signal: g.value for g in gates}

@@ -1,6 +1,24 @@
-"""The copilot's status API router (served with /profiles by ``copilot.api.app.create_app``)."""
+"""The copilot's status API: ``copilot.status.router`` (/status*, /actions) and
+``copilot.status.loop_router`` (/copilot/*), served with /profiles by ``copilot.api.app.create_app``.
 
-from copilot.status.loop_router import router as loop_router
-from copilot.status.router import StateStoreProvider, router
+This package imports neither router eagerly: the app mounts each on the first request under its
+prefix (a Lambda answering only /profiles never pays for them). The routers are reached through
+their modules; a package attribute named ``router`` would be shadowed by the submodule anyway.
+"""
 
-__all__ = ["StateStoreProvider", "loop_router", "router"]
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from copilot.status.router import StateStoreProvider
+
+__all__ = ["StateStoreProvider"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "StateStoreProvider":
+        from copilot.status.router import StateStoreProvider
+
+        return StateStoreProvider
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

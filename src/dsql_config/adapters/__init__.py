@@ -31,6 +31,7 @@ __all__ = [
     "ProfileArtifacts",
     "RenderedSnippet",
     "SDKAdapter",
+    "discover_adapters",
     "discover_platform_adapters",
     "discover_sdk_adapters",
     "profile_artifacts",
@@ -71,11 +72,11 @@ def _load(ep: EntryPoint, group: str) -> object:
         raise AdapterError(ep.name, f"could not be loaded from entry point {ep.value!r} ({group}): {exc!r}") from exc
 
 
-def _discover(group: str, protocol: type) -> list[object]:
+def _discover(group: str, protocol: type, found: Iterable[EntryPoint] | None = None) -> list[object]:
     adapters: list[object] = []
     seen: set[str] = set()
     # Sorted by entry-point name so the order (and so the output) never depends on install order.
-    for ep in sorted(entry_points(group=group), key=lambda e: (e.name, e.value)):
+    for ep in sorted(entry_points(group=group) if found is None else found, key=lambda e: (e.name, e.value)):
         if ep.name in seen:  # the same distribution visible twice on sys.path
             continue
         seen.add(ep.name)
@@ -98,6 +99,16 @@ def discover_sdk_adapters() -> list[SDKAdapter]:
 def discover_platform_adapters() -> list[PlatformAdapter]:
     """Every adapter registered under ``temporal_dsql.platform_adapters``, sorted by entry-point name."""
     return [a for a in _discover(PLATFORM_ADAPTER_GROUP, PlatformAdapter) if isinstance(a, PlatformAdapter)]
+
+
+def discover_adapters() -> tuple[list[SDKAdapter], list[PlatformAdapter]]:
+    """Both kinds, as the two functions above return them, from one scan of the installed
+    distributions' metadata instead of two (each reads every distribution's entry_points.txt:
+    a noticeable part of the CLI's start-up). Nothing is cached: a later call sees new installs."""
+    everything = entry_points()
+    sdk = _discover(SDK_ADAPTER_GROUP, SDKAdapter, everything.select(group=SDK_ADAPTER_GROUP))
+    platform = _discover(PLATFORM_ADAPTER_GROUP, PlatformAdapter, everything.select(group=PLATFORM_ADAPTER_GROUP))
+    return ([a for a in sdk if isinstance(a, SDKAdapter)], [a for a in platform if isinstance(a, PlatformAdapter)])
 
 
 A = TypeVar("A", SDKAdapter, PlatformAdapter)
