@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, computed_field, field_validator
 
 from copilot_core.instants import InstantType
 from copilot_core.metric_catalog import SERVICES, CatalogMetric, MetricGroup, catalog_metric, metric_ids
@@ -242,8 +242,12 @@ class BehaviourProfile(BaseModel):
     created_at: InstantType
     is_baseline: bool = False
     """Not part of the immutable S3 document's meaning: always read from the index."""
-    telemetry_empty: bool = False
-    """True when no metric had data in the window (set on read): such a profile cannot be a baseline."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def telemetry_empty(self) -> bool:
+        """True when no metric had data in the window: such a profile cannot be a baseline."""
+        return self.telemetry.observed_count() == 0
 
 
 class ProfileMetadata(BaseModel):

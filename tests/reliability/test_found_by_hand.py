@@ -69,7 +69,8 @@ async def test_every_rule_problem_names_its_field(api_client: httpx.AsyncClient)
     bad_filter = await api_client.get("/profiles/", params={"end": ""})
     same = await api_client.post("/profiles/compare", json={"profile_a_id": "a", "profile_b_id": "a"})
     month = await api_client.get("/status/timeline", params={"start": (now - TimeDelta(hours=24 * 40)).format_iso()})
-    for response in (too_long, bad_filter, same, month):
+    year_one = await api_client.get("/status/timeline", params={"end": "0001-01-01T08:20:14Z"})  # was a 500
+    for response in (too_long, bad_filter, same, month, year_one):
         problem = response.json()
         assert response.status_code == 400 and problem["field"] in problem["detail"], problem
 
