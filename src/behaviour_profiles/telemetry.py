@@ -198,6 +198,14 @@ class PrometheusClient:
         decodes once and Prometheus parses and plans once, which is most of the cost of a small
         query; queries are dealt round-robin so the expensive ones (histogram quantiles, next to
         each other in the catalog) spread over the requests.
+
+        Measured on the local stand-in (24 h, 2 shared cores) and not adopted, as they cost as much
+        CPU as they save: one ``sum by (le) (rate(..._bucket))`` per histogram with p95 and p99
+        computed here (Prometheus -10 ms per pair, client +7 ms to decode 15x the points); a
+        balanced ``or`` tree instead of the chain (no difference at 6 per request); ``sum by
+        (service_name)`` for the per-service metrics (same values, no less evaluation). Instant
+        ``*_over_time`` subqueries are not equivalent: their steps align to multiples of the step,
+        not to the window start, and each of the six aggregates would evaluate the query again.
         """
         if not queries:
             return []
