@@ -67,6 +67,10 @@ async def list_profiles(
     if unknown:
         raise InvalidProfileRequest(f"unknown filter parameter(s): {', '.join(unknown)}", field=unknown[0],
                                     allowed=LIST_FILTERS, suggestion="Filter by cluster, label, namespace or time range.")
+    for name, value in (("cluster", cluster), ("label", label), ("namespace", namespace), ("cursor", cursor)):
+        if value is not None and "\x00" in value:  # the index cannot compare NUL: a 400, not a 500
+            raise InvalidProfileRequest(f"{name} must not contain a NUL character", field=name,
+                                        suggestion="Remove the %00 from the query string.")
     filters = ListFilters(cluster=cluster, label=label, namespace=namespace,
                           start=_instant_filter("start", start),  # type: ignore[arg-type]
                           end=_instant_filter("end", end))  # type: ignore[arg-type]
