@@ -86,6 +86,12 @@ async def test_nul_in_a_stored_field_is_a_422_naming_it(api_client: httpx.AsyncC
     assert epoch_ms.status_code == 200 and epoch_ms.json()["end"].startswith("1970-01-01T01:40")
 
 
+async def test_a_newline_id_is_not_the_list(api_client: httpx.AsyncClient) -> None:
+    """GET /profiles/%0A matched the list route (a `$` before a trailing newline) and answered a page."""
+    response = await api_client.get("/profiles/%0A")
+    assert response.status_code == 404 and response.headers["content-type"] == PROBLEM, response.text
+
+
 async def test_no_token_is_a_401_even_for_a_malformed_body(reliability_env: dict[str, str]) -> None:
     """The body used to be parsed (and described) before the token was checked."""
     app = create_app(ProfileSettings(auth_mode="token", auth_token="s3cret-token",  # type: ignore[arg-type]
