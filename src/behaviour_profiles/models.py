@@ -299,6 +299,14 @@ class CreateProfileRequest(BaseModel):
     dynamic_config: dict[str, JsonValue] | None = None
     """Extra dynamic config (key -> value) to snapshot, overriding the deployed artifacts."""
 
+    @field_validator("name", "cluster_id", "namespace", "task_queue", "label", "worker_code_sha")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL/DSQL text cannot hold NUL: refused here (422 naming the field), not a 500 at insert.
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain a NUL character (\\u0000)")
+        return value
+
     @field_validator("namespace", "task_queue", "label", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
