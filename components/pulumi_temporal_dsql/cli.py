@@ -80,7 +80,8 @@ def diff_command(
     drop_override: Annotated[list[str] | None, typer.Option(help="A current override the proposal removes.")] = None,
     to_copilot: Annotated[bool | None, typer.Option("--to-copilot/--to-no-copilot", help="Proposed copilot (default: as now).")] = None,
     output_format: Annotated[DiffFormat, typer.Option("--format", help="text or json.")] = DiffFormat.text,
-    stack: Annotated[str, typer.Option(help="Stack name used in URNs.")] = "plan",
+    stack: Annotated[str | None, typer.Option(help="Stack name used in URNs and resource names (default: <stack> of "
+                                                    "--stack-config Pulumi.<stack>.yaml, else 'plan').")] = None,
 ) -> None:
     """What the proposed inputs move: knobs (old -> new, why), resources (create/replace/update/delete), refusals.
 
@@ -108,12 +109,19 @@ def diff_command(
         proposed_modifier = current.modifier if to_modifier is None else (None if to_modifier == "none" else to_modifier)
         proposed = StackInputs(to_preset or current.preset, proposed_modifier, proposed_overrides,
                                current.copilot if to_copilot is None else to_copilot, current.extra_config)
-        result = stack_diff(current, proposed, stack=stack)
+        result = stack_diff(current, proposed, stack=stack or _stack_name(stack_config))
     except InputError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
     typer.echo(result.to_json() if output_format is DiffFormat.json else result.to_text(), nl=False)
     raise typer.Exit(result.exit_code)
+
+
+def _stack_name(stack_config: Path | None) -> str:
+    """`prod` for Pulumi.prod.yaml: the stack the file configures names its resources and tables."""
+    if stack_config is not None and stack_config.name.startswith("Pulumi.") and stack_config.suffix in (".yaml", ".yml"):
+        return stack_config.name.removeprefix("Pulumi.").rsplit(".", 1)[0] or "plan"
+    return "plan"
 
 
 @app.command("build-lambda")

@@ -46,6 +46,8 @@ Action = Literal["create", "replace", "update", "delete"]
 # Types AWS never updates in place: any input change is a new resource (a new revision).
 IMMUTABLE_TYPES = frozenset({"aws:ecs/taskDefinition:TaskDefinition"})
 # Inputs the AWS provider marks ForceNew for the types the stack creates; other changes update in place.
+# Every AWS type the stack program creates has an entry (an empty set: all in place), so a new
+# type is a decision, not a silent "update" (tests/components/test_components_diff.py checks it).
 FORCE_NEW: dict[str, frozenset[str]] = {
     "aws:dsql/cluster:Cluster": frozenset(),  # deletion protection, tags: in place
     "aws:ecs/service:Service": frozenset({"name", "cluster", "launchType", "schedulingStrategy"}),
@@ -65,6 +67,30 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     "aws:ec2/securityGroup:SecurityGroup": frozenset({"name", "namePrefix", "vpcId", "description"}),
     "aws:opensearch/domain:Domain": frozenset({"domainName"}),
     "aws:amp/workspace:Workspace": frozenset(),
+    "aws:servicediscovery/httpNamespace:HttpNamespace": frozenset({"name"}),
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": frozenset({"clusterName"}),
+    "aws:ec2/eip:Eip": frozenset({"domain", "address", "networkBorderGroup", "publicIpv4Pool"}),
+    "aws:ec2/internetGateway:InternetGateway": frozenset(),  # re-attaching to another VPC is in place
+    "aws:ec2/natGateway:NatGateway": frozenset({"allocationId", "subnetId", "connectivityType", "privateIp"}),
+    "aws:ec2/routeTable:RouteTable": frozenset({"vpcId"}),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": frozenset({"subnetId", "gatewayId"}),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": frozenset({"vpcId", "serviceName", "vpcEndpointType"}),
+    "aws:lb/listener:Listener": frozenset({"loadBalancerArn"}),
+    "aws:lambda/functionUrl:FunctionUrl": frozenset({"functionName", "qualifier"}),
+    "aws:lambda/invocation:Invocation": frozenset({"functionName", "qualifier", "triggers"}),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": frozenset({"bucket", "expectedBucketOwner"}),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": frozenset({"bucket"}),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": frozenset({"bucket"}),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+        frozenset({"bucket", "expectedBucketOwner"}),
+    "aws:s3/bucketVersioning:BucketVersioning": frozenset({"bucket", "expectedBucketOwner"}),
+    # S3 Vectors: a vector bucket's name and an index's shape are fixed at creation.
+    "aws:s3/vectorsVectorBucket:VectorsVectorBucket": frozenset({"vectorBucketName"}),
+    "aws:s3/vectorsIndex:VectorsIndex": frozenset(
+        {"indexName", "vectorBucketName", "dimension", "dataType", "distanceMetric"}),
+    "aws:bedrock/agentKnowledgeBase:AgentKnowledgeBase": frozenset(
+        {"knowledgeBaseConfiguration", "storageConfiguration"}),
+    "aws:bedrock/agentDataSource:AgentDataSource": frozenset({"knowledgeBaseId"}),
 }
 SHARDS_KEY = "history.shards"
 

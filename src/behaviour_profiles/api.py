@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from behaviour_profiles.errors import InvalidProfileRequest, StateStoreUnavailable
+from behaviour_profiles.errors import InvalidProfileRequest, ProfileNotFound, StateStoreUnavailable
 from behaviour_profiles.models import (
     BehaviourProfile,
     CompareRequest,
@@ -63,10 +63,18 @@ async def list_profiles(
     cursor: str | None = None,
 ) -> ProfilePage:
     """Metadata only (no telemetry), newest first, keyset-paginated through ``next_cursor``."""
+    if not request.scope["path"].endswith("/profiles/"):
+        # Starlette's route pattern ends in `$`, which also matches before a trailing newline, so
+        # GET /profiles/%0A (an id of "\n") landed here and answered a list for a get.
+        raise ProfileNotFound(request.scope["path"].rsplit("/", 1)[-1])
     unknown = sorted(set(request.query_params) - set(LIST_FILTERS))
     if unknown:
         raise InvalidProfileRequest(f"unknown filter parameter(s): {', '.join(unknown)}", field=unknown[0],
                                     allowed=LIST_FILTERS, suggestion="Filter by cluster, label, namespace or time range.")
+    for name, value in (("cluster", cluster), ("label", label), ("namespace", namespace), ("cursor", cursor)):
+        if value is not None and "\x00" in value:  # the index cannot compare NUL: a 400, not a 500
+            raise InvalidProfileRequest(f"{name} must not contain a NUL character", field=name,
+                                        suggestion="Remove the %00 from the query string.")
     filters = ListFilters(cluster=cluster, label=label, namespace=namespace,
                           start=_instant_filter("start", start),  # type: ignore[arg-type]
                           end=_instant_filter("end", end))  # type: ignore[arg-type]

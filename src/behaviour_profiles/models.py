@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, computed_field, field_validator
 
 from copilot_core.instants import InstantType
 from copilot_core.metric_catalog import SERVICES, CatalogMetric, MetricGroup, catalog_metric, metric_ids
@@ -242,8 +242,12 @@ class BehaviourProfile(BaseModel):
     created_at: InstantType
     is_baseline: bool = False
     """Not part of the immutable S3 document's meaning: always read from the index."""
-    telemetry_empty: bool = False
-    """True when no metric had data in the window (set on read): such a profile cannot be a baseline."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def telemetry_empty(self) -> bool:
+        """True when no metric had data in the window: such a profile cannot be a baseline."""
+        return self.telemetry.observed_count() == 0
 
 
 class ProfileMetadata(BaseModel):
@@ -294,6 +298,14 @@ class CreateProfileRequest(BaseModel):
     """Extra environment (service -> name -> value) to snapshot; secrets are redacted."""
     dynamic_config: dict[str, JsonValue] | None = None
     """Extra dynamic config (key -> value) to snapshot, overriding the deployed artifacts."""
+
+    @field_validator("name", "cluster_id", "namespace", "task_queue", "label", "worker_code_sha")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL/DSQL text cannot hold NUL: refused here (422 naming the field), not a 500 at insert.
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain a NUL character (\\u0000)")
+        return value
 
     @field_validator("namespace", "task_queue", "label", mode="before")
     @classmethod

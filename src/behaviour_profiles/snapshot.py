@@ -38,9 +38,13 @@ __all__ = ["REDACTED", "SnapshotVersions", "build_snapshot", "is_secret_name", "
 
 REDACTED = "<redacted>"
 
-_SECRET_WORDS = {"PASSWORD", "PASSWD", "PWD", "SECRET", "SECRETS", "CREDENTIAL", "CREDENTIALS",
+_SECRET_WORDS = {"PASSWORD", "PASSWD", "PASS", "PWD", "SECRET", "SECRETS", "CREDENTIAL", "CREDENTIALS",
                  "PASSPHRASE", "APIKEY", "PRIVATEKEY", "CLIENTSECRET", "COOKIE", "SIGNATURE"}
-_KEY_QUALIFIERS = {"API", "ACCESS", "SECRET", "PRIVATE", "SIGNING", "MASTER", "LICENSE", "ENCRYPTION"}
+# Run-together names (PGPASSWORD, DBPASSWORD, MYSECRET) carry a secret word inside one word.
+_SECRET_PARTS = ("PASSWORD", "PASSWD", "SECRET", "CREDENTIAL", "APIKEY", "PRIVATEKEY")
+# Common names the reliability secrets property found unredacted: DB_PASS, SSH_KEY, TLS_KEY, ...
+_KEY_QUALIFIERS = {"API", "ACCESS", "SECRET", "PRIVATE", "SIGNING", "MASTER", "LICENSE", "ENCRYPTION",
+                   "SSH", "TLS", "SSL", "CLIENT", "HMAC", "JWT", "AUTH", "GPG", "PGP"}
 _TOKEN_NOT_SECRET_NEXT = {"BUCKET", "DURATION", "TTL", "EXPIRY", "EXPIRES", "LIFETIME", "REFRESH",
                           "RATE", "CAPACITY", "ENABLED", "ENDPOINT", "URL", "FILE", "PATH", "TYPE"}
 
@@ -65,7 +69,7 @@ def is_secret_name(name: str) -> bool:
     words = _words(name)
     for i, word in enumerate(words):
         nxt = words[i + 1] if i + 1 < len(words) else None
-        if word in _SECRET_WORDS:
+        if word in _SECRET_WORDS or any(part in word for part in _SECRET_PARTS):
             return True
         if word == "KEY" and i > 0 and words[i - 1] in _KEY_QUALIFIERS:
             return True

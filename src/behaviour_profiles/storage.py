@@ -311,7 +311,7 @@ class ProfileStore:
         """Store a new profile (see the module docstring for the ordering)."""
         pid = uuid.UUID(profile.id)
         key = document_key(profile.id)
-        document = profile.model_copy(update={"is_baseline": False, "telemetry_empty": False}).model_dump_json()
+        document = profile.model_copy(update={"is_baseline": False}).model_dump_json()
 
         async def insert_pending(conn: asyncpg.Connection) -> None:
             await conn.execute(
@@ -388,8 +388,7 @@ class ProfileStore:
             raise StorageUnavailable(f"The document of profile {profile_id} is missing from S3 ({key}).",
                                      bucket=self.bucket, key=key)
         profile = BehaviourProfile.model_validate_json(body)
-        return profile.model_copy(update={"is_baseline": meta.is_baseline,
-                                          "telemetry_empty": profile.telemetry.observed_count() == 0})
+        return profile.model_copy(update={"is_baseline": meta.is_baseline})
 
     async def list(self, filters: ListFilters, *, limit: int = 50, cursor: str | None = None) -> ProfilePage:
         if not 1 <= limit <= MAX_PAGE:

@@ -38,6 +38,15 @@ def close_matches(name: str, candidates: Sequence[str], n: int = 3) -> list[str]
     return [lowered[h] for h in hits]
 
 
+def value_range(min_value: float | None, max_value: float | None) -> str:
+    """A parameter's bounds as one allowed value: "1 to 500", "at least 1", "at most 500"."""
+    if min_value is not None and max_value is not None:
+        return f"{min_value:g} to {max_value:g}"
+    if min_value is not None:
+        return f"at least {min_value:g}"
+    return f"at most {max_value:g}" if max_value is not None else "any value"
+
+
 def _did_you_mean(name: str, candidates: Sequence[str]) -> str | None:
     hits = close_matches(name, candidates)
     return f"Did you mean {' or '.join(repr(h) for h in hits)}?" if hits else None
@@ -81,9 +90,17 @@ class UnknownParameterError(DsqlConfigError):
         super().__init__(
             f"Unknown parameter {name!r}." + (f" {note}" if note else ""),
             field=name,
-            allowed=None,
+            # Every name the compiler reads (registry keys, env vars, dynamic-config keys, legacy
+            # names): the problem document carries them all, the text names where to look.
+            allowed=list(known),
             suggestion=hint,
         )
+
+    def render(self) -> str:
+        # ~200 names, alphabetically: twenty of them would bury the close matches in the text.
+        allowed = (f" Allowed: one of {len(self.allowed)} names (the parameters `describe-preset` lists, their env vars, "
+                   "dynamic-config keys and worker options)." if self.allowed else "")
+        return f"{self.message}{allowed} {self.suggestion}"
 
 
 class ConstraintViolationError(DsqlConfigError):
@@ -109,6 +126,8 @@ class ConstraintViolationError(DsqlConfigError):
             bounds.append(f"max {max_value:g}")
         if bounds:
             suggestion = f"Use a value within {', '.join(bounds)}."
+            if allowed is None:
+                allowed = [value_range(min_value, max_value)]
         super().__init__(
             f"Value {value!r} for {key!r} is invalid: {reason}.",
             field=key,

@@ -22,7 +22,7 @@ from copilot_core.types import (
     ParameterValue,
     ParameterValueType,
 )
-from dsql_config.errors import ConstraintViolationError, DsqlConfigError, InputErrors
+from dsql_config.errors import ConstraintViolationError, DsqlConfigError, InputErrors, value_range
 from dsql_config.models import CompilationTrace
 from dsql_config.modifiers import Adjustment, ModifierSpec, get_modifier
 from dsql_config.presets import (
@@ -47,6 +47,13 @@ _TRACE_LIST: TypeAdapter[list[CompilationTrace]] = TypeAdapter(list[CompilationT
 
 # Go's strconv.ParseBool spellings: what the plugin accepts for a boolean env var.
 GO_BOOL_VALUES = ("1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False")
+_TYPE_NAME = {
+    ParameterValueType.BOOL: "a boolean",
+    ParameterValueType.INT: "an integer",
+    ParameterValueType.FLOAT: "a number",
+    ParameterValueType.DURATION: "a Go duration",
+    ParameterValueType.STR: "a string",
+}
 _TYPE_SUGGESTION = {
     ParameterValueType.BOOL: "Use true or false.",
     ParameterValueType.INT: "Use a whole number such as 10.",
@@ -62,9 +69,21 @@ def _type_error(entry: ParameterEntry, raw: object, what: str) -> ConstraintViol
 
 def _unparsable(entry: ParameterEntry, raw: object, reason: str) -> ConstraintViolationError:
     """A value that is not of the parameter's type: name the accepted spellings and an example."""
-    allowed = GO_BOOL_VALUES if entry.value_type == ParameterValueType.BOOL else None
-    return ConstraintViolationError(entry.key, raw, reason=reason, allowed=allowed,
+    return ConstraintViolationError(entry.key, raw, reason=reason, allowed=_allowed(entry),
                                     suggestion=_TYPE_SUGGESTION[entry.value_type])
+
+
+def _allowed(entry: ParameterEntry) -> list[object]:
+    """What the parameter accepts: its allowed values, Go's boolean spellings, or its type and bounds."""
+    c = entry.constraints
+    if c is not None and c.allowed_values is not None:
+        return list(c.allowed_values)
+    if entry.value_type == ParameterValueType.BOOL:
+        return list(GO_BOOL_VALUES)
+    what = _TYPE_NAME[entry.value_type]
+    if c is not None and (c.min_value is not None or c.max_value is not None):
+        return [f"{what}, {value_range(c.min_value, c.max_value)}"]
+    return [what]
 
 
 def coerce_value(entry: ParameterEntry, raw: object) -> ParameterValue:

@@ -5,6 +5,7 @@ PyYAML is imported by the YAML functions: the CLI imports this module for every 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,6 +21,28 @@ def profile_to_json(profile: ConfigProfile, *, indent: int | None = 2) -> str:
 
 
 _UNION_MEMBERS = frozenset({"bool", "int", "float", "str"})
+
+
+# pydantic's error types -> the type a field accepts ("string_type", "int_parsing" -> "str", "int").
+_TYPE_NAMES = {"string": "str", "int": "int", "float": "float", "bool": "bool", "list": "list",
+               "dict": "object", "model": "object", "model_attributes": "object", "decimal": "number"}
+
+
+def _allowed(item: Mapping[str, Any]) -> list[str] | None:
+    """What the field accepts, from pydantic's error: the expected values, the bounds, the pattern or the type."""
+    ctx: Mapping[str, Any] = item.get("ctx") or {}
+    if ctx.get("expected"):
+        return [str(ctx["expected"])]
+    if ctx.get("pattern"):
+        return [f"a string matching {ctx['pattern']}"]
+    bounds = [f"{word} {ctx[key]}" for key, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if key in ctx]
+    if bounds:
+        return [" and ".join(bounds)]
+    kind = str(item.get("type", ""))
+    for suffix in ("_type", "_parsing"):
+        if kind.endswith(suffix) and kind.removesuffix(suffix) in _TYPE_NAMES:
+            return [_TYPE_NAMES[kind.removesuffix(suffix)]]
+    return None  # a validator's own error (a PEP 440 version ...) or a missing field: the message says it
 
 
 def _field_errors(exc: ValidationError, kind: str) -> InputErrors | DsqlConfigError:
@@ -38,9 +61,7 @@ def _field_errors(exc: ValidationError, kind: str) -> InputErrors | DsqlConfigEr
             merged[parent] = ("Input should be one of the types " + ", ".join(k[-1] for k in siblings),
                               [k[-1] for k in siblings], items[0].get("input"))
             continue
-        ctx: dict[str, Any] = items[0].get("ctx") or {}
-        expected = ctx.get("expected")
-        merged[loc] = (items[0]["msg"], [str(expected)] if expected else None, items[0].get("input"))
+        merged[loc] = (items[0]["msg"], _allowed(items[0]), items[0].get("input"))
     errors = [
         DsqlConfigError(
             f"{kind} field {'.'.join(loc) or 'profile'}: {msg} (got {value!r}).", field=".".join(loc) or "profile",

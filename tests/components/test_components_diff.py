@@ -7,10 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from components_helpers import cached_plan
 from typer.testing import CliRunner
 
 from pulumi_temporal_dsql.cli import app
 from pulumi_temporal_dsql.diff import (
+    FORCE_NEW,
+    IMMUTABLE_TYPES,
     StackDiff,
     StackInputs,
     knob_changes,
@@ -77,6 +80,23 @@ def test_knobs_name_the_tables_the_deployment_creates(mid_to_high: StackDiff) ->
     assert {k.key: k.new for k in named}["dsql.distributed_rate_limiter_table"] == "shared-limiter"
 
 
+def test_the_readme_shows_what_mid_scale_to_high_throughput_prints(mid_to_high: StackDiff) -> None:
+    """The README's excerpt of `temporal-dsql diff --preset mid-scale --to-preset high-throughput`:
+    every line it shows is a line (or, ending in `...`, the start of one) of the real output, in order."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    excerpt = readme.split("What the second command prints", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    printed = mid_to_high.to_text().splitlines()
+    at = 0
+    for line in excerpt.splitlines():
+        if line.strip() == "...":
+            continue
+        prefix = line.removesuffix(" ...")
+        found = next((i for i in range(at, len(printed))
+                      if (printed[i].startswith(prefix) if line.endswith(" ...") else printed[i] == line)), None)
+        assert found is not None, f"README line not in the output (after line {at}): {line!r}"
+        at = found + 1
+
+
 def test_same_inputs_are_no_change() -> None:
     same = stack_diff(StackInputs("starter", "simple-crud"), StackInputs("starter", "simple-crud"))
     assert same.exit_code == 0 and not same.knobs and not same.resources and not same.refusals
@@ -105,6 +125,13 @@ def test_a_force_new_input_replaces_and_any_other_updates_in_place() -> None:
     assert changes["u"].action == "update" and changes["u"].changed_inputs == ["billingMode"]
 
 
+def test_every_aws_type_the_stack_creates_has_a_replacement_rule(plans: dict[str, Plan]) -> None:
+    """A type missing from FORCE_NEW would be reported as updated in place whatever changed."""
+    created = {r.type for p in (*plans.values(), cached_plan("mid-scale", copilot="true")) for r in p.resources}
+    undecided = sorted(t for t in created if t.startswith("aws:") and t not in FORCE_NEW and t not in IMMUTABLE_TYPES)
+    assert undecided == []
+
+
 def test_cli_diff_exit_codes_and_json() -> None:
     refused = runner.invoke(app, ["diff", "--preset", "mid-scale", "--to-preset", "high-throughput", "--format", "json"])
     assert refused.exit_code == 2, refused.output
@@ -131,7 +158,10 @@ def test_cli_diff_reads_the_current_stack_from_its_config(tmp_path: Path) -> Non
     dropped = runner.invoke(app, ["diff", "--stack-config", str(config), "--drop-override", "history.replicas",
                                   "--format", "json"])
     assert dropped.exit_code == 1, dropped.output
-    knobs = {k["key"]: k for k in json.loads(dropped.stdout)["knobs"]}
+    document = json.loads(dropped.stdout)
+    knobs = {k["key"]: k for k in document["knobs"]}
     assert (knobs["history.replicas"]["old"], knobs["history.replicas"]["new"]) == (4, 3)
+    # Pulumi.prod.yaml configures the stack `prod`: its resources (and tables) are named for it.
+    assert "temporal-prod-history-service" in {r["name"] for r in document["resources"]}
     missing = runner.invoke(app, ["diff", "--stack-config", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 2 and "No stack config" in missing.output

@@ -92,3 +92,30 @@ def test_every_bad_profile_field_is_reported(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     res = runner.invoke(app, ["explain", "--profile", str(path)])
     assert res.exit_code == 2 and "3 input error(s)" in res.stderr
+
+
+def test_every_error_names_its_field_allowed_values_and_a_suggestion() -> None:
+    """Unknown names, unparsable values, out-of-range values, bad env values and profile fields of
+    the wrong type all carry what is allowed, not only a message (the issue's "field, allowed
+    values and a suggestion")."""
+    with pytest.raises(InputErrors) as caught:
+        COMPILER.compile("mid-scale", overrides={
+            "history.replicaz": 3, "dsql.pool_size": "abc", "history.replicas": 0, "dsql.token_duration": "zz"})
+    by_field = {e.field: e for e in caught.value.errors}
+    assert by_field["history.replicaz"].allowed and "history.replicas" in by_field["history.replicaz"].allowed
+    assert by_field["dsql.pool_size"].allowed == ["an integer, 1 to 10000"]
+    assert by_field["history.replicas"].allowed == ["1 to 500"]
+    assert by_field["dsql.token_duration"].allowed == ["a Go duration"]
+    assert all(e.suggestion for e in caught.value.errors)
+    text = caught.value.render()
+    assert text.count("Allowed:") == 4
+    # ~200 names would bury the close matches: the text counts them, the problem document lists them.
+    assert "Allowed: one of " in text and "Did you mean 'history.replicas'" in text
+    problems = caught.value.as_problem()["errors"]
+    assert all(p.get("allowed") for p in problems)  # type: ignore[union-attr]
+    with pytest.raises(InputErrors) as from_env:
+        compile_from_env({"TEMPORAL_SQL_MAX_CONNS": "abc", "DSQL_TOKEN_DURATION": "forever"}, compiler=COMPILER)
+    assert [e.allowed for e in from_env.value.errors] == [["a Go duration"], ["an integer, 1 to 10000"]]
+    with pytest.raises(InputErrors) as profile:
+        profile_from_json(json.dumps(_broken_profile()))
+    assert {e.field: e.allowed for e in profile.value.errors}["preset_name"] == ["str"]

@@ -69,9 +69,27 @@ async def test_every_rule_problem_names_its_field(api_client: httpx.AsyncClient)
     bad_filter = await api_client.get("/profiles/", params={"end": ""})
     same = await api_client.post("/profiles/compare", json={"profile_a_id": "a", "profile_b_id": "a"})
     month = await api_client.get("/status/timeline", params={"start": (now - TimeDelta(hours=24 * 40)).format_iso()})
-    for response in (too_long, bad_filter, same, month):
+    year_one = await api_client.get("/status/timeline", params={"end": "0001-01-01T08:20:14Z"})  # was a 500
+    nul_filter = await api_client.get("/profiles/", params={"cluster": "a\x00b"})  # was a 500 from PostgreSQL
+    for response in (too_long, bad_filter, same, month, year_one, nul_filter):
         problem = response.json()
         assert response.status_code == 400 and problem["field"] in problem["detail"], problem
+
+
+async def test_nul_in_a_stored_field_is_a_422_naming_it(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.post("/profiles/", json={"name": "a\x00b", **_window(1)})
+    assert response.status_code == 422 and response.json()["field"] == "name", response.text
+    huge = await api_client.post("/profiles/", json={"name": "x", "time_window_start": -1.5e15,
+                                                     "time_window_end": 9.9e59})  # OverflowError was a 500
+    assert huge.status_code == 422 and huge.json()["field"] == "time_window_start", huge.text
+    epoch_ms = await api_client.get("/status/timeline", params={"end": "6000000"})  # epoch ms: in the schema now
+    assert epoch_ms.status_code == 200 and epoch_ms.json()["end"].startswith("1970-01-01T01:40")
+
+
+async def test_a_newline_id_is_not_the_list(api_client: httpx.AsyncClient) -> None:
+    """GET /profiles/%0A matched the list route (a `$` before a trailing newline) and answered a page."""
+    response = await api_client.get("/profiles/%0A")
+    assert response.status_code == 404 and response.headers["content-type"] == PROBLEM, response.text
 
 
 async def test_no_token_is_a_401_even_for_a_malformed_body(reliability_env: dict[str, str]) -> None:

@@ -49,10 +49,9 @@ def assert_problem(status: int, body: object, content_type: str) -> None:
         assert body.get("field"), body
     field = body.get("field")
     if 400 <= status < 500 and field:
-        # Several input errors at once (InputErrors) blame "preset, modifier": each must be named.
-        for one in str(field).split(", "):
-            named = one.rsplit(".", 1)[-1]
-            assert named in body["detail"], f"detail does not name the field {one!r}: {body}"
+        # A batch of input errors names several fields ("preset, modifier"): each must be named.
+        for named in (part.rsplit(".", 1)[-1] for part in str(field).split(", ")):
+            assert named in body["detail"], f"detail does not name the field {named!r}: {body}"
 
 
 def fuzz(server: ApiServer, prefixes: tuple[str, ...], row: ReliabilityRow, examples: int) -> None:

@@ -238,7 +238,11 @@ async def get_timeline(request: Request, start: InstantType | None = None,
                        end: InstantType | None = None) -> TimelineResponse:
     """State changes in [start, end); ``start``/``end`` take ISO 8601 or epoch ms (Grafana's ``${__from}``)."""
     end_at: Instant = end or Instant.now()
-    start_at: Instant = start or end_at - TimeDelta(hours=24)
+    try:
+        start_at: Instant = start or end_at - TimeDelta(hours=24)
+    except (ValueError, OverflowError):  # an end in year 1 has no day before it (was a 500)
+        raise CopilotInputError(f"end ({end_at.format_iso()}) is too early to look back 24 hours from.",
+                                field="end", suggestion="Pass start as well, or an end after 0001-01-02.") from None
     if start_at >= end_at:
         raise CopilotInputError("start must be before end.", field="start",
                                 suggestion="Pass start < end, e.g. start=${__from}&end=${__to}.")
