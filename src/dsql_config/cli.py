@@ -9,6 +9,8 @@ env-var migration.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import shutil
@@ -36,6 +38,12 @@ if TYPE_CHECKING:
     from dsql_config.explain import KeyExplanation, PresetExplanation, ProfileExplanation
 
 __all__ = ["app", "write_output_dir"]
+
+# Interpreter shutdown runs full collections over every live object (pydantic's schemas, the
+# registry, typer's command tree) after the command has printed: ~30 ms of a ~0.3 s
+# `compile --format json`. Freezing them at exit (atexit runs first) leaves those passes nothing
+# to walk; the process ending frees the memory as before.
+atexit.register(gc.freeze)
 
 app = typer.Typer(
     name="temporal-dsql-config",
@@ -175,8 +183,6 @@ def compile_cmd(
     # <<< adapters
 ) -> None:
     """Compile a preset (+ modifier + overrides) into validated artifacts."""
-    from dsql_config.compat import compile_from_env, has_dsql_env
-
     migration = None
     try:
         # >>> adapters: the selected adapters render on every compile; --out gets their files.
@@ -188,6 +194,8 @@ def compile_cmd(
         # <<< adapters
         overrides = _parse_overrides(override or [])
         if from_env or env_file is not None:
+            from dsql_config.compat import compile_from_env, has_dsql_env  # its models: only --from-env
+
             env = _read_env(env_file)
             if preset is None and not has_dsql_env(env):
                 raise DsqlConfigError("--from-env found no DSQL environment variables and no preset was given.",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from packaging.version import Version
+
 from copilot_core.profile import ConfigProfile
-from copilot_core.types import ParameterClassification, ParameterOverrides, ParameterValue
+from copilot_core.types import ParameterClassification, ParameterOverrides, ParameterValue, ResolvedParameter
 from dsql_config.adapters import (
     PlatformAdapter,
     ProfileArtifacts,
@@ -42,6 +45,8 @@ from dsql_config.models import (
     PresetSummary,
     RenderedSnippet,
     ScalePreset,
+    construct_trusted,
+    is_plain_value,
 )
 from dsql_config.modifiers import MODIFIERS, ModifierSpec
 from dsql_config.presets import ORDERED_RULES, PRESETS
@@ -56,6 +61,16 @@ from dsql_config.why import render_input_notes, render_why
 __all__ = ["COMPILER_VERSION", "ConfigCompiler", "Resolution", "coerce_value", "input_hash"]
 
 COMPILER_VERSION = "0.1.0"
+# ConfigProfile's list field for each classification.
+_PARAM_GROUPS = {c: f"{c.value}_params" for c in ParameterClassification}
+
+
+@functools.lru_cache(maxsize=64)
+def _version(text: str) -> Version:
+    """What VersionType's validator makes of a version string (PEP 440 parse; Version is
+    immutable, so profiles may share one), parsed once per string instead of per compile."""
+    return Version(text)
+
 DEFAULT_TEMPORAL_SERVER_VERSION = "1.29.1"
 DEFAULT_DSQL_PLUGIN_VERSION = "1.1.0"  # the fork's DSQL schema version
 
@@ -97,28 +112,38 @@ class ConfigCompiler(Resolver):
 
     def profile_from(self, res: Resolution, *, temporal_server_version: str | None = None,
                      dsql_plugin_version: str | None = None) -> ConfigProfile:
-        # Plain dicts: ConfigProfile validates each list in one pass (faster than 108 model objects).
-        groups: dict[ParameterClassification, list[dict[str, Any]]] = {c: [] for c in ParameterClassification}
-        for entry in self.registry:
-            groups[entry.classification].append({
-                "key": entry.key, "value": res.values[entry.key], "classification": entry.classification,
-                "source": res.sources[entry.key]})
-        return ConfigProfile.model_validate(dict(
+        server_version = temporal_server_version or DEFAULT_TEMPORAL_SERVER_VERSION
+        plugin_version = dsql_plugin_version or DEFAULT_DSQL_PLUGIN_VERSION
+        modifier = res.modifier.name if res.modifier else None
+        fields: dict[str, Any] = dict(
             preset_name=res.preset.name,
-            modifier=res.modifier.name if res.modifier else None,
+            modifier=modifier,
             overrides=ParameterOverrides(values=dict(res.overrides)),
-            slo_params=groups[ParameterClassification.SLO],
-            topology_params=groups[ParameterClassification.TOPOLOGY],
-            safety_params=groups[ParameterClassification.SAFETY],
-            tuning_params=groups[ParameterClassification.TUNING],
-            temporal_server_version=temporal_server_version or DEFAULT_TEMPORAL_SERVER_VERSION,
-            dsql_plugin_version=dsql_plugin_version or DEFAULT_DSQL_PLUGIN_VERSION,
+            slo_params=[], topology_params=[], safety_params=[], tuning_params=[],
+            temporal_server_version=server_version,
+            dsql_plugin_version=plugin_version,
             compiler_version=COMPILER_VERSION,
-            input_hash=input_hash(res.preset.name, res.modifier.name if res.modifier else None, res.overrides,
-                                  temporal_server_version or DEFAULT_TEMPORAL_SERVER_VERSION,
-                                  dsql_plugin_version or DEFAULT_DSQL_PLUGIN_VERSION),
+            input_hash=input_hash(res.preset.name, modifier, res.overrides, server_version, plugin_version),
             expected_bounds=expected_bounds(res.values, band_max_st_per_sec=res.preset.throughput_range.max_st_per_sec),
-        ))
+        )
+        values, sources = res.values, res.sources
+        if not all(is_plain_value(v) for v in values.values()):
+            # A value of a type validation would coerce: validate the whole profile, as before.
+            for entry in self.registry:
+                fields[_PARAM_GROUPS[entry.classification]].append({
+                    "key": entry.key, "value": values[entry.key], "classification": entry.classification,
+                    "source": sources[entry.key]})
+            return ConfigProfile.model_validate(fields)
+        # Values the resolver typed itself (exact bool/int/float/str, registry enums, sources from
+        # the ParameterSource set) and the versions parsed as the field's validator parses them.
+        for entry in self.registry:
+            fields[_PARAM_GROUPS[entry.classification]].append(construct_trusted(ResolvedParameter, {
+                "key": entry.key, "value": values[entry.key], "classification": entry.classification,
+                "source": sources[entry.key]}))
+        fields["temporal_server_version"] = _version(server_version)
+        fields["dsql_plugin_version"] = _version(plugin_version)
+        fields["compiler_version"] = _version(COMPILER_VERSION)
+        return construct_trusted(ConfigProfile, fields)
 
     def check(self, res: Resolution) -> list[GuardRailResult]:
         """Every guard-rail result plus the input warnings (expert overrides, rate outside the band)."""

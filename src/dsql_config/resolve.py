@@ -23,7 +23,7 @@ from copilot_core.types import (
     ParameterValueType,
 )
 from dsql_config.errors import ConstraintViolationError, DsqlConfigError, InputErrors, value_range
-from dsql_config.models import CompilationTrace
+from dsql_config.models import CompilationTrace, construct_trusted, is_plain_value
 from dsql_config.modifiers import Adjustment, ModifierSpec, get_modifier
 from dsql_config.presets import (
     ORDERED_RULES,
@@ -316,8 +316,13 @@ class Resolver:
             settle(rule.key, base, self._rule_source(rule), [self._rule_step(rule, values, base)], modified)
         order = self._order
         trace_rows.sort(key=lambda t: order[t["parameter_key"]])
-        # One validation call for the whole list: far cheaper than 108 model constructions.
-        trace = _TRACE_LIST.validate_python(trace_rows)
+        # Rows of values this method typed itself (settle stores exact bool/int/float/str, a
+        # ParameterSource, a fresh list of str): built without validation unless a value came in
+        # some other type (an override's subclass, say), then one validation call for the list.
+        if all(is_plain_value(t["base_value"]) and is_plain_value(t["final_value"]) for t in trace_rows):
+            trace = [construct_trusted(CompilationTrace, t) for t in trace_rows]
+        else:
+            trace = _TRACE_LIST.validate_python(trace_rows)
         return Resolution(spec, mod, values, sources, trace, ov, notes, derived)
 
     @staticmethod
