@@ -128,10 +128,17 @@ def build_env(registry: ParameterRegistry, values: Values) -> dict[str, dict[str
     for key, when, services, names in _env_plan(registry):
         if when is not None and not when(values):
             continue
+        if key in _PER_SERVICE_KEYS:
+            for service in services:
+                value = format_env_value(_per_service_value(key, service, values))
+                for name in names:
+                    env[service][name] = value
+            continue
+        value = format_env_value(values[key])  # the same for every service: formatted once
         for service in services:
-            value = format_env_value(_per_service_value(key, service, values))
+            target = env[service]
             for name in names:
-                env[service][name] = value
+                target[name] = value
     return {s: dict(sorted(e.items())) for s, e in env.items()}
 
 

@@ -203,7 +203,7 @@ def fmt_value(value: ParameterValue) -> str:
     return str(value)
 
 
-_RULE_HEADS: dict[tuple[str, str], str] = {}
+_RULE_HEADS: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[tuple[str, str], ...]]] = {}
 
 
 class Resolver:
@@ -333,10 +333,13 @@ class Resolver:
 
     @staticmethod
     def _rule_step(rule: Rule, values: Mapping[str, ParameterValue], result: ParameterValue) -> str:
-        head = _RULE_HEADS.get((rule.name, rule.expression))
-        if head is None:  # "rule name: expression", built once per rule (this runs per rule per compile)
-            head = _RULE_HEADS[(rule.name, rule.expression)] = f"rule {rule.name}: {rule.expression}"
-        if rule.depends_on:
-            inputs = ", ".join([f"{k}={fmt_value(values[k])}" for k in rule.depends_on])
+        signature = (rule.name, rule.expression, tuple(rule.depends_on))
+        cached = _RULE_HEADS.get(signature)
+        if cached is None:  # "rule name: expression" and the "key=" labels, built once per rule
+            cached = _RULE_HEADS[signature] = (
+                f"rule {rule.name}: {rule.expression}", tuple((k, f"{k}=") for k in rule.depends_on))
+        head, labels = cached
+        if labels:
+            inputs = ", ".join([label + fmt_value(values[k]) for k, label in labels])
             return f"{head} with {inputs} → {fmt_value(result)}"
         return f"{head} → {fmt_value(result)}"
