@@ -76,12 +76,18 @@ print(elapsed)
 """
 
 _CREATE = """
-import asyncio, json, sys, time
+import asyncio, json, os, sys, time
 from whenever import Instant
 from behaviour_profiles.models import CreateProfileRequest
 from behaviour_profiles.settings import ProfileSettings
 from behaviour_profiles.telemetry import PrometheusClient, collect_telemetry
 from copilot.api.app import build_profile_service
+
+def prometheus_seconds(pid):
+    # utime + stime of the Prometheus process (fields 14 and 15 of /proc/<pid>/stat, in ticks).
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 async def main():
     args = json.loads(sys.argv[1])
@@ -103,19 +109,28 @@ async def main():
     # (the other benchmarks load pulumi_aws) would report the parent's peak instead of its own.
     with open("/proc/self/status") as status:
         rss_mb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    # "One by one" and "concurrent" run the same catalog queries through the same collect_telemetry
+    # and must give the same summary; the concurrent client is the service's own (what create uses).
     serial_client = PrometheusClient(settings.amp_query_url, sigv4=settings.amp_sigv4, concurrency=1, batch=1)
-    serial, concurrent = [], []
-    for _ in range(3):  # interleaved, so both see the same neighbours
-        t = time.perf_counter()
-        await collect_telemetry(serial_client, start, end)
-        serial.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        await collect_telemetry(service.telemetry, start, end)
-        concurrent.append(time.perf_counter() - t)
+    paths = {"serial": serial_client, "concurrent": service.telemetry}
+    walls = {name: [] for name in paths}
+    client_cpu = {name: [] for name in paths}
+    prometheus_cpu = {name: [] for name in paths}
+    summaries = {}
+    for _ in range(5):  # interleaved, so both see the same neighbours
+        for name, client in paths.items():
+            p, c, t = prometheus_seconds(args["prometheus_pid"]), time.process_time(), time.perf_counter()
+            summaries[name] = await collect_telemetry(client, start, end)
+            walls[name].append(time.perf_counter() - t)
+            client_cpu[name].append(time.process_time() - c)
+            prometheus_cpu[name].append(prometheus_seconds(args["prometheus_pid"]) - p)
+    assert summaries["serial"] == summaries["concurrent"], "one by one and concurrent disagree"
     await serial_client.aclose()
     await service.store.close()
-    print(json.dumps({"create": sorted(creates)[2], "rss_mb": rss_mb, "serial": sorted(serial)[1],
-                      "concurrent_queries": sorted(concurrent)[1], "queries": args["queries"]}))
+    med = lambda d: {k: sorted(v)[len(v) // 2] for k, v in d.items()}
+    print(json.dumps({"create": sorted(creates)[2], "rss_mb": rss_mb, "walls": med(walls),
+                      "client_cpu": med(client_cpu), "prometheus_cpu": med(prometheus_cpu),
+                      "queries": args["queries"]}))
 
 asyncio.run(main())
 """
@@ -345,25 +360,44 @@ def run() -> list[BenchRow]:
             queries = len(list(iter_queries()))
             out = subprocess.run([sys.executable, "-c", _CREATE, json.dumps({"start": start.format_iso(),
                                                                               "end": end.format_iso(),
-                                                                              "queries": queries})],
+                                                                              "queries": queries,
+                                                                              "prometheus_pid": prometheus.server.pid})],
                                  capture_output=True, text=True, env=env, check=True)
             result = json.loads(out.stdout.strip().splitlines()[-1])
-            speedup = result["serial"] / result["concurrent_queries"]
+            walls, client_cpu, prom_cpu = result["walls"], result["client_cpu"], result["prometheus_cpu"]
+            speedup = walls["serial"] / walls["concurrent"]
+            cores = os.cpu_count() or 1
+            # The best the concurrent path could do: all its CPU work (Prometheus' and the client's)
+            # spread over every core of the machine, no neighbours, no waiting.
+            floor = (prom_cpu["concurrent"] + client_cpu["concurrent"]) / cores
+            ceiling = walls["serial"] / floor
+            # Looser still: only the Prometheus work one query per request costs (no batching
+            # overhead, a client that costs nothing), spread over every core.
+            prometheus_ceiling = walls["serial"] / (prom_cpu["serial"] / cores)
+            cpu_text = (f"CPU per collect, serial / concurrent: Prometheus {prom_cpu['serial'] * 1000:.0f} / "
+                        f"{prom_cpu['concurrent'] * 1000:.0f} ms, client {client_cpu['serial'] * 1000:.0f} / "
+                        f"{client_cpu['concurrent'] * 1000:.0f} ms")
+            create_ok = result["create"] <= CREATE_GOAL_S
             rows += [
-                BenchRow("create 24 h", f"{result['create']:.3f} s", f"<= {CREATE_GOAL_S} s",
-                         result["create"] <= CREATE_GOAL_S,
-                         "" if result["create"] <= CREATE_GOAL_S else "Prometheus CPU",
+                BenchRow("create 24 h", f"{result['create']:.3f} s", f"<= {CREATE_GOAL_S} s", create_ok,
+                         "" if create_ok else f"CPU floor {floor:.2f} s",
                          f"create 24 h: ProfileService.create (what POST /profiles/ runs) over a 24 h window, {queries} "
                          "catalog queries in batches against the local Prometheus (SigV4-signed), S3 on moto, "
-                         "PostgreSQL; median of 5 after one warm create. Most of it is Prometheus' own query "
-                         "evaluation on the shared cores (see queries vs serial)."),
+                         "PostgreSQL; median of 5 after one warm create. The note's floor is the collect's CPU "
+                         f"(Prometheus + client) over the machine's {cores} cores: {cpu_text}."),
                 BenchRow("queries vs serial", f"{speedup:.1f}x", f">= {SPEEDUP_GOAL:g}x", speedup >= SPEEDUP_GOAL,
-                         "" if speedup >= SPEEDUP_GOAL else "2 shared cores", f"queries vs serial: collect_telemetry over 24 h with the service's client (batched "
-                         f"and concurrent: {result['concurrent_queries']:.3f} s) against one query per request, "
-                         f"one at a time ({result['serial']:.3f} s); medians of 3, interleaved. Batching removes the per-request "
-                         "cost (SigV4, HTTP, JSON, Prometheus' parse and plan); what remains is Prometheus evaluating "
-                         "the queries (the histogram quantiles read ~100k samples each), which can use at most the "
-                         "machine's 2 cores, shared with the client and the neighbours."),
+                         "" if speedup >= SPEEDUP_GOAL else f"ceiling {ceiling:.1f}x",
+                         f"queries vs serial: collect_telemetry over 24 h with the service's client (batched "
+                         f"and concurrent: {walls['concurrent']:.3f} s) against the same queries one per request, "
+                         f"one at a time ({walls['serial']:.3f} s), both giving the same summary (asserted); medians "
+                         f"of 5, interleaved. {cpu_text}. The ceiling in the note is the serial time over the "
+                         f"concurrent path's CPU spread perfectly over all {cores} cores ({floor:.3f} s): no "
+                         "scheduling of that work beats it, so a ceiling under the goal means no client reaches the goal "
+                         "on this machine. Even a free "
+                         "client and batching that cost Prometheus nothing would give at most the serial time over "
+                         f"the serial path's Prometheus CPU over {cores} cores: {prometheus_ceiling:.1f}x. Batching "
+                         "saves the per-request cost (HTTP, SigV4, JSON framing, parse and plan) but Prometheus "
+                         "still evaluates every query (the histogram quantiles read ~100k samples each)."),
                 BenchRow("create peak RSS", f"{result['rss_mb']:.0f} MB", "<= 150 MB", result["rss_mb"] <= 150, "",
                          "create peak RSS: VmHWM of the process that ran the creates."),
             ]

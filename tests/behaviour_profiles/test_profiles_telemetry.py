@@ -193,3 +193,45 @@ async def test_a_bad_query_in_a_batch_is_reported_alone(prometheus_with_scenario
             await client.query_many(["sum(dsql_pool_open)", "sum(rate(", "sum(dsql_pool_idle)"], window.start, window.end, TimeDelta(seconds=60))
     assert info.value.extensions["upstream_status"] in (400, 422)
     assert info.value.extensions["query"] == "sum(rate("  # not the whole batch
+
+
+async def test_loopback_answers_are_uncompressed_and_remote_ones_compressed(
+        prometheus_with_scenarios: ScenarioPrometheus) -> None:
+    """On loopback gzip only costs CPU on both ends: the client asks for identity and Prometheus
+    answers plain; an AMP workspace (a network away) keeps compressed answers."""
+    asked: list[str | None] = []
+    encodings: list[str | None] = []
+
+    async def request(req: httpx.Request) -> None:
+        asked.append(req.headers.get("accept-encoding"))
+
+    async def response(resp: httpx.Response) -> None:
+        encodings.append(resp.headers.get("content-encoding"))
+
+    http = httpx.AsyncClient(event_hooks={"request": [request], "response": [response]})
+    window = prometheus_with_scenarios.windows["healthy-150wps"]
+    client = PrometheusClient(prometheus_with_scenarios.query_url, sigv4=True, client=http)
+    try:
+        await client.query_many([q.promql for q in iter_queries()][:4], window.start, window.end,
+                                TimeDelta(seconds=60))
+    finally:
+        await http.aclose()
+    assert asked and all(a == "identity" for a in asked)
+    assert encodings and all(e is None for e in encodings)
+    assert PrometheusClient("https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1").compress
+    assert not PrometheusClient("http://localhost:9090").compress
+    assert PrometheusClient("http://127.0.0.1:9090", compress=True).compress
+
+
+async def test_profile_aggregates_are_those_of_the_decoded_series(prometheus_with_scenarios: ScenarioPrometheus) -> None:
+    """collect_telemetry reads the values straight from Prometheus' answer (no Sample objects);
+    each aggregate equals aggregate() over the samples query_range decodes for that query."""
+    window = prometheus_with_scenarios.windows["overloaded-400wps"]
+    step = choose_step(window.start, window.end, TimeDelta(seconds=60))
+    queries = list(iter_queries())
+    async with PrometheusClient(prometheus_with_scenarios.query_url, sigv4=False) as client:
+        summary = await collect_telemetry(client, window.start, window.end)
+        for query in queries:
+            series = await client.query_range(query.promql, window.start, window.end, step)
+            assert summary.get(query.key) == aggregate(s.value for one in series for s in one.samples), query.key
+    assert sum(summary.get(q.key) is not None for q in queries) > len(queries) // 2
