@@ -522,11 +522,14 @@ class ProfileStore:
             await self._tx(drop)
         return len(rows)
 
-    async def count_rows(self, state: str | None = None) -> int:
+    async def count_rows(self, state: str | None = None, *, cluster_id: str | None = None) -> int:
+        """Index rows, any state unless ``state``; ``cluster_id`` narrows to one cluster so a caller
+        sharing the table with others (tests on a session database) counts only rows it wrote."""
         async def read(conn: asyncpg.Connection) -> int:
-            if state is None:
-                return int(await conn.fetchval("SELECT count(*) FROM behaviour_profiles"))
-            return int(await conn.fetchval("SELECT count(*) FROM behaviour_profiles WHERE state = $1", state))
+            return int(await conn.fetchval(
+                "SELECT count(*) FROM behaviour_profiles"
+                " WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR cluster_id = $2)",
+                state, cluster_id))
 
         return await self._tx(read)
 
