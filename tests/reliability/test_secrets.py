@@ -5,7 +5,7 @@ values: plain secret-shaped strings under secret names (the words redaction know
 names such as ``DB_PASS`` or ``SSH_KEY``), and credential-shaped values (DSNs with a password, AWS
 keys, JWTs, bearer tokens) under any name. After the create, the secret appears in no API answer
 (create, get, list), not in the S3 document, not in the index row, and not in any log line.
-Not covered here: LLM prompts and tool results (the copilot's explainer), see the report.
+The LLM side (prompts and tool results of the copilot's explainer) is test_secrets_llm.py.
 """
 
 from __future__ import annotations

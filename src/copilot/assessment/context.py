@@ -85,7 +85,7 @@ def build_prompt(ctx: AssessmentContext) -> str:
         lines += [f"- {p.count}x '{redact(p.pattern)}' on {redact(p.service)}" for p in ctx.log_patterns]
     if ctx.log_correlations:
         lines.append("Log patterns near the metric anomalies:")
-        lines += [f"- {c.count}x {c.pattern} on {redact(c.service)} within {c.distance_seconds:.0f}s of "
+        lines += [f"- {c.count}x {redact(c.pattern)} on {redact(c.service)} within {c.distance_seconds:.0f}s of "
                   f"'{redact(c.anomaly)}'" for c in ctx.log_correlations[:10]]
     if ctx.log_samples:
         lines.append("Sample log lines:")

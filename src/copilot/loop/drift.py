@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from behaviour_profiles.models import ComparisonThresholds, ProfileComparison, TelemetrySummary
+from behaviour_profiles.snapshot import redact
 from copilot.assessment.models import ConfigCorrelation, DriftFinding
 from copilot_core.metric_catalog import ComparisonClass, Direction, catalog_metric
 
@@ -64,8 +65,12 @@ def correlate_config_changes(comparison: ProfileComparison) -> list[ConfigCorrel
         return []
     out = []
     for diff in comparison.config_diffs:
-        old = diff.old_value if isinstance(diff.old_value, str | int | float | bool) else None
-        new = diff.new_value if isinstance(diff.new_value, str | int | float | bool) else None
+        # The correlation reaches the LLM prompt and the stored assessment: a value under a secret
+        # name or shaped like a credential is redacted exactly as in a stored profile.
+        old, _ = redact(diff.key, diff.old_value)
+        new, _ = redact(diff.key, diff.new_value)
+        old = old if isinstance(old, str | int | float | bool) else None
+        new = new if isinstance(new, str | int | float | bool) else None
         out.append(ConfigCorrelation(config_key=f"{diff.section}:{diff.key}", old_value=old, new_value=new,
                                      regressed_metrics=regressed))
     return out
