@@ -5,11 +5,18 @@ from __future__ import annotations
 from whenever import Instant
 
 from behaviour_profiles.models import ComparisonThresholds, ConfigDiff, ProfileComparison, TelemetryDiff
-from copilot.assessment import AssessmentContext, AssessmentTrigger, build_prompt, redact
+from copilot.assessment import (
+    AssessmentContext,
+    AssessmentTrigger,
+    Explanation,
+    build_prompt,
+    finalize_assessment,
+    redact,
+)
 from copilot.health import MachineState, ScaleBand, assess_workers, evaluate, service_health, thresholds_for
 from copilot.loop.drift import correlate_config_changes
 from copilot.narrative.patterns import Correlation
-from copilot.signals import PrimarySignals, SignalSnapshot
+from copilot.signals import LogPatternCount, PrimarySignals, SignalSnapshot
 from copilot_core.metric_catalog import MetricGroup
 
 
@@ -50,3 +57,16 @@ def test_log_correlation_patterns_are_redacted_in_the_prompt() -> None:
                             log_correlations=[Correlation(anomaly_at=snap.observed_at, anomaly="p99 up", pattern=line,
                                                           service="history", count=2, distance_seconds=5.0)])
     assert "s3cr3tpass" not in build_prompt(ctx)
+
+
+def test_stored_assessment_log_patterns_are_redacted() -> None:
+    snap = SignalSnapshot(observed_at=Instant.now().format_iso(), primary=PrimarySignals(state_transitions_per_sec=1))
+    ev = evaluate(MachineState(band=ScaleBand.MID), snap)
+    workers = assess_workers(ev.state, snap, thresholds_for(ev.current.band))
+    ctx = AssessmentContext(trigger=AssessmentTrigger.STATE_CHANGE, evaluation=ev, workers=workers,
+                            services=service_health(ev, workers), snapshot=snap,
+                            log_patterns=[LogPatternCount(pattern="login DB_PASS=s3cr3tpass", service="history",
+                                                          count=2)])
+    stored = finalize_assessment(ctx, Explanation(summary="s"), workflow_id="wf", sequence=1,
+                                 assessed_at=snap.observed_at, explained_by="rules")
+    assert "s3cr3tpass" not in stored.model_dump_json() and stored.log_patterns[0].count == 2

@@ -7,14 +7,18 @@ carry them (turned into correlations by ``correlate_config_changes``, as the bas
 log sample lines and log patterns, and knowledge passages (in the prompt and behind
 ``search_runbooks``). The prompt is built with ``build_prompt`` and the explainer agent run as the
 assess workflow runs it, on a ``FunctionModel`` that records everything it is sent and calls both
-tools so their results pass through it. No secret may appear in what the model saw, nor in a log line.
+tools so their results pass through it. The assessment is then finalized and saved as the workflow
+does. No secret may appear in what the model saw, in the copilot's stored rows (assessment, issues)
+or in a log line.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,14 +29,19 @@ from test_secrets import SECRET, SECRET_NAMES, _credential  # type: ignore[impor
 from whenever import Instant
 
 from behaviour_profiles.models import ComparisonThresholds, ConfigDiff, ProfileComparison, TelemetryDiff
-from copilot.assessment import AssessmentContext, AssessmentTrigger, build_prompt
+from copilot.assessment import AssessmentContext, AssessmentTrigger, build_prompt, finalize_assessment
 from copilot.assessment.agent import ExplainerDeps, explainer_agent, register_runbook_retriever
 from copilot.health import MachineState, ScaleBand, assess_workers, evaluate, service_health, thresholds_for
 from copilot.knowledge.base import KnowledgeChunk
 from copilot.loop.drift import correlate_config_changes
 from copilot.narrative.patterns import Correlation
+from copilot.settings import CopilotSettings
 from copilot.signals import AmplifierSignals, LogPatternCount, PrimarySignals, SignalSnapshot, WorkerSignals
+from copilot.store import StateStore
 from copilot_core.metric_catalog import MetricGroup
+from standins import PostgresServer
+
+pytestmark = pytest.mark.standins
 
 COMMON_NAMES = st.from_regex(r"[A-Z][A-Z_]{2,20}", fullmatch=True)
 
@@ -94,10 +103,34 @@ def _context(config: dict[str, Any], lines: list[str], passages: list[str]) -> A
 _SEEN = {"runs": 0, "secrets": 0}
 
 
+async def _stored_rows(postgres: PostgresServer, assessment: Any) -> str:
+    """Save as the assess workflow does (its own cluster id) and read back every row it wrote."""
+    cluster = f"secrets-{uuid.uuid4().hex[:8]}"
+    store = await StateStore.connect(CopilotSettings(
+        dsql_endpoint=postgres.host, dsql_port=postgres.port, dsql_user=postgres.user,
+        dsql_database=postgres.database, dsql_password=postgres.password), max_size=2)  # type: ignore[arg-type]
+    try:
+        await store.setup_schema()
+        store = StateStore(pool=store.pool, cluster_id=cluster, dialect=store.dialect)
+        assert await store.save_assessment(assessment)
+    finally:
+        await store.close()
+    conn = await asyncpg.connect(postgres.dsn)
+    try:
+        rows = []
+        for table in ("copilot_assessments", "copilot_issues"):
+            rows += await conn.fetch(f"SELECT * FROM {table} WHERE cluster_id = $1", cluster)
+        assert rows, "the assessment row must have been written"
+        return "\n".join(repr(dict(r)) for r in rows)
+    finally:
+        await conn.close()
+
+
 @settings(max_examples=budget(ci=5, full=60), deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
 @given(data=st.data())
-async def test_secrets_never_reach_the_explainer_model(data: st.DataObject, caplog: pytest.LogCaptureFixture) -> None:
+async def test_secrets_never_reach_the_explainer_model(data: st.DataObject, postgres_server: PostgresServer,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
     secrets_: list[str] = []
     config: dict[str, Any] = {}
     for name in data.draw(st.lists(st.sampled_from(SECRET_NAMES), min_size=1, max_size=3, unique=True)):
@@ -117,12 +150,15 @@ async def test_secrets_never_reach_the_explainer_model(data: st.DataObject, capl
                                                deps=ExplainerDeps(window=ctx.window))
     finally:
         register_runbook_retriever(None)
+        assessment = finalize_assessment(ctx, result.output, workflow_id=f"wf-{uuid.uuid4()}", sequence=1,
+                                         assessed_at=Instant.now().format_iso(), explained_by="llm")
+        rows = await _stored_rows(postgres_server, assessment)
     assert result.output.summary == "explained"
     seen = "\n".join(recorder.seen)
     assert "signal_history" in seen and "runbooks/leaky.md" in seen, "both tools' results must reach the model"
     _SEEN["runs"] += 1
     _SEEN["secrets"] += len(secrets_)
-    places = {"model input": seen, "log lines": caplog.text}
+    places = {"model input": seen, "stored rows": rows, "log lines": caplog.text}
     for secret in secrets_:
         leaks = [where for where, text in places.items() if secret in text]
         assert not leaks, f"secret {secret!r} ({config}) found in {leaks}"

@@ -11,6 +11,7 @@ import uuid
 
 from copilot.assessment.context import AssessmentContext
 from copilot.assessment.models import Explanation, HealthAssessment, Issue, SuggestedAction
+from copilot.assessment.redaction import redact
 
 __all__ = ["ASSESSMENT_NAMESPACE", "assessment_id", "finalize_assessment", "guard_actions"]
 
@@ -53,7 +54,10 @@ def finalize_assessment(ctx: AssessmentContext, explanation: Explanation, *, wor
         assessed_at=assessed_at, trigger=ctx.trigger, health_state=ctx.evaluation.state,
         band=ctx.evaluation.current.band, bottleneck=ctx.workers.bottleneck, reason=ctx.evaluation.reason,
         transition=ctx.evaluation.transition, signals=ctx.snapshot, services=ctx.services,
-        log_patterns=ctx.log_patterns, worker_advice=ctx.workers.advice, summary=summary, factors=factors,
+        # Stored and served by the status API: patterns are log text, redacted as in the prompt.
+        log_patterns=[p.model_copy(update={"pattern": redact(p.pattern), "service": redact(p.service)})
+                      for p in ctx.log_patterns],
+        worker_advice=ctx.workers.advice, summary=summary, factors=factors,
         issues=[_guard_issue(i, ctx) for i in explanation.issues],
         suggested_actions=guard_actions(explanation.suggested_actions, ctx),
         drift=ctx.drift, config_correlations=ctx.correlations,
