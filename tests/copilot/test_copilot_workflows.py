@@ -41,6 +41,7 @@ from copilot.workflows import (
 )
 from copilot.workflows.inputs import PruneInput, RequestAssessmentInput
 from copilot.workflows.worker import WORKFLOWS, build_worker, ensure_schedules, start_observe, workflow_runner
+from copilot_snapshots import stressed_mid_snapshot  # type: ignore[import-not-found]
 from standins import free_port, temporal_binary
 from standins.scenarios import ScenarioPrometheus
 
@@ -209,13 +210,7 @@ async def _slow(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
 
 
 def _assess_input(store: StateStore, model_id: str | None, **kw: object) -> AssessInput:
-    from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
-
-    snap = SignalSnapshot(observed_at=Instant.now().format_iso(),
-                          primary=PrimarySignals(state_transitions_per_sec=120, backlog_age_sec=2,
-                                                 workflow_completions_per_sec=10, workflow_failures_per_sec=0),
-                          amplifiers=AmplifierSignals(persistence_latency_p99_ms=900),
-                          worker=WorkerSignals(workflow_slots_available=0))
+    snap = stressed_mid_snapshot()
     ev = evaluate(MachineState(band=ScaleBand.MID), snap)
     workers = assess_workers(ev.state, snap, thresholds_for(ev.current.band))
     return AssessInput(trigger=AssessmentTrigger.STATE_CHANGE, workflow_id=f"wf-{uuid.uuid4()}", sequence=1,

@@ -27,6 +27,7 @@ from copilot.settings import CopilotSettings
 from copilot.store import StateStore
 from copilot.workflows import CopilotActivities, ObserveClusterWorkflow, ObserveConfig, ObserveInput
 from copilot.workflows.worker import build_worker
+from copilot_snapshots import stressed_mid_snapshot  # type: ignore[import-not-found]
 from standins import PostgresServer, ScenarioPrometheus, TemporalDevServer
 
 pytestmark = pytest.mark.standins
@@ -101,7 +102,6 @@ async def test_bedrock_down_falls_back_to_rules(postgres_server: PostgresServer,
     from copilot.assessment import AssessmentTrigger
     from copilot.assessment.agent import register_bedrock_model, unregister_model
     from copilot.health import assess_workers, evaluate, thresholds_for
-    from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
     from copilot.workflows import AssessHealthWorkflow, AssessInput
     from standins import free_port
 
@@ -115,11 +115,7 @@ async def test_bedrock_down_falls_back_to_rules(postgres_server: PostgresServer,
                                cluster_id=f"bedrock-{uuid.uuid4().hex[:6]}")
     store = await StateStore.connect(settings)
     await store.setup_schema()
-    snap = SignalSnapshot(observed_at=Instant.now().format_iso(),
-                          primary=PrimarySignals(state_transitions_per_sec=120, backlog_age_sec=2,
-                                                 workflow_completions_per_sec=10, workflow_failures_per_sec=0),
-                          amplifiers=AmplifierSignals(persistence_latency_p99_ms=900),
-                          worker=WorkerSignals(workflow_slots_available=0))
+    snap = stressed_mid_snapshot()
     ev = evaluate(MachineState(band=ScaleBand.MID), snap)
     queue = f"copilot-{uuid.uuid4()}"
     assessments = budget(ci=1, full=3)

@@ -36,9 +36,10 @@ from copilot.knowledge.base import KnowledgeChunk
 from copilot.loop.drift import correlate_config_changes
 from copilot.narrative.patterns import Correlation
 from copilot.settings import CopilotSettings
-from copilot.signals import AmplifierSignals, LogPatternCount, PrimarySignals, SignalSnapshot, WorkerSignals
+from copilot.signals import LogPatternCount
 from copilot.store import StateStore
 from copilot_core.metric_catalog import MetricGroup
+from copilot_snapshots import stressed_mid_snapshot  # type: ignore[import-not-found]
 from standins import PostgresServer
 
 pytestmark = pytest.mark.standins
@@ -75,11 +76,7 @@ class _Recorder:
 
 
 def _context(config: dict[str, Any], lines: list[str], passages: list[str]) -> AssessmentContext:
-    snap = SignalSnapshot(observed_at=Instant.now().format_iso(),
-                          primary=PrimarySignals(state_transitions_per_sec=120, backlog_age_sec=2,
-                                                 workflow_completions_per_sec=10, workflow_failures_per_sec=0),
-                          amplifiers=AmplifierSignals(persistence_latency_p99_ms=900),
-                          worker=WorkerSignals(workflow_slots_available=0))
+    snap = stressed_mid_snapshot()
     ev = evaluate(MachineState(band=ScaleBand.MID), snap)
     workers = assess_workers(ev.state, snap, thresholds_for(ev.current.band))
     comparison = ProfileComparison(
