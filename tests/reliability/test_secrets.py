@@ -42,6 +42,21 @@ def _credential(secret: str) -> st.SearchStrategy[str]:
     ])
 
 
+def draw_secret_config(data: st.DataObject, other_names: st.SearchStrategy[str]) -> tuple[dict[str, str], list[str]]:
+    """A config of 1-3 values under names the registry marks secret plus one credential-shaped value
+    (DSN, bearer token, key) under a name drawn from ``other_names``; and the secret values in it."""
+    secrets_: list[str] = []
+    config: dict[str, str] = {}
+    for name in data.draw(st.lists(st.sampled_from(SECRET_NAMES), min_size=1, max_size=3, unique=True)):
+        config[name] = secret = data.draw(SECRET)
+        secrets_.append(secret)
+    credential_secret = data.draw(SECRET)
+    credential = data.draw(_credential(credential_secret))
+    config[data.draw(other_names.filter(lambda n: n not in config))] = credential
+    secrets_.append(credential_secret if "://" in credential or "Bearer" in credential else credential)
+    return config, secrets_
+
+
 _SEEN = {"creates": 0, "secrets": 0}
 
 
@@ -61,15 +76,7 @@ async def test_secrets_never_leave_the_request(data: st.DataObject, api_client: 
                                                reliability_env: dict[str, str],
                                                prometheus_with_scenarios: ScenarioPrometheus,
                                                caplog: pytest.LogCaptureFixture) -> None:
-    secrets_: list[str] = []
-    env: dict[str, str] = {}
-    for name in data.draw(st.lists(st.sampled_from(SECRET_NAMES), min_size=1, max_size=3, unique=True)):
-        env[name] = secret = data.draw(SECRET)
-        secrets_.append(secret)
-    credential_secret = data.draw(SECRET)
-    credential = data.draw(_credential(credential_secret))
-    env[data.draw(ANY_NAME.filter(lambda n: n not in env))] = credential
-    secrets_.append(credential_secret if "://" in credential or "Bearer" in credential else credential)
+    env, secrets_ = draw_secret_config(data, ANY_NAME)
     dynamic = {data.draw(st.sampled_from(SECRET_NAMES)): [{"value": (dyn := data.draw(SECRET))}]}
     secrets_.append(dyn)
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from reliability_results import ReliabilityRow, budget  # type: ignore[import-not-found]
-from test_secrets import SECRET, SECRET_NAMES, _credential  # type: ignore[import-not-found]
+from test_secrets import draw_secret_config  # type: ignore[import-not-found]
 from whenever import Instant
 
 from behaviour_profiles.models import ComparisonThresholds, ConfigDiff, ProfileComparison, TelemetryDiff
@@ -128,15 +128,7 @@ async def _stored_rows(postgres: PostgresServer, assessment: Any) -> str:
 @given(data=st.data())
 async def test_secrets_never_reach_the_explainer_model(data: st.DataObject, postgres_server: PostgresServer,
                                                        caplog: pytest.LogCaptureFixture) -> None:
-    secrets_: list[str] = []
-    config: dict[str, Any] = {}
-    for name in data.draw(st.lists(st.sampled_from(SECRET_NAMES), min_size=1, max_size=3, unique=True)):
-        config[name] = secret = data.draw(SECRET)
-        secrets_.append(secret)
-    credential_secret = data.draw(SECRET)
-    credential = data.draw(_credential(credential_secret))
-    config[data.draw(COMMON_NAMES.filter(lambda n: n not in config))] = credential
-    secrets_.append(credential_secret if "://" in credential or "Bearer" in credential else credential)
+    config, secrets_ = draw_secret_config(data, COMMON_NAMES)
     lines = [f"{k}={v}" for k, v in config.items()] + [f'config {{"{k}": "{v}"}}' for k, v in config.items()]
     recorder = _Recorder()
     ctx = _context(config, lines, lines)
