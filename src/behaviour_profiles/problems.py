@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from typing import Any
 
@@ -14,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from behaviour_profiles.errors import ProfileError
-from copilot_core.errors import InputError
+from copilot_core.errors import InputError, close_matches
 
 __all__ = ["PROBLEM_JSON", "PROBLEM_RESPONSES", "Problem", "install_problem_handlers", "problem_response",
            "validation_problem"]
@@ -165,7 +164,7 @@ def validation_problem(request: Request, exc: RequestValidationError) -> tuple[i
         if kind == "extra_forbidden":
             model = _model_at(request, loc)
             known = sorted(model.model_fields) if model is not None else []
-            close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+            close = close_matches(str(loc[-1]), known, n=1)
             message = f"unknown field {str(loc[-1])!r}" + (f"; did you mean {close[0]!r}?" if close else "")
             if known:
                 suggestions.append(f"Known fields{f' of {_field_path(loc[:-1])}' if len(loc) > 2 else ''}: "

@@ -6,6 +6,7 @@ an HTTP problem-details response and a Pulumi program failure can all say how to
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 
@@ -50,3 +51,10 @@ class InputError(TemporalDsqlError, ValueError):
         if self.suggestion is not None:
             problem["suggestion"] = self.suggestion
         return problem
+
+
+def close_matches(name: str, candidates: Sequence[str], n: int = 3) -> list[str]:
+    """Close spellings of ``name`` (case-insensitive), best first: the "did you mean" of every input error."""
+    lowered = {c.lower(): c for c in candidates}
+    hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)
+    return [lowered[h] for h in hits]

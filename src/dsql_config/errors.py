@@ -6,13 +6,12 @@ so the CLI, the profile API and the Pulumi components can tell the user how to f
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from copilot_core.errors import InputError
+from copilot_core.errors import InputError, close_matches
 
 if TYPE_CHECKING:
     from copilot_core.profile import ConfigProfile
@@ -29,13 +28,6 @@ __all__ = [
     "UnknownPresetError",
     "close_matches",
 ]
-
-
-def close_matches(name: str, candidates: Sequence[str], n: int = 3) -> list[str]:
-    """Close spellings of ``name`` (case-insensitive), best first."""
-    lowered = {c.lower(): c for c in candidates}
-    hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)
-    return [lowered[h] for h in hits]
 
 
 def value_range(min_value: float | None, max_value: float | None) -> str:
