@@ -38,6 +38,17 @@ async def _status_cycle(client: Client, workflow_id: str) -> int:
     return int(status.cycle)
 
 
+async def _own_cluster_store(postgres_server: PostgresServer, prefix: str) -> tuple[CopilotSettings, StateStore]:
+    """Settings and a schema-ready state store for a cluster id of this test's own (``prefix-xxxxxx``)."""
+    settings = CopilotSettings(dsql_endpoint=postgres_server.host, dsql_port=postgres_server.port,
+                               dsql_user=postgres_server.user, dsql_database=postgres_server.database,
+                               dsql_password=postgres_server.password,  # type: ignore[arg-type]
+                               cluster_id=f"{prefix}-{uuid.uuid4().hex[:6]}")
+    store = await StateStore.connect(settings)
+    await store.setup_schema()
+    return settings, store
+
+
 async def test_temporal_restart_mid_observe_loop(postgres_server: PostgresServer,
                                                  prometheus_with_scenarios: ScenarioPrometheus,
                                                  reliability: ReliabilityRow) -> None:
@@ -45,12 +56,7 @@ async def test_temporal_restart_mid_observe_loop(postgres_server: PostgresServer
     reliability.test = "fault: Temporal restart mid observe loop"
     reliability.faults = "Temporal dev server stopped by PID, restarted"
     server = TemporalDevServer().start()
-    settings = CopilotSettings(dsql_endpoint=postgres_server.host, dsql_port=postgres_server.port,
-                               dsql_user=postgres_server.user, dsql_database=postgres_server.database,
-                               dsql_password=postgres_server.password,  # type: ignore[arg-type]
-                               cluster_id=f"restart-{uuid.uuid4().hex[:6]}")
-    store = await StateStore.connect(settings)
-    await store.setup_schema()
+    _settings, store = await _own_cluster_store(postgres_server, "restart")
     queue, workflow_id = f"copilot-{uuid.uuid4()}", f"observe-{uuid.uuid4()}"
     request = ObserveInput(config=ObserveConfig(cluster_id=store.cluster_id, interval_seconds=0.5,
                                                 dedupe_window_seconds=60.0),
@@ -109,12 +115,7 @@ async def test_bedrock_down_falls_back_to_rules(postgres_server: PostgresServer,
     reliability.faults = "bedrock-runtime connections refused"
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", f"http://127.0.0.1:{free_port()}")
     server = TemporalDevServer().start()
-    settings = CopilotSettings(dsql_endpoint=postgres_server.host, dsql_port=postgres_server.port,
-                               dsql_user=postgres_server.user, dsql_database=postgres_server.database,
-                               dsql_password=postgres_server.password,  # type: ignore[arg-type]
-                               cluster_id=f"bedrock-{uuid.uuid4().hex[:6]}")
-    store = await StateStore.connect(settings)
-    await store.setup_schema()
+    settings, store = await _own_cluster_store(postgres_server, "bedrock")
     snap = stressed_mid_snapshot()
     ev = evaluate(MachineState(band=ScaleBand.MID), snap)
     queue = f"copilot-{uuid.uuid4()}"
