@@ -10,7 +10,11 @@ combination (16 bytes whatever the text lengths). Every equality filter, alone o
 then one ``list_key = $1`` range of two indexes:
 
 - the primary key ``(list_key, created_at_us, profile_id)``: newest created first (no time range);
-- ``(list_key, window_end_us, profile_id)``: with ``start``/``end``, latest window first.
+- ``(list_key, window_end_us, profile_id) INCLUDE (window_start_us)``: with ``start``/``end``,
+  latest window first.
+
+Both cover every column the page reads from the key table, so PostgreSQL reads them as index-only
+scans in key order, the way DSQL reads a table stored in its primary key's order.
 
 Time range. ``start`` (window ends at/after) is an exact bound on ``window_end_us``. ``end``
 (window starts at/before) bounds ``window_end_us <= end + 24 h`` because a stored window is at
@@ -18,16 +22,20 @@ most 24 h long (``MAX_WINDOW_HOURS``, checked on save); the exact ``window_start
 then a filter over at most the profiles whose window ends in that 24 h slice, and only on the
 pages that reach it.
 
-Keyset condition, in the form DSQL accepts. Aurora DSQL runs PostgreSQL's parser and planner and
-lists neither row constructors nor row-wise comparison among its unsupported features, so the
-cursor is the row comparison ``(k.created_at_us, k.profile_id) < ($c, $id)``, which PostgreSQL
-turns into one index condition. Because DSQL documents no guarantee that its planner does the
-same, the leading column's bound ``k.created_at_us <= $c`` is stated as well: a plain scalar
-comparison every planner uses as an index bound, so even a planner that evaluated the row
-comparison as a filter would only re-read the rows that tie on the timestamp. The two together
-are exactly the keyset order (created DESC, id DESC). The other forms were rejected: the
-expanded ``a < $c OR (a = $c AND id < $id)`` is an OR, which PostgreSQL applies as a filter
-(900,001 rows read and discarded at 1M, issue 24); OFFSET reads every skipped row.
+Keyset condition, in the form DSQL accepts. The page after (c, id) in the order (c DESC, id DESC)
+is written ``k.c <= $c AND (k.c < $c OR k.profile_id < $id)``: the leading bound is a plain scalar
+comparison on the index's next column after ``list_key``, which PostgreSQL and DSQL (whose
+EXPLAIN shows the same "Index Cond") both use as the index range; the OR only breaks ties on
+``c`` and is a filter over the rows that share the cursor's value (the cursor row itself and any
+profile created in the same microsecond, or whose window ends at the same instant). Rejected:
+
+- the whole condition as an OR, ``c < $c OR (c = $c AND id < $id)``: no index bound at all,
+  so PostgreSQL reads and discards every row above the cursor (900,001 rows at 1M, issue 24);
+- the row comparison ``(c, id) < ($c, $id)``: exact on PostgreSQL, but DSQL documents neither
+  row constructors nor their push-down to storage, and where a planner keeps it as a filter a
+  page costs its depth again; combined with the scalar bound, PostgreSQL counts the same
+  selectivity twice, underestimates the range and sorts it instead of reading it in order;
+- OFFSET: reads every skipped row.
 
 Rows of ``profile_list_keys`` exist only for ``ready`` profiles: they are written in the
 transaction that flips a row to ``ready`` and deleted in the one that flips it to ``deleting``.
@@ -109,6 +117,8 @@ def list_query(select: str, *, cluster: str | None, namespace: str | None, label
                limit: int) -> ListQuery:
     """The SQL of one page. ``select`` lists the columns over ``p`` (behaviour_profiles) and must
     end with ``FROM``; the rows come from ``profile_list_keys k`` joined to ``p`` on the id."""
+    # No re-check of the equality fields on ``p``: a uuid5 collision is a 2^-122 event, and a
+    # re-check would let the planner drive the join from a filter on behaviour_profiles instead.
     args: list[Any] = [list_key(cluster, namespace, label)]
     where = ["k.list_key = $1", "p.state = 'ready'"]
 
@@ -116,10 +126,6 @@ def list_query(select: str, *, cluster: str | None, namespace: str | None, label
         args.append(value)
         return f"${len(args)}"
 
-    # Exact re-checks on the profile row: a uuid5 collision can never widen the answer.
-    for column, value in (("cluster_id", cluster), ("namespace", namespace), ("label", label)):
-        if value is not None:
-            where.append(f"p.{column} = {arg(value)}")
     timed = start_us is not None or end_us is not None
     order = "window_end_us" if timed else "created_at_us"
     if start_us is not None:
@@ -130,7 +136,7 @@ def list_query(select: str, *, cluster: str | None, namespace: str | None, label
     if cursor is not None:
         at, last_id = arg(cursor[0]), arg(cursor[1])
         where.append(f"k.{order} <= {at}")
-        where.append(f"(k.{order}, k.profile_id) < ({at}, {last_id})")
+        where.append(f"(k.{order} < {at} OR k.profile_id < {last_id})")
     sql = (f"{select} profile_list_keys k JOIN behaviour_profiles p ON p.id = k.profile_id "
            f"WHERE {' AND '.join(where)} ORDER BY k.{order} DESC, k.profile_id DESC LIMIT {arg(limit + 1)}")
     return ListQuery(sql=sql, args=args, order_column=order)

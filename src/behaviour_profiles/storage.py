@@ -57,7 +57,7 @@ from behaviour_profiles.errors import (
     StateStoreUnavailable,
     StorageUnavailable,
 )
-from behaviour_profiles.listing import key_rows, key_table_statements, keys_of, list_query
+from behaviour_profiles.listing import ListQuery, key_rows, key_table_statements, keys_of, list_query
 from behaviour_profiles.models import MAX_WINDOW_HOURS, BehaviourProfile, ProfileMetadata, ProfilePage
 from copilot_core.dsql import (
     Dialect,
@@ -132,7 +132,7 @@ def schema_statements(dialect: Dialect) -> list[str]:
         create_index_sql(dialect, "behaviour_profiles_state_idx", "behaviour_profiles", ["state", "created_at_us"]),
         *key_table_statements(),
         create_index_sql(dialect, "profile_list_keys_window_idx", "profile_list_keys",
-                         ["list_key", "window_end_us", "profile_id"]),
+                         ["list_key", "window_end_us", "profile_id"], include=["window_start_us"]),
         """CREATE TABLE IF NOT EXISTS profile_schema_marks (
             name TEXT PRIMARY KEY,
             done_at_us BIGINT NOT NULL
@@ -480,18 +480,24 @@ class ProfileStore:
         profile = BehaviourProfile.model_validate_json(body)
         return profile.model_copy(update={"is_baseline": meta.is_baseline})
 
-    async def list(self, filters: ListFilters, *, limit: int = 50, cursor: str | None = None) -> ProfilePage:
+    def page_query(self, filters: ListFilters, *, limit: int,
+                   position: tuple[int, uuid.UUID] | None = None) -> ListQuery:
+        """The exact SQL and arguments of one list page after ``position`` (the decoded cursor:
+        the order column's value and the id of the last row of the previous page)."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidProfileRequest(f"limit must be between 1 and {MAX_PAGE}", field="limit",
                                         allowed=[f"1..{MAX_PAGE}"], suggestion="Page with next_cursor instead.")
         if filters.start is not None and filters.end is not None and filters.end < filters.start:
             raise InvalidProfileRequest("the filter's end is before its start", field="end",
                                         suggestion="Swap start and end.")
-        query = list_query(
+        return list_query(
             f"{_SELECT_COLUMNS} FROM", cluster=filters.cluster, namespace=filters.namespace, label=filters.label,
             start_us=None if filters.start is None else _us(filters.start),
-            end_us=None if filters.end is None else _us(filters.end),
-            cursor=None if cursor is None else _decode_cursor(cursor), limit=limit)
+            end_us=None if filters.end is None else _us(filters.end), cursor=position, limit=limit)
+
+    async def list(self, filters: ListFilters, *, limit: int = 50, cursor: str | None = None) -> ProfilePage:
+        """One page, newest first (created; with a time range, latest window end), keyset-paged."""
+        query = self.page_query(filters, limit=limit, position=None if cursor is None else _decode_cursor(cursor))
 
         async def read(conn: asyncpg.Connection) -> list[Any]:
             return list(await conn.fetch(query.sql, *query.args))
