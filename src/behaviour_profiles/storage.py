@@ -497,7 +497,13 @@ class ProfileStore:
 
     async def list(self, filters: ListFilters, *, limit: int = 50, cursor: str | None = None) -> ProfilePage:
         """One page, newest first (created; with a time range, latest window end), keyset-paged."""
-        query = self.page_query(filters, limit=limit, position=None if cursor is None else _decode_cursor(cursor))
+        return await self.list_after(filters, limit=limit,
+                                     position=None if cursor is None else _decode_cursor(cursor))
+
+    async def list_after(self, filters: ListFilters, *, limit: int = 50,
+                         position: tuple[int, uuid.UUID] | None = None) -> ProfilePage:
+        """The page after a decoded cursor position (what ``list`` runs once the cursor is read)."""
+        query = self.page_query(filters, limit=limit, position=position)
 
         async def read(conn: asyncpg.Connection) -> list[Any]:
             return list(await conn.fetch(query.sql, *query.args))

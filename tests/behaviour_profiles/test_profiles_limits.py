@@ -1,0 +1,61 @@
+"""Bounded writes and reads of the profile store: the 24 h window, the document size, one read each."""
+
+from __future__ import annotations
+
+import uuid
+
+import boto3
+import httpx
+import pytest
+from bp_testdata import make_profile  # type: ignore[import-not-found]
+
+from behaviour_profiles.errors import InvalidProfileRequest, StorageUnavailable
+from behaviour_profiles.models import ConfigSnapshot
+from behaviour_profiles.service import ProfileService
+from behaviour_profiles.storage import MAX_DOCUMENT_BYTES, ListFilters, document_key
+
+pytestmark = pytest.mark.standins
+
+
+def _cluster() -> str:
+    return f"lim-{uuid.uuid4().hex[:8]}"
+
+
+async def test_a_window_over_24_hours_is_refused_and_nothing_is_written(profile_service: ProfileService) -> None:
+    cluster = _cluster()
+    profile = make_profile(cluster, hours=24.5)
+    with pytest.raises(InvalidProfileRequest) as refused:
+        await profile_service.store.save(profile)
+    assert refused.value.field == "time_window_end"
+    assert await profile_service.store.count_rows(cluster_id=cluster) == 0
+    await profile_service.store.save(make_profile(cluster, hours=24))  # the limit itself is allowed
+
+
+async def test_a_document_over_the_limit_is_refused_on_save(profile_service: ProfileService) -> None:
+    cluster = _cluster()
+    big = ConfigSnapshot(sources=["s" * 1024] * (MAX_DOCUMENT_BYTES // 1024 + 1))
+    profile = make_profile(cluster).model_copy(update={"config_snapshot": big})
+    with pytest.raises(InvalidProfileRequest) as refused:
+        await profile_service.store.save(profile)
+    assert refused.value.field == "config_snapshot" and str(MAX_DOCUMENT_BYTES) in str(refused.value)
+    assert await profile_service.store.count_rows(cluster_id=cluster) == 0
+
+
+async def test_an_oversized_stored_document_is_refused_before_it_is_read(
+        profile_service: ProfileService, api_client: httpx.AsyncClient) -> None:
+    """A document larger than the limit (written by hand or by an older release) is refused from
+    its size: get and compare answer a problem instead of loading it."""
+    store = profile_service.store
+    cluster = _cluster()
+    small, large = make_profile(cluster), make_profile(cluster)
+    for p in (small, large):
+        await store.save(p)
+    s3 = boto3.client("s3", endpoint_url=store._s3.meta.endpoint_url, region_name="us-east-1")
+    s3.put_object(Bucket=store.bucket, Key=document_key(large.id), Body=b" " * (MAX_DOCUMENT_BYTES + 1))
+    with pytest.raises(StorageUnavailable, match="limit"):
+        await store.get(large.id)
+    assert await store.get(small.id) == small
+    response = await api_client.post("/profiles/compare", json={"profile_a_id": small.id, "profile_b_id": large.id})
+    assert response.status_code == 502 and response.headers["content-type"].startswith("application/problem+json")
+    # The list still shows both (it reads the index, never the documents).
+    assert len((await store.list(ListFilters(cluster=cluster))).items) == 2
