@@ -59,3 +59,25 @@ async def test_an_oversized_stored_document_is_refused_before_it_is_read(
     assert response.status_code == 502 and response.headers["content-type"].startswith("application/problem+json")
     # The list still shows both (it reads the index, never the documents).
     assert len((await store.list(ListFilters(cluster=cluster))).items) == 2
+
+
+async def test_a_profile_is_listed_under_every_combination_of_its_fields_until_deleted(
+        profile_service: ProfileService) -> None:
+    store = profile_service.store
+    cluster = _cluster()
+    profile = make_profile(cluster, "ns-a", label="golden")
+    await store.save(profile)
+    combinations = [ListFilters(cluster=c, namespace=n, label=lab)
+                    for c in (None, cluster) for n in (None, "ns-a") for lab in (None, "golden")]
+    for filters in combinations:
+        assert profile.id in {m.id for m in (await store.list(filters, limit=500)).items}, filters
+    assert (await store.list(ListFilters(cluster=cluster, label="other"))).items == []
+    await store.delete(profile.id)
+
+    async def keys(conn: object) -> int:
+        return int(await conn.fetchval(  # type: ignore[attr-defined]
+            "SELECT count(*) FROM profile_list_keys WHERE profile_id = $1", uuid.UUID(profile.id)))
+
+    assert await store._tx(keys) == 0  # type: ignore[arg-type]
+    for filters in combinations:
+        assert profile.id not in {m.id for m in (await store.list(filters, limit=500)).items}, filters
