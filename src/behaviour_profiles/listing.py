@@ -58,7 +58,6 @@ __all__ = [
     "LIST_KEY_NAMESPACE",
     "MAX_WINDOW_US",
     "ListQuery",
-    "ListShape",
     "key_rows",
     "key_table_statements",
     "keys_of",
@@ -95,13 +94,6 @@ def key_rows(profile_id: uuid.UUID, cluster: str, namespace: str | None, label: 
     """The ``profile_list_keys`` rows of one profile: one per combination it can be listed by."""
     return [(key, profile_id, created_at_us, window_start_us, window_end_us)
             for key in keys_of(cluster, namespace, label)]
-
-
-class ListShape:
-    """Names of the list shapes (the bench and the EXPLAIN test iterate over them)."""
-
-    CREATED = "created"
-    WINDOW = "window"
 
 
 @dataclass(frozen=True)

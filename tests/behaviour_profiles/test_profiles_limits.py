@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import boto3
 import httpx
 import pytest
 from bp_testdata import make_profile  # type: ignore[import-not-found]
+from pydantic import SecretStr
+from whenever import Instant
 
 from behaviour_profiles.errors import InvalidProfileRequest, StorageUnavailable
 from behaviour_profiles.models import ConfigSnapshot
+from behaviour_profiles.scale import seed_profiles
 from behaviour_profiles.service import ProfileService
-from behaviour_profiles.storage import MAX_DOCUMENT_BYTES, ListFilters, document_key
+from behaviour_profiles.settings import ProfileSettings
+from behaviour_profiles.storage import (
+    BACKFILL_BATCH_PROFILES,
+    MAX_DOCUMENT_BYTES,
+    ListFilters,
+    ProfileStore,
+    document_key,
+)
+from standins import MotoServer, PostgresServer
 
 pytestmark = pytest.mark.standins
 
@@ -81,3 +93,42 @@ async def test_a_profile_is_listed_under_every_combination_of_its_fields_until_d
     assert await store._tx(keys) == 0  # type: ignore[arg-type]
     for filters in combinations:
         assert profile.id not in {m.id for m in (await store.list(filters, limit=500)).items}, filters
+
+
+async def test_profiles_stored_before_the_key_table_are_listed_after_a_backfill_in_bounded_batches(
+        postgres_server: PostgresServer, moto_server: MotoServer) -> None:
+    """Rows without list keys (an older release) get them on the first connection, in transactions
+    the stand-in's 3,000-row limit accepts, and are then listed under every filter."""
+    name = f"backfill_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(postgres_server.dsn)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    settings = ProfileSettings(bucket="unused", s3_endpoint_url=moto_server.endpoint_url,
+                               database_dsn=SecretStr(postgres_server.dsn.rsplit("/", 1)[0] + f"/{name}"))
+    first = ProfileStore.from_settings(settings)
+    await first.count_rows()
+    await first.close()
+    conn = await asyncpg.connect(postgres_server.dsn.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        await seed_profiles(conn, first=0, count=2 * BACKFILL_BATCH_PROFILES + 100, now=Instant.now())
+        await conn.execute("SET session_replication_role = replica")  # the older release's state
+        await conn.execute("DELETE FROM profile_list_keys; DELETE FROM profile_schema_marks")
+    finally:
+        await conn.close()
+    store = ProfileStore.from_settings(settings)
+    try:
+        assert await store.count_rows() == 2 * BACKFILL_BATCH_PROFILES + 100
+        listed = []
+        page = await store.list(ListFilters(), limit=500)
+        listed += page.items
+        while page.next_cursor:
+            page = await store.list(ListFilters(), limit=500, cursor=page.next_cursor)
+            listed += page.items
+        assert len({m.id for m in listed}) == 2 * BACKFILL_BATCH_PROFILES + 100
+        in_cluster = await store.list(ListFilters(cluster="cluster-3", namespace="ns-1"), limit=500)
+        seeded = [i for i in range(2 * BACKFILL_BATCH_PROFILES + 100) if i % 10 == 3 and i % 3 == 1]  # seed's data
+        assert sorted(m.name for m in in_cluster.items) == sorted(f"p{i}" for i in seeded)
+    finally:
+        await store.close()
