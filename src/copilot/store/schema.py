@@ -46,11 +46,6 @@ _TABLE_DDL = (
         last_seen_at TIMESTAMPTZ,
         last_assessment_id UUID
     )""",
-    # Tables created before one incident became one row (nullable, no default: DSQL's ADD COLUMN).
-    "ALTER TABLE copilot_issues ADD COLUMN IF NOT EXISTS issue_key UUID",
-    "ALTER TABLE copilot_issues ADD COLUMN IF NOT EXISTS occurrences INTEGER",
-    "ALTER TABLE copilot_issues ADD COLUMN IF NOT EXISTS last_seen_at TIMESTAMPTZ",
-    "ALTER TABLE copilot_issues ADD COLUMN IF NOT EXISTS last_assessment_id UUID",
     """CREATE TABLE IF NOT EXISTS copilot_signal_snapshots (
         id UUID PRIMARY KEY,
         cluster_id TEXT NOT NULL,
@@ -62,6 +57,14 @@ _TABLE_DDL = (
         transition TEXT,
         document TEXT NOT NULL
     )""",
+)
+
+_COLUMN_DDL = (
+    # Tables created before one incident became one row (nullable, no default: DSQL's ADD COLUMN).
+    "ALTER TABLE copilot_issues ADD COLUMN IF NOT EXISTS issue_key UUID",
+    "ALTER TABLE copilot_issues ADD COLUMN IF NOT EXISTS occurrences INTEGER",
+    "ALTER TABLE copilot_issues ADD COLUMN IF NOT EXISTS last_seen_at TIMESTAMPTZ",
+    "ALTER TABLE copilot_issues ADD COLUMN IF NOT EXISTS last_assessment_id UUID",
 )
 
 _INDEXES = (
@@ -76,4 +79,4 @@ _INDEXES = (
 
 
 def schema_statements(dialect: Dialect) -> list[str]:
-    return [*_TABLE_DDL, *(create_index_sql(dialect, n, t, c) for n, t, c in _INDEXES)]
+    return [*_TABLE_DDL, *_COLUMN_DDL, *(create_index_sql(dialect, n, t, c) for n, t, c in _INDEXES)]
