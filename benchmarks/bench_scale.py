@@ -136,6 +136,7 @@ async def _clear_10k(host: str, port: int, user: str, password: str, database: s
     """Seconds to store an assessment that clears 10,000 open issues, and the issues it cleared."""
     import asyncpg
 
+    from copilot.assessment.models import Issue
     from copilot.settings import CopilotSettings
     from copilot.store import StateStore
     from copilot.store.store import issue_key
@@ -150,7 +151,8 @@ async def _clear_10k(host: str, port: int, user: str, password: str, database: s
         # A long incident as the old store left it would be one row per cycle; here: 10,000
         # distinct open conditions, each seen a minute before the clearing assessment.
         await conn.execute("SET session_replication_role = replica")  # seeding, not a store write
-        rows = [(uuid.uuid4(), uuid.uuid4(), store.cluster_id, "warning", "history", f"condition {n}", "d", "{}",
+        rows = [(uuid.uuid4(), uuid.uuid4(), store.cluster_id, "warning", "history", f"condition {n}", "d",
+                 Issue(severity="warning", service="history", title=f"condition {n}", description="d").model_dump_json(),
                  start.to_stdlib(), issue_key(store.cluster_id, "history", f"condition {n}"), 1, start.to_stdlib())
                 for n in range(CLEAR_ISSUES)]
         await conn.copy_records_to_table("copilot_issues", records=rows, columns=[

@@ -71,9 +71,10 @@ _INDEXES = (
     ("copilot_assessments_cluster_time", "copilot_assessments", ("cluster_id", "assessed_at")),
     ("copilot_issues_cluster_open", "copilot_issues", ("cluster_id", "resolved_at", "severity")),
     ("copilot_issues_created", "copilot_issues", ("created_at",)),
-    # The open row of one condition (the dedupe lookup) and the batches that clear stale ones.
+    # The open row of one condition (the dedupe lookup). Clearing reads the cluster's open rows
+    # through copilot_issues_cluster_open: they are the rows it resolves, so no index of its own
+    # (each index is one more entry to rewrite for every cleared row).
     ("copilot_issues_key_open", "copilot_issues", ("issue_key", "resolved_at")),
-    ("copilot_issues_cluster_seen", "copilot_issues", ("cluster_id", "resolved_at", "last_seen_at")),
     ("copilot_snapshots_cluster_time", "copilot_signal_snapshots", ("cluster_id", "observed_at")),
 )
 
