@@ -93,13 +93,13 @@ async def test_conformance_and_recommend_commands(copilot_profile_service: Profi
            if copilot_profile_settings.database_dsn else ""}
     import asyncio
 
-    result = await asyncio.to_thread(runner.invoke, app, ["conformance", meta.id, "--preset", "mid-scale", "--json"],
+    result = await asyncio.to_thread(runner.invoke, app, ["conformance", meta.id, "mid-scale", "--json"],
                                      env=env)
     assert result.exit_code == 3, result.output  # drifted
     assert json.loads(result.output)["label"] == "drifted"
-    unknown = await asyncio.to_thread(runner.invoke, app, ["conformance", meta.id, "--preset", "huge"], env=env)
+    unknown = await asyncio.to_thread(runner.invoke, app, ["conformance", meta.id, "huge"], env=env)
     assert unknown.exit_code == 2 and "mid-scale" in unknown.output
-    rec = await asyncio.to_thread(runner.invoke, app, ["recommend-config", meta.id, "--preset", "mid-scale", "--json"],
+    rec = await asyncio.to_thread(runner.invoke, app, ["recommend-config", meta.id, "mid-scale", "--json"],
                                   env=env)
     assert rec.exit_code == 0, rec.output
     assert json.loads(rec.output)["recommended_preset"] == "high-throughput"

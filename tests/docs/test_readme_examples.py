@@ -14,7 +14,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from readme_blocks import ROOT, SKIP_REASONS, as_run_here, readme_blocks, scratch_checkout, shell_env
 
 PLAIN = [b for b in readme_blocks() if b.kind == "plain"]
