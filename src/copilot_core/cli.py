@@ -247,7 +247,7 @@ def run(app: typer.Typer, prog: str, argv: list[str] | None = None) -> NoReturn:
     from rich.console import Console
 
     # Every rich console of the process (ours and typer's help) reports a closed pipe as an error.
-    Console.on_broken_pipe = _raise_broken_pipe  # type: ignore[method-assign]
+    Console.on_broken_pipe = _raise_broken_pipe  # type: ignore[method-assign,assignment]
     command: Callable[..., Any] = typer.main.get_command(app)
     try:
         try:

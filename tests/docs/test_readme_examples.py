@@ -45,9 +45,9 @@ def test_blocks_without_aws_or_docker_are_not_skipped() -> None:
 
 def test_the_readme_has_the_cli_tour() -> None:
     joined = "\n".join(b.code for b in PLAIN)
-    for command in ("list-presets", "describe-preset", "compile", "explain --key", "explain --preset",
-                    "explain --profile", "--from-env", "migrate", "plan --preset", "build-lambda",
-                    "diff --preset", "--accept-plugin-defaults"):
+    for command in ("list-presets", "describe-preset", "compile", "explain high-throughput --key", "explain starter",
+                    "explain --profile", "--from-env", "migrate", "plan mid-scale", "build-lambda",
+                    "diff mid-scale", "--accept-plugin-defaults", "--version", "--show-completion"):
         assert command in joined, command
 
 
