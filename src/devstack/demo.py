@@ -332,8 +332,8 @@ def _summary(console: Console, demo: Demo, started: float) -> None:
     next_steps = [
         "grafana/dashboards/: the four dashboards (import them, or `docker compose up` in deploy/compose/)",
         "`copilot dev up` keeps the same stack running; `copilot dev ps`, `copilot dev logs -f`",
-        "`temporal-dsql-config explain --preset mid-scale` for why each value was chosen",
-        "`temporal-dsql plan --preset high-throughput --copilot` for the bigger stack",
+        "`temporal-dsql-config explain mid-scale` for why each value was chosen",
+        "`temporal-dsql plan high-throughput --copilot` for the bigger stack",
     ]
     if demo.result.chart is not None:
         next_steps.insert(0, f"{demo.result.chart}: the healthy vs overloaded comparison chart")

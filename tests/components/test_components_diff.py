@@ -81,7 +81,7 @@ def test_knobs_name_the_tables_the_deployment_creates(mid_to_high: StackDiff) ->
 
 
 def test_the_readme_shows_what_mid_scale_to_high_throughput_prints(mid_to_high: StackDiff) -> None:
-    """The README's excerpt of `temporal-dsql diff --preset mid-scale --to-preset high-throughput`:
+    """The README's excerpt of `temporal-dsql diff mid-scale --to-preset high-throughput`:
     every line it shows is a line (or, ending in `...`, the start of one) of the real output, in order."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     excerpt = readme.split("What the second command prints", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
