@@ -91,7 +91,10 @@ def test_transition_logs_contributing_signals() -> None:
     result = evaluate(MID, snap(backlog=90.0))
     assert result.transition is not None
     assert result.transition.signals == {"backlog_age_sec": 90.0}
-    assert "backlog_age_sec=90" in result.transition.describe()
+    text = result.transition.describe()
+    # Plain words with units, each said once (issue 21: the copilot speaks plainly).
+    assert "90 s" in text and "backlog_age_sec" not in text and "=" not in text
+    assert text.count("90 s") == 1
 
 
 def test_runtime_threshold_override_changes_the_decision() -> None:
@@ -213,7 +216,7 @@ def test_activity_schedule_to_start_is_worker_pressure() -> None:
     slow = assess_workers(HealthState.STRESSED, snap(worker=WorkerSignals(activity_schedule_to_start_p99_ms=2000.0,
                                                                           workflow_schedule_to_start_p99_ms=10.0)), mid)
     assert slow.bottleneck is Bottleneck.WORKER_LIMITED
-    assert slow.worker_pressure == ["activity_schedule_to_start_p99_ms=2000 > 500"]
+    assert slow.worker_pressure == ["activity tasks wait 2,000 ms (p99) for a worker (healthy: under 500 ms)"]
     assert WorkerRule.SCALE_UP_WORKERS in {a.rule for a in slow.advice}
     quick = assess_workers(HealthState.HAPPY, snap(worker=WorkerSignals(activity_schedule_to_start_p99_ms=100.0)), mid)
     assert quick.bottleneck is Bottleneck.HEALTHY
@@ -229,7 +232,7 @@ def test_failing_long_polls_are_called_out_without_blaming_worker_capacity() -> 
     result = assess_workers(HealthState.STRESSED, snap(worker=worker), mid)
     assert result.bottleneck is Bottleneck.HEALTHY and result.worker_pressure == []
     failing = [a for a in result.advice if a.rule is WorkerRule.LONG_POLLS_FAILING]
-    assert len(failing) == 1 and "2/s" in failing[0].message and "61000 ms" in failing[0].message
+    assert len(failing) == 1 and "2/s" in failing[0].message and "61,000 ms" in failing[0].message
     calm = assess_workers(HealthState.HAPPY, snap(worker=WorkerSignals(long_poll_failures_per_sec=0.0)), mid)
     assert WorkerRule.LONG_POLLS_FAILING not in {a.rule for a in calm.advice}
 
