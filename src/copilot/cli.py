@@ -4,6 +4,7 @@
     copilot kb sync | start-ingestion | status | list-jobs
     copilot conformance PROFILE_ID --preset mid-scale
     copilot recommend-config PROFILE_ID [--preset P]
+    copilot eval [--scenario FILE] [--cases DIR] [--format text|json]
 
 Configuration comes from CopilotSettings (COPILOT_* environment variables); options override it.
 The `copilot` command users type is ``devstack.copilot_cli.app``: these commands plus `copilot dev`
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -22,7 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from copilot.exceptions import CopilotError
+from copilot.exceptions import CopilotError, CopilotInputError
 from copilot.settings import CopilotSettings
 from copilot_core.errors import InputError, TemporalDsqlError
 
@@ -339,3 +341,109 @@ def recommend_cmd(profile_id: str, preset: Annotated[str | None, typer.Option("-
         console.print(f"  evidence: {e.metric} = {e.observed:.4g} (expected {e.expected})")
     for r in rec.rejected:
         console.print(f"  [yellow]rejected by guard rails:[/yellow] {r}")
+
+
+# --- eval: replay scenarios, run the eval cases ----------------------------------------------------
+
+
+class EvalFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _print_replay(result: Any, fmt: EvalFormat) -> None:
+    if fmt is EvalFormat.json:
+        console.print_json(result.model_dump_json())
+        return
+    for cycle in result.cycles:
+        console.print(f"[bold]cycle {cycle.cycle}[/bold]  {cycle.state}  (band {cycle.band}, bottleneck "
+                      f"{cycle.bottleneck.replace('_', '-')})", soft_wrap=True, highlight=False)
+        console.print(f"  {cycle.reason}", soft_wrap=True, highlight=False)
+        for action in cycle.actions:
+            console.print(f"  - {action.action_type} {action.target_service}: {action.description}",
+                          soft_wrap=True, highlight=False)
+
+
+async def _run_cases(cases: list[Any]) -> list[Any]:
+    from copilot.eval import live_mode, offline_explainer, offline_judge, run_case
+
+    if live_mode():
+        model: Any = f"bedrock:{CopilotSettings().bedrock_model_id}"
+        explainer, judge = model, model
+    else:
+        explainer, judge = offline_explainer(), offline_judge()
+    snapshots: dict[str, Any] = {}
+    generated = [c for c in cases if c.generator is not None]
+    if generated:
+        # Generator cases are rendered into a local Prometheus (the AMP stand-in) and read back with
+        # the copilot's own queries; it is started here and stopped by its PID when done.
+        from whenever import Instant
+
+        from behaviour_profiles.telemetry import PrometheusClient
+        from copilot.eval.generated import collect_case, generator_windows
+        from standins.scenarios import start_prometheus_with_scenarios
+
+        windows = generator_windows(generated, Instant.now())
+        prometheus = start_prometheus_with_scenarios(windows, workspace_id="ws-eval")
+        try:
+            async with PrometheusClient(prometheus.query_url, sigv4=False) as client:
+                for case in generated:
+                    snapshots[case.name] = await collect_case(case, client, windows[case.name])
+        finally:
+            prometheus.stop()
+    return [await run_case(c, explainer=explainer, judge=judge, snapshots=snapshots.get(c.name)) for c in cases]
+
+
+@app.command("eval")
+def eval_cmd(
+    scenario: Annotated[Path | None, typer.Option(
+        "--scenario", help="Replay this scenario file (YAML) and print each cycle's verdict.")] = None,
+    cases_dir: Annotated[Path | None, typer.Option(
+        "--cases", help="Run the eval cases in this directory (default: the built-in cases).")] = None,
+    fmt: Annotated[EvalFormat, typer.Option("--format", help="text | json")] = EvalFormat.text,
+) -> None:
+    """Replay a scenario through the rules (--scenario), or run the eval cases: every cycle's state and
+    bottleneck against the spec, the scenario's claims, the actions and the explanation's facts.
+    Exit 1 when a case fails."""
+    from copilot.eval import ReplayResult, load_cases, load_scenario, replay
+
+    try:
+        if scenario is not None:
+            if cases_dir is not None:
+                raise CopilotInputError("--scenario and --cases cannot be combined.", field="--scenario",
+                                        suggestion="Replay one scenario, or run a directory of cases.")
+            loaded = load_scenario(scenario)
+            _print_replay(ReplayResult(cycles=[c.verdict for c in replay(loaded)]), fmt)
+            return
+        import copilot.eval
+
+        directory = cases_dir or Path(copilot.eval.__file__).parent / "cases"
+        if not directory.is_dir():
+            raise CopilotInputError(f"{str(directory)!r} is not a directory of eval cases.", field="--cases",
+                                    suggestion="Pass a directory holding NN_name.yaml case files.")
+        cases = load_cases(directory)
+    except InputError as exc:
+        raise _fail(exc, 2) from exc
+    except ValueError as exc:  # a case file that does not validate
+        raise _fail(exc, 2) from exc
+    try:
+        results = asyncio.run(_run_cases(cases))
+    except (TemporalDsqlError, OSError) as exc:
+        raise _fail(exc, 4) from exc
+    failed = [r for r in results if not r.passed]
+    if fmt is EvalFormat.json:
+        console.print_json(json.dumps({"cases": [
+            {"name": r.name, "clauses": r.clauses, "passed": r.passed, "cycles": len(r.cycles), "score": r.score,
+             "problems": r.problems()} for r in results], "passed": len(results) - len(failed), "failed": len(failed)}))
+    else:
+        table = Table("case", "clauses", "cycles", "verdicts", "facts", "result")
+        for r in results:
+            table.add_row(r.name, ", ".join(r.clauses), str(len(r.cycles)),
+                          "ok" if not r.mismatches else f"{len(r.mismatches)} wrong", f"{r.score:.0%}",
+                          "[green]pass[/green]" if r.passed else "[red]FAIL[/red]")
+        console.print(table)
+        for r in failed:
+            for problem in r.problems():
+                console.print(f"  {r.name}: {problem}", soft_wrap=True, highlight=False)
+        console.print(f"{len(results) - len(failed)} of {len(results)} cases green")
+    raise typer.Exit(1 if failed else 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from typing import Protocol
 
 from whenever import Instant
@@ -28,7 +29,7 @@ __all__ = ["InstantQueryClient", "collect_signals", "signal_promql"]
 class InstantQueryClient(Protocol):
     """What the copilot needs of a Prometheus client (``behaviour_profiles.telemetry.PrometheusClient``)."""
 
-    async def query(self, promql: str, at: Instant | None = None) -> list[tuple[dict[str, str], object]]: ...
+    async def query(self, promql: str, at: Instant | None = None) -> Sequence[tuple[dict[str, str], object]]: ...
 
 
 def signal_promql(spec: SignalSpec, namespace: str | None = None) -> str:
