@@ -356,8 +356,8 @@ def _print_replay(result: Any, fmt: EvalFormat) -> None:
         console.print_json(result.model_dump_json())
         return
     for cycle in result.cycles:
-        console.print(f"[bold]cycle {cycle.cycle}[/bold]  {cycle.state}  (band {cycle.band}, bottleneck "
-                      f"{cycle.bottleneck.replace('_', '-')})", soft_wrap=True, highlight=False)
+        console.print(f"[bold]cycle {cycle.cycle}[/bold]  {cycle.observed_at}  {cycle.state}  (band {cycle.band}, "
+                      f"bottleneck {cycle.bottleneck.replace('_', '-')})", soft_wrap=True, highlight=False)
         console.print(f"  {cycle.reason}", soft_wrap=True, highlight=False)
         for action in cycle.actions:
             console.print(f"  - {action.action_type} {action.target_service}: {action.description}",

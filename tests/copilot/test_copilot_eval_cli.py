@@ -50,7 +50,7 @@ def test_replay_prints_every_cycle_as_json(tmp_path: Path) -> None:
 def test_replay_text(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", "--scenario", str(_write(tmp_path, INCIDENT))])
     assert result.exit_code == 0, result.output
-    assert "cycle 5  critical  (band mid-scale, bottleneck worker-limited)" in result.output
+    assert "cycle 5  2026-01-01T00:02:00Z  critical  (band mid-scale, bottleneck worker-limited)" in result.output
     assert "- scale worker: Restore the workers" in result.output
 
 
@@ -97,3 +97,17 @@ def test_every_built_in_case_is_green_on_the_offline_model() -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["failed"] == 0 and report["passed"] >= 20
+
+
+def _readme_block(marker: str) -> str:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    after = readme.split(f"<!-- replay-example:{marker} -->", 1)[1]
+    return after.split("```", 2)[1].split("\n", 1)[1]
+
+
+def test_the_readme_replay_is_real_output(tmp_path: Path) -> None:
+    """The README's replayed scenario prints exactly what the README shows."""
+    path = _write(tmp_path, _readme_block("scenario"), "workers-gone.yaml")
+    result = CliRunner().invoke(app, ["eval", "--scenario", str(path)], env={"COLUMNS": "200"}, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == _readme_block("output").strip()

@@ -187,6 +187,8 @@ async def run_case(case: EvalCase, *, explainer: Model | str, judge: Model | str
     """Judge one case. Generator cases pass the ``snapshots`` read back from Prometheus."""
     scenario = case.scenario or ScenarioFile(preset=case.preset, cycles=[{}])
     if snapshots is None:
+        if case.generator is not None:
+            raise ValueError(f"{case.name} is a generator case: pass the snapshots read back from Prometheus")
         snapshots = scenario.snapshots()
     cycles = replay(scenario, snapshots=snapshots)
     result = CaseResult(name=case.name, clauses=case.clauses, cycles=[c.verdict for c in cycles],

@@ -499,9 +499,11 @@ def evaluate(previous: MachineState, snapshot: SignalSnapshot, config: MachineCo
 
     consecutive = previous.consecutive_critical + 1 if critical else 0
     impaired_text = _sentences([g.describe() for g in critical])
-    if len(gates) > len(critical):
-        # What explains the impairment (R4.2: amplifiers explain why progress may be impaired).
-        impaired_text += ". Alongside: " + _sentences([g.describe() for g in gates[len(critical):]])
+    # What explains the impairment (R4.2: amplifiers explain why progress may be impaired); the
+    # backlog's age is already part of the impairment's sentences.
+    alongside = [g.describe() for g in gates[len(critical):] if g.gate != "backlog_growing"]
+    if critical and alongside:
+        impaired_text += ". Alongside: " + _sentences(alongside)
     if critical:
         if previous.state is HealthState.HAPPY:
             target = HealthState.STRESSED
