@@ -16,6 +16,7 @@ from whenever import Instant
 
 from behaviour_profiles.errors import TelemetryUnavailable
 from copilot.signals import SIGNAL_TAXONOMY, SignalSnapshot, SignalSpec, snapshot_from_metric_values
+from copilot_core.instants import format_instant
 from copilot_core.metric_catalog import (
     SCOPE_PLACEHOLDER,
     catalog_metric,
@@ -68,4 +69,4 @@ async def collect_signals(client: InstantQueryClient, at: Instant, *, namespace:
             raise result
         else:
             values[spec.metric_id] = result
-    return snapshot_from_metric_values(at.format_iso(), values, failed_queries=failed)
+    return snapshot_from_metric_values(format_instant(at), values, failed_queries=failed)

@@ -260,6 +260,7 @@ async def test_every_signal_query_is_valid_promql_on_prometheus(prometheus_with_
     async with PrometheusClient(prometheus_with_scenarios.query_url, sigv4=False) as client:
         snapshot = await collect_signals(client, window.start + (window.end - window.start) * 0.5, namespace="default")
     assert snapshot.failed_queries == []
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", snapshot.observed_at)  # second precision
     assert snapshot.primary.state_transitions_per_sec and snapshot.primary.state_transitions_per_sec > 0
     assert snapshot.worker.long_poll_failures_per_sec == 0.0  # no series: no failures (an event counter)
 

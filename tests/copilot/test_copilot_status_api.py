@@ -66,7 +66,7 @@ async def test_status_endpoints_serve_the_state_machine(status_client: httpx.Asy
     status = (await status_client.get("/status", headers={"origin": "http://grafana.local"}))
     assert status.headers["access-control-allow-origin"] == "http://grafana.local"
     body = status.json()
-    assert body["health_state"] == "stressed" and body["band"] == "mid"
+    assert body["health_state"] == "stressed" and body["band"] == "mid-scale"  # named as the deployment names it
     assert body["primary_signals"]["state_transitions_per_sec"] == 120
     assert body["amplifiers"]["persistence_latency_p99_ms"] == 900
     assert body["recommended_actions"] and 0 < body["recommended_actions"][0]["confidence"] <= 1

@@ -61,7 +61,7 @@ def build_prompt(ctx: AssessmentContext) -> str:
     ev, s = ctx.evaluation, ctx.snapshot
     lines = [
         f"Trigger: {ctx.trigger.value}",
-        f"Decided health state: {ev.state.value.upper()} (scale band {ev.current.band.value})",
+        f"Decided health state: {ev.state.value.upper()} (scale band {ev.current.band.preset_name})",
         f"Rule verdict: {ev.reason}",
     ]
     if ev.transition is not None:

@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         SetThresholdsInput,
     )
     from copilot.workflows.own_metrics import record_cycle, record_log_patterns
+    from copilot_core.instants import format_instant
 
 __all__ = ["ObserveClusterWorkflow"]
 
@@ -221,7 +222,7 @@ class ObserveClusterWorkflow:
             await workflow.execute_child_workflow(
                 AssessHealthWorkflow.run, request, id=f"{observe_id}-assess-{self._s.sequence}",
                 execution_timeout=seconds(cfg.assessment_timeout_seconds + 30))
-            self._s.last_assessment_at = workflow_now().format_iso()
+            self._s.last_assessment_at = format_instant(workflow_now())
         except ChildWorkflowError as exc:
             workflow.logger.error("assessment %d failed: %s", self._s.sequence, exc)
         if evaluation.state is HealthState.CRITICAL:
