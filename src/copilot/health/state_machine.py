@@ -42,7 +42,7 @@ from copilot.health.thresholds import (
     next_band,
     thresholds_for,
 )
-from copilot.health.wording import label, quantity
+from copilot.health.wording import _per_sec, _s, label, quantity
 from copilot.signals import SignalSnapshot
 
 __all__ = [
@@ -143,7 +143,7 @@ class MachineConfig(BaseModel):
         return thresholds_for(band, self.threshold_overrides)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class MachineState:
     """What the machine remembers between evaluations.
 
@@ -154,6 +154,9 @@ class MachineState:
 
     Slotted dataclasses (this, Transition, Evaluation) keep the evaluation itself cheap; pydantic
     validates and serialises them wherever they are fields of a model (workflow inputs, the store).
+    Not ``frozen`` (a new one is built every evaluation, and a frozen dataclass's ``__init__`` sets
+    each of its seven fields through ``object.__setattr__``); nothing changes one after it is built,
+    and ``unsafe_hash`` keeps it hashable by value.
     """
 
     state: HealthState = HealthState.HAPPY
@@ -177,7 +180,7 @@ class Transition:
         return f"{self.from_state.value} -> {self.to_state.value}: {self.reason}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Progress:
     """The progress facts of one evaluation: demand, movement and what recent throughput expects."""
 
@@ -498,13 +501,13 @@ def evaluate(previous: MachineState, snapshot: SignalSnapshot, config: MachineCo
     shortfalls = [] if any(g.signal == "backlog_age_sec" for g in gates) else _happy_shortfalls(snapshot, t, pr)
 
     consecutive = previous.consecutive_critical + 1 if critical else 0
-    impaired_text = _sentences([g.describe() for g in critical])
-    # What explains the impairment (R4.2: amplifiers explain why progress may be impaired); the
-    # backlog's age is already part of the impairment's sentences.
-    alongside = [g.describe() for g in gates[len(critical):] if g.gate != "backlog_growing"]
-    if critical and alongside:
-        impaired_text += ". Alongside: " + _sentences(alongside)
     if critical:
+        impaired_text = _sentences([g.describe() for g in critical])
+        # What explains the impairment (R4.2: amplifiers explain why progress may be impaired); the
+        # backlog's age is already part of the impairment's sentences.
+        alongside = [g.describe() for g in gates[len(critical):] if g.gate != "backlog_growing"]
+        if alongside:
+            impaired_text += ". Alongside: " + _sentences(alongside)
         if previous.state is HealthState.HAPPY:
             target = HealthState.STRESSED
             reason = (f"Forward progress is impaired: {impaired_text}. Stressed first: the state never goes from "
@@ -533,8 +536,7 @@ def evaluate(previous: MachineState, snapshot: SignalSnapshot, config: MachineCo
         target, reason = HealthState.HAPPY, "Idle: no work is arriving or waiting."
     else:
         target = HealthState.HAPPY
-        reason = (f"Forward progress is healthy: {quantity('state_transitions_per_sec', st)} state transitions, "
-                  f"the oldest waiting task {quantity('backlog_age_sec', backlog)} old.")
+        reason = f"Forward progress is healthy: {_per_sec(st)} state transitions, the oldest waiting task {_s(backlog)} old."
 
     current = _remember(previous, snapshot, cfg, pr, st, backlog, target, band, consecutive)
     transition = None

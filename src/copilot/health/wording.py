@@ -53,20 +53,37 @@ def label(signal: str) -> str:
 
 
 def _number(value: float) -> str:
-    if abs(value) >= 100:
+    # Hot path (every reason the state machine writes): plain branches, no string post-processing.
+    magnitude = value if value >= 0 else -value
+    if magnitude >= 100:
         return f"{value:,.0f}"
-    if abs(value) >= 10 or value == int(value):
-        return f"{value:,.1f}".rstrip("0").rstrip(".")
+    if value == int(value):
+        return str(int(value))
+    if magnitude >= 10:
+        return f"{value:.1f}"
     return f"{value:.2g}"
+
+
+def _ratio(value: float) -> str:
+    return f"{value * 100:.0f} %"
+
+
+def _per_sec(value: float) -> str:
+    return _number(value) + "/s"
+
+
+def _ms(value: float) -> str:
+    return _number(value) + " ms"
+
+
+def _s(value: float) -> str:
+    return _number(value) + " s"
+
+
+_FORMATS = {"ratio": _ratio, "per_sec": _per_sec, "ms": _ms, "s": _s}
+_FORMAT_OF = {signal: _FORMATS.get(unit, _number) for signal, unit in _UNITS.items()}
 
 
 def quantity(signal: str, value: float) -> str:
     """A value with its unit, rounded for reading: '3,000 ms', '4.5 s', '12/s', '97 %'."""
-    unit = _UNITS.get(signal, "")
-    if unit == "ratio":
-        return f"{value * 100:.0f} %"
-    if unit == "per_sec":
-        return f"{_number(value)}/s"
-    if unit in ("ms", "s"):
-        return f"{_number(value)} {unit}"
-    return _number(value)
+    return _FORMAT_OF.get(signal, _number)(value)
