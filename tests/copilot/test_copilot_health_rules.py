@@ -381,6 +381,10 @@ def test_every_rule_cites_its_requirement_clause() -> None:
     clauses = {**CRITICAL_GATE_CLAUSES, **STRESSED_GATE_CLAUSES}
     assert set(clauses) == set(GATE_ACTIONS)
     assert all(re.fullmatch(r"R\d+\.\d+(, R\d+\.\d+)*", c) for c in clauses.values())
+    from copilot.health import WORKER_RULE_CLAUSES
+
+    assert set(WORKER_RULE_CLAUSES) == set(WorkerRule)
+    assert all(re.fullmatch(r"R\d+\.\d+(, R\d+\.\d+)*", c) for c in WORKER_RULE_CLAUSES.values())
     fired = _replay(*[_demand()] * 3, *[_demand(st=0.0, backlog=20.0 * (i + 1), done=0.0, p99=900.0)
                                         for i in range(3)])[-1][0].gates
     assert fired and all(g.clause == clauses[g.gate] for g in fired)

@@ -27,13 +27,21 @@ from copilot.health.thresholds import (
     next_band,
     thresholds_for,
 )
-from copilot.health.worker import Bottleneck, WorkerAdvice, WorkerAssessment, WorkerRule, assess_workers
+from copilot.health.worker import (
+    WORKER_RULE_CLAUSES,
+    Bottleneck,
+    WorkerAdvice,
+    WorkerAssessment,
+    WorkerRule,
+    assess_workers,
+)
 
 __all__ = [
     "CRITICAL_GATE_CLAUSES",
     "SERVICES",
     "STRESSED_GATE_CLAUSES",
     "THRESHOLD_PROFILES",
+    "WORKER_RULE_CLAUSES",
     "BandThresholds",
     "Bottleneck",
     "Decision",

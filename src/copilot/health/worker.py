@@ -20,7 +20,7 @@ from copilot.health.thresholds import BandThresholds
 from copilot.health.wording import quantity
 from copilot.signals import SignalSnapshot
 
-__all__ = ["Bottleneck", "WorkerAdvice", "WorkerAssessment", "WorkerRule", "assess_workers"]
+__all__ = ["WORKER_RULE_CLAUSES", "Bottleneck", "WorkerAdvice", "WorkerAssessment", "WorkerRule", "assess_workers"]
 
 
 class Bottleneck(StrEnum):
@@ -38,6 +38,18 @@ class WorkerRule(StrEnum):
     POLLER_EXECUTOR_MISMATCH = "poller_executor_mismatch"
     LONG_POLLS_FAILING = "long_polls_failing"
     RESTORE_WORKERS = "restore_workers"
+
+
+# The requirement clause each worker rule implements.
+WORKER_RULE_CLAUSES: dict[WorkerRule, str] = {
+    WorkerRule.NEVER_SCALE_DOWN_AT_ZERO_SLOTS: "R14.5",
+    WorkerRule.SCALE_UP_WORKERS: "R14.2, R14.4",
+    WorkerRule.STICKY_QUEUE_CAUTION: "R14.5",
+    WorkerRule.RESTART_TO_REDISTRIBUTE: "R14.5, R14.6",
+    WorkerRule.POLLER_EXECUTOR_MISMATCH: "R14.6",
+    WorkerRule.LONG_POLLS_FAILING: "R14.6",
+    WorkerRule.RESTORE_WORKERS: "R14.2, R4.1",
+}
 
 
 class WorkerAdvice(BaseModel):
