@@ -185,20 +185,20 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             name="workers-gone",
-            description=("150 workflow starts/s served normally until the middle of the window, when every "
+            description=("150 workflow starts/s served normally until just past the middle of the window (51 %), when every "
                          "worker stops polling: pollers drop to 0, workflows stop completing, starts keep "
                          "arriving and the oldest waiting task ages with the clock."),
             workflow_starts_per_sec=_flat(150.0),
-            completion_ratio=_step(1.0, 0.0, 0.5),
+            completion_ratio=_step(1.0, 0.0, 0.51),
             # Only the start itself (and its first workflow task scheduled) is persisted afterwards.
-            state_transitions_per_workflow=_step(3.0, 1.0, 0.5),
-            history_tasks_per_workflow=_step(5.0, 1.0, 0.5),
-            pollers_per_worker=_step(4.0, 0.0, 0.5),
-            sync_match_pct=_step(97.0, 0.0, 0.5),
-            backlog_age_sec=Ramp(0.1, 900.0, begin=0.5, finish=1.0),
-            backlog_count=Ramp(5.0, 135000.0, begin=0.5, finish=1.0),
-            slot_utilization_pct=_step(40.0, 0.0, 0.5),
-            poll_timeout_ratio=_step(0.2, 0.0, 0.5),
+            state_transitions_per_workflow=_step(3.0, 1.0, 0.51),
+            history_tasks_per_workflow=_step(5.0, 1.0, 0.51),
+            pollers_per_worker=_step(4.0, 0.0, 0.51),
+            sync_match_pct=_step(97.0, 0.0, 0.51),
+            backlog_age_sec=Ramp(0.1, 900.0, begin=0.51, finish=1.0),
+            backlog_count=Ramp(5.0, 135000.0, begin=0.51, finish=1.0),
+            slot_utilization_pct=_step(40.0, 0.0, 0.51),
+            poll_timeout_ratio=_step(0.2, 0.0, 0.51),
         ),
         Scenario(
             name="quiet-night",
