@@ -82,10 +82,16 @@ def _p99(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=100)[98] * 1000
 
 
-async def _shape_p99s(store: Any, conn: Any, now: Instant) -> list[tuple[str, float, float, int]]:
+async def _shape_p99s(store: Any, conn: Any, now: Instant) -> tuple[list[tuple[str, float, float, int]], float]:
+    """Per shape: p99 of its first page and of its 90 %-deep page; and the floor: p99 of
+    ``SELECT 1`` through the same pool and transaction path, interleaved with them."""
     from behaviour_profiles.scale import deep_position, list_shapes
 
+    async def one(db: Any) -> Any:
+        return await db.fetchval("SELECT 1")
+
     out = []
+    floor: list[float] = []
     for name, filters in list_shapes(now, LARGE).items():
         position, total = await deep_position(conn, store, filters, 0.9)
         first: list[float] = []
@@ -97,8 +103,11 @@ async def _shape_p99s(store: Any, conn: Any, now: Instant) -> list[tuple[str, fl
             t = time.perf_counter()
             await store.list_after(filters, limit=PAGE, position=position)
             deep.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            await store._tx(one)
+            floor.append(time.perf_counter() - t)
         out.append((name, _p99(first), _p99(deep), total))
-    return out
+    return out, _p99(floor)
 
 
 def _assessment(at: Instant) -> Any:
@@ -196,7 +205,7 @@ async def _measure(dsn: str, bucket: str, s3_endpoint: str, env: dict[str, str])
         await seed_profiles(conn, first=SMALL, count=LARGE - SMALL, now=now)
         seed_large = time.perf_counter() - t
         large = _walk(env)
-        shapes = await _shape_p99s(store, conn, now)
+        shapes, floor = await _shape_p99s(store, conn, now)
     finally:
         await conn.close()
         await store.close()
@@ -204,10 +213,12 @@ async def _measure(dsn: str, bucket: str, s3_endpoint: str, env: dict[str, str])
     for name, first, deep, total in shapes:
         worst = max(first, deep)
         rows.append(BenchRow(f"list p99 1M: {name}", f"{first:.1f} / {deep:.1f} ms", f"<= {SHAPE_GOAL_MS:g} ms",
-                             worst <= SHAPE_GOAL_MS, "",
+                             worst <= SHAPE_GOAL_MS, "" if worst <= SHAPE_GOAL_MS else f"SELECT 1 floor {floor:.1f} ms",
                              f"list p99 1M: {name}: ProfileStore.list_after (GET /profiles/'s store read) with "
                              f"1,000,000 profiles, limit {PAGE}: p99 of {SAMPLES} first pages / {SAMPLES} pages 90 % "
-                             f"deep into the {total:,} matching rows, interleaved."))
+                             f"deep into the {total:,} matching rows, interleaved. The floor in the note is the p99 of "
+                             f"SELECT 1 through the same pool and transaction, interleaved ({floor:.1f} ms): on a "
+                             "loaded machine it is the scheduler, not the query, that sets the p99."))
     ratio = large["seconds"] / small["seconds"]
     rows += [
         BenchRow("walk all pages 100k", f"{small['seconds']:.2f} s", "reported", True, "",
@@ -217,7 +228,9 @@ async def _measure(dsn: str, bucket: str, s3_endpoint: str, env: dict[str, str])
                  ratio <= WALK_GOAL_RATIO, "",
                  f"walk all pages 1M: the same walk over 1,000,000 profiles ({large['pages']} pages); linear "
                  f"pagination costs 10x the 100k walk, the goal allows {WALK_GOAL_RATIO:g}x. Seeding by COPY took "
-                 f"{seed_small:.1f} s (100k) and {seed_large:.1f} s (900k more)."),
+                 f"{seed_small:.1f} s (100k) and {seed_large:.1f} s (900k more). Per page: "
+                 f"{small['seconds'] / small['pages'] * 1000:.1f} ms at 100k, "
+                 f"{large['seconds'] / large['pages'] * 1000:.1f} ms at 1M."),
         BenchRow("API peak RSS, 1M walk", f"{large['rss_mb']:.0f} MB", "<= 150 MB", large["rss_mb"] <= 150, "",
                  "API peak RSS, 1M walk: VmHWM of the API process that walked the 1,000,000 profiles."),
     ]

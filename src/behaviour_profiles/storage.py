@@ -90,8 +90,9 @@ holding hundreds of MB however the document was made."""
 BACKFILL_BATCH_PROFILES = 300
 """Profiles whose list keys one backfill transaction writes (<= 8 rows each: 2,400 < 3,000)."""
 _KEYS_BACKFILLED = "profile_list_keys.v1"
-_INSERT_KEYS = ("INSERT INTO profile_list_keys (list_key, profile_id, created_at_us, window_start_us, window_end_us)"
-                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+_INSERT_KEYS_NEW = ("INSERT INTO profile_list_keys (list_key, profile_id, created_at_us, window_start_us,"
+                    " window_end_us) VALUES ($1, $2, $3, $4, $5)")
+_INSERT_KEYS = f"{_INSERT_KEYS_NEW} ON CONFLICT DO NOTHING"
 
 
 def document_key(profile_id: str) -> str:
@@ -420,9 +421,14 @@ class ProfileStore:
             status = await conn.execute(
                 "UPDATE behaviour_profiles SET state = 'ready' WHERE id = $1 AND state = 'pending'", pid)
             # UPDATE 0 after an earlier attempt whose COMMIT reply was lost: already ready is done.
-            if status != "UPDATE 1" and await current_state(conn) != "ready":
-                raise StateStoreUnavailable(f"profile {profile.id} vanished while being stored")
-            await conn.executemany(_INSERT_KEYS, keys)  # listed from the commit that makes it visible
+            if status != "UPDATE 1":
+                if await current_state(conn) != "ready":
+                    raise StateStoreUnavailable(f"profile {profile.id} vanished while being stored")
+                return  # made ready (and its keys written) by the attempt whose reply was lost
+            # Listed from the commit that makes it visible. A plain INSERT (the flip above proves
+            # the keys are new): no ON CONFLICT check, which at SERIALIZABLE would lock the hot
+            # index pages every concurrent create inserts into.
+            await conn.executemany(_INSERT_KEYS_NEW, keys)
 
         async def drop_pending(conn: asyncpg.Connection) -> None:
             await conn.execute("DELETE FROM behaviour_profiles WHERE id = $1 AND state = 'pending'", pid)
