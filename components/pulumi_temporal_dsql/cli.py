@@ -2,6 +2,8 @@
 
     temporal-dsql plan --preset mid-scale --format tree|json
     temporal-dsql diff --preset mid-scale --to-preset high-throughput --format text|json
+    temporal-dsql cost mid-scale --copilot --usage-file usage.yml --format text|json --explain
+    temporal-dsql prices refresh --region us-east-1
     temporal-dsql build-lambda --out DIR
 """
 
@@ -122,6 +124,99 @@ def _stack_name(stack_config: Path | None) -> str:
     if stack_config is not None and stack_config.name.startswith("Pulumi.") and stack_config.suffix in (".yaml", ".yml"):
         return stack_config.name.removeprefix("Pulumi.").rsplit(".", 1)[0] or "plan"
     return "plan"
+
+
+def _fail(error: InputError, code: int = 2) -> typer.Exit:
+    """`error: <message>` on stderr, then one hint line per allowed list and suggestion."""
+    typer.echo(f"error: {error.message}", err=True)
+    if error.allowed:
+        typer.echo(f"  allowed: {', '.join(str(a) for a in error.allowed[:20])}", err=True)
+    if error.suggestion:
+        typer.echo(f"  hint: {error.suggestion}", err=True)
+    return typer.Exit(code)
+
+
+@app.command("cost")
+def cost_command(
+    preset: Annotated[str | None, typer.Argument(help="Scale preset: starter, mid-scale, high-throughput "
+                                                      "(default: the --stack-config's).")] = None,
+    modifier: Annotated[str | None, typer.Option(help="Workload modifier.")] = None,
+    override: Annotated[list[str] | None, typer.Option("--override", "-o", help="KEY=VALUE (JSON when it parses).")] = None,
+    copilot: Annotated[bool | None, typer.Option("--copilot/--no-copilot", help="Include the SRE copilot.")] = None,
+    stack_config: Annotated[Path | None, typer.Option(help="A Pulumi.<stack>.yaml: preset, modifier, overrides, "
+                                                           "copilot, capacity and the rest of its config.")] = None,
+    usage_file: Annotated[Path | None, typer.Option(help="YAML/JSON usage file (Infracost's resource_usage format).")] = None,
+    region: Annotated[str, typer.Option(help="Region whose prices apply.")] = "us-east-1",
+    output_format: Annotated[DiffFormat, typer.Option("--format", help="text or json.")] = DiffFormat.text,
+    explain: Annotated[bool, typer.Option("--explain", help="Show where each usage quantity came from.")] = False,
+) -> None:
+    """The plan's monthly estimate (month = 730 h): per resource and cost component, subtotals per
+    Temporal role and AWS service, one-off set-up runs apart, and cost per million actions."""
+    from pulumi_temporal_dsql.diff import StackInputs, stack_inputs_from_config
+    from pulumi_temporal_dsql.plan import plan
+    from pulumi_temporal_dsql.preview.cost import estimate_plan, render_text
+    from pulumi_temporal_dsql.preview.prices import load_prices
+    from pulumi_temporal_dsql.preview.usage import EMPTY_USAGE, load_usage_file
+
+    try:
+        base = StackInputs(preset or "")
+        if stack_config is not None:
+            if not stack_config.is_file():
+                raise ComponentInputError(f"No stack config at {stack_config}.", field="stack_config",
+                                          suggestion="Pass a Pulumi.<stack>.yaml file, e.g. stacks/Pulumi.dev.yaml.")
+            base = stack_inputs_from_config(stack_config.read_text())
+        elif preset is None:
+            raise ComponentInputError("cost needs a preset.", field="preset",
+                                      allowed=["starter", "mid-scale", "high-throughput"],
+                                      suggestion="Run `temporal-dsql cost mid-scale`, or pass --stack-config.")
+        load_prices().region(region)  # an unpriced region fails before the plan runs
+        usage = load_usage_file(usage_file) if usage_file is not None else EMPTY_USAGE
+        overrides = {**base.overrides, **_parse_overrides(override, "--override")}
+        with_copilot = base.copilot if copilot is None else copilot
+        result = plan(preset or base.preset, modifier=modifier or base.modifier, overrides=overrides,
+                      stack=_stack_name(stack_config),
+                      extra_config={**base.extra_config, "copilot": "true" if with_copilot else "false"})
+        estimate = estimate_plan(result, region=region, usage_file=usage)
+    except InputError as error:
+        raise _fail(error) from error
+    typer.echo(estimate.to_json() if output_format is DiffFormat.json else render_text(estimate, explain=explain), nl=False)
+
+
+prices_app = typer.Typer(help="The pinned price table behind `temporal-dsql cost`.", no_args_is_help=True)
+app.add_typer(prices_app, name="prices")
+
+
+@prices_app.command("refresh")
+def prices_refresh_command(
+    region: Annotated[list[str] | None, typer.Option(help="Region to refresh (repeatable; default: every priced one).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the table (default: the package's prices.json).")] = None,
+    endpoint_url: Annotated[str | None, typer.Option(help="Price List API endpoint (default: AWS's, in us-east-1).")] = None,
+) -> None:
+    """Update the pinned prices from the AWS Price List API (boto3 `pricing`; needs credentials).
+
+    Entries the API has no product for keep their pinned value and are listed. Exit code 4 when
+    the API cannot be reached.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from pulumi_temporal_dsql.preview.prices import PRICES_FILE, load_prices
+    from pulumi_temporal_dsql.preview.refresh import pricing_client, refresh_prices, write_prices
+
+    table = load_prices(out if out is not None and out.is_file() else None)
+    try:
+        result = refresh_prices(table, pricing_client(endpoint_url), region or table.priced_regions())
+    except (BotoCoreError, ClientError) as error:
+        typer.echo(f"error: the Price List API failed: {error}", err=True)
+        typer.echo("  hint: check AWS credentials and network access to api.pricing.us-east-1.amazonaws.com; "
+                   "the pinned table is unchanged.", err=True)
+        raise typer.Exit(4) from error
+    target = out or PRICES_FILE
+    write_prices(result.table, target)
+    for key, (old, new) in sorted(result.updated.items()):
+        typer.echo(f"updated {key}: {old:g} -> {new:g}")
+    for key in result.unmatched:
+        typer.echo(f"kept    {key}: no matching product in the Price List (pinned value kept)")
+    typer.echo(f"wrote {target}")
 
 
 @app.command("build-lambda")
