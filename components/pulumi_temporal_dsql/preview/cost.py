@@ -644,7 +644,12 @@ def estimate_plan(
                                     log_retention_days=int(retention) if retention else 30)
     inputs = [CostInput(r.type, r.name, r.inputs) for r in plan.resources]
     model = plan.config.get(f"{project}:bedrockModelId") or DEFAULT_BEDROCK_MODEL
-    return estimate(inputs, facts=facts, region=region, usage_file=usage_file, prices=prices, bedrock_model_id=model)
+    result = estimate(inputs, facts=facts, region=region, usage_file=usage_file, prices=prices, bedrock_model_id=model)
+    known: dict[str, set[str]] = {}
+    for note in result.usage:
+        known.setdefault(note.resource, set()).add(note.key)
+    usage_file.check_all_used(known)
+    return result
 
 
 # --- text ---------------------------------------------------------------------------------------

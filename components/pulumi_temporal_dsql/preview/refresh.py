@@ -77,7 +77,10 @@ def _products(client: Any, service_code: str, filters: Mapping[str, str]) -> Ite
         "Filters": [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in filters.items()],
     }
     while True:
-        page = client.get_products(**request)
+        try:
+            page = client.get_products(**request)
+        except client.exceptions.NotFoundException:
+            return  # no products for this service code: the entries keep their pinned values
         for item in page.get("PriceList", []):
             yield json.loads(item) if isinstance(item, str) else item
         token = page.get("NextToken")
@@ -147,5 +150,8 @@ def write_prices(table: PriceTable, path: Path) -> None:
 
 def pricing_client(endpoint_url: str | None = None) -> Any:
     import boto3
+    from botocore.config import Config
 
-    return boto3.client("pricing", region_name=PRICE_LIST_REGION, endpoint_url=endpoint_url)
+    # Few retries and short timeouts: an unreachable API fails the command in seconds, not minutes.
+    config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+    return boto3.client("pricing", region_name=PRICE_LIST_REGION, endpoint_url=endpoint_url, config=config)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -104,17 +104,40 @@ class UsageValue:
 class UsageFile:
     resource_usage: dict[str, dict[str, float]]
     path: str | None = None
+    used: set[tuple[str, str]] = field(default_factory=set, compare=False)
+    """(pattern, key) pairs some lookup answered: the rest are typos or resources the plan lacks."""
 
     def lookup(self, resource_name: str, key: str) -> float | None:
         """Exact names win over wildcards; among wildcards, the longest pattern wins."""
         exact = self.resource_usage.get(resource_name, {})
         if key in exact:
+            self.used.add((resource_name, key))
             return exact[key]
         matches = [(len(p), p) for p in self.resource_usage
                    if p != resource_name and fnmatch.fnmatchcase(resource_name, p) and key in self.resource_usage[p]]
         if not matches:
             return None
-        return self.resource_usage[max(matches)[1]][key]
+        pattern = max(matches)[1]
+        self.used.add((pattern, key))
+        return self.resource_usage[pattern][key]
+
+    def check_all_used(self, known: Mapping[str, set[str]]) -> None:
+        """Fail on an entry no resource asked for, naming the keys the resources do take.
+
+        `known` maps each priced resource to its usage keys (from the estimate's notes)."""
+        for pattern, values in self.resource_usage.items():
+            for key in values:
+                if (pattern, key) in self.used:
+                    continue
+                names = [n for n in known if n == pattern or fnmatch.fnmatchcase(n, pattern)]
+                if not names:
+                    raise UsageInputError(
+                        f"The usage file names {pattern!r}, which matches no priced resource of this plan.",
+                        field=f"resource_usage.{pattern}", allowed=sorted(known),
+                        suggestion="Use a resource name from `temporal-dsql cost --explain` (wildcards allowed).")
+                allowed = sorted(set().union(*(known[n] for n in names)))
+                raise UsageInputError(f"Unknown usage key {key!r} for {pattern!r}.", field=f"resource_usage.{pattern}.{key}",
+                                      allowed=allowed, suggestion="See `temporal-dsql cost --explain` for each resource's keys.")
 
 
 EMPTY_USAGE = UsageFile({})
