@@ -146,7 +146,8 @@ def cost_command(
     stack_config: Annotated[Path | None, typer.Option(help="A Pulumi.<stack>.yaml: preset, modifier, overrides, "
                                                            "copilot, capacity and the rest of its config.")] = None,
     usage_file: Annotated[Path | None, typer.Option(help="YAML/JSON usage file (Infracost's resource_usage format).")] = None,
-    region: Annotated[str, typer.Option(help="Region whose prices apply.")] = "us-east-1",
+    region: Annotated[str | None, typer.Option(help="Region whose prices apply (default: the --stack-config's "
+                                                    "aws:region, else us-east-1).")] = None,
     output_format: Annotated[DiffFormat, typer.Option("--format", help="text or json.")] = DiffFormat.text,
     explain: Annotated[bool, typer.Option("--explain", help="Show where each usage quantity came from.")] = False,
 ) -> None:
@@ -169,6 +170,7 @@ def cost_command(
             raise ComponentInputError("cost needs a preset.", field="preset",
                                       allowed=["starter", "mid-scale", "high-throughput"],
                                       suggestion="Run `temporal-dsql cost mid-scale`, or pass --stack-config.")
+        region = region or str(base.extra_config.get("aws:region") or "us-east-1")
         load_prices().region(region)  # an unpriced region fails before the plan runs
         usage = load_usage_file(usage_file) if usage_file is not None else EMPTY_USAGE
         overrides = {**base.overrides, **_parse_overrides(override, "--override")}

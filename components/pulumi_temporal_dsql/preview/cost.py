@@ -655,7 +655,7 @@ def estimate_plan(
 # --- text ---------------------------------------------------------------------------------------
 
 WIDTH = 80
-_NAME, _QTY, _UNIT, _COST = 36, 12, 16, 12  # 36 + 12 + 1 + 16 + 1 + 12 = 78, plus a 2-column margin
+_NAME, _QTY, _UNIT, _COST = 38, 11, 16, 12  # 38 + 11 + 1 + 16 + 1 + 12 = 79
 
 
 def _money(value: float) -> str:
@@ -722,10 +722,12 @@ def render_text(result: CostEstimate, *, explain: bool = False) -> str:
                      f"transitions/s x {tc['actions_per_state_transition']:g} actions each", WIDTH),
                 _row("  self-hosted, per 1M actions", "", "", _money(tc["self_hosted_per_million_actions"]) + " ")]
         if "temporal_cloud_per_million_actions" in tc:
-            out += [_row("  Temporal Cloud list, per 1M actions", "", "", _money(tc["temporal_cloud_per_million_actions"]) + " "),
-                    _cut(f"  source: {tc['source']} ({tc['as_of']})", WIDTH)]
+            out += [_row("  Temporal Cloud list, per 1M", "", "", _money(tc["temporal_cloud_per_million_actions"]) + " "),
+                    *_wrap(f"source: {tc['source']}, as of {tc['as_of']}", indent="  ")]
     if result.unpriced:
-        out += ["", "Not priced:"] + [_cut(f"  {u_['name']}: {u_['reason']}", WIDTH) for u_ in result.unpriced]
+        out += ["", "Not priced:"]
+        for item in result.unpriced:
+            out += _wrap(f"{item['name']}: {item['reason']}", indent="  ")
     out += ["", "* usage-based: from the usage file or the preset's defaults (--explain)."]
     if explain:
         out += ["", "Where the usage came from:"]
