@@ -256,3 +256,37 @@ def test_diff_shows_the_monthly_cost_before_after_and_delta() -> None:
                     "delta_monthly": pytest.approx(after - before)}
     text = runner.invoke(app, ["diff", "--preset", "starter", "--to-copilot"]).output
     assert f"${before:,.2f} -> ${after:,.2f} (+${after - before:,.2f})" in text
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    variant=st.sampled_from(VARIANTS[:6]),
+    key=st.sampled_from(_KEYS),
+    low=st.floats(min_value=0, max_value=1e9, allow_nan=False),
+    extra=st.floats(min_value=0, max_value=1e9, allow_nan=False),
+)
+def test_property_more_usage_never_costs_less(
+    variant: tuple[str, tuple[tuple[str, str], ...]], key: str, low: float, extra: float
+) -> None:
+    # Property: the estimate is monotonic in usage: raising one usage quantity (everywhere it
+    # applies) never lowers the monthly total, and leaves the baseline (fixed) total unchanged.
+    preset, extras = variant
+    plan = _plan(preset, extras)
+    smaller = estimate_plan(plan, usage_file=parse_usage({"resource_usage": {"*": {key: low}}}))
+    larger = estimate_plan(plan, usage_file=parse_usage({"resource_usage": {"*": {key: low + extra}}}))
+    assert larger.total_monthly >= smaller.total_monthly - 1e-9 * max(1.0, smaller.total_monthly)
+    assert larger.baseline_monthly == pytest.approx(smaller.baseline_monthly)
+
+
+def test_an_unpriced_instance_type_names_the_priced_ones() -> None:
+    from pulumi_temporal_dsql.preview.cost import CostInput, estimate, facts_from_profile_json
+
+    plan = cached_plan("starter", copilot="false")
+    facts = facts_from_profile_json("starter", str(plan.outputs["profile_json"]))
+    resources = [CostInput("aws:ec2/launchTemplate:LaunchTemplate", "t-launch-template", {"instanceType": "c7g.large"}),
+                 CostInput("aws:autoscaling/group:Group", "t-asg", {"desiredCapacity": 3})]
+    with pytest.raises(UnpricedError) as raised:
+        estimate(resources, facts=facts)
+    assert raised.value.field == "ec2_instance_type"
+    assert raised.value.allowed == sorted(k.removeprefix("ec2.hours.") for k in load_prices().regions["us-east-1"]
+                                          if k.startswith("ec2.hours."))

@@ -216,6 +216,10 @@ class _Pricer:
     def fixed(self, name: str, key: str, base_quantity: float, *, field: str = "region") -> CostComponent:
         return self._component(name, key, base_quantity, usage_based=False, field=field)
 
+    def derived(self, name: str, key: str, base_quantity: float) -> CostComponent:
+        """A usage-based component whose quantity is computed from other usage values."""
+        return self._component(name, key, base_quantity, usage_based=True, field="region")
+
     def usage(self, resource: str, name: str, key: str, usage_key: str, default: UsageValue,
               *, scale: float = 1.0, field: str = "region") -> CostComponent:
         """A usage-based component: the usage file's value for (resource, usage_key), else `default`."""
@@ -424,8 +428,9 @@ def _lambda(pricer: _Pricer, function: CostInput) -> list[CostComponent]:
                                   "a profile-API request: estimated"))
     return [
         pricer.usage(function.name, "Requests", "lambda.requests", "monthly_requests", requests),
-        pricer.fixed(f"Duration ({memory_gb:g} GB x {ms:g} ms, {arch})", f"lambda.gb_seconds.{arch}",
-                     count * memory_gb * ms / 1000),
+        # Usage-based too: its quantity is the requests and duration above times the memory.
+        pricer.derived(f"Duration ({memory_gb:g} GB x {ms:g} ms, {arch})", f"lambda.gb_seconds.{arch}",
+                       count * memory_gb * ms / 1000),
     ]
 
 
