@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import tempfile
+import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -127,8 +128,17 @@ class PriceListServer:
             name="price-list", port=self.port, log_file=log,
             argv=[sys.executable, "-m", "standins.price_list", "--port", str(self.port),
                   "--recordings", str(self.recordings)],
-        ).start(ready_timeout=ready_timeout)
+        ).start(ready_timeout=ready_timeout, healthy=self.check_service)
         return self
+
+    def check_service(self) -> bool:
+        """Ready means a GetProducts request of the API's own wire form gets a 200 answer."""
+        service = next(iter(load_recordings(self.recordings)), "AmazonECS")
+        body = json.dumps({"ServiceCode": service, "FormatVersion": "aws_v1", "MaxResults": 1}).encode()
+        request = urllib.request.Request(self.endpoint_url + "/", data=body, method="POST", headers={
+            "X-Amz-Target": "AWSPriceListService.GetProducts", "Content-Type": "application/x-amz-json-1.1"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return "PriceList" in json.loads(response.read())
 
     def stop(self) -> None:
         if self.process is not None:
