@@ -5,7 +5,7 @@
     copilot drift [--namespace NS]
     copilot conformance PROFILE_ID PRESET [-m MODIFIER]
     copilot recommend-config PROFILE_ID [PRESET] [-m MODIFIER]
-    copilot eval [--scenario FILE] [--cases DIR] [--format text|json]
+    copilot eval [--scenario FILE] [--cases DIR] [--format text|json|yaml]
 
 Every command follows the shared grammar (copilot_core.cli): --format text|json|yaml (--json),
 `error:` lines on stderr, exit 2 bad input, 3 a failed check, 4 a dependency unreachable.
