@@ -31,8 +31,8 @@ from dsql_config.artifacts import (
     build_worker_options,
     dynamic_config_yaml,
 )
-from dsql_config.bounds import expected_bounds
 from dsql_config.aws_rules import ec2_capacity_for
+from dsql_config.bounds import expected_bounds
 from dsql_config.errors import GuardRailError
 from dsql_config.guard_rails import GuardRailEngine
 from dsql_config.models import (

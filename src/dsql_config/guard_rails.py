@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from copilot_core.types import ParameterValue
+from dsql_config.fargate import FARGATE_MEMORY_MIB, Ec2Capacity, is_fargate_size, nearest_fargate_sizes
 from dsql_config.models import SERVICE_NAMES, GuardRailResult
 from dsql_config.presets import (
     CONNECTION_RATE_BUDGET,
@@ -22,7 +23,6 @@ from dsql_config.presets import (
     slot_blocks_needed,
     useful_partitions,
 )
-from dsql_config.fargate import FARGATE_MEMORY_MIB, Ec2Capacity, is_fargate_size, nearest_fargate_sizes
 from dsql_config.values import format_duration, parse_go_duration
 
 __all__ = ["GUARD_RAILS", "GuardRail", "GuardRailEngine", "GuardRailInput", "GuardRailResult", "total_connections"]

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from copilot_core.types import ParameterValue
 from dsql_config.errors import UnknownPresetError
+from dsql_config.fargate import FARGATE_CPU_UNITS, fargate_cpu_at_least
 from dsql_config.models import ThroughputRange
 from dsql_config.modifiers import ModifierSpec
-from dsql_config.fargate import FARGATE_CPU_UNITS, fargate_cpu_at_least
 from dsql_config.values import format_duration, parse_go_duration
 
 __all__ = [

@@ -24,6 +24,7 @@ from copilot_core.types import (
 )
 from dsql_config import aws_rules
 from dsql_config.errors import ConstraintViolationError, DsqlConfigError, InputErrors, value_range
+from dsql_config.files import check_env_value
 from dsql_config.models import CompilationTrace, construct_trusted, is_plain_value
 from dsql_config.modifiers import Adjustment, ModifierSpec, get_modifier
 from dsql_config.presets import (
@@ -142,6 +143,8 @@ def coerce_value(entry: ParameterEntry, raw: object) -> ParameterValue:
         else:
             if not isinstance(raw, str):
                 raise _type_error(entry, raw, "a string")
+            # A line break or NUL would inject another variable into every env file written.
+            InputErrors.raise_all(check_env_value(entry.key, raw))
             value = raw
     except ValueError as exc:
         if isinstance(exc, ConstraintViolationError):

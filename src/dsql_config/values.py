@@ -16,8 +16,8 @@ __all__ = [
     "INT64_MIN",
     "duration_in_go_range",
     "format_duration",
-    "parse_go_bool",
     "parse_decimal_float",
+    "parse_go_bool",
     "parse_go_duration",
     "parse_go_duration_ns",
     "parse_go_int",
@@ -168,7 +168,7 @@ def parse_go_bool(text: str) -> bool:
     raise ValueError(f"invalid boolean {text!r} (Go ParseBool accepts 1/t/T/TRUE/true/True/0/f/F/FALSE/false/False)")
 
 
-_GO_INT = re.compile(r"[+-]?[0-9]+")  # ASCII digits: Python's \d also matches "٥٠", Go does not
+_GO_INT = re.compile(r"[+-]?[0-9]+")  # ASCII digits: Python's \d also matches Arabic-Indic digits, Go does not
 
 
 def parse_go_int(text: str) -> int:
@@ -186,7 +186,7 @@ _GO_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 def parse_decimal_float(text: str) -> float:
     """A finite decimal number in ASCII (a subset of Go's strconv.ParseFloat); ValueError otherwise.
-    Python's float() would also take "٥٠", "1_0", " 5 " and "inf", which no Go reader of ours does."""
+    Python's float() would also take Arabic-Indic digits, "1_0", " 5 " and "inf", which no Go reader of ours does."""
     if not _GO_FLOAT.fullmatch(text):
         raise ValueError(f"invalid number {text!r} (ASCII decimal such as 0.5 or 2e3)")
     value = float(text)
