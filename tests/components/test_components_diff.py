@@ -33,7 +33,7 @@ def mid_to_high() -> StackDiff:
 
 
 def test_mid_scale_to_high_throughput_refuses_the_shard_change_and_names_the_way_out(mid_to_high: StackDiff) -> None:
-    assert mid_to_high.exit_code == 2
+    assert mid_to_high.exit_code == 3  # refused (the shared CLI grammar: 3)
     (refusal,) = mid_to_high.refusals
     assert (refusal.field, refusal.old, refusal.new) == ("history.shards", 1024, 4096)
     assert "existing cluster" in refusal.reason
@@ -60,7 +60,7 @@ def test_mid_scale_to_high_throughput_names_the_knobs_and_resources_that_change(
     history = next(c for c in mid_to_high.resources if c.name.endswith("history-service"))
     assert "desiredCount" in history.changed_inputs
     document = json.loads(mid_to_high.to_json())
-    assert document["exit_code"] == 2 and document["counts"]["create"] == 2
+    assert document["exit_code"] == 3 and document["counts"]["create"] == 2
     assert document["refused"][0]["field"] == "history.shards"
 
 
@@ -85,7 +85,7 @@ def test_the_readme_shows_what_mid_scale_to_high_throughput_prints(mid_to_high: 
     every line it shows is a line (or, ending in `...`, the start of one) of the real output, in order."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     excerpt = readme.split("What the second command prints", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
-    printed = mid_to_high.to_text().splitlines()
+    printed = mid_to_high.to_text(width=80).splitlines()
     at = 0
     for line in excerpt.splitlines():
         if line.strip() == "...":
@@ -134,7 +134,7 @@ def test_every_aws_type_the_stack_creates_has_a_replacement_rule(plans: dict[str
 
 def test_cli_diff_exit_codes_and_json() -> None:
     refused = runner.invoke(app, ["diff", "--preset", "mid-scale", "--to-preset", "high-throughput", "--format", "json"])
-    assert refused.exit_code == 2, refused.output
+    assert refused.exit_code == 3, refused.output
     assert json.loads(refused.stdout)["refused"][0]["new"] == 4096
     changed = runner.invoke(app, ["diff", "--preset", "mid-scale", "--to-override", "history.replicas=4"])
     assert changed.exit_code == 1, changed.output
@@ -164,4 +164,4 @@ def test_cli_diff_reads_the_current_stack_from_its_config(tmp_path: Path) -> Non
     # Pulumi.prod.yaml configures the stack `prod`: its resources (and tables) are named for it.
     assert "temporal-prod-history-service" in {r["name"] for r in document["resources"]}
     missing = runner.invoke(app, ["diff", "--stack-config", str(tmp_path / "nope.yaml")])
-    assert missing.exit_code == 2 and "No stack config" in missing.output
+    assert missing.exit_code == 2 and "No file at" in missing.output
