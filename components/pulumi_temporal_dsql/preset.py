@@ -184,7 +184,11 @@ def _validate(args: TemporalDsqlPresetArgs, name: str) -> None:
         raise ComponentInputError("preset is required.", field="preset", suggestion="Pass preset='mid-scale'.")
     # AWS's own rules (dsql_config.aws_rules: botocore's models) for what this component names
     # itself; the compiler checks the table names it is given.
+    # Pulumi auto-names the bucket and the roles: the logical name + "-" + 7 random hex characters.
+    auto = "-0000000"
     problems = [*aws_rules.check_log_group_name("name", f"/ecs/{name}/frontend"),
+                *aws_rules.check_s3_bucket("name", f"{name}-profiles-bucket{auto}"),
+                *aws_rules.check_iam_role_name("name", f"{name}-copilot-worker-task{auto}"),
                 *(aws_rules.check_cidr("vpc_cidr", args.vpc_cidr) if args.vpc_id is None else [])]
     if problems:
         first = problems[0]

@@ -68,7 +68,7 @@ def pulumi_bool(key: str, value: str | None) -> bool | None:
     if value in ("false", "False"):
         return False
     raise ComponentInputError(
-        f"Config {NAMESPACE}:{key} is {value!r}, which is not a boolean Pulumi reads.", field=f"{NAMESPACE}:{key}",
+        f"Config {NAMESPACE}:{key} is {value!r}, which is not a boolean Pulumi reads.", field=key,
         allowed=["true", "false"], suggestion=f"pulumi config set {NAMESPACE}:{key} true (or false).")
 
 
@@ -79,7 +79,7 @@ def pulumi_int(key: str, value: str | None) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise ComponentInputError(f"Config {NAMESPACE}:{key} is {value!r}, not an integer.", field=f"{NAMESPACE}:{key}",
+        raise ComponentInputError(f"Config {NAMESPACE}:{key} is {value!r}, not an integer.", field=key,
                                   allowed=["an integer"], suggestion=f"pulumi config set {NAMESPACE}:{key} 30") from None
 
 
@@ -109,7 +109,7 @@ def _object(key: str, value: str | None) -> Any:
         return json.loads(value)
     except json.JSONDecodeError as error:
         raise ComponentInputError(
-            f"Config {NAMESPACE}:{key} is not JSON: {error}.", field=f"{NAMESPACE}:{key}",
+            f"Config {NAMESPACE}:{key} is not JSON: {error}.", field=key,
             suggestion=f'Set it as an object: pulumi config set --path "{key}[\'history.replicas\']" 4') from None
 
 
@@ -124,11 +124,11 @@ def read_stack_config(get: Getter) -> StackConfig:
     overrides = _object("overrides", get("overrides")) or {}
     if not isinstance(overrides, dict):
         raise ComponentInputError(f"Config {NAMESPACE}:overrides must be an object of parameter -> value.",
-                                  field=f"{NAMESPACE}:overrides")
+                                  field="overrides")
     subnets = _object("privateSubnetIds", get("privateSubnetIds"))
     if subnets is not None and not isinstance(subnets, list):
         raise ComponentInputError(f"Config {NAMESPACE}:privateSubnetIds must be a list of subnet ids.",
-                                  field=f"{NAMESPACE}:privateSubnetIds")
+                                  field="privateSubnetIds")
     options = {name: value for key, name in STRING_KEYS.items() if (value := get(key)) is not None}
     copilot, profile_api, build_lambda, deletion = (pulumi_bool(k, get(k)) for k in _BOOL_KEYS)
     return StackConfig(

@@ -45,7 +45,7 @@ def test_property_one_reader_booleans_are_pulumis_get_bool(value: str) -> None:
     try:
         ours: bool | str = bool(pulumi_bool("flag", value))
     except InputError as error:
-        assert error.field == "temporal-dsql:flag"
+        assert error.field == "flag" and "temporal-dsql:flag" in str(error)
         ours = "error"
     assert ours == _pulumi_get_bool(value)
 
@@ -59,7 +59,7 @@ def test_issue_example_copilot_yes_is_an_error_for_diff_plan_and_the_stack_progr
     assert planned.exit_code == 2 and "temporal-dsql:copilot" in planned.output
     with pytest.raises(InputError) as info:  # the stack program itself, through the same reader
         plan("starter", extra_config={"copilot": "yes"})
-    assert info.value.field == "temporal-dsql:copilot"
+    assert info.value.field == "copilot" and "temporal-dsql:copilot" in str(info.value)
     # A YAML boolean is what Pulumi stores as "true": read as on by all three.
     assert read_stack_config({"preset": "starter", "copilot": "true"}.get).copilot is True
 
@@ -138,3 +138,20 @@ def test_ec2_capacity_must_fit_the_instance_type() -> None:
     assert "ec2_task_fits_instance" in str(info.value)
     with pytest.raises(InputError):
         plan("starter", extra_config={"vpcCidr": "10.0.0.0/8"})
+
+
+def test_names_the_stack_derives_follow_aws_rules() -> None:
+    """The stack name becomes bucket, role and log group names: S3 refuses upper case, IAM more than
+    64 characters (botocore's iam roleNameType), so both fail at plan time, naming the field."""
+    with pytest.raises(InputError) as upper:
+        plan("starter", stack="Prod")
+    assert "S3 bucket name" in str(upper.value) and upper.value.field == "name"
+    with pytest.raises(InputError) as long:
+        plan("starter", stack="a" * 40)
+    assert "IAM role name" in str(long.value)
+
+
+def test_the_stack_region_is_one_botocore_knows() -> None:
+    with pytest.raises(InputError) as info:
+        plan("starter", extra_config={"aws:region": "us-east-7"})
+    assert info.value.field == "aws:region"

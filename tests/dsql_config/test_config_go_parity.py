@@ -127,10 +127,13 @@ def test_property_go_parity_compiler_overrides_accept_only_what_go_parses(go: Go
     compiler = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
     for key, kind in (("TEMPORAL_SQL_MAX_CONNS", "int"), ("sdk.sticky_schedule_to_start_timeout", "duration")):
         try:
-            compiler.normalize_overrides({key: text})
+            typed, _ = compiler.normalize_overrides({key: text})
         except DsqlConfigError:
             continue
         assert go.ask(kind, text).startswith("ok"), (key, text)
+        # What the compiler writes back out (its canonical form) Go reads as the same value.
+        emitted = str(next(iter(typed.values())))
+        assert go.ask(kind, emitted) == _ours(kind, emitted), (key, text, emitted)
 
 
 def test_issue_examples_are_rejected() -> None:
