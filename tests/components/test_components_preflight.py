@@ -125,9 +125,9 @@ def test_plan_json_has_no_absolute_paths() -> None:
 
 
 def test_cli_override_errors() -> None:
-    dropped = runner.invoke(app, ["diff", "--preset", "starter", "--drop-override", "history.replicas"])
+    dropped = runner.invoke(app, ["diff", "starter", "--drop-override", "history.replicas"])
     assert dropped.exit_code == 2 and "--drop-override" in dropped.output
-    twice = runner.invoke(app, ["diff", "--preset", "starter", "--to-override", "history.replicas=2",
+    twice = runner.invoke(app, ["diff", "starter", "--to-override", "history.replicas=2",
                                 "--to-override", "history.replicas=3"])
     assert twice.exit_code == 2 and "twice" in twice.output
 
