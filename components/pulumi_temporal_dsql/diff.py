@@ -37,6 +37,7 @@ __all__ = [
     "FORCE_NEW",
     "IMMUTABLE_TYPES",
     "IN_PLACE",
+    "CostDelta",
     "InputChange",
     "KnobChange",
     "Refusal",
@@ -164,12 +165,28 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class CostDelta:
+    """Monthly USD before and after a change, and the difference (estimates)."""
+
+    before_monthly: float
+    after_monthly: float
+    delta_monthly: float
+
+    def to_text(self) -> str:
+        sign = "+" if self.delta_monthly >= 0 else "-"
+        return (f"monthly cost (estimate, `temporal-dsql cost`): ${self.before_monthly:,.2f} -> "
+                f"${self.after_monthly:,.2f} ({sign}${abs(self.delta_monthly):,.2f})")
+
+
+@dataclass(frozen=True)
 class StackDiff:
     current: StackInputs
     proposed: StackInputs
     knobs: list[KnobChange]
     resources: list[ResourceChange]
     refusals: list[Refusal]
+    cost: CostDelta | None = None
+    """The monthly estimate before and after (`temporal-dsql cost`'s totals, usage defaults)."""
 
     @property
     def exit_code(self) -> int:
@@ -196,6 +213,7 @@ class StackDiff:
                 "knobs": [asdict(k) for k in self.knobs],
                 "resources": [asdict(r) for r in self.resources],
                 "counts": self.counts(),
+                **({"cost": asdict(self.cost)} if self.cost is not None else {}),
             },
             indent=2, sort_keys=True, default=_json_default,
         )
@@ -211,6 +229,8 @@ class StackDiff:
                                        break_long_words=True, break_on_hyphens=False) or [indent])
 
         put(f"diff {self.current.describe()} -> {self.proposed.describe()}", more="  ")
+        if self.cost is not None:
+            put(self.cost.to_text())
         if self.exit_code == 0:
             put("no change: the proposed inputs compile and plan to the same stack.")
             return "\n".join(lines) + "\n"
@@ -364,4 +384,8 @@ def stack_diff(current: StackInputs, proposed: StackInputs, *, stack: str = "pla
              extra_config={**inputs.extra_config, "copilot": "true" if inputs.copilot else "false"})
         for inputs in (current, proposed)
     ]
-    return StackDiff(current, proposed, knobs, resource_changes(*plans), refusals(old_values, new_values))
+    from pulumi_temporal_dsql.preview.cost import estimate_plan
+
+    before, after = (estimate_plan(p).total_monthly for p in plans)
+    return StackDiff(current, proposed, knobs, resource_changes(*plans), refusals(old_values, new_values),
+                     CostDelta(before, after, after - before))
