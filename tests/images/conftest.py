@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from image_helpers import Container
 
 from devstack.build import DockerUnavailable, docker_engine
 from devstack.images import DockerCli, ImageSet, build_all, buildkit_cli
-from image_helpers import Container
 
 REPO = Path(__file__).resolve().parents[2]
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")

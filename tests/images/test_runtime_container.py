@@ -18,10 +18,10 @@ from types import ModuleType
 import boto3
 import pytest
 import yaml
+from image_helpers import Container, shared_dir, wait_for
 
 from devstack.images import STANDIN_LABEL, DockerCli, ImageSet
 from dsql_config import ConfigCompiler
-from image_helpers import Container, shared_dir, wait_for
 from standins import MotoServer, free_port
 
 pytestmark = pytest.mark.standins
