@@ -79,10 +79,8 @@ def run_container(docker_cli: DockerCli) -> Iterator[Callable[..., Container]]:
     made: list[str] = []
 
     def run(image: str, *args: str, env: dict[str, str] | None = None, volumes: Sequence[str] = (),
-            user: str | None = None, health_interval: str | None = None) -> Container:
+            user: str | None = None) -> Container:
         argv = ["run", "-d", "--network", "host"]
-        if health_interval:  # the image's own HEALTHCHECK command, checked more often than every 30 s
-            argv += ["--health-interval", health_interval, "--health-start-period", "60s"]
         for key, value in (env or {}).items():
             argv += ["-e", f"{key}={value}"]
         for volume in volumes:

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,13 +103,36 @@ def _api_env(state: StackState, mode: str, port: int) -> tuple[dict[str, str], d
              "PROFILES_SECRETSMANAGER_ENDPOINT_URL": moto}, {"authorization": f"Bearer {token}"})
 
 
-@pytest.mark.parametrize("mode", ["iam", "token", "token-secretsmanager"])
-def test_the_api_container_creates_a_profile_and_serves_status(
-        compose_stack: Path, images: ImageSet, run_container: Callable[..., Container], mode: str) -> None:
+AUTH_MODES = ("iam", "token", "token-secretsmanager")
+
+
+@pytest.fixture(scope="module")
+def api_containers(docker_cli: DockerCli, images: ImageSet,
+                   compose_stack: Path) -> Iterator[dict[str, tuple[Container, int, dict[str, str]]]]:
+    """One API container per auth mode, started side by side: mode -> (container, port, headers)."""
     state = StackState.load(compose_stack)
-    port = free_port()
-    env, headers = _api_env(state, mode, port)
-    container = run_container(images.copilot, "api", env=env, health_interval="1s")
+    started: dict[str, tuple[Container, int, dict[str, str]]] = {}
+    try:
+        for mode in AUTH_MODES:
+            port = free_port()
+            env, headers = _api_env(state, mode, port)
+            flags = [item for key, value in env.items() for item in ("-e", f"{key}={value}")]
+            # The image's own HEALTHCHECK command, checked every second instead of every 30 s.
+            result = docker_cli.run("run", "-d", "--network", "host", "--health-interval", "1s",
+                                    "--health-start-period", "60s", *flags, images.copilot, "api")
+            assert result.returncode == 0, result.stderr.decode(errors="replace")
+            started[mode] = (Container(docker_cli, result.stdout.decode().strip()), port, headers)
+        yield started
+    finally:
+        for container, _, _ in started.values():
+            docker_cli.run("rm", "-f", container.id)
+
+
+@pytest.mark.parametrize("mode", AUTH_MODES)
+def test_the_api_container_creates_a_profile_and_serves_status(
+        compose_stack: Path, api_containers: dict[str, tuple[Container, int, dict[str, str]]], mode: str) -> None:
+    state = StackState.load(compose_stack)
+    container, port, headers = api_containers[mode]
     wait_for(lambda: status_of(container.cli, container.id) == "healthy", timeout=180, what="the API healthy",
              interval=0.5)
     base = f"http://127.0.0.1:{port}"
