@@ -11,7 +11,7 @@ export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test bench lint typecheck imports sync uv system-deps clean reliability images
+.PHONY: demo test bench lint typecheck imports sync uv system-deps clean reliability flake-hunt images
 
 uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || \
@@ -63,6 +63,12 @@ images: sync system-deps
 	    $(if $(EXTRA_CA),--extra-ca $(EXTRA_CA)) $(if $(SERVER_BASE),--server-base $(SERVER_BASE)) \
 	    $(if $(SCHEMA_DIR),--schema-dir $(SCHEMA_DIR)) || status=$$?; \
 	  bash scripts/dockerd.sh stop $$pidfile; exit $$status
+
+# The stand-in-backed tests (marker `standins`) ROUNDS times in a row, each round in a fresh pytest
+# process; prints the tests that failed in any round and exits 1 if there was one.
+ROUNDS ?= 5
+flake-hunt: sync system-deps
+	@uv run --frozen python scripts/flake_hunt.py --rounds $(ROUNDS)
 
 bench: sync system-deps
 	@uv run --frozen python -m benchmarks

@@ -108,19 +108,27 @@ class PostgresServer:
         try:
             wait_for_port(self.port, timeout=ready_timeout, process=self._popen,
                           what="postgres", log_file=log)
-            # The port opens before recovery ends ("the database system is starting up").
-            wait_until(self._accepting, timeout=ready_timeout, what="postgres accepting connections",
+            # The port opens before recovery ends ("the database system is starting up"): ready
+            # means a real query answered through the same TCP + scram path clients use.
+            wait_until(self.check_query, timeout=ready_timeout, what="postgres answering a query",
                        process=self._popen, log_file=log)
         except StandinError:
             self.stop()
             raise
         return self
 
-    def _accepting(self) -> bool:
+    def check_query(self) -> bool:
+        """Run ``SELECT 1`` over TCP with the password, as a client would; raise with psql's error."""
         result = subprocess.run(
-            [str(postgres_binary("pg_isready")), "-h", self.host, "-p", str(self.port), "-d", self.database,
-             "-U", self.user, "-t", "2"], capture_output=True, check=False)
-        return result.returncode == 0
+            [str(postgres_binary("psql")), "-h", self.host, "-p", str(self.port), "-U", self.user,
+             "-d", self.database, "-X", "-tAc", "SELECT 1"],
+            capture_output=True, text=True, check=False, timeout=10,
+            env={**os.environ, "PGPASSWORD": self.password, "PGCONNECT_TIMEOUT": "5"},
+        )
+        if result.returncode != 0 or result.stdout.strip() != "1":
+            raise StandinError(f"psql SELECT 1 failed (exit {result.returncode}): "
+                               f"{(result.stderr or result.stdout).strip()[-500:]}")
+        return True
 
     def _postmaster_pid(self) -> int | None:
         if self.workdir is None:
