@@ -247,14 +247,14 @@ def test_the_stack_output_estimated_monthly_cost_equals_the_cost_commands_total(
 
 
 def test_diff_shows_the_monthly_cost_before_after_and_delta() -> None:
-    result = runner.invoke(app, ["diff", "--preset", "starter", "--to-copilot", "--format", "json"])
+    result = runner.invoke(app, ["diff", "starter", "--to-copilot", "--format", "json"])
     assert result.exit_code == 1, result.output
     cost = json.loads(result.output[result.output.index("{"):])["cost"]
     before = estimate_plan(cached_plan("starter", copilot="false")).total_monthly
     after = estimate_plan(cached_plan("starter", copilot="true")).total_monthly
     assert cost == {"before_monthly": pytest.approx(before), "after_monthly": pytest.approx(after),
                     "delta_monthly": pytest.approx(after - before)}
-    text = runner.invoke(app, ["diff", "--preset", "starter", "--to-copilot"]).output
+    text = runner.invoke(app, ["diff", "starter", "--to-copilot"]).output
     assert f"${before:,.2f} -> ${after:,.2f} (+${after - before:,.2f})" in text
 
 
