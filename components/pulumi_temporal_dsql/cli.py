@@ -217,6 +217,8 @@ def prices_refresh_command(
     region: Annotated[list[str] | None, typer.Option(help="Region to refresh (repeatable; default: every priced one).")] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write the table (default: the package's prices.json).")] = None,
     endpoint_url: Annotated[str | None, typer.Option(help="Price List API endpoint (default: AWS's, in us-east-1).")] = None,
+    fmt: FormatOption = OutputFormat.text,
+    as_json: JsonFlag = False,
 ) -> None:
     """Update the pinned prices from the AWS Price List API (boto3 `pricing`; needs credentials).
 
@@ -237,6 +239,12 @@ def prices_refresh_command(
              "the pinned table is unchanged.", code=ExitCode.UNAVAILABLE)
     target = out or PRICES_FILE
     write_prices(result.table, target)
+    fmt = resolve_format(fmt, as_json)
+    if fmt != OutputFormat.text:
+        emit({"wrote": str(target),
+              "updated": {k: {"old": old, "new": new} for k, (old, new) in sorted(result.updated.items())},
+              "kept": list(result.unmatched)}, fmt)
+        return
     for key, (old, new) in sorted(result.updated.items()):
         typer.echo(f"updated {key}: {old:g} -> {new:g}")
     for key in result.unmatched:
