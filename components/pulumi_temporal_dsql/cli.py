@@ -2,8 +2,8 @@
 
     temporal-dsql plan mid-scale [--format text|json|yaml]
     temporal-dsql diff mid-scale --to-preset high-throughput [--format text|json|yaml]
-    temporal-dsql cost mid-scale [--copilot] [--usage-file usage.yml] [--explain] [--format text|json|yaml]
-    temporal-dsql prices refresh [--region us-east-1]
+    temporal-dsql cost mid-scale --copilot --usage-file usage.yml [--format text|json|yaml] [--explain]
+    temporal-dsql prices refresh --region us-east-1
     temporal-dsql build-lambda --out DIR
 
 The grammar (positional preset, -m, -o, --format, exit codes, errors) is copilot_core.cli's and
@@ -203,7 +203,7 @@ def cost_command(
     if fmt == OutputFormat.text:
         typer.echo(render_text(estimate, explain=explain), nl=False)
     elif fmt == OutputFormat.json:
-        typer.echo(estimate.to_json())
+        typer.echo(estimate.to_json())  # one trailing newline, like emit()
     else:
         emit(estimate.to_json(), fmt)
 
