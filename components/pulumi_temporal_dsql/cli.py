@@ -60,7 +60,7 @@ def plan_command(
     stack: Annotated[str, typer.Option(help="Stack name used in URNs.")] = "plan",
 ) -> None:
     """Run the real stack program under Pulumi's mocks and print every resource and the outputs."""
-    from pulumi_temporal_dsql.plan import plan, render_tree
+    from pulumi_temporal_dsql.preview.plan import plan, render_tree
 
     fmt = resolve_format(fmt, as_json)
     try:
@@ -111,7 +111,7 @@ def diff_command(
 
     PRESET is the current stack's (or --stack-config's). Exit code: 0 no change, 1 changes, 2 bad input, 3 refused.
     """
-    from pulumi_temporal_dsql.diff import StackInputs, stack_diff, stack_inputs_from_config
+    from pulumi_temporal_dsql.preview.diff import StackInputs, stack_diff, stack_inputs_from_config
 
     try:
         base = StackInputs(preset or "")
@@ -171,9 +171,9 @@ def cost_command(
 ) -> None:
     """The plan's monthly estimate (month = 730 h): per resource and cost component, subtotals per
     Temporal role and AWS service, one-off set-up runs apart, and cost per million actions."""
-    from pulumi_temporal_dsql.diff import StackInputs, stack_inputs_from_config
-    from pulumi_temporal_dsql.plan import plan
     from pulumi_temporal_dsql.preview.cost import estimate_plan, render_text
+    from pulumi_temporal_dsql.preview.diff import StackInputs, stack_inputs_from_config
+    from pulumi_temporal_dsql.preview.plan import plan
     from pulumi_temporal_dsql.preview.prices import load_prices
     from pulumi_temporal_dsql.preview.usage import EMPTY_USAGE, load_usage_file
 
