@@ -33,7 +33,7 @@ UNZIPPED_GOAL = 250 * 1024 * 1024
 
 
 BARE_IMPORT = "import pulumi_aws"
-COLD_PLAN = "from pulumi_temporal_dsql.plan import plan; plan({preset!r})"
+COLD_PLAN = "from pulumi_temporal_dsql.preview.plan import plan; plan({preset!r})"
 
 
 def _write_bytecode_caches(code: str) -> None:
@@ -61,7 +61,7 @@ def _bare_import_seconds(repeats: int = 3) -> float:
 # imported, the plan itself (the program's lazy pulumi_aws imports included); the rest of the
 # wall time is interpreter start-up before the first line and shutdown after the last.
 _TIMED_PLAN = ("import time, sys; _t0 = time.perf_counter()\n"
-               "from pulumi_temporal_dsql.plan import plan; _t1 = time.perf_counter(); plan(PRESET)\n"
+               "from pulumi_temporal_dsql.preview.plan import plan; _t1 = time.perf_counter(); plan(PRESET)\n"
                "sys.stderr.write(f'\\n{_t1 - _t0:.3f} {time.perf_counter() - _t1:.3f}')")
 
 
@@ -80,7 +80,7 @@ PUSHED_IMAGES = {"serverImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/te
 
 
 def _plan_seconds(preset: str, repeats: int = 3) -> float:
-    from pulumi_temporal_dsql.plan import plan
+    from pulumi_temporal_dsql.preview.plan import plan
 
     best = float("inf")
     for _ in range(repeats):
@@ -96,7 +96,7 @@ COLD_PLAN_GOAL_RATIO = 3.0
 
 def run() -> list[BenchRow]:
     from pulumi_temporal_dsql.lambda_bundle import build_bundle
-    from pulumi_temporal_dsql.plan import plan
+    from pulumi_temporal_dsql.preview.plan import plan
 
     rows: list[BenchRow] = []
     # The cold plan first, in fresh interpreters interleaved with the bare import (median of 5

@@ -21,8 +21,8 @@ CONFIG = {"copilot": "true", "serverImage": "123456789012.dkr.ecr.us-east-1.amaz
 
 
 def run() -> list[BenchRow]:
-    from pulumi_temporal_dsql.plan import plan
     from pulumi_temporal_dsql.preview.cost import estimate_plan
+    from pulumi_temporal_dsql.preview.plan import plan
 
     worst_ms, worst = 0.0, ""
     for preset in PRESETS:

@@ -60,8 +60,8 @@ def plan_command(
     stack: Annotated[str | None, typer.Option(help="Stack name used in URNs (default: <stack> of --stack-config, else 'plan').")] = None,
 ) -> None:
     """Run the real stack program under Pulumi's mocks and print every resource and the outputs."""
-    from pulumi_temporal_dsql.diff import StackInputs
-    from pulumi_temporal_dsql.plan import plan, render_tree
+    from pulumi_temporal_dsql.preview.diff import StackInputs
+    from pulumi_temporal_dsql.preview.plan import plan, render_tree
 
     fmt = resolve_format(fmt, as_json)
     try:
@@ -100,7 +100,7 @@ def _parse_overrides(items: list[str] | None, option: str) -> dict[str, Any]:
 def _stack_inputs(stack_config: Path) -> Any:
     """The stack's inputs through the stack program's own reader (a UTF-8 file, typed errors otherwise)."""
     from dsql_config.files import read_input_text
-    from pulumi_temporal_dsql.diff import stack_inputs_from_config
+    from pulumi_temporal_dsql.preview.diff import stack_inputs_from_config
 
     return stack_inputs_from_config(read_input_text(stack_config, field="--stack-config"))
 
@@ -130,7 +130,7 @@ def diff_command(
     PRESET is the current stack's (or --stack-config's). Exit code: 0 no change, 1 changes, 2 bad input, 3 refused (a shard-count
     change, the replacement of a protected resource).
     """
-    from pulumi_temporal_dsql.diff import StackInputs, stack_diff
+    from pulumi_temporal_dsql.preview.diff import StackInputs, stack_diff
 
     try:
         base = StackInputs(preset or "")
@@ -193,9 +193,9 @@ def cost_command(
 ) -> None:
     """The plan's monthly estimate (month = 730 h): per resource and cost component, subtotals per
     Temporal role and AWS service, one-off set-up runs apart, and cost per million actions."""
-    from pulumi_temporal_dsql.diff import StackInputs, stack_inputs_from_config
-    from pulumi_temporal_dsql.plan import plan
     from pulumi_temporal_dsql.preview.cost import estimate_plan, render_text
+    from pulumi_temporal_dsql.preview.diff import StackInputs, stack_inputs_from_config
+    from pulumi_temporal_dsql.preview.plan import plan
     from pulumi_temporal_dsql.preview.prices import load_prices
     from pulumi_temporal_dsql.preview.usage import EMPTY_USAGE, load_usage_file
 
@@ -225,7 +225,7 @@ def cost_command(
     if fmt == OutputFormat.text:
         typer.echo(render_text(estimate, explain=explain), nl=False)
     elif fmt == OutputFormat.json:
-        typer.echo(estimate.to_json(), nl=False)
+        typer.echo(estimate.to_json())  # one trailing newline, like emit()
     else:
         emit(estimate.to_json(), fmt)
 
@@ -239,6 +239,8 @@ def prices_refresh_command(
     region: Annotated[list[str] | None, typer.Option(help="Region to refresh (repeatable; default: every priced one).")] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write the table (default: the package's prices.json).")] = None,
     endpoint_url: Annotated[str | None, typer.Option(help="Price List API endpoint (default: AWS's, in us-east-1).")] = None,
+    fmt: FormatOption = OutputFormat.text,
+    as_json: JsonFlag = False,
 ) -> None:
     """Update the pinned prices from the AWS Price List API (boto3 `pricing`; needs credentials).
 
@@ -259,6 +261,12 @@ def prices_refresh_command(
              "the pinned table is unchanged.", code=ExitCode.UNAVAILABLE)
     target = out or PRICES_FILE
     write_prices(result.table, target)
+    fmt = resolve_format(fmt, as_json)
+    if fmt != OutputFormat.text:
+        emit({"wrote": str(target),
+              "updated": {k: {"old": old, "new": new} for k, (old, new) in sorted(result.updated.items())},
+              "kept": list(result.unmatched)}, fmt)
+        return
     for key, (old, new) in sorted(result.updated.items()):
         typer.echo(f"updated {key}: {old:g} -> {new:g}")
     for key in result.unmatched:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pulumi_temporal_dsql.plan import Plan, PlannedResource, plan
+from pulumi_temporal_dsql.preview.plan import Plan, PlannedResource, plan
 
 PRESETS = ("starter", "mid-scale", "high-throughput")
 _CACHE: dict[tuple[str, str], Plan] = {}

@@ -1,6 +1,6 @@
 """Shared fixtures: the offline plan of each preset, run once per session under Pulumi's mocks.
 
-Every plan runs the real stack program (stacks/__main__.py) through `pulumi_temporal_dsql.plan`,
+Every plan runs the real stack program (stacks/__main__.py) through `pulumi_temporal_dsql.preview.plan`,
 whose mocks record each registration (type, name, parent, inputs) and fake computed outputs.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from components_helpers import PRESETS, cached_plan
 
-from pulumi_temporal_dsql.plan import Plan
+from pulumi_temporal_dsql.preview.plan import Plan
 
 
 @pytest.fixture(scope="session")

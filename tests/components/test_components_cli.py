@@ -48,7 +48,7 @@ def test_plan_warns_when_the_unpublished_project_images_are_left_at_their_defaul
 ) -> None:
     """The server and copilot images are built from docker/ by the user: keeping the bare default
     names is flagged (with the Dockerfile and the config key), a pushed image is not."""
-    from pulumi_temporal_dsql.plan import plan
+    from pulumi_temporal_dsql.preview.plan import plan
 
     with caplog.at_level(logging.WARNING):
         plan("starter", extra_config={"copilot": "true"})

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from pulumi_temporal_dsql.mocks import RecordingMocks
-from pulumi_temporal_dsql.plan import Plan, run_under_mocks
+from pulumi_temporal_dsql.preview.mocks import RecordingMocks
+from pulumi_temporal_dsql.preview.plan import Plan, run_under_mocks
 
 CONSUMER = Path(__file__).parents[2] / "stacks" / "examples" / "consumer" / "__main__.py"
 

@@ -11,7 +11,7 @@ from components_helpers import container_env, containers, one
 
 from copilot.settings import CopilotSettings
 from pulumi_temporal_dsql.copilot import COPILOT_METRICS_PORT
-from pulumi_temporal_dsql.plan import Plan
+from pulumi_temporal_dsql.preview.plan import Plan
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 ROLE = "aws:iam/role:Role"

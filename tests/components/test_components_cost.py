@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from pulumi_temporal_dsql.cli import app
-from pulumi_temporal_dsql.plan import Plan
 from pulumi_temporal_dsql.preset import TemporalDsqlPresetArgs
 from pulumi_temporal_dsql.preview.cost import CostEstimate, estimate_plan, render_text
+from pulumi_temporal_dsql.preview.plan import Plan
 from pulumi_temporal_dsql.preview.prices import UnpricedError, load_prices
 from pulumi_temporal_dsql.preview.usage import UsageInputError, parse_usage
 

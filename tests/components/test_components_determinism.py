@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 
 from copilot_core.errors import InputError
 from dsql_config.modifiers import MODIFIERS
-from pulumi_temporal_dsql.plan import Plan, plan
+from pulumi_temporal_dsql.preview.plan import Plan, plan
 
 # An interpreter plans every preset (and one with a modifier and the copilot) and prints each
 # plan's JSON, `twice` times each (the first interpreter checks a second plan in-process too); two
 # interpreters with different PYTHONHASHSEED must print the same bytes.
 _PLAN_EVERY_PRESET = """
 import json, sys
-from pulumi_temporal_dsql.plan import plan
+from pulumi_temporal_dsql.preview.plan import plan
 cases = [(p, None, "false") for p in {presets!r}] + [("high-throughput", "simple-crud", "true")]
 out = {{}}
 for preset, modifier, copilot in cases:

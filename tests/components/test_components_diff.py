@@ -11,7 +11,7 @@ from components_helpers import cached_plan
 from typer.testing import CliRunner
 
 from pulumi_temporal_dsql.cli import app
-from pulumi_temporal_dsql.diff import (
+from pulumi_temporal_dsql.preview.diff import (
     FORCE_NEW,
     IMMUTABLE_TYPES,
     StackDiff,
@@ -21,7 +21,7 @@ from pulumi_temporal_dsql.diff import (
     stack_diff,
     stack_inputs_from_config,
 )
-from pulumi_temporal_dsql.plan import Plan, PlannedResource
+from pulumi_temporal_dsql.preview.plan import Plan, PlannedResource
 
 runner = CliRunner()
 TASK = "aws:ecs/taskDefinition:TaskDefinition"

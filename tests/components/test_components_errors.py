@@ -8,7 +8,7 @@ from copilot_core.errors import InputError
 from dsql_config import ConfigCompiler
 from dsql_config.errors import GuardRailError, UnknownPresetError
 from pulumi_temporal_dsql.errors import ComponentInputError, ConfigCompileError
-from pulumi_temporal_dsql.plan import plan
+from pulumi_temporal_dsql.preview.plan import plan
 
 
 def test_unknown_preset_fails_the_program_with_the_compilers_message() -> None:
@@ -60,7 +60,7 @@ def test_preset_is_required() -> None:
     import pulumi
 
     from pulumi_temporal_dsql.errors import ComponentInputError
-    from pulumi_temporal_dsql.plan import run_under_mocks
+    from pulumi_temporal_dsql.preview.plan import run_under_mocks
     from pulumi_temporal_dsql.stack import build_stack
 
     # The one stack-config reader (stack_config.read_stack_config): a typed error naming the key.

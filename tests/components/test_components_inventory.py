@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from components_helpers import PRESETS
 
-from pulumi_temporal_dsql.plan import Plan
+from pulumi_temporal_dsql.preview.plan import Plan
 from pulumi_temporal_dsql.stack import OUTPUT_NAMES
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -50,7 +50,7 @@ def test_every_child_is_parented_to_its_component(plans: dict[str, Plan], preset
 
 
 def test_names_are_stable_across_runs(plans: dict[str, Plan], plan_for) -> None:  # type: ignore[no-untyped-def]
-    from pulumi_temporal_dsql.plan import plan
+    from pulumi_temporal_dsql.preview.plan import plan
 
     again = plan("mid-scale")
     assert again.urns() == plans["mid-scale"].urns()

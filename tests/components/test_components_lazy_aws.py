@@ -14,7 +14,7 @@ import pulumi_aws
 import pytest
 
 from pulumi_temporal_dsql.lazy_aws import LazyServiceFinder, installed, module_for
-from pulumi_temporal_dsql.plan import Plan
+from pulumi_temporal_dsql.preview.plan import Plan
 
 
 def _services(plans: dict[str, Plan]) -> list[str]:
@@ -92,7 +92,7 @@ def test_module_for_names_the_generated_home(name: str, home: str | None) -> Non
 
 
 def test_a_cold_plan_imports_only_the_declared_resource_modules() -> None:
-    script = ("import sys\nfrom pulumi_temporal_dsql.plan import plan\nplan('mid-scale')\n"
+    script = ("import sys\nfrom pulumi_temporal_dsql.preview.plan import plan\nplan('mid-scale')\n"
               "print(sum(1 for m in sys.modules if m.startswith('pulumi_aws.')))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     # ~320 with the lookup (the resource modules, their services' _inputs/outputs, and the

@@ -17,8 +17,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from pulumi_temporal_dsql.plan import Plan, PlannedResource
 from pulumi_temporal_dsql.policies import POLICIES, policy_by_name
+from pulumi_temporal_dsql.preview.plan import Plan, PlannedResource
 
 
 def _opts() -> PolicyResourceOptions:

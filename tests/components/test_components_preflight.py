@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from copilot_core.errors import InputError
 from pulumi_temporal_dsql.cli import app
-from pulumi_temporal_dsql.diff import StackInputs, resource_changes, stack_diff
 from pulumi_temporal_dsql.lambda_bundle import project_root
-from pulumi_temporal_dsql.plan import Plan, PlannedResource, plan, portable_path
+from pulumi_temporal_dsql.preview.diff import StackInputs, resource_changes, stack_diff
+from pulumi_temporal_dsql.preview.plan import Plan, PlannedResource, plan, portable_path
 from pulumi_temporal_dsql.stack_config import pulumi_bool, read_stack_config
 
 runner = CliRunner()

@@ -103,6 +103,11 @@ def test_prices_refresh_cli_writes_the_table_it_reports(price_list: PriceListSer
     assert written.regions["us-east-1"]["fargate.gb_hours.arm64"].price == _recorded("Fargate-ARM-GB-Hours")
     assert "updated us-east-1:fargate.gb_hours.arm64" in result.output
     assert "kept    us-east-1:dsql.dpus" in result.output
+    report = runner.invoke(app, ["prices", "refresh", "--endpoint-url", price_list.endpoint_url, "--out", str(out), "--json"])
+    assert report.exit_code == 0, report.output
+    document = json.loads(report.stdout)
+    assert document["wrote"] == str(out) and "us-east-1:dsql.dpus" in document["kept"]
+    assert document["updated"]["us-east-1:fargate.gb_hours.arm64"]["new"] == _recorded("Fargate-ARM-GB-Hours")
 
 
 def test_prices_refresh_against_an_unreachable_api_exits_4_and_writes_nothing(tmp_path: Path) -> None:

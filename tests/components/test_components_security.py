@@ -13,7 +13,7 @@ from components_helpers import PRESETS, container_env, containers, one
 
 from pulumi_temporal_dsql.compiled import TABLE_PARAMETERS
 from pulumi_temporal_dsql.iam import wildcard_resources
-from pulumi_temporal_dsql.plan import Plan
+from pulumi_temporal_dsql.preview.plan import Plan
 
 ROLE = "aws:iam/role:Role"
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
@@ -92,7 +92,7 @@ def test_dynamodb_tables_follow_the_compiled_config(plans: dict[str, Plan]) -> N
 def test_dynamodb_table_names_are_per_stack_and_reach_env_and_profile(plan_for) -> None:  # type: ignore[no-untyped-def]
     """Two stacks in one account and region get different tables, and everything the compiler emits
     (every role's env, the stored profile) names the tables the stack really creates."""
-    from pulumi_temporal_dsql.plan import plan
+    from pulumi_temporal_dsql.preview.plan import plan
 
     for stack in ("plan", "other"):
         plan_ = plan_for("high-throughput") if stack == "plan" else plan("high-throughput", stack=stack)

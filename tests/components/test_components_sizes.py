@@ -13,7 +13,7 @@ import pytest
 from components_helpers import PRESETS, containers, one
 
 from pulumi_temporal_dsql.errors import ComponentInputError
-from pulumi_temporal_dsql.plan import Plan
+from pulumi_temporal_dsql.preview.plan import Plan
 from pulumi_temporal_dsql.service import reservations
 from pulumi_temporal_dsql.task_definitions import FARGATE_MEMORY_MIB, check_fargate_size
 

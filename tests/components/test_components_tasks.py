@@ -12,8 +12,8 @@ from components_helpers import PRESETS, container_env, containers, one
 
 from dsql_config import ConfigCompiler
 from pulumi_temporal_dsql.compiled import table_overrides
-from pulumi_temporal_dsql.plan import Plan, plan
 from pulumi_temporal_dsql.preset import deployment_env
+from pulumi_temporal_dsql.preview.plan import Plan, plan
 from pulumi_temporal_dsql.service import DYNAMIC_CONFIG_FILE
 
 ROLES = ("history", "matching", "frontend", "worker")
@@ -167,7 +167,7 @@ def test_stored_and_exported_profile_carry_the_real_endpoint_and_region(plans: d
 
 
 def test_profile_region_follows_the_deployment_region() -> None:
-    from pulumi_temporal_dsql.mocks import RecordingMocks
+    from pulumi_temporal_dsql.preview.mocks import RecordingMocks
 
     plan_ = plan("starter", mocks=RecordingMocks(region="eu-west-1"))
     params = {p["key"]: p["value"] for p in json.loads(plan_.outputs["profile_json"])["topology_params"]}

@@ -16,8 +16,8 @@ from pulumi_temporal_dsql.automation import dev_stack_module, inline_program
 from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.iam import wildcard_resources
 from pulumi_temporal_dsql.knowledge_base import KnowledgeBase, KnowledgeBaseArgs
-from pulumi_temporal_dsql.mocks import ACCOUNT_ID, RecordedResource, RecordingMocks
-from pulumi_temporal_dsql.plan import run_under_mocks
+from pulumi_temporal_dsql.preview.mocks import ACCOUNT_ID, RecordedResource, RecordingMocks
+from pulumi_temporal_dsql.preview.plan import run_under_mocks
 
 
 class DevStackMocks(RecordingMocks):

@@ -1,7 +1,7 @@
 """The components' task definitions drive these programs as they are: the `temporal` container's env
 satisfies render_config.py, and the config containers' command + env run dynconfig_refresher.py.
 
-The stack program runs under Pulumi mocks (pulumi_temporal_dsql.plan); the programs then run for
+The stack program runs under Pulumi mocks (pulumi_temporal_dsql.preview.plan); the programs then run for
 real, against a local ECS task-metadata server and moto_server.
 """
 
@@ -27,7 +27,7 @@ ROLES = ("history", "matching", "frontend", "worker")
 
 @pytest.fixture(scope="module")
 def task_definitions() -> dict[str, list[dict[str, Any]]]:
-    from pulumi_temporal_dsql.plan import plan
+    from pulumi_temporal_dsql.preview.plan import plan
 
     result = plan("starter")
     return {t.name: json.loads(t.inputs["containerDefinitions"])
@@ -108,7 +108,7 @@ def test_copilot_single_binary_reaches_its_own_frontend(render_config: ModuleTyp
     """The copilot's server runs every role in one task; its publicClient (used by the worker role)
     and rpcAddress must point at that task's own frontend, not the template's default
     `temporal-frontend:7233`, which the copilot's Service Connect namespace never publishes."""
-    from pulumi_temporal_dsql.plan import plan
+    from pulumi_temporal_dsql.preview.plan import plan
 
     result = plan("starter", extra_config={"copilot": "true"})
     (server,) = [t for t in result.by_type("aws:ecs/taskDefinition:TaskDefinition")

@@ -117,7 +117,7 @@ def test_copilot_workers_component_env_is_exactly_copilot_settings(monkeypatch: 
     """Every variable the CopilotWorkers component gives the worker is a CopilotSettings field, and
     the settings model builds from exactly that env (all required fields set)."""
     from pulumi_temporal_dsql.copilot import CopilotWorkers, CopilotWorkersArgs
-    from pulumi_temporal_dsql.plan import run_under_mocks
+    from pulumi_temporal_dsql.preview.plan import run_under_mocks
 
     captured: dict[str, Any] = {}
 

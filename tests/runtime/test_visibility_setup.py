@@ -192,7 +192,7 @@ def test_the_planned_setup_task_runs_the_program_as_deployed(domain: Domain, tmp
     import subprocess
     import sys
 
-    from pulumi_temporal_dsql.plan import plan
+    from pulumi_temporal_dsql.preview.plan import plan
 
     plan_ = plan("starter", extra_config={"copilot": copilot})
     (task,) = [t for t in plan_.by_type("aws:ecs/taskDefinition:TaskDefinition")

@@ -26,7 +26,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from pulumi_temporal_dsql.mocks import RecordedResource, RecordingMocks, RecordingMonitor
+from pulumi_temporal_dsql.preview.mocks import RecordedResource, RecordingMocks, RecordingMonitor
 
 __all__ = [
     "PROJECT", "Plan", "PlannedResource", "plan", "portable_path", "render_tree", "run_under_mocks", "stable_order",

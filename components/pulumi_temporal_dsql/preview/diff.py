@@ -30,7 +30,7 @@ from typing import Any, Literal
 from copilot_core import ParameterValue
 from copilot_core.cli import ExitCode
 from pulumi_temporal_dsql.compiled import table_overrides
-from pulumi_temporal_dsql.plan import Plan, PlannedResource, _json_default, plan
+from pulumi_temporal_dsql.preview.plan import Plan, PlannedResource, _json_default, plan
 from pulumi_temporal_dsql.stack import component_name
 
 __all__ = [
