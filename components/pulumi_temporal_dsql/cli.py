@@ -194,7 +194,7 @@ def cost_command(
     """The plan's monthly estimate (month = 730 h): per resource and cost component, subtotals per
     Temporal role and AWS service, one-off set-up runs apart, and cost per million actions."""
     from pulumi_temporal_dsql.preview.cost import estimate_plan, render_text
-    from pulumi_temporal_dsql.preview.diff import StackInputs, stack_inputs_from_config
+    from pulumi_temporal_dsql.preview.diff import StackInputs
     from pulumi_temporal_dsql.preview.plan import plan
     from pulumi_temporal_dsql.preview.prices import load_prices
     from pulumi_temporal_dsql.preview.usage import EMPTY_USAGE, load_usage_file
@@ -202,10 +202,7 @@ def cost_command(
     try:
         base = StackInputs(preset or "")
         if stack_config is not None:
-            if not stack_config.is_file():
-                raise ComponentInputError(f"No stack config at {stack_config}.", field="stack_config",
-                                          suggestion="Pass a Pulumi.<stack>.yaml file, e.g. stacks/Pulumi.dev.yaml.")
-            base = stack_inputs_from_config(stack_config.read_text())
+            base = _stack_inputs(stack_config)  # the one reader: plan, diff and the stack program use it too
         elif preset is None:
             raise ComponentInputError("cost needs a preset.", field="preset",
                                       allowed=["starter", "mid-scale", "high-throughput"],
