@@ -11,10 +11,20 @@ from typing import Annotated, Any
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from whenever import Instant
 
-__all__ = ["InstantType", "parse_instant"]
+__all__ = ["EPOCH_MS_MIN", "InstantType", "parse_instant"]
+
+
+EPOCH_MS_MIN = 10**11
+"""Smaller epoch numbers read as seconds (10^11 ms is 1973-03-03, 10^11 s is year 5138): they are
+refused rather than guessed (issue 19: 1765072950 s was taken as ms, a 3.6 s window in 1970)."""
 
 
 def _from_epoch_ms(value: float) -> Instant:
+    if value < EPOCH_MS_MIN:
+        raise ValueError(
+            f"{value!r} is too small for epoch milliseconds (it reads as epoch seconds); send epoch "
+            f"milliseconds (e.g. {int(value) * 1000 if 0 < value < EPOCH_MS_MIN else 1795352400000}) "
+            "or ISO 8601 (2026-11-22T13:00:00Z)")
     # OverflowError (inf, 1e60) is no ValueError: it would escape validation as a 500.
     try:
         return Instant.from_timestamp(int(value), unit="millisecond")
