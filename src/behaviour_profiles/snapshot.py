@@ -64,27 +64,27 @@ CREDENTIAL_PATTERNS = [
 """Every pattern redaction applies to a value (the tests assert each is linear-time)."""
 
 
-def _is_ascii_alnum(char: str) -> bool:
-    return char.isascii() and char.isalnum()
+def _is_lower_or_digit(char: str) -> bool:
+    return "a" <= char <= "z" or "0" <= char <= "9"
 
 
 def _words(name: str) -> list[str]:
-    """Upper-cased ASCII alphanumeric words, split at camelCase humps (one pass, no regex)."""
-    words: list[str] = []
-    current: list[str] = []
+    """Upper-cased ASCII alphanumeric words, split at camelCase humps (one pass each, no regex)."""
+    spaced: list[str] = []
     previous = ""
     for char in name:
-        if not _is_ascii_alnum(char):
-            if current:
-                words.append("".join(current))
-                current = []
-        else:
-            # camelCase -> CAMEL, CASE: a capital after a lower-case letter or a digit starts a word.
-            if current and char.isupper() and (previous.islower() or previous.isdigit()):
-                words.append("".join(current))
-                current = []
-            current.append(char.upper())
+        if "A" <= char <= "Z" and _is_lower_or_digit(previous):  # camelCase -> camel_Case
+            spaced.append("_")
+        spaced.append(char)
         previous = char
+    words: list[str] = []
+    current: list[str] = []
+    for char in "".join(spaced).upper():  # upper() first: "ß" becomes "SS", as before
+        if char.isascii() and char.isalnum():
+            current.append(char)
+        elif current:
+            words.append("".join(current))
+            current = []
     if current:
         words.append("".join(current))
     return words

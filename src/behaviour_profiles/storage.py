@@ -48,6 +48,7 @@ from behaviour_profiles.errors import (
     StateStoreUnavailable,
     StorageUnavailable,
 )
+from behaviour_profiles.limits import CURSOR_MAX_CHARS
 from behaviour_profiles.models import BehaviourProfile, ProfileMetadata, ProfilePage
 from copilot_core.dsql import (
     Dialect,
@@ -139,14 +140,26 @@ def _encode_cursor(created_us: int, profile_id: str) -> str:
     return base64.urlsafe_b64encode(f"{created_us}|{profile_id}".encode()).decode().rstrip("=")
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def _decode_cursor(cursor: str) -> tuple[int, uuid.UUID]:
+    """The keyset position of a cursor this API returned; anything else (forged, truncated,
+    out of BIGINT range, not canonical) is a 400 naming ``cursor``, never a 500 from the store."""
+    invalid = InvalidProfileRequest("cursor is not one this API returned", field="cursor",
+                                    suggestion="Pass next_cursor from the previous page unchanged.")
+    if len(cursor) > CURSOR_MAX_CHARS or not cursor.isascii():
+        raise invalid
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, profile_id = text.split("|", 1)
-        return int(created), uuid.UUID(profile_id)
+        position = int(created), uuid.UUID(profile_id)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidProfileRequest("cursor is not one this API returned", field="cursor",
-                                    suggestion="Pass next_cursor from the previous page unchanged.") from exc
+        raise invalid from exc
+    # Only what _encode_cursor produces: a BIGINT in range and the canonical encoding.
+    if not 0 <= position[0] <= _INT64_MAX or _encode_cursor(position[0], str(position[1])) != cursor:
+        raise invalid
+    return position
 
 
 def _metadata(row: Any) -> ProfileMetadata:
