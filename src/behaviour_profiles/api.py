@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
 from behaviour_profiles.errors import InvalidProfileRequest, ProfileNotFound, StateStoreUnavailable
+from behaviour_profiles.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
 from behaviour_profiles.limits import (
     CLUSTER_ID_MAX_BYTES,
     CURSOR_MAX_CHARS,
@@ -45,9 +46,15 @@ Service = Annotated[ProfileService, Depends(get_profile_service)]
 
 
 @router.post("/", status_code=status.HTTP_201_CREATED, response_model=ProfileMetadata)
-async def create_profile(body: CreateProfileRequest, service: Service) -> ProfileMetadata:
+async def create_profile(
+    body: CreateProfileRequest, service: Service,
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", min_length=1, max_length=IDEMPOTENCY_KEY_MAX_CHARS, pattern=r"^[\x21-\x7e]+$",
+        description="Retries with the same key (kept 24 h) return the same profile; a different body under "
+                    "the same key is a 422.")] = None,
+) -> ProfileMetadata:
     """Snapshot [start, end] (at most 24 h, not in the future) into a labelled profile."""
-    return await service.create(body)
+    return await service.create(body, idempotency_key=idempotency_key)
 
 
 def _instant_filter(name: str, value: str | None) -> object:

@@ -15,6 +15,7 @@ from whenever import Instant, TimeDelta
 
 from behaviour_profiles.comparison import compare_profiles
 from behaviour_profiles.errors import InvalidProfileRequest
+from behaviour_profiles.idempotency import IdempotentCreate, request_hash
 from behaviour_profiles.models import (
     MAX_WINDOW_HOURS,
     BehaviourProfile,
@@ -69,12 +70,22 @@ class ProfileService:
     default_cluster_id: str | None = None
     scrape_interval: TimeDelta = field(default_factory=lambda: TimeDelta(seconds=60))
 
-    async def create(self, request: CreateProfileRequest) -> ProfileMetadata:
+    async def create(self, request: CreateProfileRequest, *, idempotency_key: str | None = None) -> ProfileMetadata:
+        """Create a profile; with ``idempotency_key`` a retry returns (or finishes) the same one."""
         now = self.clock()
         cluster_id = request.cluster_id or self.default_cluster_id
         if cluster_id is None:
             raise InvalidProfileRequest("cluster_id is required (this deployment has no default cluster)",
                                         field="cluster_id", suggestion="Pass the cluster identifier to profile.")
+        idempotency = None
+        profile_id = str(uuid.uuid4())
+        if idempotency_key is not None:
+            idempotency = IdempotentCreate(idempotency_key, request_hash(request, cluster_id))
+            known = await self.store.idempotent_profile(idempotency)
+            if known is not None:
+                profile_id, state = known
+                if state == "ready":
+                    return await self.store.get_metadata(profile_id)
         validate_window(request.time_window_start, request.time_window_end, now, self.scrape_interval)
         summary = await collect_telemetry(
             self.telemetry, request.time_window_start, request.time_window_end,
@@ -84,14 +95,14 @@ class ProfileService:
         # requests keep being answered while it runs (issue 19).
         snapshot, versions = await asyncio.to_thread(build_snapshot, deployed, request)
         profile = BehaviourProfile(
-            id=str(uuid.uuid4()), name=request.name, label=request.label, cluster_id=cluster_id,
+            id=profile_id, name=request.name, label=request.label, cluster_id=cluster_id,
             namespace=request.namespace, task_queue=request.task_queue,
             time_window_start=request.time_window_start, time_window_end=request.time_window_end,
             temporal_server_version=versions.temporal_server_version,
             dsql_plugin_version=versions.dsql_plugin_version, worker_code_sha=versions.worker_code_sha,
             config_snapshot=snapshot, telemetry=summary, created_at=now,
         )
-        return await self.store.save(profile)
+        return await self.store.save(profile, idempotency=idempotency)
 
     async def compare(self, request: CompareRequest) -> ProfileComparison:
         if request.profile_a_id == request.profile_b_id:

@@ -48,6 +48,13 @@ from behaviour_profiles.errors import (
     StateStoreUnavailable,
     StorageUnavailable,
 )
+from behaviour_profiles.idempotency import (
+    IdempotentCreate,
+    claim_key,
+    expire_keys,
+    find_key,
+    idempotency_schema,
+)
 from behaviour_profiles.limits import CURSOR_MAX_CHARS
 from behaviour_profiles.models import BehaviourProfile, ProfileMetadata, ProfilePage
 from copilot_core.dsql import (
@@ -73,6 +80,14 @@ T = TypeVar("T")
 
 DOCUMENT_PREFIX = "profiles/"
 MAX_PAGE = 500
+
+
+class _KeyClaimed(Exception):
+    """Another request claimed the Idempotency-Key first: continue under its profile id."""
+
+    def __init__(self, profile_id: str) -> None:
+        super().__init__(profile_id)
+        self.profile_id = profile_id
 
 
 def document_key(profile_id: str) -> str:
@@ -109,6 +124,7 @@ def schema_statements(dialect: Dialect) -> list[str]:
         create_index_sql(dialect, "behaviour_profiles_cluster_idx", "behaviour_profiles",
                          ["cluster_id", "created_at_us", "id"]),
         create_index_sql(dialect, "profile_baselines_profile_idx", "profile_baselines", ["profile_id"]),
+        *idempotency_schema(),
     ]
 
 
@@ -320,21 +336,52 @@ class ProfileStore:
 
     # --- operations ----------------------------------------------------------------------------
 
-    async def save(self, profile: BehaviourProfile) -> ProfileMetadata:
-        """Store a new profile (see the module docstring for the ordering)."""
+    async def idempotent_profile(self, create: IdempotentCreate) -> tuple[str, str | None] | None:
+        """(profile id, its row's state or None when swept) a live Idempotency-Key stands for;
+        None for a new key; IdempotencyKeyReused (422) for the same key with another body."""
+        async def read(conn: asyncpg.Connection) -> tuple[str, str | None] | None:
+            pid = await find_key(conn, create, Instant.now())
+            if pid is None:
+                return None
+            state = await conn.fetchval("SELECT state FROM behaviour_profiles WHERE id = $1", pid)
+            return str(pid), None if state is None else str(state)
+
+        return await self._tx(read)
+
+    async def save(self, profile: BehaviourProfile, *, idempotency: IdempotentCreate | None = None) -> ProfileMetadata:
+        """Store a new profile (see the module docstring for the ordering).
+
+        With ``idempotency`` the key is claimed in the pending row's transaction; a create under a
+        key another request claimed first continues under that request's profile id, and a retry
+        of a half-done create (its process killed) finishes it: the pending row is re-inserted if
+        it was swept, and a document the earlier attempt already stored is kept."""
+        for _ in range(3):
+            try:
+                return await self._save(profile, idempotency)
+            except _KeyClaimed as claimed:
+                profile = profile.model_copy(update={"id": claimed.profile_id})
+        raise StateStoreUnavailable("the Idempotency-Key kept moving between profiles", retry_after_seconds=1)
+
+    async def _save(self, profile: BehaviourProfile, idempotency: IdempotentCreate | None) -> ProfileMetadata:
         pid = uuid.UUID(profile.id)
         key = document_key(profile.id)
         document = profile.model_copy(update={"is_baseline": False}).model_dump_json()
 
-        async def insert_pending(conn: asyncpg.Connection) -> None:
+        async def insert_pending(conn: asyncpg.Connection) -> str:
+            if idempotency is not None:
+                claimed = await claim_key(conn, idempotency, pid, Instant.now())
+                if claimed != pid:
+                    raise _KeyClaimed(str(claimed))
             await conn.execute(
                 """INSERT INTO behaviour_profiles (id, name, label, cluster_id, namespace, task_queue,
                        window_start_us, window_end_us, created_at_us, state, s3_key, observed_metrics)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11)""",
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11)
+                   ON CONFLICT (id) DO NOTHING""",
                 pid, profile.name, profile.label, profile.cluster_id, profile.namespace, profile.task_queue,
                 _us(profile.time_window_start), _us(profile.time_window_end), _us(profile.created_at), key,
                 profile.telemetry.observed_count(),
             )
+            return str(await conn.fetchval("SELECT state FROM behaviour_profiles WHERE id = $1", pid))
 
         async def current_state(conn: asyncpg.Connection) -> str | None:
             state = await conn.fetchval("SELECT state FROM behaviour_profiles WHERE id = $1", pid)
@@ -350,11 +397,21 @@ class ProfileStore:
         async def drop_pending(conn: asyncpg.Connection) -> None:
             await conn.execute("DELETE FROM behaviour_profiles WHERE id = $1 AND state = 'pending'", pid)
 
-        await self._tx(insert_pending)
+        state = await self._tx(insert_pending)
+        if state == "ready":  # a retry of a create that completed: the same profile
+            return await self.get_metadata(profile.id)
+        if state != "pending":
+            raise StateStoreUnavailable(f"profile {profile.id} is being deleted", retry_after_seconds=1)
         try:
             await self._s3_call("put", lambda: self._s3.put_object(
                 Bucket=self.bucket, Key=key, Body=document.encode(), ContentType="application/json",
                 IfNoneMatch="*"))
+        except StorageUnavailable as exc:
+            # Create-only put refused: an earlier attempt of this idempotent create stored it.
+            if not (idempotency is not None and exc.extensions.get("s3_error") == "PreconditionFailed"):
+                with contextlib.suppress(Exception):
+                    await self._tx(drop_pending)
+                raise
         except Exception:
             with contextlib.suppress(Exception):
                 await self._tx(drop_pending)
@@ -363,13 +420,14 @@ class ProfileStore:
             await self._tx(mark_ready)
         except Exception:
             # The error may have come after the commit (lost COMMIT reply): ask the store.
+            after: str | None
             try:
-                state = await self._tx(current_state)
+                after = await self._tx(current_state)
             except Exception:
-                state = "unknown"
-            if state == "ready":
+                after = "unknown"
+            if after == "ready":
                 return await self.get_metadata(profile.id)
-            if state in ("pending", None):
+            if after in ("pending", None):
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(self._s3.delete_object, Bucket=self.bucket, Key=key)
                 with contextlib.suppress(Exception):
@@ -533,6 +591,11 @@ class ProfileStore:
                 await conn.execute("DELETE FROM behaviour_profiles WHERE id = $1 AND state <> 'ready'", pid)
 
             await self._tx(drop)
+
+        async def forget_keys(conn: asyncpg.Connection) -> None:
+            await expire_keys(conn, Instant.now())
+
+        await self._tx(forget_keys)
         return len(rows)
 
     async def count_rows(self, state: str | None = None, *, cluster_id: str | None = None) -> int:
