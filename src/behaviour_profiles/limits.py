@@ -187,8 +187,11 @@ def _bounded_env(value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     return value
 
 
+_EnvName = Annotated[str, Field(max_length=ENV_NAME_MAX_BYTES)]
+_EnvValue = Annotated[str, Field(max_length=ENV_VALUE_MAX_BYTES)]
+
 BoundedEnvVars = Annotated[
-    dict[str, dict[str, str]],
+    dict[_EnvName, dict[_EnvName, _EnvValue]],
     Field(json_schema_extra={"maxProperties": ENV_SERVICES_MAX, "x-max-bytes": ENV_VARS_MAX_BYTES,
                              "x-max-entries": ENV_VARS_MAX_ENTRIES, "x-max-name-bytes": ENV_NAME_MAX_BYTES,
                              "x-max-value-bytes": ENV_VALUE_MAX_BYTES}),
