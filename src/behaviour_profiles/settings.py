@@ -42,6 +42,11 @@ class ProfileSettings(BaseSettings):
     database_dsn: SecretStr | None = None
     """postgresql://user:password@host:port/db of a PostgreSQL stand-in; used instead of DSQL."""
     db_user: str = "admin"
+    """``admin`` (``dsql:DbConnectAdmin``) or a dedicated role (``dsql:DbConnect``) such as
+    ``profile_api``, which the schema set-up created, granted and mapped to the IAM role."""
+    manage_schema: bool = True
+    """Apply the schema on first use. False for a dedicated role: it may not run DDL, and the
+    set-up (``behaviour_profiles.db_roles.setup_profile_store``) already did."""
     db_name: str = "postgres"
     db_pool_max_size: int = Field(default=5, ge=1, le=100)
     db_connect_timeout_seconds: float = 5.0

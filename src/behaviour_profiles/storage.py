@@ -206,7 +206,8 @@ class ProfileStore:
 
     def __init__(self, *, bucket: str, s3_client: Any | Callable[[], Any],
                  pool_factory: Callable[[], Awaitable[asyncpg.Pool]], dialect: Dialect,
-                 retry: OccRetryPolicy | None = None, isolation: str = "repeatable_read") -> None:
+                 retry: OccRetryPolicy | None = None, isolation: str = "repeatable_read",
+                 manage_schema: bool = True) -> None:
         """``s3_client``: a boto3 S3 client, or a zero-argument factory called on first use (keeps
         boto3 out of the Lambda's cold import). ``isolation``: DSQL's repeatable read by default;
         the contention tests run PostgreSQL at ``serializable`` to provoke more real conflicts."""
@@ -215,7 +216,7 @@ class ProfileStore:
         self._pool_factory = pool_factory
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
-        self._schema_ready = False
+        self._schema_ready = not manage_schema  # a dedicated role runs no DDL: the set-up did
         self.dialect = dialect
         self.retry = retry or OccRetryPolicy()
         self.isolation = isolation
@@ -254,7 +255,8 @@ class ProfileStore:
                 ssl="require", max_size=settings.db_pool_max_size, timeout=settings.db_connect_timeout_seconds,
             )
 
-        return cls(bucket=settings.bucket, s3_client=s3, pool_factory=pool_factory, dialect=settings.dialect)
+        return cls(bucket=settings.bucket, s3_client=s3, pool_factory=pool_factory, dialect=settings.dialect,
+                   manage_schema=settings.manage_schema)
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -269,6 +271,10 @@ class ProfileStore:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._pool.close(), timeout=5)
             self._pool = None
+
+    async def pool(self) -> asyncpg.Pool:
+        """The connection pool (schema applied when this store manages it), for the set-up job."""
+        return await self._get_pool()
 
     async def _get_pool(self) -> asyncpg.Pool:
         async with self._pool_lock:
