@@ -2,11 +2,11 @@
 
 A pure ASGI middleware, so it runs the same under uvicorn and under Mangum (Lambda):
 
-1. the query string: a NUL in any parameter is a 400 naming the parameter (no store can compare
-   NUL, and every query parameter of every route is covered at once, not route by route);
-2. auth (``token`` mode): the bearer token is checked from the headers alone, so an
+1. auth (``token`` mode): the bearer token is checked from the headers alone, so an
    unauthenticated body is refused (401) before it is read; ``/health`` is public in every mode,
    ``/docs`` and ``/openapi.json`` follow the API's auth unless ``docs_public``;
+2. the query string: a NUL in any parameter is a 400 naming the parameter (no store can compare
+   NUL, and every query parameter of every route is covered at once, not route by route);
 3. the body size: a ``Content-Length`` above ``max_body_bytes`` is a 413 before the body is read,
    and a body without one (chunked) is counted as it arrives and answered 413 at the limit.
 """
@@ -55,13 +55,6 @@ class RequestGuard:
 
     async def _refusal(self, scope: Scope) -> Any:
         path: str = scope["path"]
-        query = scope.get("query_string", b"").decode("latin-1")
-        for name, value in parse_qsl(query, keep_blank_values=True):
-            if "\x00" in name or "\x00" in value:
-                field = name.replace("\x00", "\\u0000")
-                return problem_response(
-                    400, "Invalid request", f"query parameter {field!r} contains a NUL character (%00)",
-                    instance=path, field=field, suggestion="Remove the %00 from the query string.")
         if self.verifier is not None and path not in self.public and scope.get("method") != "OPTIONS":
             headers = dict(scope.get("headers") or [])
             authorization = headers.get(b"authorization")
@@ -73,6 +66,14 @@ class RequestGuard:
                                           internal=denied.detail, extensions=dict(denied.extensions))
                 return problem_response(denied.status, denied.title, denied.detail, instance=path,
                                         headers={"WWW-Authenticate": "Bearer"}, **denied.extensions)
+        # After auth: without a valid token the answer is the 401, never a description of the input.
+        query = scope.get("query_string", b"").decode("latin-1")
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            if "\x00" in name or "\x00" in value:
+                field = name.replace("\x00", "\\u0000")
+                return problem_response(
+                    400, "Invalid request", f"query parameter '{field}' contains a NUL character (%00)",
+                    instance=path, field=field, suggestion="Remove the %00 from the query string.")
         length = _content_length(scope)
         if length is not None and length > self.max_body_bytes:
             return self._too_large(path, length)
