@@ -13,26 +13,11 @@ from components_helpers import PRESETS, cached_plan, one
 from behaviour_profiles import db_roles
 from copilot_core.dsql import Dialect
 from pulumi_temporal_dsql import profile_api
-from pulumi_temporal_dsql.iam import wildcard_resources
+from pulumi_temporal_dsql.iam import lint_iam
 from pulumi_temporal_dsql.mocks import ACCOUNT_ID
 from pulumi_temporal_dsql.plan import Plan
 
 ROLE = "aws:iam/role:Role"
-
-# Who may hold dsql:DbConnectAdmin: the profile store's set-up function (it creates the roles) and
-# the Temporal servers and their schema set-up, whose DSQL plugin always logs in as `admin`
-# (shared/reference/dsql_plugin_facts.md: "The plugin always logs in as DSQL user admin and
-# generates tokens with GenerateDBConnectAdminAuthToken").
-ADMIN_ROLES = {
-    "temporal-plan-profile-store-setup-role",  # the profile store's schema set-up
-    "temporal-plan-task",  # Temporal services and their schema set-up task (the plugin)
-    "temporal-plan-copilot-server-task",  # the copilot's own Temporal server (the plugin)
-}
-# Known, not yet narrowed: the copilot's own state store (its worker and the API's /status routes
-# connect to the copilot's cluster as admin; the copilot's schema is applied by the worker).
-COPILOT_STATE_STORE_ADMIN = {("temporal-plan-copilot-worker-task", "StateStore"),
-                             ("temporal-plan-profile-api-role", "CopilotStatusStore")}
-
 
 def _plans() -> list[tuple[str, Plan]]:
     out = [(preset, cached_plan(preset)) for preset in PRESETS]
@@ -50,17 +35,7 @@ def _documents(plan_: Plan) -> list[tuple[str, dict[str, Any]]]:
 
 
 def iam_lint(plan_: Plan) -> list[str]:
-    """What the lint refuses: a wildcard resource where the plan knows an ARN, and DbConnectAdmin
-    outside the roles allowed to hold it."""
-    problems: list[str] = []
-    for role, doc in _documents(plan_):
-        problems += [f"{role}: wildcard {resource} for {actions}" for actions, resource in wildcard_resources(doc)]
-        for stmt in doc["Statement"]:
-            actions = [stmt["Action"]] if isinstance(stmt["Action"], str) else stmt["Action"]
-            if "dsql:DbConnectAdmin" in actions and role not in ADMIN_ROLES \
-                    and (role, stmt.get("Sid")) not in COPILOT_STATE_STORE_ADMIN:
-                problems.append(f"{role}: dsql:DbConnectAdmin ({stmt.get('Sid')})")
-    return problems
+    return lint_iam([(role, json.dumps(doc)) for role, doc in _documents(plan_)], "temporal-plan")
 
 
 @pytest.mark.parametrize("name", ["starter", "mid-scale", "high-throughput", "mid-scale+copilot", "starter+token"])
