@@ -30,7 +30,8 @@ __all__ = ["COPILOT_PROFILES_DB_ROLE", "PROFILE_API_DB_ROLE", "PROFILE_TABLES", 
 
 PROFILE_API_DB_ROLE = "profile_api"
 COPILOT_PROFILES_DB_ROLE = "copilot_profiles"
-PROFILE_TABLES = ("behaviour_profiles", "profile_baselines", "profile_idempotency_keys")
+PROFILE_TABLES = ("behaviour_profiles", "profile_baselines", "profile_list_keys", "profile_schema_marks",
+                  "profile_idempotency_keys")
 SETUP_EVENT = "setup-profile-store"
 SWEEP_EVENT = "sweep-stale-pending"
 """Values of the ``temporal_dsql`` key of a non-HTTP Lambda event (the set-up invocation and the

@@ -19,7 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_console_script_is_the_devstack_composition() -> None:
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["copilot"] == "devstack.copilot_cli:app"
+    # `main` runs `app` under the shared grammar (copilot_core.cli.run); `temporal-copilot` is the
+    # same command under a name that does not clash with the AWS Copilot CLI.
+    assert scripts["copilot"] == scripts["temporal-copilot"] == "devstack.copilot_cli:main"
 
 
 def test_copilot_has_its_own_commands_then_demo_then_its_groups_then_dev() -> None:
