@@ -462,7 +462,7 @@ class ProfileStore:
         keys = key_rows(pid, profile.cluster_id, profile.namespace, profile.label, _us(profile.created_at),
                         _us(profile.time_window_start), _us(profile.time_window_end))
 
-        async def insert_pending(conn: asyncpg.Connection) -> str:
+        async def insert_pending(conn: asyncpg.Connection) -> tuple[str, int]:
             if idempotency is not None:
                 claimed = await claim_key(conn, idempotency, pid, Instant.now())
                 if claimed != pid:
@@ -476,7 +476,8 @@ class ProfileStore:
                 _us(profile.time_window_start), _us(profile.time_window_end), _us(profile.created_at), key,
                 profile.telemetry.observed_count(),
             )
-            return str(await conn.fetchval("SELECT state FROM behaviour_profiles WHERE id = $1", pid))
+            row = await conn.fetchrow("SELECT state, created_at_us FROM behaviour_profiles WHERE id = $1", pid)
+            return str(row["state"]), int(row["created_at_us"])
 
         async def current_state(conn: asyncpg.Connection) -> str | None:
             state = await conn.fetchval("SELECT state FROM behaviour_profiles WHERE id = $1", pid)
@@ -486,18 +487,27 @@ class ProfileStore:
             status = await conn.execute(
                 "UPDATE behaviour_profiles SET state = 'ready' WHERE id = $1 AND state = 'pending'", pid)
             # UPDATE 0 after an earlier attempt whose COMMIT reply was lost: already ready is done.
-            if status != "UPDATE 1" and await current_state(conn) != "ready":
-                raise StateStoreUnavailable(f"profile {profile.id} vanished while being stored")
+            if status != "UPDATE 1":
+                if await current_state(conn) != "ready":
+                    raise StateStoreUnavailable(f"profile {profile.id} vanished while being stored")
+                return  # made ready (with its list keys) by another attempt of the same create
             await conn.executemany(_INSERT_KEYS, keys)  # listed from the commit that makes it visible
 
         async def drop_pending(conn: asyncpg.Connection) -> None:
             await conn.execute("DELETE FROM behaviour_profiles WHERE id = $1 AND state = 'pending'", pid)
 
-        state = await self._tx(insert_pending)
+        state, created_us = await self._tx(insert_pending)
         if state == "ready":  # a retry of a create that completed: the same profile
             return await self.get_metadata(profile.id)
         if state != "pending":
             raise StateStoreUnavailable(f"profile {profile.id} is being deleted", retry_after_seconds=1)
+        if created_us != _us(profile.created_at):
+            # Finishing a create another attempt began: its row's creation time is the profile's,
+            # so the document, the row and the list keys agree.
+            profile = profile.model_copy(update={"created_at": _instant(created_us)})
+            document = profile.model_copy(update={"is_baseline": False}).model_dump_json()
+            keys[:] = key_rows(pid, profile.cluster_id, profile.namespace, profile.label, created_us,
+                               _us(profile.time_window_start), _us(profile.time_window_end))
         try:
             await self._s3_call("put", lambda: self._s3.put_object(
                 Bucket=self.bucket, Key=key, Body=document.encode(), ContentType="application/json",
