@@ -230,7 +230,9 @@ class CopilotWorkers(pulumi.ComponentResource):
                         statement(["s3:GetObject"], [f"{v[5]}/config/*", f"{v[5]}/profiles/*"], "ReadProfiles"),
                         # The stale-profile sweep removes the documents of profiles a failed create left pending.
                         statement(["s3:DeleteObject"], [f"{v[5]}/profiles/*"], "SweepStaleProfiles"),
-                        statement(["dsql:DbConnectAdmin"], [v[6]], "ProfileIndex"),
+                        # A dedicated database role (copilot_profiles), created and mapped to this IAM
+                        # role by the profile store's set-up: DbConnect, never DbConnectAdmin.
+                        statement(["dsql:DbConnect"], [v[6]], "ProfileIndex"),
                     ]
                     if profiles else []
                 ),
@@ -310,9 +312,11 @@ class CopilotWorkers(pulumi.ComponentResource):
             settings_values["kb_id"] = self.knowledge_base.knowledge_base_id
             settings_values["kb_data_source_id"] = self.knowledge_base.data_source_id
             settings_values["kb_bucket"] = self.knowledge_base.source_bucket_name
+        from behaviour_profiles.db_roles import COPILOT_PROFILES_DB_ROLE
+
         profile_values: dict[str, Any] = (
             {"bucket": args.profile_bucket_name, "region": region, "dsql_endpoint": args.profile_dsql_endpoint,
-             "cluster_id": args.cluster_id}
+             "cluster_id": args.cluster_id, "db_user": COPILOT_PROFILES_DB_ROLE, "manage_schema": False}
             if profiles else {}
         )
         self.worker_env = pulumi.Output.all(

@@ -14,6 +14,8 @@ from typing import Any
 __all__ = [
     "ACTIONS_WITHOUT_RESOURCES",
     "assume_role_policy",
+    "dsql_admin_allowed",
+    "lint_iam",
     "policy_document",
     "statement",
     "wildcard_resources",
@@ -90,3 +92,34 @@ def wildcard_resources(document: str | Mapping[str, Any]) -> list[tuple[list[str
             if ((is_wild or "*" in actions) and has_arn) or any(a == "*" or a.endswith(":*") for a in actions):
                 found.append((actions, resource))
     return found
+
+
+def dsql_admin_allowed(stack: str) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    """(roles, (role, statement id) pairs) of stack ``stack`` that may hold ``dsql:DbConnectAdmin``.
+
+    Roles: the profile store's set-up function (it creates the dedicated database roles), the
+    Temporal services' task role and the copilot's Temporal server (the DSQL plugin always logs in
+    as ``admin``, shared/reference/dsql_plugin_facts.md). Statements: the copilot's own state store
+    (its worker applies that schema, and the API's /status routes read it), not yet narrowed."""
+    roles = frozenset({f"{stack}-profile-store-setup-role", f"{stack}-task", f"{stack}-copilot-server-task"})
+    statements = frozenset({(f"{stack}-copilot-worker-task", "StateStore"),
+                            (f"{stack}-profile-api-role", "CopilotStatusStore")})
+    return roles, statements
+
+
+def lint_iam(documents: Sequence[tuple[str, str | Mapping[str, Any]]], stack: str) -> list[str]:
+    """Every (role name, policy document) of a plan: a wildcard resource where an ARN exists, and
+    ``dsql:DbConnectAdmin`` outside :func:`dsql_admin_allowed`, each a line of the answer."""
+    admin_roles, admin_statements = dsql_admin_allowed(stack)
+    problems: list[str] = []
+    for role, document in documents:
+        doc = json.loads(document) if isinstance(document, str) else document
+        problems += [f"{role}: wildcard {resource} for {actions}" for actions, resource in wildcard_resources(doc)]
+        statements = doc.get("Statement", [])
+        for stmt in [statements] if isinstance(statements, dict) else statements:
+            actions = stmt.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else list(actions)
+            admin = any(a in ("dsql:DbConnectAdmin", "dsql:*", "*") for a in actions)
+            if admin and role not in admin_roles and (role, stmt.get("Sid")) not in admin_statements:
+                problems.append(f"{role}: dsql:DbConnectAdmin ({stmt.get('Sid')})")
+    return problems

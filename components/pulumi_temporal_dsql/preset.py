@@ -712,6 +712,28 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.visibility_setup.invocation]),
             )
 
+        # --- the profile store's schema set-up: tables, dedicated roles, their IAM mapping ---
+        self.profile_store_setup = None
+        db_roles: dict[str, pulumi.Input[str]] = {}
+        if self.profile_api is not None:
+            from pulumi_temporal_dsql.profile_api import PROFILE_API_DB_ROLE
+
+            db_roles[PROFILE_API_DB_ROLE] = self.profile_api.role.arn
+        if self.copilot is not None:
+            db_roles["copilot_profiles"] = self.copilot.worker_role.arn
+        if db_roles:
+            from pulumi_temporal_dsql.profile_api import ProfileStoreSetup, ProfileStoreSetupArgs
+
+            self.profile_store_setup = ProfileStoreSetup(
+                f"{name}-profile-store-setup",
+                ProfileStoreSetupArgs(
+                    code=args.profile_api_code or _default_bundle(), bucket_name=self.bucket.name,
+                    dsql_endpoint=self.dsql.endpoint, dsql_cluster_arn=self.dsql.arn, cluster_id=name,
+                    db_roles=db_roles, log_retention_days=args.log_retention_days, tags=tags,
+                ),
+                opts=child,
+            )
+
         # --- the history shard count, pinned where it deploys ---
         # Temporal fixes numHistoryShards when the schema is set up; a changed count would remap
         # every workflow. The count is the value of a protected SSM parameter that is replaced on

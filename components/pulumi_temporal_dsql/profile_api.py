@@ -17,6 +17,7 @@ status store is configured by `CopilotSettings`, so those settings get COPILOT_*
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +29,17 @@ from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.iam import assume_role_policy, policy_document, statement
 from pulumi_temporal_dsql.lambda_bundle import HANDLER
 
-__all__ = ["AUTH_MODES", "CORS_HEADERS", "CORS_METHODS", "ProfileApi", "ProfileApiArgs", "copilot_status_settings",
-           "profile_api_settings"]
+PROFILE_API_DB_ROLE = "profile_api"
+"""behaviour_profiles.db_roles.PROFILE_API_DB_ROLE (the test keeps the two equal)."""
+PROFILE_PREFIX = "profiles/"
+CONFIG_PREFIX = "config/"
+SWEEP_SCHEDULE = "rate(15 minutes)"
+SETUP_EVENT = "setup-profile-store"
+SWEEP_EVENT = "sweep-stale-pending"
+"""behaviour_profiles.db_roles' event names (the Lambda handler's job dispatch; a test keeps them equal)."""
+
+__all__ = ["AUTH_MODES", "CORS_HEADERS", "CORS_METHODS", "PROFILE_API_DB_ROLE", "ProfileApi", "ProfileApiArgs",
+           "ProfileStoreSetup", "ProfileStoreSetupArgs", "copilot_status_settings", "profile_api_settings"]
 
 AUTH_MODES = ("AWS_IAM", "token")
 # What the Grafana browser client sends: the API's methods (the profiles router uses GET, POST and
@@ -126,8 +136,13 @@ class ProfileApi(pulumi.ComponentResource):
         ).apply(
             lambda v: policy_document(
                 statement(["s3:ListBucket"], [v[0]], "ListProfiles"),
-                statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{v[0]}/*"], "ProfileObjects"),
-                statement(["dsql:DbConnectAdmin"], [v[1]], "Dsql"),
+                # Writes only under profiles/: config/dynamic_config.yaml is live config the Temporal
+                # servers read, which the API must never be able to change (issue 19).
+                statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{v[0]}/{PROFILE_PREFIX}*"],
+                          "ProfileObjects"),
+                statement(["s3:GetObject"], [f"{v[0]}/{CONFIG_PREFIX}*"], "ReadDeployedConfig"),
+                # The dedicated database role profile_api (DbConnect), created by the set-up function.
+                statement(["dsql:DbConnect"], [v[1]], "Dsql"),
                 statement(["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"], [v[2]], "Amp"),
                 statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{v[3]}:*"], "Logs"),
                 *([statement(["secretsmanager:GetSecretValue"], [v[4]], "Token")] if v[4] else []),
@@ -150,6 +165,8 @@ class ProfileApi(pulumi.ComponentResource):
             "region": region,
             "cluster_id": args.cluster_id,
             "auth_mode": "iam" if args.auth == "AWS_IAM" else "token",
+            "db_user": PROFILE_API_DB_ROLE,
+            "manage_schema": False,
             # CORS is the Function URL's (module docstring): the app must add none of its own.
             "allowed_origins": [],
         }
@@ -189,4 +206,88 @@ class ProfileApi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self.function),
         )
         self.url = self.function_url.function_url
+        # The pending-row sweep without the copilot: EventBridge Scheduler invokes this function.
+        scheduler_policy = self.function.arn.apply(lambda arn: policy_document(
+            statement(["lambda:InvokeFunction"], [arn, f"{arn}:*"], "InvokeSweep")))
+        self.scheduler_role = aws.iam.Role(
+            f"{name}-sweep-scheduler",
+            assume_role_policy=assume_role_policy("scheduler.amazonaws.com"),
+            inline_policies=[aws.iam.RoleInlinePolicyArgs(name="invoke-sweep", policy=scheduler_policy)],
+            tags=tags,
+            opts=child,
+        )
+        self.sweep_schedule = aws.scheduler.Schedule(
+            f"{name}-sweep",
+            schedule_expression=SWEEP_SCHEDULE,
+            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            target=aws.scheduler.ScheduleTargetArgs(
+                arn=self.function.arn, role_arn=self.scheduler_role.arn,
+                input=json.dumps({"temporal_dsql": SWEEP_EVENT}, sort_keys=True),
+                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_retry_attempts=2),
+            ),
+            opts=pulumi.ResourceOptions(parent=self.function),
+        )
         self.register_outputs({"url": self.url, "function_name": self.function.name})
+
+
+@dataclass(kw_only=True)
+class ProfileStoreSetupArgs:
+    code: pulumi.Archive
+    bucket_name: pulumi.Input[str]
+    dsql_endpoint: pulumi.Input[str]
+    dsql_cluster_arn: pulumi.Input[str]
+    cluster_id: str
+    db_roles: Mapping[str, pulumi.Input[str]]
+    """Database role -> the IAM role ARN it is mapped to (``AWS IAM GRANT``)."""
+    log_retention_days: int = 30
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class ProfileStoreSetup(pulumi.ComponentResource):
+    """The profile store's schema set-up: a function (the same bundle) that connects as ``admin``
+    (the only ``dsql:DbConnectAdmin`` grant on the cluster outside the Temporal servers' plugin),
+    invoked once per change of its input: it creates the tables and the dedicated roles, grants
+    them the profile tables and maps each to its IAM role (behaviour_profiles.db_roles)."""
+
+    function: aws.lambda_.Function
+    invocation: aws.lambda_.Invocation
+
+    def __init__(self, name: str, args: ProfileStoreSetupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("temporal-dsql:api:ProfileStoreSetup", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        function_name = f"{name}"[:64]
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", name=f"/aws/lambda/{function_name}", retention_in_days=args.log_retention_days,
+            tags=tags, opts=child,
+        )
+        policy = pulumi.Output.all(args.dsql_cluster_arn, self.log_group.arn).apply(
+            lambda v: policy_document(
+                statement(["dsql:DbConnectAdmin"], [v[0]], "SchemaSetup"),
+                statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{v[1]}:*"], "Logs"),
+            )
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role", assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
+            inline_policies=[aws.iam.RoleInlinePolicyArgs(name="profile-store-setup", policy=policy)],
+            tags=tags, opts=child,
+        )
+        variables = pulumi.Output.all(
+            bucket=args.bucket_name, dsql_endpoint=args.dsql_endpoint, region=region, cluster_id=args.cluster_id,
+            db_user="admin", manage_schema=True,
+        ).apply(profile_api_settings)
+        self.function = aws.lambda_.Function(
+            f"{name}-function", name=function_name, role=self.role.arn, runtime="python3.12",
+            architectures=["arm64"], handler=HANDLER, code=args.code, memory_size=512, timeout=300,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=variables),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=self.log_group.name),
+            tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group]),
+        )
+        payload = pulumi.Output.all(**dict(args.db_roles)).apply(
+            lambda roles: json.dumps({"temporal_dsql": SETUP_EVENT, "roles": dict(roles)}, sort_keys=True))
+        self.invocation = aws.lambda_.Invocation(
+            f"{name}-run", function_name=self.function.name, input=payload,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.function]),
+        )
+        self.register_outputs({"function_name": self.function.name})

@@ -8,10 +8,23 @@ headers; locally (uvicorn, `copilot dev up`) the app answers CORS from that sett
 
 from __future__ import annotations
 
+from typing import Any
+
 from mangum import Mangum
 
 from copilot.api.app import create_app
 
 app = create_app()
 # problem+json is text: without this Mangum would base64-encode error bodies.
-handler = Mangum(app, lifespan="off", text_mime_types=["application/json", "application/problem+json", "text/"])
+http_handler = Mangum(app, lifespan="off", text_mime_types=["application/json", "application/problem+json", "text/"])
+
+
+def handler(event: Any, context: Any) -> Any:
+    """Function URL events go to the app; ``{"temporal_dsql": ...}`` events are the schema set-up
+    and the scheduled stale-pending sweep (behaviour_profiles.jobs, imported only for them)."""
+    if isinstance(event, dict) and "temporal_dsql" in event:
+        from behaviour_profiles.jobs import is_job, run_job
+
+        if is_job(event):
+            return run_job(event)
+    return http_handler(event, context)

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
 from behaviour_profiles.errors import InvalidProfileRequest, ProfileNotFound, StateStoreUnavailable
+from behaviour_profiles.idempotency import IDEMPOTENCY_KEY_MAX_CHARS
+from behaviour_profiles.limits import (
+    CLUSTER_ID_MAX_BYTES,
+    CURSOR_MAX_CHARS,
+    LABEL_MAX_BYTES,
+    NAMESPACE_MAX_BYTES,
+    PROFILE_ID_MAX_CHARS,
+)
 from behaviour_profiles.models import (
     BehaviourProfile,
     CompareRequest,
@@ -38,9 +46,15 @@ Service = Annotated[ProfileService, Depends(get_profile_service)]
 
 
 @router.post("/", status_code=status.HTTP_201_CREATED, response_model=ProfileMetadata)
-async def create_profile(body: CreateProfileRequest, service: Service) -> ProfileMetadata:
+async def create_profile(
+    body: CreateProfileRequest, service: Service,
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", min_length=1, max_length=IDEMPOTENCY_KEY_MAX_CHARS, pattern=r"^[\x21-\x7e]+$",
+        description="Retries with the same key (kept 24 h) return the same profile; a different body under "
+                    "the same key is a 422.")] = None,
+) -> ProfileMetadata:
     """Snapshot [start, end] (at most 24 h, not in the future) into a labelled profile."""
-    return await service.create(body)
+    return await service.create(body, idempotency_key=idempotency_key)
 
 
 def _instant_filter(name: str, value: str | None) -> object:
@@ -56,11 +70,13 @@ def _instant_filter(name: str, value: str | None) -> object:
 @router.get("/", response_model=ProfilePage)
 async def list_profiles(
     request: Request, service: Service,
-    cluster: str | None = None, label: str | None = None, namespace: str | None = None,
-    start: Annotated[str | None, Query(description="window ends at/after (ISO 8601 or epoch ms)")] = None,
-    end: Annotated[str | None, Query(description="window starts at/before (ISO 8601 or epoch ms)")] = None,
+    cluster: Annotated[str | None, Query(max_length=CLUSTER_ID_MAX_BYTES)] = None,
+    label: Annotated[str | None, Query(max_length=LABEL_MAX_BYTES)] = None,
+    namespace: Annotated[str | None, Query(max_length=NAMESPACE_MAX_BYTES)] = None,
+    start: Annotated[str | None, Query(max_length=40, description="window ends at/after (ISO 8601 or epoch ms)")] = None,
+    end: Annotated[str | None, Query(max_length=40, description="window starts at/before (ISO 8601 or epoch ms)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_CHARS)] = None,
 ) -> ProfilePage:
     """Metadata only (no telemetry), newest first, keyset-paginated through ``next_cursor``."""
     if not request.scope["path"].endswith("/profiles/"):
@@ -88,17 +104,17 @@ async def compare_profiles(body: CompareRequest, service: Service) -> ProfileCom
 
 
 @router.get("/{profile_id}", response_model=BehaviourProfile)
-async def get_profile(profile_id: str, service: Service) -> BehaviourProfile:
+async def get_profile(profile_id: Annotated[str, Path(max_length=PROFILE_ID_MAX_CHARS)], service: Service) -> BehaviourProfile:
     return await service.store.get(profile_id)
 
 
 @router.post("/{profile_id}/baseline", response_model=ProfileMetadata)
-async def set_baseline(profile_id: str, service: Service) -> ProfileMetadata:
+async def set_baseline(profile_id: Annotated[str, Path(max_length=PROFILE_ID_MAX_CHARS)], service: Service) -> ProfileMetadata:
     """Make this profile the one baseline of its cluster and namespace (atomic switch)."""
     return await service.store.set_baseline(profile_id)
 
 
 @router.delete("/{profile_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_profile(profile_id: str, service: Service) -> Response:
+async def delete_profile(profile_id: Annotated[str, Path(max_length=PROFILE_ID_MAX_CHARS)], service: Service) -> Response:
     await service.store.delete(profile_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

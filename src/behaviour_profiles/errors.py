@@ -8,6 +8,8 @@
 | TelemetryUnavailable | 502 | Prometheus/AMP failed or answered garbage |
 | StorageUnavailable | 502 | S3 failed |
 | StateStoreUnavailable | 503 | DSQL/PostgreSQL unreachable or kept conflicting |
+| AuthSecretUnavailable | 503 | the bearer token's secret cannot be read (Retry-After; cached failure) |
+| IdempotencyKeyReused | 422 | the same Idempotency-Key with a different create body |
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from collections.abc import Sequence
 from copilot_core.errors import InputError, TemporalDsqlError
 
 __all__ = [
+    "AuthSecretUnavailable",
     "BaselineWithoutTelemetry",
+    "IdempotencyKeyReused",
     "InvalidProfileRequest",
     "ProfileError",
     "ProfileNotFound",
@@ -32,6 +36,10 @@ class ProfileError(TemporalDsqlError):
 
     status: int = 500
     title: str = "Profile API error"
+    store: str | None = None
+    """For a failing dependency (5xx): which one, named in the problem body (``s3``,
+    ``telemetry``, ``state_store``, ``auth_secret``). The detail, with bucket names, URLs and
+    queries, goes to the server log under the problem's correlation id, never to the client."""
 
     def __init__(self, detail: str, **extensions: object) -> None:
         self.detail = detail
@@ -77,13 +85,38 @@ class BaselineWithoutTelemetry(ProfileError):
 class TelemetryUnavailable(ProfileError):
     status = 502
     title = "Telemetry source failed"
+    store = "telemetry"
 
 
 class StorageUnavailable(ProfileError):
     status = 502
     title = "Profile storage (S3) failed"
+    store = "s3"
 
 
 class StateStoreUnavailable(ProfileError):
     status = 503
     title = "Profile state store unavailable"
+    store = "state_store"
+
+
+class AuthSecretUnavailable(ProfileError):
+    """The bearer token's secret cannot be read: the API cannot tell a good token from a bad one."""
+
+    status = 503
+    title = "Authentication secret unavailable"
+    store = "auth_secret"
+
+
+class IdempotencyKeyReused(InputError):
+    """The same Idempotency-Key with a different body (422: the key names another request)."""
+
+    status = 422
+    title = "Idempotency-Key reused with a different body"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"Idempotency-Key {key!r} was used within the last 24 hours for a create with a different body",
+            field="Idempotency-Key", allowed=["a new key per distinct create"],
+            suggestion="Send a fresh Idempotency-Key (e.g. a UUID) for a different profile, or resend the "
+                       "original body unchanged to get the profile it created.")

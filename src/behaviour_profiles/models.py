@@ -11,6 +11,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, computed_field, field_validator
 
+from behaviour_profiles.limits import (
+    BoundedEnvVars,
+    BoundedJsonMap,
+    ClusterIdText,
+    LabelText,
+    NamespaceText,
+    NameText,
+    ProfileIdText,
+    TaskQueueText,
+    WorkerShaText,
+)
 from copilot_core.instants import InstantType
 from copilot_core.metric_catalog import SERVICES, CatalogMetric, MetricGroup, catalog_metric, metric_ids
 from copilot_core.models import MetricAggregate
@@ -273,39 +284,30 @@ class ProfilePage(BaseModel):
     """Pass as ``cursor`` to get the next page; None on the last page."""
 
 
-_NAME = Field(min_length=1, max_length=200)
-
-
 class CreateProfileRequest(BaseModel):
-    """Times as ISO 8601 or epoch milliseconds (Grafana's ${__from} / ${__to})."""
+    """Times as ISO 8601 or epoch milliseconds (Grafana's ${__from} / ${__to}). Every field has a
+    maximum (``behaviour_profiles.limits``): what is accepted here can be read, compared and made
+    the baseline."""
 
     # Unknown fields are refused (422 naming the field and the closest known one): a typo such as
     # ``task_queu`` silently dropped would profile the whole namespace instead of one queue.
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    name: str = _NAME
-    cluster_id: str | None = Field(default=None, min_length=1, max_length=200)
+    name: NameText
+    cluster_id: ClusterIdText | None = None
     """Defaults to the deployment's cluster (PROFILES_CLUSTER_ID)."""
     time_window_start: InstantType
     time_window_end: InstantType
-    namespace: str | None = None
-    task_queue: str | None = None
-    label: str | None = Field(default=None, max_length=200)
+    namespace: NamespaceText | None = None
+    task_queue: TaskQueueText | None = None
+    label: LabelText | None = None
     temporal_server_version: VersionType | None = None
     dsql_plugin_version: VersionType | None = None
-    worker_code_sha: str | None = Field(default=None, max_length=64)
-    server_env_vars: dict[str, dict[str, str]] | None = None
+    worker_code_sha: WorkerShaText | None = None
+    server_env_vars: BoundedEnvVars | None = None
     """Extra environment (service -> name -> value) to snapshot; secrets are redacted."""
-    dynamic_config: dict[str, JsonValue] | None = None
+    dynamic_config: BoundedJsonMap | None = None
     """Extra dynamic config (key -> value) to snapshot, overriding the deployed artifacts."""
-
-    @field_validator("name", "cluster_id", "namespace", "task_queue", "label", "worker_code_sha")
-    @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        # PostgreSQL/DSQL text cannot hold NUL: refused here (422 naming the field), not a 500 at insert.
-        if value is not None and "\x00" in value:
-            raise ValueError("must not contain a NUL character (\\u0000)")
-        return value
 
     @field_validator("namespace", "task_queue", "label", mode="before")
     @classmethod
@@ -319,8 +321,8 @@ class CreateProfileRequest(BaseModel):
 class CompareRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    profile_a_id: str
-    profile_b_id: str
+    profile_a_id: ProfileIdText
+    profile_b_id: ProfileIdText
     thresholds: ComparisonThresholds | None = None
 
 
@@ -332,11 +334,11 @@ class ComparisonThresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    latency_pct: float = Field(default=20.0, gt=0)
-    error_pct: float = Field(default=50.0, gt=0)
-    throughput_pct: float = Field(default=30.0, gt=0)
-    saturation_pct: float = Field(default=30.0, gt=0)
-    critical_multiplier: float = Field(default=2.0, ge=1)
+    latency_pct: float = Field(default=20.0, gt=0, allow_inf_nan=False)
+    error_pct: float = Field(default=50.0, gt=0, allow_inf_nan=False)
+    throughput_pct: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    saturation_pct: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    critical_multiplier: float = Field(default=2.0, ge=1, allow_inf_nan=False)
     """A change beyond threshold x this is critical."""
 
 

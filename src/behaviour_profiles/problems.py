@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,10 +17,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from behaviour_profiles.errors import ProfileError
 from copilot_core.errors import InputError, close_matches
 
-__all__ = ["PROBLEM_JSON", "PROBLEM_RESPONSES", "Problem", "install_problem_handlers", "problem_response",
-           "validation_problem"]
+__all__ = ["CORRELATION_HEADER", "PROBLEM_JSON", "PROBLEM_RESPONSES", "Problem", "ProblemJSONResponse",
+           "install_problem_handlers", "problem_response", "server_problem", "validation_problem"]
 
 PROBLEM_JSON = "application/problem+json"
+CORRELATION_HEADER = "X-Correlation-Id"
+log = logging.getLogger("temporal_dsql.api")
+# The members a 5xx problem may carry: anything else (bucket, key, URL, query, upstream text) is
+# logged under the correlation id instead of being shown to the client.
+_PUBLIC_5XX_MEMBERS = ("retry_after_seconds", "suggestion")
+
+
+class ProblemJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: a lone surrogate echoed from a request (``"a\\ud800b"``) renders
+    as ``\\ud800`` instead of failing UTF-8 encoding, which made the answer a 500 (issue 19)."""
+
+    media_type = PROBLEM_JSON
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 _FASTAPI_BODY_ERROR = "There was an error parsing the body"
 
 
@@ -51,12 +68,36 @@ def problem_response(status: int, title: str, detail: str, *, instance: str | No
     if instance is not None:
         body["instance"] = instance
     body.update({k: v for k, v in extensions.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return ProblemJSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def server_problem(request_path: str, status: int, title: str, *, store: str | None, internal: str,
+                   extensions: dict[str, Any] | None = None) -> JSONResponse:
+    """A 5xx problem naming the failing store, the retry hint and a correlation id; ``internal``
+    (and every other extension member) goes to the server log under that id."""
+    correlation_id = uuid.uuid4().hex
+    members = dict(extensions or {})
+    log.warning("%s %s (store=%s) correlation_id=%s: %s %s", status, title, store, correlation_id, internal,
+                {k: v for k, v in members.items() if k not in _PUBLIC_5XX_MEMBERS})
+    retry = members.get("retry_after_seconds")
+    headers = {CORRELATION_HEADER: correlation_id}
+    if isinstance(retry, int):
+        headers["Retry-After"] = str(retry)
+    where = f"the {store.replace('_', ' ')}" if store else "a dependency"
+    hint = f"retry after {retry} s" if isinstance(retry, int) else "retry later"
+    detail = (f"{title}: {where} did not answer as expected; {hint}. Quote correlation id {correlation_id} "
+              "to the operator (the details are in the server log).")
+    public = {k: members[k] for k in _PUBLIC_5XX_MEMBERS if k in members}
+    return problem_response(status, title, detail, instance=request_path, headers=headers, store=store,
+                            correlation_id=correlation_id, retryable=status in (502, 503, 504), **public)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProfileError)
     async def _profile_error(request: Request, exc: ProfileError) -> JSONResponse:
+        if exc.status >= 500:
+            return server_problem(request.url.path, exc.status, exc.title, store=exc.store, internal=exc.detail,
+                                  extensions=dict(exc.extensions))
         headers = None
         retry = exc.extensions.get("retry_after_seconds")
         if isinstance(retry, int):
@@ -69,7 +110,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
         problem: dict[str, Any] = exc.as_problem()
         detail = str(problem.pop("detail"))
-        return problem_response(400, getattr(exc, "title", "Invalid request"), detail,
+        return problem_response(getattr(exc, "status", 400), getattr(exc, "title", "Invalid request"), detail,
                                 instance=request.url.path, **problem)
 
     @app.exception_handler(RequestValidationError)
@@ -106,8 +147,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(500, "Internal error", f"{type(exc).__name__}: the request failed unexpectedly.",
-                                instance=request.url.path)
+        log.error("unexpected %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
+        return server_problem(request.url.path, 500, "Internal error", store=None,
+                              internal=f"{type(exc).__name__}: {exc}")
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:

@@ -42,6 +42,11 @@ class ProfileSettings(BaseSettings):
     database_dsn: SecretStr | None = None
     """postgresql://user:password@host:port/db of a PostgreSQL stand-in; used instead of DSQL."""
     db_user: str = "admin"
+    """``admin`` (``dsql:DbConnectAdmin``) or a dedicated role (``dsql:DbConnect``) such as
+    ``profile_api``, which the schema set-up created, granted and mapped to the IAM role."""
+    manage_schema: bool = True
+    """Apply the schema on first use. False for a dedicated role: it may not run DDL, and the
+    set-up (``behaviour_profiles.db_roles.setup_profile_store``) already did."""
     db_name: str = "postgres"
     db_pool_max_size: int = Field(default=5, ge=1, le=100)
     db_connect_timeout_seconds: float = 5.0
@@ -54,6 +59,9 @@ class ProfileSettings(BaseSettings):
     query_concurrency: int = Field(default=8, ge=1, le=64)
     query_timeout_seconds: float = 10.0
     query_step_seconds: int = Field(default=60, ge=1)
+    scrape_interval_seconds: int = Field(default=60, ge=1, le=3600)
+    """How often the cluster's metrics are scraped (Prometheus' default is 1 m): a profile window
+    shorter than this holds at most one sample per series and is refused."""
 
     # --- HTTP ---
     auth_mode: AuthMode = "iam"
@@ -63,6 +71,15 @@ class ProfileSettings(BaseSettings):
     auth_token: SecretStr | None = None
     """The bearer token itself (auth_mode="token" locally)."""
     secretsmanager_endpoint_url: str | None = None
+    docs_public: bool = False
+    """In ``token`` mode, serve /docs and /openapi.json without the token (they follow the API's
+    auth by default). ``/health`` is always public."""
+    secret_retry_seconds: int = Field(default=30, ge=1, le=3600)
+    """After the token secret could not be read: answer 503 with this Retry-After and do not ask
+    Secrets Manager again before it has passed (doubling up to 10 x on repeated failures)."""
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=6 * 1024 * 1024)
+    """Request bodies larger than this are refused with 413 before they are read (every server:
+    uvicorn and Lambda). Lambda Function URLs cap payloads at 6 MB themselves."""
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """CORS origins (comma-separated or a JSON list), e.g. the Grafana URL."""
 

@@ -13,7 +13,6 @@ long mixed-case alphanumeric strings).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +29,11 @@ from behaviour_profiles.models import (
     EnvVarEntry,
     WorkerOptionsSnapshot,
 )
+from copilot_core.linear_regex import compile_linear
 from copilot_core.profile import ConfigProfile
 from copilot_core.types import ParameterValue
 
-__all__ = ["REDACTED", "SnapshotVersions", "build_snapshot", "is_secret_name", "looks_like_credential",
+__all__ = ["CREDENTIAL_PATTERNS", "REDACTED", "SnapshotVersions", "build_snapshot", "is_secret_name", "looks_like_credential",
            "redact"]
 
 REDACTED = "<redacted>"
@@ -48,21 +48,46 @@ _KEY_QUALIFIERS = {"API", "ACCESS", "SECRET", "PRIVATE", "SIGNING", "MASTER", "L
 _TOKEN_NOT_SECRET_NEXT = {"BUCKET", "DURATION", "TTL", "EXPIRY", "EXPIRES", "LIFETIME", "REFRESH",
                           "RATE", "CAPACITY", "ENABLED", "ENDPOINT", "URL", "FILE", "PATH", "TYPE"}
 
-_CREDENTIAL_PATTERNS = [
-    re.compile(r"(?<![A-Z0-9])(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}(?![A-Z0-9])"),
-    re.compile(r"X-Amz-(Signature|Credential|Security-Token)=", re.IGNORECASE),
-    re.compile(r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----"),
-    re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
-    re.compile(r"^\s*(Bearer|Basic)\s+\S+", re.IGNORECASE),
-    re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"),
-    re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,})"),
-    re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),  # AWS secret key shape
+# RE2 (linear time, copilot_core.linear_regex): these run over client text, and a backtracking
+# engine let one 128 KiB value hold the event loop for 15 s. No lookaround in RE2: a boundary is
+# spelled (?:^|[^...]) / (?:[^...]|$).
+CREDENTIAL_PATTERNS = [
+    compile_linear(r"(?:^|[^A-Z0-9])(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}(?:[^A-Z0-9]|$)"),
+    compile_linear(r"X-Amz-(Signature|Credential|Security-Token)=", ignore_case=True),
+    compile_linear(r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----"),
+    compile_linear(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
+    compile_linear(r"^\s*(Bearer|Basic)\s+\S+", ignore_case=True),
+    compile_linear(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"),
+    compile_linear(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,})"),
+    compile_linear(r"(?:^|[^A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?:[^A-Za-z0-9/+=]|$)"),  # AWS secret key shape
 ]
+"""Every pattern redaction applies to a value (the tests assert each is linear-time)."""
+
+
+def _is_lower_or_digit(char: str) -> bool:
+    return "a" <= char <= "z" or "0" <= char <= "9"
 
 
 def _words(name: str) -> list[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)  # camelCase -> camel_Case
-    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.upper()) if w]
+    """Upper-cased ASCII alphanumeric words, split at camelCase humps (one pass each, no regex)."""
+    spaced: list[str] = []
+    previous = ""
+    for char in name:
+        if "A" <= char <= "Z" and _is_lower_or_digit(previous):  # camelCase -> camel_Case
+            spaced.append("_")
+        spaced.append(char)
+        previous = char
+    words: list[str] = []
+    current: list[str] = []
+    for char in "".join(spaced).upper():  # upper() first: "ß" becomes "SS", as before
+        if char.isascii() and char.isalnum():
+            current.append(char)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    return words
 
 
 def is_secret_name(name: str) -> bool:
@@ -85,7 +110,7 @@ def _high_entropy(value: str) -> bool:
             and any(c.isdigit() for c in token))
 
 
-_GIT_SHA = re.compile(r"[0-9a-f]{7,40}")
+_GIT_SHA = compile_linear(r"[0-9a-f]{7,40}")
 
 
 def looks_like_credential(value: str) -> bool:
@@ -93,7 +118,7 @@ def looks_like_credential(value: str) -> bool:
         return False
     if _high_entropy(value):
         return True
-    return any(p.search(value) for p in _CREDENTIAL_PATTERNS)
+    return any(p.search(value) for p in CREDENTIAL_PATTERNS)
 
 
 def redact(name: str, value: Any) -> tuple[Any, bool]:

@@ -57,6 +57,14 @@ from behaviour_profiles.errors import (
     StateStoreUnavailable,
     StorageUnavailable,
 )
+from behaviour_profiles.idempotency import (
+    IdempotentCreate,
+    claim_key,
+    expire_keys,
+    find_key,
+    idempotency_schema,
+)
+from behaviour_profiles.limits import CURSOR_MAX_CHARS
 from behaviour_profiles.listing import ListQuery, key_rows, key_table_statements, keys_of, list_query
 from behaviour_profiles.models import MAX_WINDOW_HOURS, BehaviourProfile, ProfileMetadata, ProfilePage
 from copilot_core.dsql import (
@@ -93,6 +101,14 @@ _KEYS_BACKFILLED = "profile_list_keys.v1"
 _INSERT_KEYS_NEW = ("INSERT INTO profile_list_keys (list_key, profile_id, created_at_us, window_start_us,"
                     " window_end_us) VALUES ($1, $2, $3, $4, $5)")
 _INSERT_KEYS = f"{_INSERT_KEYS_NEW} ON CONFLICT DO NOTHING"
+
+
+class _KeyClaimed(Exception):
+    """Another request claimed the Idempotency-Key first: continue under its profile id."""
+
+    def __init__(self, profile_id: str) -> None:
+        super().__init__(profile_id)
+        self.profile_id = profile_id
 
 
 def document_key(profile_id: str) -> str:
@@ -138,6 +154,7 @@ def schema_statements(dialect: Dialect) -> list[str]:
             name TEXT PRIMARY KEY,
             done_at_us BIGINT NOT NULL
         )""",
+        *idempotency_schema(),
     ]
 
 
@@ -169,14 +186,26 @@ def _encode_cursor(created_us: int, profile_id: str) -> str:
     return base64.urlsafe_b64encode(f"{created_us}|{profile_id}".encode()).decode().rstrip("=")
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def _decode_cursor(cursor: str) -> tuple[int, uuid.UUID]:
+    """The keyset position of a cursor this API returned; anything else (forged, truncated,
+    out of BIGINT range, not canonical) is a 400 naming ``cursor``, never a 500 from the store."""
+    invalid = InvalidProfileRequest("cursor is not one this API returned", field="cursor",
+                                    suggestion="Pass next_cursor from the previous page unchanged.")
+    if len(cursor) > CURSOR_MAX_CHARS or not cursor.isascii():
+        raise invalid
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, profile_id = text.split("|", 1)
-        return int(created), uuid.UUID(profile_id)
+        position = int(created), uuid.UUID(profile_id)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidProfileRequest("cursor is not one this API returned", field="cursor",
-                                    suggestion="Pass next_cursor from the previous page unchanged.") from exc
+        raise invalid from exc
+    # Only what _encode_cursor produces: a BIGINT in range and the canonical encoding.
+    if not 0 <= position[0] <= _INT64_MAX or _encode_cursor(position[0], str(position[1])) != cursor:
+        raise invalid
+    return position
 
 
 def _metadata(row: Any) -> ProfileMetadata:
@@ -207,7 +236,8 @@ class ProfileStore:
 
     def __init__(self, *, bucket: str, s3_client: Any | Callable[[], Any],
                  pool_factory: Callable[[], Awaitable[asyncpg.Pool]], dialect: Dialect,
-                 retry: OccRetryPolicy | None = None, isolation: str = "repeatable_read") -> None:
+                 retry: OccRetryPolicy | None = None, isolation: str = "repeatable_read",
+                 manage_schema: bool = True) -> None:
         """``s3_client``: a boto3 S3 client, or a zero-argument factory called on first use (keeps
         boto3 out of the Lambda's cold import). ``isolation``: DSQL's repeatable read by default;
         the contention tests run PostgreSQL at ``serializable`` to provoke more real conflicts."""
@@ -216,7 +246,7 @@ class ProfileStore:
         self._pool_factory = pool_factory
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
-        self._schema_ready = False
+        self._schema_ready = not manage_schema  # a dedicated role runs no DDL: the set-up did
         self.dialect = dialect
         self.retry = retry or OccRetryPolicy()
         self.isolation = isolation
@@ -255,7 +285,8 @@ class ProfileStore:
                 ssl="require", max_size=settings.db_pool_max_size, timeout=settings.db_connect_timeout_seconds,
             )
 
-        return cls(bucket=settings.bucket, s3_client=s3, pool_factory=pool_factory, dialect=settings.dialect)
+        return cls(bucket=settings.bucket, s3_client=s3, pool_factory=pool_factory, dialect=settings.dialect,
+                   manage_schema=settings.manage_schema)
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -270,6 +301,10 @@ class ProfileStore:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._pool.close(), timeout=5)
             self._pool = None
+
+    async def pool(self) -> asyncpg.Pool:
+        """The connection pool (schema applied when this store manages it), for the set-up job."""
+        return await self._get_pool()
 
     async def _get_pool(self) -> asyncpg.Pool:
         async with self._pool_lock:
@@ -385,8 +420,33 @@ class ProfileStore:
 
     # --- operations ----------------------------------------------------------------------------
 
-    async def save(self, profile: BehaviourProfile) -> ProfileMetadata:
-        """Store a new profile (see the module docstring for the ordering)."""
+    async def idempotent_profile(self, create: IdempotentCreate) -> tuple[str, str | None] | None:
+        """(profile id, its row's state or None when swept) a live Idempotency-Key stands for;
+        None for a new key; IdempotencyKeyReused (422) for the same key with another body."""
+        async def read(conn: asyncpg.Connection) -> tuple[str, str | None] | None:
+            pid = await find_key(conn, create, Instant.now())
+            if pid is None:
+                return None
+            state = await conn.fetchval("SELECT state FROM behaviour_profiles WHERE id = $1", pid)
+            return str(pid), None if state is None else str(state)
+
+        return await self._tx(read)
+
+    async def save(self, profile: BehaviourProfile, *, idempotency: IdempotentCreate | None = None) -> ProfileMetadata:
+        """Store a new profile (see the module docstring for the ordering).
+
+        With ``idempotency`` the key is claimed in the pending row's transaction; a create under a
+        key another request claimed first continues under that request's profile id, and a retry
+        of a half-done create (its process killed) finishes it: the pending row is re-inserted if
+        it was swept, and a document the earlier attempt already stored is kept."""
+        for _ in range(3):
+            try:
+                return await self._save(profile, idempotency)
+            except _KeyClaimed as claimed:
+                profile = profile.model_copy(update={"id": claimed.profile_id})
+        raise StateStoreUnavailable("the Idempotency-Key kept moving between profiles", retry_after_seconds=1)
+
+    async def _save(self, profile: BehaviourProfile, idempotency: IdempotentCreate | None) -> ProfileMetadata:
         pid = uuid.UUID(profile.id)
         key = document_key(profile.id)
         if profile.time_window_end - profile.time_window_start > TimeDelta(hours=MAX_WINDOW_HOURS):
@@ -403,15 +463,22 @@ class ProfileStore:
         keys = key_rows(pid, profile.cluster_id, profile.namespace, profile.label, _us(profile.created_at),
                         _us(profile.time_window_start), _us(profile.time_window_end))
 
-        async def insert_pending(conn: asyncpg.Connection) -> None:
+        async def insert_pending(conn: asyncpg.Connection) -> tuple[str, int]:
+            if idempotency is not None:
+                claimed = await claim_key(conn, idempotency, pid, Instant.now())
+                if claimed != pid:
+                    raise _KeyClaimed(str(claimed))
             await conn.execute(
                 """INSERT INTO behaviour_profiles (id, name, label, cluster_id, namespace, task_queue,
                        window_start_us, window_end_us, created_at_us, state, s3_key, observed_metrics)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11)""",
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11)
+                   ON CONFLICT (id) DO NOTHING""",
                 pid, profile.name, profile.label, profile.cluster_id, profile.namespace, profile.task_queue,
                 _us(profile.time_window_start), _us(profile.time_window_end), _us(profile.created_at), key,
                 profile.telemetry.observed_count(),
             )
+            row = await conn.fetchrow("SELECT state, created_at_us FROM behaviour_profiles WHERE id = $1", pid)
+            return str(row["state"]), int(row["created_at_us"])
 
         async def current_state(conn: asyncpg.Connection) -> str | None:
             state = await conn.fetchval("SELECT state FROM behaviour_profiles WHERE id = $1", pid)
@@ -433,11 +500,28 @@ class ProfileStore:
         async def drop_pending(conn: asyncpg.Connection) -> None:
             await conn.execute("DELETE FROM behaviour_profiles WHERE id = $1 AND state = 'pending'", pid)
 
-        await self._tx(insert_pending)
+        state, created_us = await self._tx(insert_pending)
+        if state == "ready":  # a retry of a create that completed: the same profile
+            return await self.get_metadata(profile.id)
+        if state != "pending":
+            raise StateStoreUnavailable(f"profile {profile.id} is being deleted", retry_after_seconds=1)
+        if created_us != _us(profile.created_at):
+            # Finishing a create another attempt began: its row's creation time is the profile's,
+            # so the document, the row and the list keys agree.
+            profile = profile.model_copy(update={"created_at": _instant(created_us)})
+            document = profile.model_copy(update={"is_baseline": False}).model_dump_json()
+            keys[:] = key_rows(pid, profile.cluster_id, profile.namespace, profile.label, created_us,
+                               _us(profile.time_window_start), _us(profile.time_window_end))
         try:
             await self._s3_call("put", lambda: self._s3.put_object(
                 Bucket=self.bucket, Key=key, Body=document.encode(), ContentType="application/json",
                 IfNoneMatch="*"))
+        except StorageUnavailable as exc:
+            # Create-only put refused: an earlier attempt of this idempotent create stored it.
+            if not (idempotency is not None and exc.extensions.get("s3_error") == "PreconditionFailed"):
+                with contextlib.suppress(Exception):
+                    await self._tx(drop_pending)
+                raise
         except Exception:
             with contextlib.suppress(Exception):
                 await self._tx(drop_pending)
@@ -446,13 +530,14 @@ class ProfileStore:
             await self._tx(mark_ready)
         except Exception:
             # The error may have come after the commit (lost COMMIT reply): ask the store.
+            after: str | None
             try:
-                state = await self._tx(current_state)
+                after = await self._tx(current_state)
             except Exception:
-                state = "unknown"
-            if state == "ready":
+                after = "unknown"
+            if after == "ready":
                 return await self.get_metadata(profile.id)
-            if state in ("pending", None):
+            if after in ("pending", None):
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(self._s3.delete_object, Bucket=self.bucket, Key=key)
                 with contextlib.suppress(Exception):
@@ -614,6 +699,11 @@ class ProfileStore:
                 await conn.execute("DELETE FROM behaviour_profiles WHERE id = $1 AND state <> 'ready'", pid)
 
             await self._tx(drop)
+
+        async def forget_keys(conn: asyncpg.Connection) -> None:
+            await expire_keys(conn, Instant.now())
+
+        await self._tx(forget_keys)
         return len(rows)
 
     async def count_rows(self, state: str | None = None, *, cluster_id: str | None = None) -> int:

@@ -11,10 +11,21 @@ from typing import Annotated, Any
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from whenever import Instant
 
-__all__ = ["InstantType", "format_instant", "parse_instant", "second_precision"]
+__all__ = ["EPOCH_MS_MIN", "INSTANT_MAX_CHARS", "InstantType", "format_instant", "parse_instant", "second_precision"]
+
+
+INSTANT_MAX_CHARS = 64
+EPOCH_MS_MIN = 10**11
+"""Smaller epoch numbers read as seconds (10^11 ms is 1973-03-03, 10^11 s is year 5138): they are
+refused rather than guessed (issue 19: 1765072950 s was taken as ms, a 3.6 s window in 1970)."""
 
 
 def _from_epoch_ms(value: float) -> Instant:
+    if value < EPOCH_MS_MIN:
+        raise ValueError(
+            f"{value!r} is too small for epoch milliseconds (it reads as epoch seconds); send epoch "
+            f"milliseconds (e.g. {int(value) * 1000 if 0 < value < EPOCH_MS_MIN else 1795352400000}) "
+            "or ISO 8601 (2026-11-22T13:00:00Z)")
     # OverflowError (inf, 1e60) is no ValueError: it would escape validation as a 500.
     try:
         return Instant.from_timestamp(int(value), unit="millisecond")
@@ -31,6 +42,8 @@ def parse_instant(value: Any) -> Instant:
     if isinstance(value, int | float):
         return _from_epoch_ms(value)
     if isinstance(value, str):
+        if len(value) > INSTANT_MAX_CHARS:
+            raise ValueError(f"a timestamp is at most {INSTANT_MAX_CHARS} characters (got {len(value)})")
         text = value.strip()
         if text.isdigit():
             return _from_epoch_ms(int(text))
@@ -56,8 +69,9 @@ InstantType = Annotated[
     PlainSerializer(lambda i: i.format_iso(), return_type=str),
     # What parse_instant accepts, so the schema and the validator agree (the schema fuzzer sent
     # epoch milliseconds, which the schema used to forbid and the API rightly accepted).
-    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "pattern": "^[0-9]+$"},
-                              {"type": "number"}],
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time", "maxLength": INSTANT_MAX_CHARS},
+                              {"type": "string", "pattern": "^[1-9][0-9]{11,}$", "maxLength": INSTANT_MAX_CHARS},
+                              {"type": "number", "minimum": EPOCH_MS_MIN}],
                     "examples": ["2026-11-22T13:00:00Z", "1795352400000"]}),
 ]
 

@@ -79,7 +79,8 @@ def test_function_url_events_create_list_and_preflight(profile_settings: Profile
         _event("GET", "/profiles/", query="cluster=lambda-cluster&label=lambda"),
         _event("OPTIONS", "/profiles/", headers={"origin": "http://grafana.local",
                                                  "access-control-request-method": "POST"}),
-        _event("POST", "/profiles/", body={"name": "x", "time_window_start": 1, "time_window_end": 2 + 25 * 3600 * 1000}),
+        _event("POST", "/profiles/", body={"name": "x", "time_window_start": start.timestamp() * 1000 - 25 * 3600 * 1000,
+                                           "time_window_end": start.timestamp() * 1000}),
     ])
     created, listed, preflight, too_long = out["responses"]
     assert created["statusCode"] == 201, created
@@ -120,7 +121,7 @@ print(json.dumps({{"cold": cold, "after": sorted(sys.modules), "statuses": statu
 # handlers and the auth dependency. Every router, model and client comes with its first request.
 _COLD_PROJECT_MODULES = {
     "behaviour_profiles", "behaviour_profiles.errors", "behaviour_profiles.problems", "behaviour_profiles.settings",
-    "copilot", "copilot.api", "copilot.api.app", "copilot.api.auth", "copilot_core", "copilot_core.errors",
+    "copilot", "copilot.api", "copilot.api.app", "copilot.api.guard", "copilot_core", "copilot_core.errors",
 }
 _PROJECT = ("behaviour_profiles", "copilot", "copilot_core", "dsql_config", "standins")
 # Third-party packages the cold import must not load: clients (first use), the time library and

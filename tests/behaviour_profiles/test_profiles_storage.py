@@ -103,7 +103,8 @@ async def test_s3_stopped_mid_test_gives_502_and_leaves_no_row(profile_settings:
 
 
 async def test_s3_stopped_gives_502_problem_through_the_api(profile_settings: ProfileSettings,
-                                                           scenario_windows: dict) -> None:
+                                                           scenario_windows: dict,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
     moto = MotoServer().start()
     bucket = _fresh_bucket(moto.endpoint_url)
     settings = profile_settings.model_copy(update={"s3_endpoint_url": moto.endpoint_url, "bucket": bucket})
@@ -118,7 +119,14 @@ async def test_s3_stopped_gives_502_problem_through_the_api(profile_settings: Pr
                 "name": "n", "cluster_id": cluster, "time_window_start": start.format_iso(),
                 "time_window_end": end.format_iso()})
         assert response.status_code == 502 and response.headers["content-type"] == "application/problem+json"
-        assert response.json()["bucket"] == bucket
+        # Issue 19: the body names the store, the retry hint and a correlation id; the bucket and the
+        # object URL go to the server log under that id, never to the client.
+        problem = response.json()
+        assert problem["store"] == "s3" and problem["retryable"] is True and "retry" in problem["detail"]
+        assert bucket not in response.text and moto.endpoint_url not in response.text
+        assert response.headers["x-correlation-id"] == problem["correlation_id"]
+        logged = [r.getMessage() for r in caplog.records if problem["correlation_id"] in r.getMessage()]
+        assert logged and bucket in logged[0]
         assert await _all(service.store, ListFilters(cluster=cluster)) == []
     finally:
         await service.store.close()
@@ -309,7 +317,8 @@ async def test_a_failed_commit_when_marking_ready_removes_document_and_row(
 
 async def test_prometheus_stopped_gives_502_and_writes_nothing(profile_settings: ProfileSettings,
                                                               moto_server: MotoServer,
-                                                              scenario_windows: dict) -> None:
+                                                              scenario_windows: dict,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
     prom = PrometheusServer().start()
     bucket = _fresh_bucket(moto_server.endpoint_url)
     settings = profile_settings.model_copy(update={"amp_query_url": prom.query_url, "bucket": bucket})
@@ -325,7 +334,9 @@ async def test_prometheus_stopped_gives_502_and_writes_nothing(profile_settings:
                 "time_window_end": end.format_iso()})
         assert response.status_code == 502
         problem = response.json()
-        assert problem["upstream"] == prom.query_url and "unreachable" in problem["detail"]
+        assert problem["store"] == "telemetry" and prom.query_url not in response.text
+        logged = [r.getMessage() for r in caplog.records if problem["correlation_id"] in r.getMessage()]
+        assert logged and prom.query_url in logged[0] and "unreachable" in logged[0]
         assert await _all(service.store, ListFilters(cluster=cluster)) == []
         assert _objects(moto_server.endpoint_url, bucket) == []
     finally:

@@ -169,7 +169,16 @@ def test_profile_api_lambda_env_iam_and_auth(plans: dict[str, Plan], plan_for) -
     policy = json.loads(one(plan_, ROLE, "temporal-plan-profile-api-role").inputs["inlinePolicies"][0]["policy"])
     resources = {r for s in policy["Statement"] for r in s["Resource"]}
     bucket_arn = f"arn:aws:s3:::{plan_.outputs['bucket_name']}"
-    assert {bucket_arn, f"{bucket_arn}/*", plan_.outputs["dsql_cluster_arn"]} <= resources
+    assert {bucket_arn, f"{bucket_arn}/profiles/*", plan_.outputs["dsql_cluster_arn"]} <= resources
+    # Issue 19: writes only under profiles/ (config/dynamic_config.yaml is the servers' live config),
+    # and the index through a dedicated database role (DbConnect, not DbConnectAdmin).
+    writes = {r for s in policy["Statement"] for a in s["Action"] if a in ("s3:PutObject", "s3:DeleteObject")
+              for r in s["Resource"]}
+    assert writes == {f"{bucket_arn}/profiles/*"}
+    assert f"{bucket_arn}/*" not in resources
+    dsql_actions = {a for s in policy["Statement"] for a in s["Action"] if a.startswith("dsql:")}
+    assert dsql_actions == {"dsql:DbConnect"}
+    assert settings.db_user == "profile_api" and settings.manage_schema is False
 
     token = plan_for("starter", profileApiAuth="token")
     url = one(token, "aws:lambda/functionUrl:FunctionUrl", "temporal-plan-profile-api-url")
@@ -339,7 +348,8 @@ def test_copilot_worker_reads_every_temporal_log_group_and_the_profile_store(pla
                                       "Resource": [f"{bucket_arn}/config/*", f"{bucket_arn}/profiles/*"]}
     assert by_sid["SweepStaleProfiles"]["Resource"] == [f"{bucket_arn}/profiles/*"]
     assert by_sid["ProfileBucket"]["Resource"] == [bucket_arn]
-    assert by_sid["ProfileIndex"]["Action"] == ["dsql:DbConnectAdmin"]
+    assert by_sid["ProfileIndex"]["Action"] == ["dsql:DbConnect"]
+    assert profiles.db_user == "copilot_profiles" and profiles.manage_schema is False
     assert by_sid["ProfileIndex"]["Resource"] == [plan_.outputs["dsql_cluster_arn"]]
 
 

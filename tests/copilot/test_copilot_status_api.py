@@ -125,7 +125,8 @@ async def test_copilot_endpoints_answer_503_problems_when_a_store_is_down(
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()
     assert problem["status"] == 503 and problem["title"] == "Copilot state store unavailable"
-    assert "ConnectionRefusedError" in problem["detail"] and "COPILOT_DSQL_ENDPOINT" in problem["suggestion"]
+    assert problem["store"] == "copilot_state_store" and "COPILOT_DSQL_ENDPOINT" in problem["suggestion"]
+    assert "ConnectionRefusedError" not in response.text and problem["correlation_id"] in problem["detail"]
     assert response.headers["retry-after"] == "5"
 
     # The behaviour-profile store down (the copilot store up, with a snapshot to compare).

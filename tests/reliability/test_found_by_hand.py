@@ -82,8 +82,10 @@ async def test_nul_in_a_stored_field_is_a_422_naming_it(api_client: httpx.AsyncC
     huge = await api_client.post("/profiles/", json={"name": "x", "time_window_start": -1.5e15,
                                                      "time_window_end": 9.9e59})  # OverflowError was a 500
     assert huge.status_code == 422 and huge.json()["field"] == "time_window_start", huge.text
-    epoch_ms = await api_client.get("/status/timeline", params={"end": "6000000"})  # epoch ms: in the schema now
-    assert epoch_ms.status_code == 200 and epoch_ms.json()["end"].startswith("1970-01-01T01:40")
+    epoch_ms = await api_client.get("/status/timeline", params={"end": "1795352400000"})  # epoch ms: in the schema
+    assert epoch_ms.status_code == 200 and epoch_ms.json()["end"].startswith("2026-11-22T13:00")
+    seconds = await api_client.get("/status/timeline", params={"end": "1795352400"})  # seconds: refused (issue 19)
+    assert seconds.status_code == 422 and "milliseconds" in seconds.text
 
 
 async def test_a_newline_id_is_not_the_list(api_client: httpx.AsyncClient) -> None:

@@ -55,7 +55,9 @@ def assert_problem(status: int, body: object, content_type: str) -> None:
 
 
 def fuzz(server: ApiServer, prefixes: tuple[str, ...], row: ReliabilityRow, examples: int) -> None:
-    raw = httpx.get(f"{server.url}/openapi.json", timeout=30).json()
+    # The document follows the API's auth (issue 19): fetched with the token in token mode.
+    raw = httpx.get(f"{server.url}/openapi.json", timeout=30,
+                    headers={"Authorization": f"Bearer {server.token}"} if server.token else {}).json()
     schema = schemathesis.openapi.from_dict(raw)
     auth_variants: list[dict[str, str]] = [{}]
     if server.token is not None:

@@ -91,6 +91,8 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     "aws:lb/listener:Listener": frozenset({"loadBalancerArn"}),
     "aws:lambda/functionUrl:FunctionUrl": frozenset({"functionName", "qualifier"}),
     "aws:lambda/invocation:Invocation": frozenset({"functionName", "qualifier", "triggers"}),
+    # EventBridge Scheduler: a schedule's name is fixed at creation (its target and expression update).
+    "aws:scheduler/schedule:Schedule": frozenset({"name", "namePrefix"}),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": frozenset({"bucket", "expectedBucketOwner"}),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": frozenset({"bucket"}),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": frozenset({"bucket"}),

@@ -18,13 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from behaviour_profiles.problems import PROBLEM_RESPONSES, install_problem_handlers
 from behaviour_profiles.settings import ProfileSettings
-from copilot.api.auth import require_bearer_token
+from copilot.api.guard import RequestGuard
 
 if TYPE_CHECKING:
     from behaviour_profiles.service import ProfileService
@@ -44,6 +44,7 @@ def build_profile_service(settings: ProfileSettings) -> ProfileService:
                                  timeout=settings.query_timeout_seconds, concurrency=settings.query_concurrency)
     return ProfileService(store=ProfileStore.from_settings(settings), telemetry=telemetry,
                           step=TimeDelta(seconds=settings.query_step_seconds),
+                          scrape_interval=TimeDelta(seconds=settings.scrape_interval_seconds),
                           default_cluster_id=settings.cluster_id)
 
 
@@ -94,9 +95,9 @@ def create_app(settings: ProfileSettings | None = None, *,
                status_store: StateStoreProvider | None = None) -> LazyRouterApp:
     """The API app. ``profile_service`` overrides the one built from ``settings`` (tests, demo)."""
     settings = settings or ProfileSettings()
-    dependencies = [Depends(require_bearer_token)] if settings.auth_mode == "token" else []
-    app = LazyRouterApp(title="temporal-dsql API", version="0.1.0", dependencies=dependencies,
-                        responses=PROBLEM_RESPONSES)
+    # Auth is the RequestGuard's (below), not a route dependency: it runs before the body is read
+    # and leaves /health public in every mode.
+    app = LazyRouterApp(title="temporal-dsql API", version="0.1.0", responses=PROBLEM_RESPONSES)
     app.state.settings = settings
     app.state.profile_service = profile_service
     app.state.status_store = status_store
@@ -107,7 +108,9 @@ def create_app(settings: ProfileSettings | None = None, *,
     else:
         app.state.token_verifier = None
     install_problem_handlers(app)
-    if settings.allowed_origins:
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, verifier=app.state.token_verifier,
+                       docs_public=settings.docs_public)
+    if settings.allowed_origins:  # added after the guard, so outside it: preflights need no token
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(

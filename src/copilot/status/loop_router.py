@@ -13,9 +13,12 @@ there is no stored document to fall back to and a degraded 200 would be a made-u
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
+from behaviour_profiles.limits import NAMESPACE_MAX_BYTES, PresetNameText, ProfileIdText
 from behaviour_profiles.service import ProfileService
 from copilot.loop.baseline import DriftInput, DriftReport, ProfileBaselineDrift
 from copilot.loop.conformance import ConformanceReport, assess_conformance
@@ -32,18 +35,18 @@ router = APIRouter(prefix="/copilot", tags=["copilot"])
 class ConformanceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a typo'd field is a 422, not silently ignored
 
-    profile_id: str
-    preset_name: str
-    modifier: str | None = None
+    profile_id: ProfileIdText
+    preset_name: PresetNameText
+    modifier: PresetNameText | None = None
 
 
 class RecommendRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    profile_id: str
-    preset_name: str | None = None
+    profile_id: ProfileIdText
+    preset_name: PresetNameText | None = None
     """Defaults to the preset recorded in the profile's config snapshot."""
-    modifier: str | None = None
+    modifier: PresetNameText | None = None
 
 
 def _profiles(request: Request) -> ProfileService:
@@ -69,7 +72,8 @@ async def recommend(request: Request, body: RecommendRequest) -> ConfigRecommend
 
 
 @router.get("/drift", response_model=DriftReport)
-async def drift(request: Request, namespace: str | None = None) -> DriftReport:
+async def drift(request: Request,
+                namespace: Annotated[str | None, Query(max_length=NAMESPACE_MAX_BYTES)] = None) -> DriftReport:
     """The latest observed snapshot against the active baseline of its cluster and namespace."""
 
     async def read(store: StateStore) -> tuple[str, StoredSnapshot | None]:

@@ -102,6 +102,7 @@ class CopilotStateStoreUnavailable(StateStoreUnavailable):
     """503: the copilot's state store (COPILOT_DSQL_*) could not be read."""
 
     title = "Copilot state store unavailable"
+    store = "copilot_state_store"
 
 
 async def read_state_store(request: Request, read: Callable[[StateStore], Awaitable[T]]) -> T:
