@@ -5,6 +5,7 @@
     copilot drift [--namespace NS]
     copilot conformance PROFILE_ID PRESET [-m MODIFIER]
     copilot recommend-config PROFILE_ID [PRESET] [-m MODIFIER]
+    copilot eval [--scenario FILE] [--cases DIR] [--format text|json]
 
 Every command follows the shared grammar (copilot_core.cli): --format text|json|yaml (--json),
 `error:` lines on stderr, exit 2 bad input, 3 a failed check, 4 a dependency unreachable.
@@ -25,7 +26,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
-from copilot.exceptions import CopilotError
+from copilot.exceptions import CopilotError, CopilotInputError
 from copilot.settings import CopilotSettings
 from copilot_core.cli import (
     ExitCode,
@@ -361,3 +362,106 @@ def recommend_cmd(profile_id: Annotated[str, typer.Argument(help="A behaviour pr
         console.print(f"  evidence: {e.metric} = {e.observed:.4g} (expected {e.expected})")
     for r in rec.rejected:
         console.print(f"  [yellow]rejected by guard rails:[/yellow] {r}")
+
+
+# --- eval: replay scenarios, run the eval cases ----------------------------------------------------
+
+
+def _print_replay(result: Any, fmt: OutputFormat) -> None:
+    if fmt is not OutputFormat.text:
+        emit(result, fmt)
+        return
+    for cycle in result.cycles:
+        console.print(f"[bold]cycle {cycle.cycle}[/bold]  {cycle.observed_at}  {cycle.state}  (band {cycle.band}, "
+                      f"bottleneck {cycle.bottleneck.replace('_', '-')})", soft_wrap=True, highlight=False)
+        console.print(f"  {cycle.reason}", soft_wrap=True, highlight=False)
+        for action in cycle.actions:
+            console.print(f"  - {action.action_type} {action.target_service}: {action.description}",
+                          soft_wrap=True, highlight=False)
+
+
+async def _run_cases(cases: list[Any]) -> list[Any]:
+    from copilot.eval import live_mode, offline_explainer, offline_judge, run_case
+
+    if live_mode():
+        model: Any = f"bedrock:{CopilotSettings().bedrock_model_id}"
+        explainer, judge = model, model
+    else:
+        explainer, judge = offline_explainer(), offline_judge()
+    snapshots: dict[str, Any] = {}
+    generated = [c for c in cases if c.generator is not None]
+    if generated:
+        # Generator cases are rendered into a local Prometheus (the AMP stand-in) and read back with
+        # the copilot's own queries; it is started here and stopped by its PID when done.
+        from whenever import Instant
+
+        from behaviour_profiles.telemetry import PrometheusClient
+        from copilot.eval.generated import collect_case, generator_windows
+        from standins.scenarios import start_prometheus_with_scenarios
+
+        windows = generator_windows(generated, Instant.now())
+        prometheus = start_prometheus_with_scenarios(windows, workspace_id="ws-eval")
+        try:
+            async with PrometheusClient(prometheus.query_url, sigv4=False) as client:
+                for case in generated:
+                    snapshots[case.name] = await collect_case(case, client, windows[case.name])
+        finally:
+            prometheus.stop()
+    return [await run_case(c, explainer=explainer, judge=judge, snapshots=snapshots.get(c.name)) for c in cases]
+
+
+@app.command("eval")
+def eval_cmd(
+    scenario: Annotated[Path | None, typer.Option(
+        "--scenario", help="Replay this scenario file (YAML) and print each cycle's verdict.")] = None,
+    cases_dir: Annotated[Path | None, typer.Option(
+        "--cases", help="Run the eval cases in this directory (default: the built-in cases).")] = None,
+    fmt: FormatOption = OutputFormat.text, as_json: JsonFlag = False,
+) -> None:
+    """Replay a scenario through the rules (--scenario), or run the eval cases: every cycle's state and
+    bottleneck against the spec, the scenario's claims, the actions and the explanation's facts.
+    Exit 3 (a failed check) when a case fails."""
+    from copilot.eval import ReplayResult, load_cases, load_scenario, replay
+
+    fmt = resolve_format(fmt, as_json)
+    try:
+        if scenario is not None:
+            if cases_dir is not None:
+                raise CopilotInputError("--scenario and --cases cannot be combined.", field="--scenario",
+                                        suggestion="Replay one scenario, or run a directory of cases.")
+            loaded = load_scenario(scenario)
+            _print_replay(ReplayResult(cycles=[c.verdict for c in replay(loaded)]), fmt)
+            return
+        import copilot.eval
+
+        directory = cases_dir or Path(copilot.eval.__file__).parent / "cases"
+        if not directory.is_dir():
+            raise CopilotInputError(f"{str(directory)!r} is not a directory of eval cases.", field="--cases",
+                                    suggestion="Pass a directory holding NN_name.yaml case files.")
+        cases = load_cases(directory)
+    except InputError as exc:
+        fail(exc)
+    except ValueError as exc:  # a case file that does not validate
+        fail(exc, code=ExitCode.BAD_INPUT)
+    try:
+        results = asyncio.run(_run_cases(cases))
+    except (TemporalDsqlError, OSError) as exc:
+        fail(exc, code=ExitCode.UNAVAILABLE)
+    failed = [r for r in results if not r.passed]
+    if fmt is not OutputFormat.text:
+        emit({"cases": [
+            {"name": r.name, "clauses": r.clauses, "passed": r.passed, "cycles": len(r.cycles), "score": r.score,
+             "problems": r.problems()} for r in results], "passed": len(results) - len(failed), "failed": len(failed)},
+            fmt)
+    else:
+        table = Table("case", "clauses", "cycles", "verdicts", "facts", "result")
+        for r in results:
+            table.add_row(r.name, ", ".join(r.clauses), str(len(r.cycles)),
+                          "ok" if not r.mismatches else f"{len(r.mismatches)} wrong", f"{r.score:.0%}",
+                          "[green]pass[/green]" if r.passed else "[red]FAIL[/red]")
+        console.print(table)
+        for r in failed:
+            for problem in r.problems():
+                console.print(f"  {r.name}: {problem}", soft_wrap=True, highlight=False)
+        console.print(f"{len(results) - len(failed)} of {len(results)} cases green")
+    raise typer.Exit(int(ExitCode.REFUSED) if failed else 0)  # a failed check, in the shared table
