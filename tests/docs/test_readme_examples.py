@@ -10,8 +10,8 @@ test_readme_local_stack.py; the rest say why they cannot run (docs/contributing.
 from __future__ import annotations
 
 import re
-import tomllib
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
