@@ -242,6 +242,9 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
     kb_bucket: pulumi.Output[str | None]
     copilot_dsql_endpoint: pulumi.Output[str | None]
     copilot_dsql_cluster_arn: pulumi.Output[str | None]
+    estimated_monthly_cost: pulumi.Output[float | None]
+    """The monthly estimate in USD (`temporal-dsql cost`'s total), priced offline at declaration;
+    None in a region the pinned price table does not cover."""
 
     TYPE = "temporal-dsql:index:TemporalDsqlPreset"
 
@@ -251,6 +254,11 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         _validate(args)
         # Compile before any resource exists: a bad preset or a guard-rail failure ends the program here.
         self.compiled = compile_for_deployment(args.preset, args.modifier, args.overrides, table_prefix=name)
+        from pulumi_temporal_dsql.preview.cost import ResourceCollector
+
+        # Records every child as it is declared, so the component can price itself (no network).
+        self._cost_inputs = ResourceCollector()
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[self._cost_inputs]))
         super().__init__(self.TYPE, name, None, opts)
         for field_name, (default, config_key, dockerfile) in images.UNBUILT_DEFAULTS.items():
             if getattr(args, field_name) == default and (field_name != "copilot_worker_image" or args.copilot_enabled):
@@ -709,6 +717,7 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         # Its own DSQL cluster, for `copilot db check-connection` and backups (None without it).
         self.copilot_dsql_endpoint = copilot_dsql.endpoint if copilot_dsql is not None else none
         self.copilot_dsql_cluster_arn = copilot_dsql.arn if copilot_dsql is not None else none
+        self.estimated_monthly_cost = region.apply(lambda r: _estimate_total(self._cost_inputs.inputs, result, args, r, self))
         self.register_outputs(self.stack_outputs())
 
     def stack_outputs(self) -> dict[str, pulumi.Input[Any]]:
@@ -732,7 +741,25 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
             "kb_bucket": self.kb_bucket,
             "copilot_dsql_endpoint": self.copilot_dsql_endpoint,
             "copilot_dsql_cluster_arn": self.copilot_dsql_cluster_arn,
+            "estimatedMonthlyCost": self.estimated_monthly_cost,
         }
+
+
+def _estimate_total(inputs: list[Any], compiled: CompiledConfig, args: TemporalDsqlPresetArgs, region: str,
+                    resource: pulumi.Resource) -> float | None:
+    """`temporal-dsql cost`'s monthly total for what this component declared (usage defaults)."""
+    from pulumi_temporal_dsql.preview.cost import estimate
+    from pulumi_temporal_dsql.preview.prices import UnpricedError
+    from pulumi_temporal_dsql.preview.usage import WorkloadFacts
+
+    facts = WorkloadFacts.from_profile_values(args.preset, compiled.profile.values(),
+                                              log_retention_days=args.log_retention_days)
+    try:
+        total = estimate(inputs, facts=facts, region=region, bedrock_model_id=args.bedrock_model_id).total_monthly
+    except UnpricedError as error:
+        pulumi.log.warn(f"estimatedMonthlyCost: {error}", resource=resource)
+        return None
+    return round(total, 2)
 
 
 def _item(key: str) -> Any:

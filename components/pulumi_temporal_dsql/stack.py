@@ -45,6 +45,7 @@ OUTPUT_NAMES = (
     "kb_bucket",
     "copilot_dsql_endpoint",
     "copilot_dsql_cluster_arn",
+    "estimatedMonthlyCost",
 )
 
 _NAMED: dict[str, tuple[type[TemporalDsqlPreset], type[TemporalDsqlPresetArgs]]] = {
