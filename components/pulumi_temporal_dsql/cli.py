@@ -13,6 +13,7 @@ dsql_config.grammar's, the same as `temporal-dsql-config` and `copilot`.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -79,7 +80,7 @@ def plan_command(
     except InputError as error:
         fail(error)
     if fmt == OutputFormat.text:
-        typer.echo(render_tree(result))
+        typer.echo(render_tree(result, value_width=120 if sys.stdout.isatty() else None))
     elif fmt == OutputFormat.json:
         typer.echo(result.to_json())
     else:

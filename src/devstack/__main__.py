@@ -1,5 +1,6 @@
-"""`python -m devstack ...` is `copilot dev ...`."""
+"""`python -m devstack ...` is `copilot dev ...` (the same grammar: copilot_core.cli.run)."""
 
+from copilot_core.cli import run
 from devstack.cli import app
 
-app(prog_name="copilot dev")
+run(app, "copilot dev")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,42 @@ def test_readme_block_runs_as_written(block, tmp_path: Path) -> None:  # type: i
     # What the README promises of a failure is what the CLI says.
     for count in re.findall(r"here: (\d+) errors", block.code):
         assert f"{count} guard-rail error(s)" in completed.stderr
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_readme_teaches_in_order_and_its_links_resolve() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", text, flags=re.M)
+    # What it is (the text above the first heading), then install, quickstart, concepts, reference.
+    order = [headings.index(h) for h in ("Contents", "Prerequisites", "Install", "Quickstart", "Concepts",
+                                         "Command-line conventions", "Versions", "Contributing")]
+    assert order == sorted(order), headings
+    anchors = {_slug(h) for h in re.findall(r"^#{2,4} (.+)$", text, flags=re.M)}
+    for target in re.findall(r"\]\(#([^)]+)\)", text):
+        assert target in anchors, f"README link #{target} names no heading"
+    for path in re.findall(r"\]\((?!https?:|#)([^)#]+)", text):
+        assert (ROOT / path).exists(), f"README links to {path}, which does not exist"
+    # The table of contents lists every top-level section.
+    contents = text.split("## Contents", 1)[1].split("\n## ", 1)[0]
+    for heading in headings:
+        if heading != "Contents":
+            assert f"(#{_slug(heading)})" in contents, f"the table of contents misses {heading!r}"
+
+
+def test_the_versions_section_says_what_the_project_requires() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    versions = (ROOT / "README.md").read_text(encoding="utf-8").split("## Versions", 1)[1].split("\n## ", 1)[0]
+    assert f'`requires-python = "{project["requires-python"]}"`' in versions
+    assert f"`temporal-dsql` {project['version']}" in versions
+    requirements = [re.sub(r"\[.*?\]", "", r) for r in (*project["dependencies"],
+                    *(r for extra in project["optional-dependencies"].values() for r in extra))]
+    for named in re.findall(r"`([a-z][\w-]*>=[\d.]+)`", versions):
+        assert named in requirements, f"{named} is not a requirement in pyproject.toml"
+    from dsql_config.compiler import DEFAULT_DSQL_PLUGIN_VERSION, DEFAULT_TEMPORAL_SERVER_VERSION
+
+    assert f"| Temporal server | {DEFAULT_TEMPORAL_SERVER_VERSION} " in versions
+    assert f"| {DEFAULT_DSQL_PLUGIN_VERSION} " in versions

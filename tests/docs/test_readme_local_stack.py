@@ -60,6 +60,8 @@ def test_the_local_stack_blocks_run_as_written(tmp_path: Path) -> None:
     assert '"is_baseline": true' in joined
     assert re.search(r'"field": ?"time_window_start"', joined), "the bad request answers a problem naming its field"
     assert re.search(r'"health_state": "(happy|stressed|critical|unknown)"', joined)
+    # `copilot dev logs api` right after `up` shows uvicorn's error log (start-up) and its access log.
+    assert "Application startup complete" in joined
 
 
 def follow_the_api_log(env: dict[str, str]) -> None:

@@ -274,8 +274,11 @@ def _ensure_event_loop() -> None:
         asyncio.set_event_loop(asyncio.new_event_loop())
 
 
-def render_tree(result: Plan) -> str:
-    """The plan as an indented tree (children under their parent), then the stack outputs."""
+def render_tree(result: Plan, *, value_width: int | None = 120) -> str:
+    """The plan as an indented tree (children under their parent), then the stack outputs.
+
+    On a terminal an output longer than ``value_width`` (the profile JSON) is cut with "..."; the
+    CLI passes None off a terminal, so a pipe or a file gets every value whole."""
     children: dict[str | None, list[PlannedResource]] = {}
     urns = {r.urn for r in result.resources}
     for resource in result.resources:
@@ -294,7 +297,7 @@ def render_tree(result: Plan) -> str:
     for key in sorted(result.outputs):
         value = result.outputs[key]
         text = value if isinstance(value, str) else json.dumps(value, default=_json_default)
-        if isinstance(text, str) and len(text) > 120:
-            text = text[:117] + "..."
+        if value_width is not None and isinstance(text, str) and len(text) > value_width:
+            text = text[:value_width - 3] + "..."
         lines.append(f"  {key}: {text}")
     return "\n".join(lines)
