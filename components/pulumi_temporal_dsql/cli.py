@@ -128,13 +128,15 @@ def _stack_name(stack_config: Path | None) -> str:
 def build_lambda_command(
     out: Annotated[Path, typer.Option(help="Directory for profile_api-<digest>.zip.")] = Path("build/lambda"),
     no_bytecode: Annotated[bool, typer.Option("--no-bytecode", help="Skip compiling .pyc with Python 3.12.")] = False,
+    wheelhouse: Annotated[Path | None, typer.Option(help="Install the pinned wheels from this directory only (offline); "
+                                                         "default: $TEMPORAL_DSQL_WHEELHOUSE, else the index.")] = None,
 ) -> None:
     """Build the profile API Lambda zip (Python 3.12, arm64, the `lambda` dependency group only)."""
     from pulumi_temporal_dsql.errors import LambdaBundleError
     from pulumi_temporal_dsql.lambda_bundle import build_bundle
 
     try:
-        result = build_bundle(out, compile_bytecode=not no_bytecode)
+        result = build_bundle(out, compile_bytecode=not no_bytecode, wheelhouse=wheelhouse)
     except LambdaBundleError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from error

@@ -114,10 +114,11 @@ def _json_default(value: Any) -> Any:
 
 
 def stack_program() -> Path:
-    """stacks/__main__.py of this checkout."""
-    from pulumi_temporal_dsql.lambda_bundle import project_root
+    """The `pulumi new` template's program, shipped in the package (templates/temporal-dsql/ of the
+    repository): what a project made from the template runs, found the same way from any folder."""
+    from pulumi_temporal_dsql.resources import data_file
 
-    return project_root() / "stacks" / "__main__.py"
+    return data_file("template", "__main__.py")
 
 
 def _plain(value: Any) -> Any:

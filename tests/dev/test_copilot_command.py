@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_console_script_is_the_devstack_composition() -> None:
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["copilot"] == "devstack.copilot_cli:app"
+    # devstack.entry checks the extras are installed, then runs devstack.copilot_cli's app.
+    assert scripts["copilot"] == "devstack.entry:main"
 
 
 def test_copilot_has_its_own_commands_then_demo_then_its_groups_then_dev() -> None:
