@@ -15,7 +15,7 @@ listed in `NOT_EXPRESSIBLE`; it is exposed with the closest one.
 # No `from __future__ import annotations`: the component analyzer reads the annotations as objects.
 
 import dataclasses
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
@@ -47,7 +47,7 @@ NOT_EXPRESSIBLE = {
 """Args fields whose Python type the schema cannot state exactly, and what it states instead."""
 
 
-class Preset(str, Enum):
+class Preset(StrEnum):
     """Scale preset."""
 
     STARTER = "starter"
@@ -55,7 +55,7 @@ class Preset(str, Enum):
     HIGH_THROUGHPUT = "high-throughput"
 
 
-class Modifier(str, Enum):
+class Modifier(StrEnum):
     """Workload modifier applied on top of the preset."""
 
     SIMPLE_CRUD = "simple-crud"
@@ -64,7 +64,7 @@ class Modifier(str, Enum):
     LONG_RUNNING = "long-running"
 
 
-class DeployEnvironment(str, Enum):
+class DeployEnvironment(StrEnum):
     """dev turns deletion protection off and lets buckets be destroyed."""
 
     DEV = "dev"
@@ -72,14 +72,14 @@ class DeployEnvironment(str, Enum):
     PROD = "prod"
 
 
-class Capacity(str, Enum):
+class Capacity(StrEnum):
     """Where the tasks run."""
 
     FARGATE = "fargate"
     EC2 = "ec2"
 
 
-class ProfileApiAuthMode(str, Enum):
+class ProfileApiAuthMode(StrEnum):
     """The profile API's Function URL auth."""
 
     AWS_IAM = "AWS_IAM"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-__all__ = ["DEV_EXTRA", "DEV_MODULES", "COPILOT_MODULES", "main", "missing_modules"]
+__all__ = ["COPILOT_MODULES", "DEV_EXTRA", "DEV_MODULES", "main", "missing_modules"]
 
 DEV_EXTRA = "temporal-dsql[dev]"
 COPILOT_EXTRA = "temporal-dsql[copilot]"
