@@ -100,12 +100,15 @@ def test_property_deterministic_zip(files: dict[str, bytes], mtime: int) -> None
 
 
 def _tiny_project(root: Path) -> BundleSources:
+    from pulumi_temporal_dsql.lambda_bundle import PROJECT_PACKAGES
+
+    package = PROJECT_PACKAGES[0]  # a project package, whatever it is called
     (root / "data" / "profile_api").mkdir(parents=True)
-    (root / "data" / "profile_api" / "handler.py").write_text("from copilot_core import errors\n")
+    (root / "data" / "profile_api" / "handler.py").write_text(f"from {package} import errors\n")
     (root / "data" / "lambda-requirements.txt").write_text("anyio==4.0 \\\n    --hash=sha256:00\n")
-    (root / "site" / "copilot_core").mkdir(parents=True)
-    (root / "site" / "copilot_core" / "__init__.py").write_text("")
-    (root / "site" / "copilot_core" / "errors.py").write_text("X = 1\n")
+    (root / "site" / package).mkdir(parents=True)
+    (root / "site" / package / "__init__.py").write_text("")
+    (root / "site" / package / "errors.py").write_text("X = 1\n")
     return BundleSources(root / "data" / "profile_api", root / "data" / "lambda-requirements.txt", (root / "site",))
 
 
@@ -127,7 +130,7 @@ def test_inputs_digest_is_kept_on_disk_under_the_files_stat_signature(
     cache.write_text(f"{key} {'0' * 64}")
     assert inputs_digest(sources) == "0" * 64
     # Any change to a file the digest could cover changes the signature: recomputed, not reused.
-    errors = tmp_path / "site" / "copilot_core" / "errors.py"
+    errors = next((tmp_path / "site").glob("*/errors.py"))
     errors.write_text("X = 2\n")
     os.utime(errors, ns=(errors.stat().st_atime_ns, errors.stat().st_mtime_ns + 1_000_000))
     changed = inputs_digest(sources)
@@ -141,6 +144,7 @@ def test_the_digest_covers_the_pins_and_not_where_the_files_live(tmp_path: Path)
     from pulumi_temporal_dsql import lambda_bundle
 
     here, there = _tiny_project(tmp_path / "a"), _tiny_project(tmp_path / "b")
+    assert len(lambda_bundle._bundle_files(here)) == 3  # handler, package __init__ and errors: followed
     assert lambda_bundle._source_digest(here) == lambda_bundle._source_digest(there)
     there.requirements.write_text("anyio==4.1 \\\n    --hash=sha256:01\n")
     assert lambda_bundle._source_digest(here) != lambda_bundle._source_digest(there)
