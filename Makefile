@@ -11,7 +11,7 @@ export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test bench lint typecheck imports sync uv system-deps clean reliability
+.PHONY: demo test bench lint typecheck imports sync uv system-deps clean reliability flake-hunt
 
 uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || \
@@ -48,6 +48,12 @@ reliability: sync system-deps
 	  uv run --frozen pytest tests/reliability -q -p no:cacheprovider || status=$$?; \
 	  uv run --frozen python tests/reliability/reliability_results.py $(RELIABILITY_RESULTS) || status=1; \
 	  exit $$status
+
+# The stand-in-backed tests (marker `standins`) ROUNDS times in a row, each round in a fresh pytest
+# process; prints the tests that failed in any round and exits 1 if there was one.
+ROUNDS ?= 5
+flake-hunt: sync system-deps
+	@uv run --frozen python scripts/flake_hunt.py --rounds $(ROUNDS)
 
 bench: sync system-deps
 	@uv run --frozen python -m benchmarks

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,21 +288,15 @@ def _function_url_event(body: dict[str, object]) -> dict[str, object]:
 async def _seed_and_time_list(dsn: str, bucket: str, s3_endpoint: str) -> float:
     from pydantic import SecretStr
 
+    from behaviour_profiles.scale import seed_profiles
     from behaviour_profiles.settings import ProfileSettings
     from behaviour_profiles.storage import ListFilters, ProfileStore
 
     store = ProfileStore.from_settings(ProfileSettings(bucket=bucket, s3_endpoint_url=s3_endpoint,
                                                        database_dsn=SecretStr(dsn)))
     pool = await store._get_pool()
-    now_us = Instant.now().timestamp(unit="nanosecond") // 1000
-    rows = [(uuid.uuid4(), f"p{i}", f"label-{i % 7}", f"cluster-{i % 10}", f"ns-{i % 3}", None,
-             now_us - i * 3_600_000_000, now_us - i * 3_600_000_000 + 1_800_000_000, now_us - i * 1000,
-             "ready", f"profiles/{i}.json") for i in range(10_000)]
     async with pool.acquire() as conn:
-        await conn.executemany(
-            """INSERT INTO behaviour_profiles (id, name, label, cluster_id, namespace, task_queue, window_start_us,
-               window_end_us, created_at_us, state, s3_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)""", rows)
-        await conn.execute("ANALYZE behaviour_profiles")
+        await seed_profiles(conn, first=0, count=10_000, now=Instant.now())
     queries = [ListFilters(), ListFilters(cluster="cluster-3"), ListFilters(cluster="cluster-3", label="label-2"),
                ListFilters(namespace="ns-1", start=Instant.now() - TimeDelta(hours=500))]
     latencies = []

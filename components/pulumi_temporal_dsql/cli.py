@@ -1,60 +1,83 @@
-"""`temporal-dsql`: the offline plan and the Lambda bundle builder.
+"""`temporal-dsql`: the offline plan and diff, and the Lambda bundle builder.
 
-    temporal-dsql plan --preset mid-scale --format tree|json
-    temporal-dsql diff --preset mid-scale --to-preset high-throughput --format text|json
+    temporal-dsql plan mid-scale [--format text|json|yaml]
+    temporal-dsql diff mid-scale --to-preset high-throughput [--format text|json|yaml]
     temporal-dsql build-lambda --out DIR
+
+The grammar (positional preset, -m, -o, --format, exit codes, errors) is copilot_core.cli's and
+dsql_config.grammar's, the same as `temporal-dsql-config` and `copilot`.
 """
 
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from copilot_core.cli import (
+    ExitCode,
+    FormatOption,
+    JsonFlag,
+    OutputFormat,
+    add_version_option,
+    emit,
+    fail,
+    resolve_format,
+    run,
+)
 from copilot_core.errors import InputError
+from dsql_config.grammar import (
+    ModifierOption,
+    OptionalPresetArgument,
+    OverrideOption,
+    PresetArgument,
+    complete_modifier,
+    complete_override,
+    complete_preset,
+    parse_override_pairs,
+)
 from pulumi_temporal_dsql.errors import ComponentInputError
 
-__all__ = ["app"]
+__all__ = ["app", "main"]
 
-app = typer.Typer(help="Temporal on ECS with Aurora DSQL: offline plan and Lambda bundle.", no_args_is_help=True)
-
-
-class PlanFormat(StrEnum):
-    tree = "tree"
-    json = "json"
+app = typer.Typer(help="Temporal on ECS with Aurora DSQL: offline plan and diff, and the Lambda bundle.",
+                  no_args_is_help=True)
+add_version_option(app, "temporal-dsql")
 
 
 @app.command("plan")
 def plan_command(
-    preset: Annotated[str, typer.Option(help="Scale preset: starter, mid-scale, high-throughput.")],
-    modifier: Annotated[str | None, typer.Option(help="Workload modifier.")] = None,
-    override: Annotated[list[str] | None, typer.Option(help="key=value (value parsed as JSON when it can be).")] = None,
-    copilot: Annotated[bool, typer.Option(help="Include the SRE copilot.")] = False,
-    output_format: Annotated[PlanFormat, typer.Option("--format", help="tree or json.")] = PlanFormat.tree,
+    preset: PresetArgument,
+    modifier: ModifierOption = None,
+    override: OverrideOption = None,
+    copilot: Annotated[bool, typer.Option("--copilot/--no-copilot", help="Include the SRE copilot.")] = False,
+    fmt: FormatOption = OutputFormat.text,
+    as_json: JsonFlag = False,
     stack: Annotated[str, typer.Option(help="Stack name used in URNs.")] = "plan",
 ) -> None:
     """Run the real stack program under Pulumi's mocks and print every resource and the outputs."""
     from pulumi_temporal_dsql.plan import plan, render_tree
 
-    overrides = _parse_overrides(override, "--override")
+    fmt = resolve_format(fmt, as_json)
     try:
-        result = plan(preset, modifier=modifier, overrides=overrides, stack=stack,
+        result = plan(preset, modifier=modifier, overrides=_parse_overrides(override, "--override"), stack=stack,
                       extra_config={"copilot": "true" if copilot else "false"})
     except InputError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
-    typer.echo(result.to_json() if output_format is PlanFormat.json else render_tree(result))
+        fail(error)
+    if fmt == OutputFormat.text:
+        typer.echo(render_tree(result))
+    elif fmt == OutputFormat.json:
+        typer.echo(result.to_json())
+    else:
+        emit(result.to_json(), fmt)
 
 
 def _parse_overrides(items: list[str] | None, option: str) -> dict[str, Any]:
+    """KEY=VALUE pairs (the compiler's one message for a bad pair); values parsed as JSON when they can be."""
     overrides: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise typer.BadParameter(f"override {item!r} is not key=value", param_hint=option)
+    for key, raw in parse_override_pairs(items, option=option).items():
         try:
             overrides[key] = json.loads(raw)
         except json.JSONDecodeError:
@@ -62,30 +85,29 @@ def _parse_overrides(items: list[str] | None, option: str) -> dict[str, Any]:
     return overrides
 
 
-class DiffFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
 @app.command("diff")
 def diff_command(
-    preset: Annotated[str | None, typer.Option(help="The current stack's preset (or from --stack-config).")] = None,
-    modifier: Annotated[str | None, typer.Option(help="The current stack's modifier.")] = None,
-    override: Annotated[list[str] | None, typer.Option(help="The current stack's overrides, key=value.")] = None,
+    preset: OptionalPresetArgument = None,
+    modifier: ModifierOption = None,
+    override: OverrideOption = None,
     copilot: Annotated[bool | None, typer.Option("--copilot/--no-copilot", help="The current stack has the SRE copilot.")] = None,
     stack_config: Annotated[Path | None, typer.Option(help="The current stack's Pulumi.<stack>.yaml: preset, modifier, overrides, copilot and the rest of its config.")] = None,
-    to_preset: Annotated[str | None, typer.Option(help="Proposed preset (default: the current one).")] = None,
-    to_modifier: Annotated[str | None, typer.Option(help="Proposed modifier ('none' drops it; default: the current one).")] = None,
-    to_override: Annotated[list[str] | None, typer.Option(help="Proposed override key=value, on top of the current ones.")] = None,
+    to_preset: Annotated[str | None, typer.Option(help="Proposed preset (default: the current one).",
+                                                  autocompletion=complete_preset)] = None,
+    to_modifier: Annotated[str | None, typer.Option(help="Proposed modifier ('none' drops it; default: the current one).",
+                                                    autocompletion=complete_modifier)] = None,
+    to_override: Annotated[list[str] | None, typer.Option(help="Proposed override KEY=VALUE, on top of the current ones.",
+                                                          metavar="KEY=VALUE", autocompletion=complete_override)] = None,
     drop_override: Annotated[list[str] | None, typer.Option(help="A current override the proposal removes.")] = None,
     to_copilot: Annotated[bool | None, typer.Option("--to-copilot/--to-no-copilot", help="Proposed copilot (default: as now).")] = None,
-    output_format: Annotated[DiffFormat, typer.Option("--format", help="text or json.")] = DiffFormat.text,
+    fmt: FormatOption = OutputFormat.text,
+    as_json: JsonFlag = False,
     stack: Annotated[str | None, typer.Option(help="Stack name used in URNs and resource names (default: <stack> of "
                                                     "--stack-config Pulumi.<stack>.yaml, else 'plan').")] = None,
 ) -> None:
     """What the proposed inputs move: knobs (old -> new, why), resources (create/replace/update/delete), refusals.
 
-    Exit code: 0 no change, 1 changes, 2 refused (or bad input).
+    PRESET is the current stack's (or --stack-config's). Exit code: 0 no change, 1 changes, 2 bad input, 3 refused.
     """
     from pulumi_temporal_dsql.diff import StackInputs, stack_diff, stack_inputs_from_config
 
@@ -99,7 +121,8 @@ def diff_command(
         elif preset is None:
             raise ComponentInputError("diff needs the current stack's preset.", field="preset",
                                       allowed=["starter", "mid-scale", "high-throughput"],
-                                      suggestion="Pass --preset, or --stack-config stacks/Pulumi.<stack>.yaml.")
+                                      suggestion="Name the current preset (`diff mid-scale --to-preset ...`), "
+                                                 "or pass --stack-config stacks/Pulumi.<stack>.yaml.")
         # Options given on the command line win over the stack config.
         current_overrides = {**base.overrides, **_parse_overrides(override, "--override")}
         current = StackInputs(preset or base.preset, modifier or base.modifier, current_overrides,
@@ -111,9 +134,14 @@ def diff_command(
                                current.copilot if to_copilot is None else to_copilot, current.extra_config)
         result = stack_diff(current, proposed, stack=stack or _stack_name(stack_config))
     except InputError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
-    typer.echo(result.to_json() if output_format is DiffFormat.json else result.to_text(), nl=False)
+        fail(error)
+    fmt = resolve_format(fmt, as_json)
+    if fmt == OutputFormat.text:
+        typer.echo(result.to_text(), nl=False)
+    elif fmt == OutputFormat.json:
+        typer.echo(result.to_json(), nl=False)
+    else:
+        emit(result.to_json(), fmt)
     raise typer.Exit(result.exit_code)
 
 
@@ -128,20 +156,35 @@ def _stack_name(stack_config: Path | None) -> str:
 def build_lambda_command(
     out: Annotated[Path, typer.Option(help="Directory for profile_api-<digest>.zip.")] = Path("build/lambda"),
     no_bytecode: Annotated[bool, typer.Option("--no-bytecode", help="Skip compiling .pyc with Python 3.12.")] = False,
+    fmt: FormatOption = OutputFormat.json,
+    as_json: JsonFlag = False,
     wheelhouse: Annotated[Path | None, typer.Option(help="Install the pinned wheels from this directory only (offline); "
                                                          "default: $TEMPORAL_DSQL_WHEELHOUSE, else the index.")] = None,
 ) -> None:
-    """Build the profile API Lambda zip (Python 3.12, arm64, the `lambda` dependency group only)."""
+    """Build the profile API Lambda zip (Python 3.12, arm64, the `lambda` dependency group only).
+
+    Prints what it built: JSON by default (scripts read the path and digest), --format text for people.
+    """
     from pulumi_temporal_dsql.errors import LambdaBundleError
     from pulumi_temporal_dsql.lambda_bundle import build_bundle
 
     try:
         result = build_bundle(out, compile_bytecode=not no_bytecode, wheelhouse=wheelhouse)
     except LambdaBundleError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from error
-    typer.echo(json.dumps({
+        fail(error, code=ExitCode.UNAVAILABLE)
+    document = {
         "path": str(result.path), "sha256": result.sha256, "zipped_bytes": result.zipped_bytes,
         "unzipped_bytes": result.unzipped_bytes, "files": result.files,
         "bytecode_compiled": result.bytecode_compiled, "project_packages": list(result.packages),
-    }, indent=2))
+    }
+    fmt = resolve_format(fmt, as_json)
+    if fmt == OutputFormat.text:
+        for key, value in document.items():
+            typer.echo(f"{key}: {', '.join(value) if isinstance(value, list) else value}")
+    else:
+        emit(document, fmt)
+
+
+def main() -> None:
+    """The `temporal-dsql` console script."""
+    run(app, "temporal-dsql")

@@ -3,7 +3,8 @@
 `stack_diff(current, proposed)` compiles both inputs (every knob whose value moves, old -> new,
 with the derivation line that says why) and plans both under the recording mocks (every resource
 created, replaced, updated or deleted), and refuses what cannot change on an existing stack.
-`temporal-dsql diff` prints it as text or JSON; exit code 0 no change, 1 changes, 2 refused.
+`temporal-dsql diff` prints it as text or JSON; exit code 0 no change, 1 changes, 3 refused
+(copilot_core.cli.ExitCode: a refusal is not a bad input, which is 2).
 
 Resource rule (the offline stand-in for the engine's diff, which needs the provider):
 - a URN only in the proposed plan is created, only in the current plan deleted;
@@ -25,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from copilot_core import ParameterValue
+from copilot_core.cli import ExitCode
 from pulumi_temporal_dsql.compiled import table_overrides
 from pulumi_temporal_dsql.plan import Plan, PlannedResource, _json_default, plan
 from pulumi_temporal_dsql.stack import component_name
@@ -149,10 +151,10 @@ class StackDiff:
 
     @property
     def exit_code(self) -> int:
-        """0 no change, 1 changes, 2 refused (CI gates on it)."""
+        """0 no change, 1 changes, 3 refused (CI gates on it; copilot_core.cli.ExitCode)."""
         if self.refusals:
-            return 2
-        return 1 if self.knobs or self.resources else 0
+            return int(ExitCode.REFUSED)
+        return int(ExitCode.CHANGES) if self.knobs or self.resources else int(ExitCode.OK)
 
     def counts(self) -> dict[str, int]:
         return {action: sum(1 for r in self.resources if r.action == action)

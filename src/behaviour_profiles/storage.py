@@ -25,6 +25,15 @@ which ``sweep_stale_pending`` removes (together with any object) later.
 Delete ordering: flip to ``deleting`` and drop its baseline in one transaction (invisible at
 once), delete the S3 object, delete the row. A repeated DELETE resumes a half-done one.
 
+Listing reads ``profile_list_keys`` (``behaviour_profiles.listing``): its rows are written in the
+transaction that makes a profile ``ready`` and deleted in the one that makes it ``deleting``, so
+a page costs the page at any depth and for any combination of filters.
+
+Limits: a stored window is at most 24 h (``MAX_WINDOW_HOURS``), a stored document at most
+``MAX_DOCUMENT_BYTES`` (checked on save and again before a read, so compare and drift never load
+an unbounded document). Every write transaction modifies at most 8 rows plus the profile's own,
+far below DSQL's 3,000-row limit; the one-off key backfill writes at most 2,400 per transaction.
+
 Every transaction runs through ``copilot_core.dsql.run_transaction`` (whole-transaction OCC retry).
 """
 
@@ -48,7 +57,8 @@ from behaviour_profiles.errors import (
     StateStoreUnavailable,
     StorageUnavailable,
 )
-from behaviour_profiles.models import BehaviourProfile, ProfileMetadata, ProfilePage
+from behaviour_profiles.listing import ListQuery, key_rows, key_table_statements, keys_of, list_query
+from behaviour_profiles.models import MAX_WINDOW_HOURS, BehaviourProfile, ProfileMetadata, ProfilePage
 from copilot_core.dsql import (
     Dialect,
     IamTokenProvider,
@@ -66,12 +76,22 @@ if TYPE_CHECKING:
 
     from behaviour_profiles.settings import ProfileSettings
 
-__all__ = ["DOCUMENT_PREFIX", "ListFilters", "ProfileStore", "document_key", "schema_statements"]
+__all__ = ["BACKFILL_BATCH_PROFILES", "DOCUMENT_PREFIX", "MAX_DOCUMENT_BYTES", "ListFilters", "ProfileStore",
+           "document_key", "schema_statements"]
 
 T = TypeVar("T")
 
 DOCUMENT_PREFIX = "profiles/"
 MAX_PAGE = 500
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+"""The largest profile document stored or read (JSON bytes). A real profile is tens of KB (the
+catalog's telemetry plus a few hundred config keys); the bound keeps one compare or drift read from
+holding hundreds of MB however the document was made."""
+BACKFILL_BATCH_PROFILES = 300
+"""Profiles whose list keys one backfill transaction writes (<= 8 rows each: 2,400 < 3,000)."""
+_KEYS_BACKFILLED = "profile_list_keys.v1"
+_INSERT_KEYS = ("INSERT INTO profile_list_keys (list_key, profile_id, created_at_us, window_start_us, window_end_us)"
+                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
 
 
 def document_key(profile_id: str) -> str:
@@ -108,6 +128,15 @@ def schema_statements(dialect: Dialect) -> list[str]:
         create_index_sql(dialect, "behaviour_profiles_cluster_idx", "behaviour_profiles",
                          ["cluster_id", "created_at_us", "id"]),
         create_index_sql(dialect, "profile_baselines_profile_idx", "profile_baselines", ["profile_id"]),
+        # The sweep's "pending or deleting, older than" without reading every ready row.
+        create_index_sql(dialect, "behaviour_profiles_state_idx", "behaviour_profiles", ["state", "created_at_us"]),
+        *key_table_statements(),
+        create_index_sql(dialect, "profile_list_keys_window_idx", "profile_list_keys",
+                         ["list_key", "window_end_us", "profile_id"], include=["window_start_us"]),
+        """CREATE TABLE IF NOT EXISTS profile_schema_marks (
+            name TEXT PRIMARY KEY,
+            done_at_us BIGINT NOT NULL
+        )""",
     ]
 
 
@@ -159,10 +188,10 @@ def _metadata(row: Any) -> ProfileMetadata:
     )
 
 
-_SELECT = """SELECT p.id, p.name, p.label, p.cluster_id, p.namespace, p.task_queue, p.window_start_us,
+_SELECT_COLUMNS = """SELECT p.id, p.name, p.label, p.cluster_id, p.namespace, p.task_queue, p.window_start_us,
                     p.window_end_us, p.created_at_us, p.observed_metrics,
-                    EXISTS (SELECT 1 FROM profile_baselines b WHERE b.profile_id = p.id) AS is_baseline
-             FROM behaviour_profiles p"""
+                    EXISTS (SELECT 1 FROM profile_baselines b WHERE b.profile_id = p.id) AS is_baseline"""
+_SELECT = f"{_SELECT_COLUMNS} FROM behaviour_profiles p"
 
 
 def parse_profile_id(profile_id: str) -> uuid.UUID:
@@ -255,10 +284,46 @@ class ProfileStore:
                 pool = self._pool
                 try:
                     await apply_ddl(pool, schema_statements(self.dialect))
+                    await self._backfill_list_keys(pool)
                 except Exception as exc:
                     raise StateStoreUnavailable(f"Cannot prepare the state store schema: {exc}") from exc
                 self._schema_ready = True
             return self._pool
+
+    async def _backfill_list_keys(self, pool: asyncpg.Pool) -> None:
+        """Write the list keys of profiles stored before ``profile_list_keys`` existed, once.
+
+        Batches of ``BACKFILL_BATCH_PROFILES`` in id order, each its own transaction of at most
+        2,400 rows; inserts are ``ON CONFLICT DO NOTHING``, so a run cut short by a crash is simply
+        run again from the start by the next cold start. The mark is written last."""
+        async def done(conn: asyncpg.Connection) -> bool:
+            return bool(await conn.fetchval("SELECT 1 FROM profile_schema_marks WHERE name = $1", _KEYS_BACKFILLED))
+
+        if await run_transaction(pool, done, policy=self.retry, isolation=self.isolation):
+            return
+        last = uuid.UUID(int=0)
+        while True:
+            async def batch(conn: asyncpg.Connection, after: uuid.UUID = last) -> uuid.UUID | None:
+                rows = await conn.fetch(
+                    "SELECT id, cluster_id, namespace, label, created_at_us, window_start_us, window_end_us"
+                    " FROM behaviour_profiles WHERE id > $1 AND state = 'ready' ORDER BY id LIMIT $2",
+                    after, BACKFILL_BATCH_PROFILES)
+                keys = [k for r in rows for k in key_rows(r["id"], r["cluster_id"], r["namespace"], r["label"],
+                                                          r["created_at_us"], r["window_start_us"], r["window_end_us"])]
+                if keys:
+                    await conn.executemany(_INSERT_KEYS, keys)
+                return rows[-1]["id"] if len(rows) == BACKFILL_BATCH_PROFILES else None
+
+            following = await run_transaction(pool, batch, policy=self.retry, isolation=self.isolation)
+            if following is None:
+                break
+            last = following
+
+        async def mark(conn: asyncpg.Connection) -> None:
+            await conn.execute("INSERT INTO profile_schema_marks (name, done_at_us) VALUES ($1, $2)"
+                               " ON CONFLICT (name) DO NOTHING", _KEYS_BACKFILLED, _us(Instant.now()))
+
+        await run_transaction(pool, mark, policy=self.retry, isolation=self.isolation)
 
     async def _tx(self, body: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         import asyncpg
@@ -292,12 +357,24 @@ class ProfileStore:
             raise StorageUnavailable(f"S3 {what} failed: {type(exc).__name__}: {exc}", bucket=self.bucket,
                                      retry_after_seconds=5) from exc
 
-    def read_object(self, key: str) -> str | None:
-        """Synchronous S3 read (None when absent), for ``DeployedConfig.from_objects``."""
+    def read_object(self, key: str, *, max_bytes: int | None = None) -> str | None:
+        """Synchronous S3 read (None when absent), for ``DeployedConfig.from_objects``.
+
+        With ``max_bytes``, an object larger than that is refused from its ContentLength, before
+        its body is read (StorageUnavailable naming the size and the limit)."""
         try:
-            body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            response = self._s3.get_object(Bucket=self.bucket, Key=key)
         except self._s3.exceptions.NoSuchKey:
             return None
+        size = int(response.get("ContentLength") or 0)
+        if max_bytes is not None and size > max_bytes:
+            response["Body"].close()
+            raise StorageUnavailable(f"The object {key} is {size} bytes, over the {max_bytes}-byte limit of a "
+                                     "profile document; it is not read.", bucket=self.bucket, key=key)
+        body = response["Body"].read() if max_bytes is None else response["Body"].read(max_bytes + 1)
+        if max_bytes is not None and len(body) > max_bytes:
+            raise StorageUnavailable(f"The object {key} is over the {max_bytes}-byte limit of a profile document; "
+                                     "it is not read.", bucket=self.bucket, key=key)
         return str(body.decode())
 
     async def read_deployed_config(self) -> Any:
@@ -311,7 +388,19 @@ class ProfileStore:
         """Store a new profile (see the module docstring for the ordering)."""
         pid = uuid.UUID(profile.id)
         key = document_key(profile.id)
+        if profile.time_window_end - profile.time_window_start > TimeDelta(hours=MAX_WINDOW_HOURS):
+            raise InvalidProfileRequest(
+                f"a stored profile covers at most {MAX_WINDOW_HOURS} hours", field="time_window_end",
+                allowed=[f"end - start <= {MAX_WINDOW_HOURS}h"],
+                suggestion=f"Store one profile per {MAX_WINDOW_HOURS} h slice.")
         document = profile.model_copy(update={"is_baseline": False}).model_dump_json()
+        if len(document.encode()) > MAX_DOCUMENT_BYTES:
+            raise InvalidProfileRequest(
+                f"the profile document would be {len(document.encode())} bytes, over the {MAX_DOCUMENT_BYTES}-byte "
+                "limit of a stored profile", field="config_snapshot", allowed=[f"<= {MAX_DOCUMENT_BYTES} bytes"],
+                suggestion="Leave out config entries the comparison does not need (large values, generated keys).")
+        keys = key_rows(pid, profile.cluster_id, profile.namespace, profile.label, _us(profile.created_at),
+                        _us(profile.time_window_start), _us(profile.time_window_end))
 
         async def insert_pending(conn: asyncpg.Connection) -> None:
             await conn.execute(
@@ -333,6 +422,7 @@ class ProfileStore:
             # UPDATE 0 after an earlier attempt whose COMMIT reply was lost: already ready is done.
             if status != "UPDATE 1" and await current_state(conn) != "ready":
                 raise StateStoreUnavailable(f"profile {profile.id} vanished while being stored")
+            await conn.executemany(_INSERT_KEYS, keys)  # listed from the commit that makes it visible
 
         async def drop_pending(conn: asyncpg.Connection) -> None:
             await conn.execute("DELETE FROM behaviour_profiles WHERE id = $1 AND state = 'pending'", pid)
@@ -380,7 +470,7 @@ class ProfileStore:
         key = document_key(meta.id)
 
         def fetch() -> str | None:
-            return self.read_object(key)
+            return self.read_object(key, max_bytes=MAX_DOCUMENT_BYTES)
 
         body = await self._s3_call("get", fetch)
         if body is None:
@@ -390,47 +480,40 @@ class ProfileStore:
         profile = BehaviourProfile.model_validate_json(body)
         return profile.model_copy(update={"is_baseline": meta.is_baseline})
 
-    async def list(self, filters: ListFilters, *, limit: int = 50, cursor: str | None = None) -> ProfilePage:
+    def page_query(self, filters: ListFilters, *, limit: int,
+                   position: tuple[int, uuid.UUID] | None = None) -> ListQuery:
+        """The exact SQL and arguments of one list page after ``position`` (the decoded cursor:
+        the order column's value and the id of the last row of the previous page)."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidProfileRequest(f"limit must be between 1 and {MAX_PAGE}", field="limit",
                                         allowed=[f"1..{MAX_PAGE}"], suggestion="Page with next_cursor instead.")
         if filters.start is not None and filters.end is not None and filters.end < filters.start:
             raise InvalidProfileRequest("the filter's end is before its start", field="end",
                                         suggestion="Swap start and end.")
-        where, args = ["p.state = 'ready'"], []
+        return list_query(
+            f"{_SELECT_COLUMNS} FROM", cluster=filters.cluster, namespace=filters.namespace, label=filters.label,
+            start_us=None if filters.start is None else _us(filters.start),
+            end_us=None if filters.end is None else _us(filters.end), cursor=position, limit=limit)
 
-        def add(sql: str, value: object) -> None:
-            args.append(value)
-            where.append(sql.replace("?", f"${len(args)}"))
+    async def list(self, filters: ListFilters, *, limit: int = 50, cursor: str | None = None) -> ProfilePage:
+        """One page, newest first (created; with a time range, latest window end), keyset-paged."""
+        return await self.list_after(filters, limit=limit,
+                                     position=None if cursor is None else _decode_cursor(cursor))
 
-        if filters.cluster is not None:
-            add("p.cluster_id = ?", filters.cluster)
-        if filters.label is not None:
-            add("p.label = ?", filters.label)
-        if filters.namespace is not None:
-            add("p.namespace = ?", filters.namespace)
-        if filters.start is not None:
-            add("p.window_end_us >= ?", _us(filters.start))
-        if filters.end is not None:
-            add("p.window_start_us <= ?", _us(filters.end))
-        if cursor is not None:
-            created, last_id = _decode_cursor(cursor)
-            args.extend([created, last_id])
-            n = len(args)
-            where.append(f"(p.created_at_us < ${n - 1} OR (p.created_at_us = ${n - 1} AND p.id < ${n}))")
-        args.append(limit + 1)
-        sql = (f"{_SELECT} WHERE {' AND '.join(where)} "
-               f"ORDER BY p.created_at_us DESC, p.id DESC LIMIT ${len(args)}")
+    async def list_after(self, filters: ListFilters, *, limit: int = 50,
+                         position: tuple[int, uuid.UUID] | None = None) -> ProfilePage:
+        """The page after a decoded cursor position (what ``list`` runs once the cursor is read)."""
+        query = self.page_query(filters, limit=limit, position=position)
 
         async def read(conn: asyncpg.Connection) -> list[Any]:
-            return list(await conn.fetch(sql, *args))
+            return list(await conn.fetch(query.sql, *query.args))
 
         rows = await self._tx(read)
         items = [_metadata(r) for r in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]
-            next_cursor = _encode_cursor(last["created_at_us"], str(last["id"]))
+            next_cursor = _encode_cursor(last[query.order_column], str(last["id"]))
         return ProfilePage(items=items, next_cursor=next_cursor)
 
     async def set_baseline(self, profile_id: str) -> ProfileMetadata:
@@ -481,11 +564,16 @@ class ProfileStore:
 
         async def mark(conn: asyncpg.Connection) -> str | None:
             row = await conn.fetchrow(
-                "SELECT s3_key, state FROM behaviour_profiles WHERE id = $1 AND state IN ('ready', 'deleting') "
-                "FOR UPDATE", pid)
+                "SELECT s3_key, state, cluster_id, namespace, label, created_at_us FROM behaviour_profiles"
+                " WHERE id = $1 AND state IN ('ready', 'deleting') FOR UPDATE", pid)
             if row is None:
                 return None
             await conn.execute("DELETE FROM profile_baselines WHERE profile_id = $1", pid)
+            await conn.execute(
+                "DELETE FROM profile_list_keys WHERE list_key = ANY($1::uuid[]) AND created_at_us = $2"
+                " AND profile_id = $3",
+                list(keys_of(row["cluster_id"], row["namespace"], row["label"])),
+                row["created_at_us"], pid)
             await conn.execute("UPDATE behaviour_profiles SET state = 'deleting' WHERE id = $1", pid)
             return str(row["s3_key"])
 

@@ -2,8 +2,13 @@
 
     copilot db setup-schema | check-connection | list-tables
     copilot kb sync | start-ingestion | status | list-jobs
-    copilot conformance PROFILE_ID --preset mid-scale
-    copilot recommend-config PROFILE_ID [--preset P]
+    copilot drift [--namespace NS]
+    copilot conformance PROFILE_ID PRESET [-m MODIFIER]
+    copilot recommend-config PROFILE_ID [PRESET] [-m MODIFIER]
+    copilot eval [--scenario FILE] [--cases DIR] [--format text|json]
+
+Every command follows the shared grammar (copilot_core.cli): --format text|json|yaml (--json),
+`error:` lines on stderr, exit 2 bad input, 3 a failed check, 4 a dependency unreachable.
 
 Configuration comes from CopilotSettings (COPILOT_* environment variables); options override it.
 The `copilot` command users type is ``devstack.copilot_cli.app``: these commands plus `copilot dev`
@@ -19,12 +24,22 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from copilot.exceptions import CopilotError
+from copilot.exceptions import CopilotError, CopilotInputError
 from copilot.settings import CopilotSettings
+from copilot_core.cli import (
+    ExitCode,
+    FormatOption,
+    JsonFlag,
+    OutputFormat,
+    emit,
+    fail,
+    make_console,
+    resolve_format,
+)
 from copilot_core.errors import InputError, TemporalDsqlError
+from dsql_config.grammar import ModifierOption, OptionalPresetArgument, PresetArgument
 
 __all__ = ["app"]
 
@@ -35,11 +50,9 @@ db_app = typer.Typer(help="The copilot's state store (Aurora DSQL).", no_args_is
 kb_app = typer.Typer(help="The Bedrock knowledge base.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
-console = Console()
-err = Console(stderr=True)
+console = make_console()
 
 Endpoint = Annotated[str | None, typer.Option("--endpoint", "-e", help="DSQL endpoint (default COPILOT_DSQL_ENDPOINT).")]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def _settings(endpoint: str | None = None) -> CopilotSettings:
@@ -51,16 +64,17 @@ def _run(work: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(work())  # type: ignore[arg-type]
     except InputError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        fail(exc)
     except (TemporalDsqlError, OSError) as exc:  # the copilot's and the profile store's errors alike
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        fail(exc, code=ExitCode.UNAVAILABLE)
 
 
-def _fail(exc: Exception, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(code)
+def _fail(exc: Exception) -> typer.Exit:
+    """Bad input is exit 2; anything else here is a dependency that failed (exit 4)."""
+    try:
+        fail(exc)
+    except typer.Exit as done:
+        return done
 
 
 # --- db ----------------------------------------------------------------------------------------
@@ -106,7 +120,7 @@ def check_connection(endpoint: Endpoint = None) -> None:
 
 
 @db_app.command("list-tables")
-def list_tables(endpoint: Endpoint = None, as_json: Json = False) -> None:
+def list_tables(endpoint: Endpoint = None, fmt: FormatOption = OutputFormat.text, as_json: JsonFlag = False) -> None:
     """The copilot's tables with their row counts."""
     from copilot.store import StateStore
 
@@ -123,8 +137,9 @@ def list_tables(endpoint: Endpoint = None, as_json: Json = False) -> None:
         raise
     except Exception as exc:
         raise _fail(exc) from exc
-    if as_json:
-        console.print_json(json.dumps(counts))
+    fmt = resolve_format(fmt, as_json)
+    if fmt != OutputFormat.text:
+        emit(counts, fmt)
         return
     table = Table("table", "rows")
     for name, rows in counts.items():
@@ -170,8 +185,6 @@ def kb_sync(ctx: typer.Context,
                              s3_client=boto3.client("s3", region_name=settings.aws_region, endpoint_url=endpoint_url),
                              bedrock_agent_client=_bedrock_agent(ctx, settings) if kb and ds else None,
                              kb_id=kb if kb and ds else None, data_source_id=ds if kb and ds else None)
-    except InputError as exc:
-        raise _fail(exc, 2) from exc
     except Exception as exc:
         raise _fail(exc) from exc
     console.print(f"uploaded {len(report.uploaded)}, unchanged {len(report.unchanged)}, "
@@ -188,16 +201,15 @@ def kb_start_ingestion(ctx: typer.Context, kb_id: KbId = None, ds_id: DsId = Non
     try:
         job = start_ingestion(_bedrock_agent(ctx, settings), kb_id or settings.kb_id,
                               ds_id or settings.kb_data_source_id)
-    except InputError as exc:
-        raise _fail(exc, 2) from exc
-    except CopilotError as exc:
+    except (InputError, CopilotError) as exc:
         raise _fail(exc) from exc
     console.print(f"[green]ingestion job started[/green] {job['ingestionJobId']} ({job['status']})")
 
 
 @kb_app.command("status")
 def kb_status_cmd(ctx: typer.Context, kb_id: KbId = None, ds_id: DsId = None,
-                  job_id: Annotated[str | None, typer.Option("--job-id")] = None) -> None:
+                  job_id: Annotated[str | None, typer.Option("--job-id")] = None,
+                  fmt: FormatOption = OutputFormat.text, as_json: JsonFlag = False) -> None:
     """The knowledge base's status, or an ingestion job's with --job-id."""
     from copilot.kb_admin import kb_status
 
@@ -205,17 +217,20 @@ def kb_status_cmd(ctx: typer.Context, kb_id: KbId = None, ds_id: DsId = None,
     try:
         status = kb_status(_bedrock_agent(ctx, settings), kb_id or settings.kb_id,
                            data_source_id=ds_id or settings.kb_data_source_id, job_id=job_id)
-    except InputError as exc:
-        raise _fail(exc, 2) from exc
-    except CopilotError as exc:
+    except (InputError, CopilotError) as exc:
         raise _fail(exc) from exc
+    fmt = resolve_format(fmt, as_json)
+    if fmt != OutputFormat.text:
+        emit(json.loads(json.dumps(status, default=str)), fmt)
+        return
     name = status.get("name") or status.get("ingestionJobId")
     console.print(f"{name}: [bold]{status['status']}[/bold]")
 
 
 @kb_app.command("list-jobs")
 def kb_list_jobs(ctx: typer.Context, kb_id: KbId = None, ds_id: DsId = None,
-                 limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 10) -> None:
+                 limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 10,
+                 fmt: FormatOption = OutputFormat.text, as_json: JsonFlag = False) -> None:
     """Recent ingestion jobs, newest first."""
     from copilot.kb_admin import list_ingestion_jobs
 
@@ -223,10 +238,12 @@ def kb_list_jobs(ctx: typer.Context, kb_id: KbId = None, ds_id: DsId = None,
     try:
         jobs = list_ingestion_jobs(_bedrock_agent(ctx, settings), kb_id or settings.kb_id,
                                    ds_id or settings.kb_data_source_id, max_results=limit)
-    except InputError as exc:
-        raise _fail(exc, 2) from exc
-    except CopilotError as exc:
+    except (InputError, CopilotError) as exc:
         raise _fail(exc) from exc
+    fmt = resolve_format(fmt, as_json)
+    if fmt != OutputFormat.text:
+        emit(json.loads(json.dumps(jobs, default=str)), fmt)
+        return
     table = Table("job", "status", "started")
     for job in jobs:
         table.add_row(job["ingestionJobId"], job["status"], str(job.get("startedAt", "")))
@@ -253,7 +270,7 @@ def _profile(profile_id: str) -> Any:
 @app.command("drift")
 def drift_cmd(namespace: Annotated[str | None, typer.Option("--namespace", help="Baseline scope (default: the "
                                                             "cluster-wide baseline).")] = None,
-              as_json: Json = False) -> None:
+              fmt: FormatOption = OutputFormat.text, as_json: JsonFlag = False) -> None:
     """The latest observed snapshot (COPILOT_DSQL_*) against the active baseline profile (PROFILES_*):
     drifted metrics and the config changes correlated with them. Exit 3 when a metric regressed."""
     from behaviour_profiles.settings import ProfileSettings
@@ -278,9 +295,10 @@ def drift_cmd(namespace: Annotated[str | None, typer.Option("--namespace", help=
 
     report = _run(work)
     regressed = [d for d in report.drift if d.regressed]
-    if as_json:
-        console.print_json(report.model_dump_json())
-        raise typer.Exit(3 if regressed else 0)
+    fmt = resolve_format(fmt, as_json)
+    if fmt != OutputFormat.text:
+        emit(report, fmt)
+        raise typer.Exit(ExitCode.REFUSED if regressed else ExitCode.OK)
     if report.baseline_id is None:
         console.print("no active baseline for this cluster and namespace (or nothing observed yet)")
         return
@@ -294,48 +312,156 @@ def drift_cmd(namespace: Annotated[str | None, typer.Option("--namespace", help=
         console.print(f"  config {c.config_key}: {c.old_value!r} -> {c.new_value!r} "
                       f"coincides with {', '.join(c.regressed_metrics)}")
     console.print(f"baseline {report.baseline_id}: {len(regressed)} metric(s) regressed")
-    raise typer.Exit(3 if regressed else 0)
+    raise typer.Exit(ExitCode.REFUSED if regressed else ExitCode.OK)
 
 
 @app.command("conformance")
-def conformance_cmd(profile_id: str, preset: Annotated[str, typer.Option("--preset", help="The scale preset.")],
-                    modifier: Annotated[str | None, typer.Option("--modifier")] = None, as_json: Json = False) -> None:
-    """Does this profile match preset X? Per-metric pass/fail against the preset's expected bounds."""
+def conformance_cmd(profile_id: Annotated[str, typer.Argument(help="A behaviour profile's id.")],
+                    preset: PresetArgument, modifier: ModifierOption = None,
+                    fmt: FormatOption = OutputFormat.text, as_json: JsonFlag = False) -> None:
+    """Does this profile match PRESET? Per-metric pass/fail against the preset's expected bounds (exit 3: no)."""
     from copilot.loop import assess_conformance
     from dsql_config import ConfigCompiler
 
     try:
         bounds = ConfigCompiler().compile(preset, modifier=modifier, sdk="none", platform="none").profile.expected_bounds
     except InputError as exc:
-        raise _fail(exc, 2) from exc
+        raise _fail(exc) from exc
     report = assess_conformance(preset, _profile(profile_id).telemetry, bounds)
-    if as_json:
-        console.print_json(report.model_dump_json())
-        raise typer.Exit(0 if report.label == "conforming" else 3)
+    passed = ExitCode.OK if report.label == "conforming" else ExitCode.REFUSED
+    fmt = resolve_format(fmt, as_json)
+    if fmt != OutputFormat.text:
+        emit(report, fmt)
+        raise typer.Exit(passed)
     table = Table("metric", "observed", "bounds", "result")
     for m in report.metrics:
         table.add_row(m.metric, "-" if m.observed is None else f"{m.observed:.4g}", f"[{m.lower:g}, {m.upper:g}]",
                       "[green]pass[/green]" if m.passed else f"[red]fail[/red] {m.detail}")
     console.print(table)
     console.print(f"profile is [bold]{report.label}[/bold] with {preset}")
-    raise typer.Exit(0 if report.label == "conforming" else 3)
+    raise typer.Exit(passed)
 
 
 @app.command("recommend-config")
-def recommend_cmd(profile_id: str, preset: Annotated[str | None, typer.Option("--preset")] = None,
-                  modifier: Annotated[str | None, typer.Option("--modifier")] = None, as_json: Json = False) -> None:
-    """Preset or override changes for a profile, with evidence; every proposal compiles."""
+def recommend_cmd(profile_id: Annotated[str, typer.Argument(help="A behaviour profile's id.")],
+                  preset: OptionalPresetArgument = None, modifier: ModifierOption = None,
+                  fmt: FormatOption = OutputFormat.text, as_json: JsonFlag = False) -> None:
+    """Preset or override changes for a profile (against PRESET, default its own), with evidence; every proposal compiles."""
     from copilot.loop.recommend import recommend_config
 
     try:
         rec = recommend_config(_profile(profile_id), preset_name=preset, modifier=modifier)
     except InputError as exc:
-        raise _fail(exc, 2) from exc
-    if as_json:
-        console.print_json(rec.model_dump_json())
+        raise _fail(exc) from exc
+    fmt = resolve_format(fmt, as_json)
+    if fmt != OutputFormat.text:
+        emit(rec, fmt)
         return
     console.print(rec.summary)
     for e in rec.evidence:
         console.print(f"  evidence: {e.metric} = {e.observed:.4g} (expected {e.expected})")
     for r in rec.rejected:
         console.print(f"  [yellow]rejected by guard rails:[/yellow] {r}")
+
+
+# --- eval: replay scenarios, run the eval cases ----------------------------------------------------
+
+
+def _print_replay(result: Any, fmt: OutputFormat) -> None:
+    if fmt is not OutputFormat.text:
+        emit(result, fmt)
+        return
+    for cycle in result.cycles:
+        console.print(f"[bold]cycle {cycle.cycle}[/bold]  {cycle.observed_at}  {cycle.state}  (band {cycle.band}, "
+                      f"bottleneck {cycle.bottleneck.replace('_', '-')})", soft_wrap=True, highlight=False)
+        console.print(f"  {cycle.reason}", soft_wrap=True, highlight=False)
+        for action in cycle.actions:
+            console.print(f"  - {action.action_type} {action.target_service}: {action.description}",
+                          soft_wrap=True, highlight=False)
+
+
+async def _run_cases(cases: list[Any]) -> list[Any]:
+    from copilot.eval import live_mode, offline_explainer, offline_judge, run_case
+
+    if live_mode():
+        model: Any = f"bedrock:{CopilotSettings().bedrock_model_id}"
+        explainer, judge = model, model
+    else:
+        explainer, judge = offline_explainer(), offline_judge()
+    snapshots: dict[str, Any] = {}
+    generated = [c for c in cases if c.generator is not None]
+    if generated:
+        # Generator cases are rendered into a local Prometheus (the AMP stand-in) and read back with
+        # the copilot's own queries; it is started here and stopped by its PID when done.
+        from whenever import Instant
+
+        from behaviour_profiles.telemetry import PrometheusClient
+        from copilot.eval.generated import collect_case, generator_windows
+        from standins.scenarios import start_prometheus_with_scenarios
+
+        windows = generator_windows(generated, Instant.now())
+        prometheus = start_prometheus_with_scenarios(windows, workspace_id="ws-eval")
+        try:
+            async with PrometheusClient(prometheus.query_url, sigv4=False) as client:
+                for case in generated:
+                    snapshots[case.name] = await collect_case(case, client, windows[case.name])
+        finally:
+            prometheus.stop()
+    return [await run_case(c, explainer=explainer, judge=judge, snapshots=snapshots.get(c.name)) for c in cases]
+
+
+@app.command("eval")
+def eval_cmd(
+    scenario: Annotated[Path | None, typer.Option(
+        "--scenario", help="Replay this scenario file (YAML) and print each cycle's verdict.")] = None,
+    cases_dir: Annotated[Path | None, typer.Option(
+        "--cases", help="Run the eval cases in this directory (default: the built-in cases).")] = None,
+    fmt: FormatOption = OutputFormat.text, as_json: JsonFlag = False,
+) -> None:
+    """Replay a scenario through the rules (--scenario), or run the eval cases: every cycle's state and
+    bottleneck against the spec, the scenario's claims, the actions and the explanation's facts.
+    Exit 3 (a failed check) when a case fails."""
+    from copilot.eval import ReplayResult, load_cases, load_scenario, replay
+
+    fmt = resolve_format(fmt, as_json)
+    try:
+        if scenario is not None:
+            if cases_dir is not None:
+                raise CopilotInputError("--scenario and --cases cannot be combined.", field="--scenario",
+                                        suggestion="Replay one scenario, or run a directory of cases.")
+            loaded = load_scenario(scenario)
+            _print_replay(ReplayResult(cycles=[c.verdict for c in replay(loaded)]), fmt)
+            return
+        import copilot.eval
+
+        directory = cases_dir or Path(copilot.eval.__file__).parent / "cases"
+        if not directory.is_dir():
+            raise CopilotInputError(f"{str(directory)!r} is not a directory of eval cases.", field="--cases",
+                                    suggestion="Pass a directory holding NN_name.yaml case files.")
+        cases = load_cases(directory)
+    except InputError as exc:
+        fail(exc)
+    except ValueError as exc:  # a case file that does not validate
+        fail(exc, code=ExitCode.BAD_INPUT)
+    try:
+        results = asyncio.run(_run_cases(cases))
+    except (TemporalDsqlError, OSError) as exc:
+        fail(exc, code=ExitCode.UNAVAILABLE)
+    failed = [r for r in results if not r.passed]
+    if fmt is not OutputFormat.text:
+        emit({"cases": [
+            {"name": r.name, "clauses": r.clauses, "passed": r.passed, "cycles": len(r.cycles), "score": r.score,
+             "problems": r.problems()} for r in results], "passed": len(results) - len(failed), "failed": len(failed)},
+            fmt)
+    else:
+        table = Table("case", "clauses", "cycles", "verdicts", "facts", "result")
+        for r in results:
+            table.add_row(r.name, ", ".join(r.clauses), str(len(r.cycles)),
+                          "ok" if not r.mismatches else f"{len(r.mismatches)} wrong", f"{r.score:.0%}",
+                          "[green]pass[/green]" if r.passed else "[red]FAIL[/red]")
+        console.print(table)
+        for r in failed:
+            for problem in r.problems():
+                console.print(f"  {r.name}: {problem}", soft_wrap=True, highlight=False)
+        console.print(f"{len(results) - len(failed)} of {len(results)} cases green")
+    raise typer.Exit(int(ExitCode.REFUSED) if failed else 0)  # a failed check, in the shared table

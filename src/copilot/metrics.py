@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from typing import Protocol
 
 from whenever import Instant
 
 from behaviour_profiles.errors import TelemetryUnavailable
 from copilot.signals import SIGNAL_TAXONOMY, SignalSnapshot, SignalSpec, snapshot_from_metric_values
+from copilot_core.instants import format_instant
 from copilot_core.metric_catalog import (
     SCOPE_PLACEHOLDER,
     catalog_metric,
@@ -28,7 +30,7 @@ __all__ = ["InstantQueryClient", "collect_signals", "signal_promql"]
 class InstantQueryClient(Protocol):
     """What the copilot needs of a Prometheus client (``behaviour_profiles.telemetry.PrometheusClient``)."""
 
-    async def query(self, promql: str, at: Instant | None = None) -> list[tuple[dict[str, str], object]]: ...
+    async def query(self, promql: str, at: Instant | None = None) -> Sequence[tuple[dict[str, str], object]]: ...
 
 
 def signal_promql(spec: SignalSpec, namespace: str | None = None) -> str:
@@ -67,4 +69,4 @@ async def collect_signals(client: InstantQueryClient, at: Instant, *, namespace:
             raise result
         else:
             values[spec.metric_id] = result
-    return snapshot_from_metric_values(at.format_iso(), values, failed_queries=failed)
+    return snapshot_from_metric_values(format_instant(at), values, failed_queries=failed)

@@ -94,7 +94,10 @@ _STICKY_M = 'sum(rate(temporal_sticky_cache_miss_total{namespace=~".+"<scope>}[5
 _LONG_POLL = 'temporal_long_request_latency_bucket{namespace=~".+"<scope>}'
 
 SIGNAL_TAXONOMY: tuple[SignalSpec, ...] = (
-    # Primary: forward progress (Requirement 1.3).
+    # Primary: forward progress (Requirement 1.3) and the demand it is judged against (arriving
+    # work: Requirement 4.2 asks whether the cluster progresses on the workflows it is given).
+    _spec(_P, "workflow_starts_per_sec", "throughput.workflows_started_per_sec", "per_sec",
+          "Workflow starts accepted by the frontend per second: arriving work (demand).", absent_means_zero=True),
     _spec(_P, "state_transitions_per_sec", "throughput.state_transitions_per_sec", "per_sec",
           "Workflow state transitions per second: the forward-progress heartbeat."),
     _spec(_P, "workflow_completions_per_sec", "throughput.workflows_completed_per_sec", "per_sec",
@@ -182,6 +185,7 @@ class _Signals(BaseModel):
 
 
 class PrimarySignals(_Signals):
+    workflow_starts_per_sec: float | None = None
     state_transitions_per_sec: float | None = None
     workflow_completions_per_sec: float | None = None
     workflow_failures_per_sec: float | None = None

@@ -51,12 +51,14 @@ class Dialect(StrEnum):
 
 
 def create_index_sql(dialect: Dialect, name: str, table: str, columns: Sequence[str],
-                     *, unique: bool = False) -> str:
+                     *, unique: bool = False, include: Sequence[str] = ()) -> str:
     """DSQL builds secondary indexes asynchronously (``CREATE INDEX ASYNC``); PostgreSQL would
-    parse ASYNC as the index name, so the stand-in gets a plain CREATE INDEX."""
+    parse ASYNC as the index name, so the stand-in gets a plain CREATE INDEX. ``include``: non-key
+    columns stored in the index (``INCLUDE``, in DSQL's CREATE INDEX ASYNC syntax too)."""
     kind = "UNIQUE INDEX" if unique else "INDEX"
     asynchronous = " ASYNC" if dialect is Dialect.DSQL else ""
-    return f"CREATE {kind}{asynchronous} IF NOT EXISTS {name} ON {table} ({', '.join(columns)})"
+    covering = f" INCLUDE ({', '.join(include)})" if include else ""
+    return f"CREATE {kind}{asynchronous} IF NOT EXISTS {name} ON {table} ({', '.join(columns)}){covering}"
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from whenever import Instant
 
-__all__ = ["InstantType", "parse_instant"]
+__all__ = ["InstantType", "format_instant", "parse_instant", "second_precision"]
 
 
 def _from_epoch_ms(value: float) -> Instant:
@@ -60,3 +60,14 @@ InstantType = Annotated[
                               {"type": "number"}],
                     "examples": ["2026-11-22T13:00:00Z", "1795352400000"]}),
 ]
+
+
+def format_instant(instant: Instant) -> str:
+    """ISO 8601 at second precision (floored): the one form every view shows an instant in, so a
+    list and a get, the API and the CLI, print the same timestamp."""
+    return instant.round("second", mode="floor").format_iso()
+
+
+def second_precision(text: str) -> str:
+    """An ISO 8601 instant (any precision, any offset) in ``format_instant``'s form."""
+    return format_instant(parse_instant(text))

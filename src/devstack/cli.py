@@ -1,8 +1,8 @@
 """`copilot dev ...`: the local stack as real processes (no Docker needed).
 
     copilot dev up            start what is missing (installs Debian packages as root), idempotent
-    copilot dev ps            what runs, with PIDs, ports and URLs
-    copilot dev logs [svc]    tail the logs (-f to follow)
+    copilot dev ps            what runs, with PIDs, ports and URLs (--format json for scripts)
+    copilot dev logs [svc]    tail the logs (-f to follow; `api` is the API's access and error log)
     copilot dev env           shell exports pointing clients at the stack
     copilot dev schema setup  create the profile and copilot tables in the local PostgreSQL
     copilot dev schema setup --aws [--env-file .env]
@@ -18,10 +18,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from copilot_core.cli import (
+    ExitCode,
+    FormatOption,
+    JsonFlag,
+    OutputFormat,
+    emit,
+    fail,
+    make_console,
+    resolve_format,
+)
 from devstack.build import RUNTIME_IMAGE
 from devstack.errors import DevStackError
 from devstack.schema import setup_aws_schemas, setup_schemas
@@ -35,7 +44,7 @@ app = typer.Typer(help="The local stack: PostgreSQL, moto, Prometheus, Temporal,
                   no_args_is_help=True)
 schema_app = typer.Typer(help="Database schemas of the local stack (or, with --aws, of the AWS dev stack).", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
-console = Console()
+console = make_console()
 
 StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Where PIDs, data and logs live "
                                                                    "(default .local/dev or $COPILOT_DEV_STATE_DIR).")]
@@ -46,8 +55,8 @@ def _stack(directory: Path | None) -> DevStack:
 
 
 def _fail(error: DevStackError) -> None:
-    console.print(f"[red]error:[/red] {error}")
-    raise typer.Exit(1)
+    """A failed start, schema or build is a runtime failure (exit 4); the message says what to fix."""
+    fail(error, code=ExitCode.UNAVAILABLE)
 
 
 @app.command()
@@ -73,8 +82,7 @@ def up(
     if report.unavailable:
         console.print("[yellow]not started:[/yellow] " + "; ".join(f"{k}: {v}" for k, v in report.unavailable.items()))
     if report.failed:
-        console.print("[red]failed:[/red] " + "; ".join(f"{k}: {v}" for k, v in report.failed.items()))
-        raise typer.Exit(1)
+        fail("failed: " + "; ".join(f"{k}: {v}" for k, v in report.failed.items()), code=ExitCode.UNAVAILABLE)
 
 
 @app.command()
@@ -102,10 +110,29 @@ def _print_ps(stack: DevStack) -> None:
     console.print(table)
 
 
+def ps_document(stack: DevStack) -> dict[str, Any]:
+    """What `ps` shows, as data: every service in start order, with whole URLs and paths."""
+    services: list[dict[str, Any]] = []
+    for name in SERVICE_ORDER:
+        record = stack.state.services.get(name)
+        if record is None:
+            services.append({"name": name, "status": "not started", "pids": [], "port": None, "url": None,
+                             "log": None})
+            continue
+        services.append({"name": name, "status": "running" if record.alive() else "dead", "pids": list(record.pids),
+                         "port": record.port, "url": record.url or None, "log": record.log_file})
+    return {"state_dir": str(stack.state_dir), "services": services}
+
+
 @app.command()
-def ps(directory: StateDir = None) -> None:
-    """Status of every service of the local stack."""
-    _print_ps(_stack(directory))
+def ps(directory: StateDir = None, fmt: FormatOption = OutputFormat.text, as_json: JsonFlag = False) -> None:
+    """Status of every service of the local stack (--format json: the same as data)."""
+    stack = _stack(directory)
+    fmt = resolve_format(fmt, as_json)
+    if fmt != OutputFormat.text:
+        emit(ps_document(stack), fmt)
+        return
+    _print_ps(stack)
 
 
 @app.command()
@@ -126,16 +153,16 @@ def logs(
     """Show the last lines of the logs; -f keeps following them."""
     stack = _stack(directory)
     if service is not None and service not in SERVICE_ORDER:
-        _fail(DevStackError(f"unknown service {service!r}", field="service", allowed=list(SERVICE_ORDER)))
+        fail(DevStackError(f"Unknown service {service!r}.", field="service", allowed=list(SERVICE_ORDER),
+                           suggestion="Name one of the services `copilot dev ps` lists, or none for all."))
     files = list(stack.iter_logs(service))
     if not files:
-        console.print("nothing is running: `copilot dev up` first")
-        raise typer.Exit(1)
+        fail("nothing is running", "`copilot dev up` first", code=ExitCode.UNAVAILABLE)
     positions: dict[Path, int] = {}
     for name, path in files:
         text = path.read_text(errors="replace") if path.exists() else ""
         for line in text.splitlines()[-lines:]:
-            console.print(f"[cyan]{name:>10}[/cyan] | {line}", markup=True, highlight=False)
+            console.print(f"[cyan]{name:>10}[/cyan] | {escape(line)}", markup=True, highlight=False)
         positions[path] = len(text.encode())
     while follow:
         time.sleep(0.5)
@@ -147,7 +174,8 @@ def logs(
                 chunk = handle.read()
             positions[path] = positions.get(path, 0) + len(chunk)
             for line in chunk.decode(errors="replace").splitlines():
-                console.print(f"[cyan]{name:>10}[/cyan] | {line}", highlight=False)
+                console.print(f"[cyan]{name:>10}[/cyan] | {escape(line)}", highlight=False)
+            console.file.flush()
 
 
 @schema_app.command("setup")
@@ -181,7 +209,7 @@ def schema_setup(
         _fail(error)
     failed = [name for name, ok in results.items() if not ok]
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.UNAVAILABLE)
 
 
 def _schema_setup_aws(env_file: Path, **options: Any) -> None:
@@ -202,7 +230,7 @@ def _schema_setup_aws(env_file: Path, **options: Any) -> None:
                       f"[{colours[result.status]}]{result.status}[/{colours[result.status]}]", escape(detail))
     console.print(table)
     if any(result.failed for result in results):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.UNAVAILABLE)
 
 
 infra_app = typer.Typer(help="Ephemeral AWS resources of the dev stack (Pulumi Automation API).",

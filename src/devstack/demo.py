@@ -35,6 +35,7 @@ from rich.panel import Panel
 from rich.table import Table
 from whenever import Instant
 
+from copilot_core.cli import ExitCode, make_console, print_error
 from devstack.errors import DevStackError
 from devstack.stack import CLUSTER_ID, SERVICE_ORDER, DevStack
 from devstack.system_deps import REPO_ROOT, ensure_system_deps
@@ -135,7 +136,7 @@ class Demo:
         plan_cli = Path(sys.executable).parent / "temporal-dsql"
         if not plan_cli.exists():
             raise MissingPiece(f"{plan_cli} (the offline plan CLI of components/pulumi_temporal_dsql) is not installed")
-        plan = subprocess.run([str(plan_cli), "plan", "--preset", PRESET, "--copilot"], capture_output=True,
+        plan = subprocess.run([str(plan_cli), "plan", PRESET, "--copilot"], capture_output=True,
                               text=True, timeout=120)
         if plan.returncode != 0:
             raise RuntimeError(f"temporal-dsql plan failed: {plan.stderr[-1500:]}")
@@ -331,8 +332,8 @@ def _summary(console: Console, demo: Demo, started: float) -> None:
     next_steps = [
         "grafana/dashboards/: the four dashboards (import them, or `docker compose up` in deploy/compose/)",
         "`copilot dev up` keeps the same stack running; `copilot dev ps`, `copilot dev logs -f`",
-        "`temporal-dsql-config explain --preset mid-scale` for why each value was chosen",
-        "`temporal-dsql plan --preset high-throughput --copilot` for the bigger stack",
+        "`temporal-dsql-config explain mid-scale` for why each value was chosen",
+        "`temporal-dsql plan high-throughput --copilot` for the bigger stack",
     ]
     if demo.result.chart is not None:
         next_steps.insert(0, f"{demo.result.chart}: the healthy vs overloaded comparison chart")
@@ -385,15 +386,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="leave the stack running at the end")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    console = Console()
+    console = make_console()  # off a terminal: whole profile ids and metric names, no 80-column cut
     try:
         result = run_demo(console, args.state_dir.resolve(), keep=args.keep)
     except KeyboardInterrupt:
         console.print("[red]interrupted: the stack was torn down[/red]")
         return 130
     except DevStackError as error:
-        console.print(f"[red]error:[/red] {error}")
-        return 1
+        print_error(error)
+        return int(ExitCode.UNAVAILABLE)
     return 0 if result.ok else 1
 
 

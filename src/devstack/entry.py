@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from pathlib import Path
 
 __all__ = ["COPILOT_MODULES", "DEV_EXTRA", "DEV_MODULES", "main", "missing_modules"]
 
@@ -32,16 +33,18 @@ def _refuse(command: str, extra: str, missing: list[str]) -> int:
     return 2
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+def main() -> int:
+    """The `copilot` and `temporal-copilot` console scripts."""
+    args = sys.argv[1:]
+    name = Path(sys.argv[0]).name if sys.argv and Path(sys.argv[0]).name == "temporal-copilot" else "copilot"
     dev = bool(args) and args[0] in DEV_COMMANDS
     modules, extra = (DEV_MODULES, DEV_EXTRA) if dev else (COPILOT_MODULES, COPILOT_EXTRA)
     missing = missing_modules(modules)
     if missing:
-        return _refuse(f"copilot {args[0]}" if args else "copilot", extra, missing)
-    from devstack.copilot_cli import app
+        return _refuse(f"{name} {args[0]}" if args else name, extra, missing)
+    from devstack.copilot_cli import main as run
 
-    app(args=args, prog_name="copilot")
+    run()
     return 0
 
 

@@ -307,7 +307,10 @@ class DevStack:
         process = ManagedProcess(
             name="api", port=port, log_file=workdir / "api.log",
             argv=[sys.executable, "-m", "uvicorn", f"{API_MODULE}:create_app", "--factory",
-                  "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                  "--host", "127.0.0.1", "--port", str(port),
+                  # info: the access log (one line per request) and the error log both go to api.log,
+                  # which `copilot dev logs -f api` follows.
+                  "--log-level", "info"],
             env=service_env(state),
         )
         try:

@@ -11,22 +11,40 @@ from __future__ import annotations
 
 import atexit
 import gc
-import json
 import os
 import shutil
 import sys
 import tempfile
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from copilot_core.cli import (
+    ExitCode,
+    FormatOption,
+    JsonFlag,
+    OutputFormat,
+    add_version_option,
+    emit,
+    fail,
+    make_console,
+    resolve_format,
+    run,
+)
 from copilot_core.errors import InputError
 from copilot_core.types import ParameterClassification
 from dsql_config.adapters import discover_adapters, select_adapters
 from dsql_config.compiler import ConfigCompiler
 from dsql_config.errors import DsqlConfigError, GuardRailError
+from dsql_config.grammar import (
+    KeyOption,
+    ModifierOption,
+    OptionalPresetArgument,
+    OverrideOption,
+    PresetArgument,
+    parse_override_pairs,
+)
 from dsql_config.models import CompilationResult, GuardRailResult
 from dsql_config.modifiers import MODIFIERS
 from dsql_config.serialization import profile_to_json, profile_to_yaml
@@ -37,7 +55,7 @@ if TYPE_CHECKING:
 
     from dsql_config.explain import KeyExplanation, PresetExplanation, ProfileExplanation
 
-__all__ = ["app", "write_output_dir"]
+__all__ = ["app", "main", "write_output_dir"]
 
 # Interpreter shutdown runs full collections over every live object (pydantic's schemas, the
 # registry, typer's command tree) after the command has printed: ~30 ms of a ~0.3 s
@@ -49,8 +67,8 @@ app = typer.Typer(
     name="temporal-dsql-config",
     help="Compile Temporal-on-Aurora-DSQL configuration from a scale preset, a workload modifier and overrides.",
     no_args_is_help=True,
-    add_completion=False,
 )
+add_version_option(app, "temporal-dsql-config")
 
 
 class _LazyConsole:
@@ -62,9 +80,7 @@ class _LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(stderr=self._stderr)
+            self._console = make_console(stderr=self._stderr)
         return getattr(self._console, name)
 
 
@@ -76,23 +92,6 @@ def _text(*parts: str | tuple[str, str]) -> Text:
     from rich.text import Text
 
     return Text.assemble(*parts)
-
-
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
-    yaml = "yaml"
-
-
-def _parse_overrides(pairs: list[str]) -> dict[str, str]:
-    parsed: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise DsqlConfigError(f"Override {pair!r} is not NAME=VALUE.", field="--override",
-                                  suggestion="Write e.g. -o history.replicas=4 or -o DSQL_TOKEN_DURATION=10m.")
-        parsed[name.strip()] = value
-    return parsed
 
 
 def _print_results(results: list[GuardRailResult]) -> None:
@@ -169,20 +168,22 @@ def _print_text(result: CompilationResult) -> None:
 
 @app.command("compile")
 def compile_cmd(
-    preset: Annotated[str | None, typer.Argument(help="starter | mid-scale | high-throughput (starter with --from-env)")] = None,
-    modifier: Annotated[str | None, typer.Option("--modifier", "-m", help="simple-crud | orchestrator | batch-processor | long-running")] = None,
-    override: Annotated[list[str] | None, typer.Option("--override", "-o", help="NAME=VALUE; NAME is a registry key, env var or dynamic-config key")] = None,
+    preset: OptionalPresetArgument = None,
+    modifier: ModifierOption = None,
+    override: OverrideOption = None,
     from_env: Annotated[bool, typer.Option("--from-env", help="Read existing DSQL_* / TEMPORAL_SQL_* env vars as overrides")] = False,
     env_file: Annotated[Path | None, typer.Option("--env-file", help="Like --from-env, reading a dotenv file instead of the process env")] = None,
     accept_plugin_defaults: Annotated[bool, typer.Option("--accept-plugin-defaults", help="With --from-env/--env-file: accept the plugin's default for a value it cannot parse instead of failing")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write the artifacts into this directory")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text | json | yaml")] = OutputFormat.text,
+    fmt: FormatOption = OutputFormat.text,
+    as_json: JsonFlag = False,
     # >>> adapters (issue 3)
     sdk: Annotated[str | None, typer.Option("--sdk", help="SDK adapters to render, comma-separated (default: all discovered; 'none' for none)")] = None,
     platform: Annotated[str | None, typer.Option("--platform", help="Platform adapters to render, comma-separated (default: all discovered; 'none' for none)")] = None,
     # <<< adapters
 ) -> None:
-    """Compile a preset (+ modifier + overrides) into validated artifacts."""
+    """Compile a preset (+ modifier + overrides) into validated artifacts (PRESET: starter with --from-env)."""
+    fmt = resolve_format(fmt, as_json)
     migration = None
     try:
         # >>> adapters: the selected adapters render on every compile; --out gets their files.
@@ -192,7 +193,7 @@ def compile_cmd(
             platform_adapters=select_adapters(platform_found, platform, field="platform"),
         )
         # <<< adapters
-        overrides = _parse_overrides(override or [])
+        overrides = parse_override_pairs(override)
         if from_env or env_file is not None:
             from dsql_config.compat import compile_from_env, has_dsql_env  # its models: only --from-env
 
@@ -214,22 +215,19 @@ def compile_cmd(
             result = compiler.compile(preset, modifier, overrides)
     except GuardRailError as exc:
         _print_results(exc.results)
-        err.print(f"[bold red]Compilation halted:[/bold red] {len(exc.errors)} guard-rail error(s).")
-        raise typer.Exit(2) from None
+        err.file.flush()
+        fail(f"compilation halted: {len(exc.errors)} guard-rail error(s).",
+             "every error above names its rule; change the values it names or drop the override",
+             code=ExitCode.REFUSED)
     except InputError as exc:
-        err.print(_text(("Error: ", "bold red"), str(exc)), soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(exc)
     if out_dir is not None:
         write_output_dir(result, out_dir)
         err.print(f"wrote {out_dir}")
-    if fmt == OutputFormat.json:
-        sys.stdout.write(json.dumps(result_document(result, migration), indent=2) + "\n")
-    elif fmt == OutputFormat.yaml:
-        import yaml
-
-        sys.stdout.write(yaml.safe_dump(result_document(result, migration), sort_keys=False))
-    else:
+    if fmt == OutputFormat.text:
         _print_text(result)
+    else:
+        emit(result_document(result, migration), fmt)
 
 
 def _read_env(env_file: Path | None) -> dict[str, str]:
@@ -246,43 +244,37 @@ def _read_env(env_file: Path | None) -> dict[str, str]:
 
 @app.command("migrate")
 def migrate_cmd(
-    preset: Annotated[str, typer.Argument(help="The preset to migrate to")] = "starter",
-    modifier: Annotated[str | None, typer.Option("--modifier", "-m")] = None,
+    preset: OptionalPresetArgument = None,
+    modifier: ModifierOption = None,
     env_file: Annotated[Path | None, typer.Option("--env-file", help="A dotenv file (default: the process env)")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
+    fmt: FormatOption = OutputFormat.text,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Which existing DSQL env vars the preset already produces (redundant), which differ, which are dead."""
-    import yaml
-
+    """Which existing DSQL env vars the preset (default starter) already produces, which differ, which are dead."""
     from dsql_config.compat import migration_report
 
+    fmt = resolve_format(fmt, as_json)
     try:
-        report = migration_report(_read_env(env_file), preset, modifier)
+        report = migration_report(_read_env(env_file), preset or "starter", modifier)
     except InputError as exc:
-        err.print(_text(("Error: ", "bold red"), str(exc)), soft_wrap=True)
-        raise typer.Exit(2) from None
-    if fmt == OutputFormat.json:
-        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
-    elif fmt == OutputFormat.yaml:
-        sys.stdout.write(yaml.safe_dump(report.model_dump(mode="json"), sort_keys=False))
-    else:
+        fail(exc)
+    if fmt == OutputFormat.text:
         sys.stdout.write(report.to_text())
+    else:
+        emit(report, fmt)
 
 
 @app.command("list-presets")
-def list_presets(
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
-) -> None:
+def list_presets(fmt: FormatOption = OutputFormat.text, as_json: JsonFlag = False) -> None:
     """List the scale presets and workload modifiers."""
-    import yaml
     from rich.table import Table
 
+    fmt = resolve_format(fmt, as_json)
     compiler = ConfigCompiler()
     presets = compiler.list_presets()
     if fmt != OutputFormat.text:
-        doc = {"presets": [p.model_dump(mode="json") for p in presets],
-               "modifiers": [{"name": m.name, "description": m.description} for m in MODIFIERS.values()]}
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n" if fmt == OutputFormat.json else yaml.safe_dump(doc, sort_keys=False))
+        emit({"presets": [p.model_dump(mode="json") for p in presets],
+              "modifiers": [{"name": m.name, "description": m.description} for m in MODIFIERS.values()]}, fmt)
         return
     table = Table(title="Scale presets")
     for col in ("preset", "throughput", "summary"):
@@ -300,22 +292,21 @@ def list_presets(
 
 @app.command("describe-preset")
 def describe_preset(
-    preset: Annotated[str, typer.Argument(help="starter | mid-scale | high-throughput")],
-    modifier: Annotated[str | None, typer.Option("--modifier", "-m")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
+    preset: PresetArgument,
+    modifier: ModifierOption = None,
+    fmt: FormatOption = OutputFormat.text,
+    as_json: JsonFlag = False,
 ) -> None:
     """Every resolved parameter grouped by classification: value, source and rationale."""
-    import yaml
     from rich.table import Table
 
+    fmt = resolve_format(fmt, as_json)
     try:
         desc = ConfigCompiler().describe_preset(preset, modifier=modifier)
     except InputError as exc:
-        err.print(_text(("Error: ", "bold red"), str(exc)), soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(exc)
     if fmt != OutputFormat.text:
-        doc = desc.model_dump(mode="json")
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n" if fmt == OutputFormat.json else yaml.safe_dump(doc, sort_keys=False))
+        emit(desc, fmt)
         return
     title = desc.preset + (f" + {desc.modifier}" if desc.modifier else "")
     out.print(f"[bold]{title}[/bold]: {desc.description} ({desc.throughput_range.description})")
@@ -333,26 +324,25 @@ def describe_preset(
 # >>> explain (issue 3)
 @app.command("explain")
 def explain_cmd(
-    key: Annotated[str | None, typer.Option("--key", "-k", help="Registry key, env-var name or dynamic-config key")] = None,
-    preset: Annotated[str | None, typer.Option("--preset", "-p", help="starter | mid-scale | high-throughput (with --key: the preset whose value is shown; default starter)")] = None,
-    modifier: Annotated[str | None, typer.Option("--modifier", "-m")] = None,
+    preset: OptionalPresetArgument = None,
+    key: KeyOption = None,
+    modifier: ModifierOption = None,
     profile_file: Annotated[Path | None, typer.Option("--profile", help="A compiled profile (profile.json or profile.yaml)")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text | json")] = OutputFormat.text,
+    fmt: FormatOption = OutputFormat.text,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Why a value is what it is: one key (--key), a preset (--preset [-m]) or a compiled profile (--profile)."""
+    """Why a value is what it is: one key (--key K [PRESET]), a preset (PRESET [-m]) or a compiled profile (--profile)."""
     from dsql_config.explain import explain_key, explain_preset, explain_profile
     from dsql_config.serialization import profile_from_json, profile_from_yaml
 
+    fmt = resolve_format(fmt, as_json)
     try:
-        if fmt == OutputFormat.yaml:
-            raise DsqlConfigError("explain writes text or json.", field="--format", allowed=["text", "json"],
-                                  suggestion="Use --format json for structured output.")
         if key is None and preset is None and profile_file is None:
-            raise DsqlConfigError("Nothing to explain.", field="--key/--preset/--profile",
-                                  suggestion="Give --key NAME [--preset P], --preset P [-m M] or --profile FILE.")
+            raise DsqlConfigError("Nothing to explain.", field="PRESET/--key/--profile",
+                                  suggestion="Give PRESET [-m M], --key NAME [PRESET] or --profile FILE.")
         if profile_file is not None and preset is not None:
-            raise DsqlConfigError("--profile already names its preset.", field="--preset",
-                                  suggestion="Drop --preset, or drop --profile.")
+            raise DsqlConfigError("--profile already names its preset.", field="preset",
+                                  suggestion="Drop the PRESET argument, or drop --profile.")
         profile = None
         if profile_file is not None:
             if not profile_file.is_file():
@@ -370,11 +360,16 @@ def explain_cmd(
             assert preset is not None
             explanation = explain_preset(preset, modifier=modifier)
     except InputError as exc:
-        err.print(_text(("Error: ", "bold red"), str(exc)), soft_wrap=True)
-        raise typer.Exit(2) from None
-    sys.stdout.write(explanation.to_json() if fmt == OutputFormat.json else explanation.to_text())
+        fail(exc)
+    if fmt == OutputFormat.text:
+        sys.stdout.write(explanation.to_text())
+    elif fmt == OutputFormat.json:
+        sys.stdout.write(explanation.to_json())
+    else:
+        emit(explanation.to_json(), fmt)
 # <<< explain
 
 
-def main() -> None:  # pragma: no cover - console entry point alias
-    app()
+def main() -> None:
+    """The `temporal-dsql-config` console script."""
+    run(app, "temporal-dsql-config")

@@ -37,17 +37,34 @@ def wait_for_port(port: int, *, host: str = "127.0.0.1", timeout: float = 30.0,
                what=f"{what} on {host}:{port}", log_file=log_file)
 
 
-def wait_until(ready: Callable[[], bool], *, timeout: float, what: str,
+def wait_until(ready: Callable[[], object], *, timeout: float, what: str,
                process: subprocess.Popen[bytes] | None = None, log_file: Path | None = None) -> None:
+    """Poll ``ready`` until it returns a truthy value; fail with its last error and the log's tail.
+
+    ``ready`` may also raise: the exception counts as "not ready yet" and its message is kept, so a
+    time-out names what the service last answered (say "Frontend is not healthy yet"), not only that
+    it was slow. A process that exits meanwhile fails at once.
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ready():
-            return
+    last_error = ""
+    while True:
+        try:
+            if ready():
+                return
+            last_error = ""
+        except Exception as exc:  # any failure of the probe means "not ready yet"
+            last_error = f"{type(exc).__name__}: {exc}"
         if process is not None and process.poll() is not None:
             raise StandinError(f"{what} exited with code {process.returncode} before it was ready"
+                               + _last_error(last_error) + _log_tail(log_file))
+        if time.monotonic() >= deadline:
+            raise StandinError(f"{what} was not ready within {timeout:.0f}s" + _last_error(last_error)
                                + _log_tail(log_file))
         time.sleep(0.05)
-    raise StandinError(f"{what} was not ready within {timeout:.0f}s" + _log_tail(log_file))
+
+
+def _last_error(error: str) -> str:
+    return f"\nlast error: {error[:2000]}" if error else ""
 
 
 def _log_tail(log_file: Path | None, lines: int = 20) -> str:
@@ -109,7 +126,11 @@ class ManagedProcess:
             raise StandinError(f"{self.name} is not started")
         return self.popen.pid
 
-    def start(self, *, ready_timeout: float = 30.0) -> ManagedProcess:
+    def start(self, *, ready_timeout: float = 30.0,
+              healthy: Callable[[], object] | None = None) -> ManagedProcess:
+        """Start the process; return once its port accepts and ``healthy`` (a real request of the
+        service's own kind) succeeds, both within ``ready_timeout``; otherwise stop it and fail
+        with the probe's last error and the log's tail."""
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             self.popen = subprocess.Popen(
@@ -117,8 +138,12 @@ class ManagedProcess:
                 env={**os.environ, **(self.env or {})}, start_new_session=True,
             )
         try:
+            deadline = time.monotonic() + ready_timeout
             wait_for_port(self.port, host=self.host, timeout=ready_timeout, process=self.popen,
                           what=self.name, log_file=self.log_file)
+            if healthy is not None:
+                wait_until(healthy, timeout=max(deadline - time.monotonic(), 1.0), process=self.popen,
+                           what=f"{self.name} health check", log_file=self.log_file)
         except StandinError:
             self.stop()
             raise

@@ -49,8 +49,20 @@ class MotoServer:
             port=self.port, log_file=self.workdir / "moto.log",
             env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                  "AWS_DEFAULT_REGION": "us-east-1"},
-        ).start(ready_timeout=ready_timeout)
+        ).start(ready_timeout=ready_timeout, healthy=self.check_services)
         return self
+
+    def check_services(self) -> bool:
+        """One S3 and one DynamoDB call through boto3, the clients the product uses."""
+        import boto3
+        from botocore.config import Config
+
+        config = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                        region_name="us-east-1")
+        session.client("s3", endpoint_url=self.endpoint_url, config=config).list_buckets()
+        session.client("dynamodb", endpoint_url=self.endpoint_url, config=config).list_tables(Limit=1)
+        return True
 
     def reset(self) -> None:
         """Wipe every bucket, table and resource (POST /moto-api/reset)."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from standins._process import StandinError, free_port, pid_alive, stop_pid, wait_for_port, wait_until
+from standins.dsql_limits import DSQL_LIMITS_SQL
 
 __all__ = ["PostgresServer", "postgres_binary"]
 
@@ -62,6 +63,9 @@ class PostgresServer:
     port: int = 0
     workdir: Path | None = None
     max_connections: int = 300
+    dsql_limits: bool = True
+    """Refuse what DSQL refuses: a transaction writing over 3,000 rows or older than 5 minutes, in
+    every table of every database (``standins.dsql_limits``)."""
     pid: int | None = None
     _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
@@ -108,19 +112,38 @@ class PostgresServer:
         try:
             wait_for_port(self.port, timeout=ready_timeout, process=self._popen,
                           what="postgres", log_file=log)
-            # The port opens before recovery ends ("the database system is starting up").
-            wait_until(self._accepting, timeout=ready_timeout, what="postgres accepting connections",
+            # The port opens before recovery ends ("the database system is starting up"): ready
+            # means a real query answered through the same TCP + scram path clients use.
+            wait_until(self.check_query, timeout=ready_timeout, what="postgres answering a query",
                        process=self._popen, log_file=log)
+            if self.dsql_limits:
+                for database in ("template1", self.database):
+                    self._psql(database, DSQL_LIMITS_SQL)
         except StandinError:
             self.stop()
             raise
         return self
 
-    def _accepting(self) -> bool:
+    def _psql(self, database: str, sql: str) -> None:
+        done = subprocess.run(
+            [str(postgres_binary("psql")), "-h", self.host, "-p", str(self.port), "-U", self.user, "-d", database,
+             "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+            capture_output=True, text=True, check=False, env={**os.environ, "PGPASSWORD": self.password})
+        if done.returncode != 0:
+            raise StandinError(f"psql on {database} failed: {done.stderr.strip()}")
+
+    def check_query(self) -> bool:
+        """Run ``SELECT 1`` over TCP with the password, as a client would; raise with psql's error."""
         result = subprocess.run(
-            [str(postgres_binary("pg_isready")), "-h", self.host, "-p", str(self.port), "-d", self.database,
-             "-U", self.user, "-t", "2"], capture_output=True, check=False)
-        return result.returncode == 0
+            [str(postgres_binary("psql")), "-h", self.host, "-p", str(self.port), "-U", self.user,
+             "-d", self.database, "-X", "-tAc", "SELECT 1"],
+            capture_output=True, text=True, check=False, timeout=10,
+            env={**os.environ, "PGPASSWORD": self.password, "PGCONNECT_TIMEOUT": "5"},
+        )
+        if result.returncode != 0 or result.stdout.strip() != "1":
+            raise StandinError(f"psql SELECT 1 failed (exit {result.returncode}): "
+                               f"{(result.stderr or result.stdout).strip()[-500:]}")
+        return True
 
     def _postmaster_pid(self) -> int | None:
         if self.workdir is None:

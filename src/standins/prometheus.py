@@ -9,10 +9,11 @@ retention is set far beyond the default 15 days so historic scenario blocks are 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
-import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,16 +108,21 @@ class PrometheusServer:
             ],
             port=self.port, log_file=self.workdir / "prometheus.log",
         ).start(ready_timeout=ready_timeout)
-        wait_until(self._ready, timeout=ready_timeout, what="prometheus /-/ready",
+        wait_until(self._ready, timeout=ready_timeout, what="prometheus /-/ready and a query",
                    process=self.process.popen, log_file=self.process.log_file)
         return self
 
     def _ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.query_url}/-/ready", timeout=2) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
+        """``/-/ready`` answers 200 and one instant query answers ``vector(1)`` as success."""
+        with urllib.request.urlopen(f"{self.query_url}/-/ready", timeout=5) as response:
+            if response.status != 200:
+                raise StandinError(f"/-/ready answered {response.status}")
+        query = urllib.parse.urlencode({"query": "vector(1)"})
+        with urllib.request.urlopen(f"{self.query_url}/api/v1/query?{query}", timeout=5) as response:
+            body = json.loads(response.read())
+        if body.get("status") != "success" or not body.get("data", {}).get("result"):
+            raise StandinError(f"query vector(1) answered {str(body)[:300]}")
+        return True
 
     def stop(self) -> None:
         if self.process is not None:

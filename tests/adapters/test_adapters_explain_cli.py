@@ -20,10 +20,10 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_key_by_registry_key_env_var_and_dynamic_config_key() -> None:
-    code, out, _ = run("explain", "--key", "DSQL_RESERVOIR_TARGET_READY", "--preset", "high-throughput")
+    code, out, _ = run("explain", "high-throughput", "--key", "DSQL_RESERVOIR_TARGET_READY")
     assert code == 0 and out.startswith("dsql.reservoir_target_ready = ")
     assert "classification: safety" in out and "rationale:" in out and "derivation:" in out
-    code, out, _ = run("explain", "--key", "history.persistenceMaxQPS", "--preset", "mid-scale", "--format", "json")
+    code, out, _ = run("explain", "mid-scale", "--key", "history.persistenceMaxQPS", "--format", "json")
     document = json.loads(out)
     assert code == 0 and document["key"] == "history.persistenceMaxQPS" and document["preset"] == "mid-scale"
     compiled = ConfigCompiler(sdk_adapters=[], platform_adapters=[]).compile("mid-scale")
@@ -40,11 +40,11 @@ def test_unknown_names_get_close_matches() -> None:
 
 
 def test_preset_level_text_and_json() -> None:
-    code, text, _ = run("explain", "--preset", "starter", "-m", "long-running")
+    code, text, _ = run("explain", "starter", "-m", "long-running")
     assert code == 0
     for heading in ("## SLO targets", "## How topology is derived", "## Locked safety parameters", "## Modifier"):
         assert heading in text
-    code, out, _ = run("explain", "--preset", "starter", "-m", "long-running", "--format", "json")
+    code, out, _ = run("explain", "starter", "-m", "long-running", "--format", "json")
     document = json.loads(out)
     assert document["preset_name"] == "starter" and document["modifier"] == "long-running"
     assert document["locked_safety_params"] and document["reasoning_narrative"]

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from adapter_combos import COMBOS, PY_FILE, combo_id, load_worker_kwargs, snippet
 from adapter_workflows import GreetingWorkflow, GreetInput, compose_greeting
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
@@ -39,35 +38,10 @@ class WarnLevelDevServer(TemporalDevServer):
         return argv
 
 
-async def wait_for_namespace(client: Client, namespace: str, timeout: float = 20.0) -> None:
-    """The port opens before start-dev has registered its namespace; pollers that start earlier back off."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
-            return
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND or asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.05)
-
-
-async def connect_when_healthy(server: TemporalDevServer, timeout: float = 30.0) -> Client:
-    """The gRPC port opens before the frontend reports healthy; on a busy 2-core machine the first
-    connect can fail with "Frontend is not healthy yet" for a few seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            return await Client.connect(server.address, namespace=server.namespace)
-        except RuntimeError as exc:
-            if "not healthy" not in str(exc) or asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.1)
-
-
 async def run_greeting(server: TemporalDevServer, worker_kwargs: dict[str, object]) -> str:
-    client = await connect_when_healthy(server)
-    await wait_for_namespace(client, server.namespace)
+    # TemporalDevServer.start() returned only once the frontend served get_system_info and knew the
+    # namespace, so the first connect succeeds.
+    client = await Client.connect(server.address, namespace=server.namespace)
     queue = f"acceptance-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=queue, workflows=[GreetingWorkflow], activities=[compose_greeting],
                       **worker_kwargs):  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ runner = CliRunner()
 
 
 def test_plan_json_lists_every_resource_with_type_name_parent_inputs() -> None:
-    result = runner.invoke(app, ["plan", "--preset", "starter", "--format", "json"])
+    result = runner.invoke(app, ["plan", "starter", "--format", "json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     assert document["preset"] == "starter"
@@ -27,7 +27,7 @@ def test_plan_json_lists_every_resource_with_type_name_parent_inputs() -> None:
 
 
 def test_plan_tree_prints_the_hierarchy_and_outputs() -> None:
-    result = runner.invoke(app, ["plan", "--preset", "mid-scale", "--override", "history.replicas=4"])
+    result = runner.invoke(app, ["plan", "mid-scale", "--override", "history.replicas=4"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("stack temporal-dsql/plan  preset=mid-scale")
@@ -38,7 +38,7 @@ def test_plan_tree_prints_the_hierarchy_and_outputs() -> None:
 
 
 def test_plan_reports_config_errors_with_exit_code_2() -> None:
-    result = runner.invoke(app, ["plan", "--preset", "mid-scal"])
+    result = runner.invoke(app, ["plan", "mid-scal"])
     assert result.exit_code == 2
     assert "Did you mean 'mid-scale'?" in result.output
 

@@ -33,7 +33,7 @@ def mid_to_high() -> StackDiff:
 
 
 def test_mid_scale_to_high_throughput_refuses_the_shard_change_and_names_the_way_out(mid_to_high: StackDiff) -> None:
-    assert mid_to_high.exit_code == 2
+    assert mid_to_high.exit_code == 3  # refused, which is not bad input (2): README's exit-code table
     (refusal,) = mid_to_high.refusals
     assert (refusal.field, refusal.old, refusal.new) == ("history.shards", 1024, 4096)
     assert "existing cluster" in refusal.reason
@@ -60,7 +60,7 @@ def test_mid_scale_to_high_throughput_names_the_knobs_and_resources_that_change(
     history = next(c for c in mid_to_high.resources if c.name.endswith("history-service"))
     assert "desiredCount" in history.changed_inputs
     document = json.loads(mid_to_high.to_json())
-    assert document["exit_code"] == 2 and document["counts"]["create"] == 2
+    assert document["exit_code"] == 3 and document["counts"]["create"] == 2
     assert document["refused"][0]["field"] == "history.shards"
 
 
@@ -81,7 +81,7 @@ def test_knobs_name_the_tables_the_deployment_creates(mid_to_high: StackDiff) ->
 
 
 def test_the_readme_shows_what_mid_scale_to_high_throughput_prints(mid_to_high: StackDiff) -> None:
-    """The README's excerpt of `temporal-dsql diff --preset mid-scale --to-preset high-throughput`:
+    """The README's excerpt of `temporal-dsql diff mid-scale --to-preset high-throughput`:
     every line it shows is a line (or, ending in `...`, the start of one) of the real output, in order."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     excerpt = readme.split("What the second command prints", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
@@ -133,13 +133,13 @@ def test_every_aws_type_the_stack_creates_has_a_replacement_rule(plans: dict[str
 
 
 def test_cli_diff_exit_codes_and_json() -> None:
-    refused = runner.invoke(app, ["diff", "--preset", "mid-scale", "--to-preset", "high-throughput", "--format", "json"])
-    assert refused.exit_code == 2, refused.output
+    refused = runner.invoke(app, ["diff", "mid-scale", "--to-preset", "high-throughput", "--format", "json"])
+    assert refused.exit_code == 3, refused.output
     assert json.loads(refused.stdout)["refused"][0]["new"] == 4096
-    changed = runner.invoke(app, ["diff", "--preset", "mid-scale", "--to-override", "history.replicas=4"])
+    changed = runner.invoke(app, ["diff", "mid-scale", "--to-override", "history.replicas=4"])
     assert changed.exit_code == 1, changed.output
     assert "~ history.replicas: 3 -> 4" in changed.stdout and "temporal-plan-history-service" in changed.stdout
-    bad = runner.invoke(app, ["diff", "--preset", "mid-scale", "--to-override", "history.replicaz=4",
+    bad = runner.invoke(app, ["diff", "mid-scale", "--to-override", "history.replicaz=4",
                               "--to-override", "history.replicas=0"])
     assert bad.exit_code == 2 and "history.replicaz" in bad.output and "below the minimum" in bad.output
 

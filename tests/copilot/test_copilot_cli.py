@@ -39,7 +39,7 @@ def test_db_commands(copilot_settings: CopilotSettings) -> None:
     assert tables.exit_code == 0
     assert set(json.loads(tables.output)) == {"copilot_assessments", "copilot_issues", "copilot_signal_snapshots"}
     down = runner.invoke(app, ["db", "check-connection"], env={**env, "COPILOT_DSQL_PORT": str(free_port())})
-    assert down.exit_code == 1 and "error" in down.output
+    assert down.exit_code == 4 and "error" in down.output  # a dependency unreachable
 
 
 def _stubbed() -> tuple[object, Stubber]:
@@ -74,7 +74,7 @@ def test_kb_commands_with_stubber() -> None:
         jobs = runner.invoke(app, ["kb", "list-jobs", "--kb-id", "KB1", "--ds-id", "DS1"], obj=obj)
         assert jobs.exit_code == 0 and "JOB1" in jobs.output
         missing = runner.invoke(app, ["kb", "status", "--kb-id", "KB1", "--ds-id", "DS1", "--job-id", "nope"], obj=obj)
-        assert missing.exit_code == 1 and "no such job" in missing.output
+        assert missing.exit_code == 4 and "no such job" in missing.output
         stub.assert_no_pending_responses()
     no_kb = runner.invoke(app, ["kb", "start-ingestion"], obj=obj, env={"COPILOT_KB_ID": ""})
     assert no_kb.exit_code == 2 and "kb_id" in no_kb.output
@@ -93,13 +93,13 @@ async def test_conformance_and_recommend_commands(copilot_profile_service: Profi
            if copilot_profile_settings.database_dsn else ""}
     import asyncio
 
-    result = await asyncio.to_thread(runner.invoke, app, ["conformance", meta.id, "--preset", "mid-scale", "--json"],
+    result = await asyncio.to_thread(runner.invoke, app, ["conformance", meta.id, "mid-scale", "--json"],
                                      env=env)
     assert result.exit_code == 3, result.output  # drifted
     assert json.loads(result.output)["label"] == "drifted"
-    unknown = await asyncio.to_thread(runner.invoke, app, ["conformance", meta.id, "--preset", "huge"], env=env)
+    unknown = await asyncio.to_thread(runner.invoke, app, ["conformance", meta.id, "huge"], env=env)
     assert unknown.exit_code == 2 and "mid-scale" in unknown.output
-    rec = await asyncio.to_thread(runner.invoke, app, ["recommend-config", meta.id, "--preset", "mid-scale", "--json"],
+    rec = await asyncio.to_thread(runner.invoke, app, ["recommend-config", meta.id, "mid-scale", "--json"],
                                   env=env)
     assert rec.exit_code == 0, rec.output
     assert json.loads(rec.output)["recommended_preset"] == "high-throughput"
@@ -145,4 +145,4 @@ async def test_drift_command_against_the_active_baseline(
     table = await asyncio.to_thread(runner.invoke, app, ["drift"], env=env)
     assert table.exit_code == 3 and "regressed" in table.output
     down = await asyncio.to_thread(runner.invoke, app, ["drift"], env={**env, "COPILOT_DSQL_PORT": str(free_port())})
-    assert down.exit_code == 1 and "error" in down.output
+    assert down.exit_code == 4 and "error" in down.output  # a dependency unreachable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -91,7 +92,10 @@ def test_transition_logs_contributing_signals() -> None:
     result = evaluate(MID, snap(backlog=90.0))
     assert result.transition is not None
     assert result.transition.signals == {"backlog_age_sec": 90.0}
-    assert "backlog_age_sec=90" in result.transition.describe()
+    text = result.transition.describe()
+    # Plain words with units, each said once (issue 21: the copilot speaks plainly).
+    assert "90 s" in text and "backlog_age_sec" not in text and "=" not in text
+    assert text.count("90 s") == 1
 
 
 def test_runtime_threshold_override_changes_the_decision() -> None:
@@ -213,7 +217,7 @@ def test_activity_schedule_to_start_is_worker_pressure() -> None:
     slow = assess_workers(HealthState.STRESSED, snap(worker=WorkerSignals(activity_schedule_to_start_p99_ms=2000.0,
                                                                           workflow_schedule_to_start_p99_ms=10.0)), mid)
     assert slow.bottleneck is Bottleneck.WORKER_LIMITED
-    assert slow.worker_pressure == ["activity_schedule_to_start_p99_ms=2000 > 500"]
+    assert slow.worker_pressure == ["activity tasks wait 2,000 ms (p99) for a worker (healthy: under 500 ms)"]
     assert WorkerRule.SCALE_UP_WORKERS in {a.rule for a in slow.advice}
     quick = assess_workers(HealthState.HAPPY, snap(worker=WorkerSignals(activity_schedule_to_start_p99_ms=100.0)), mid)
     assert quick.bottleneck is Bottleneck.HEALTHY
@@ -229,7 +233,7 @@ def test_failing_long_polls_are_called_out_without_blaming_worker_capacity() -> 
     result = assess_workers(HealthState.STRESSED, snap(worker=worker), mid)
     assert result.bottleneck is Bottleneck.HEALTHY and result.worker_pressure == []
     failing = [a for a in result.advice if a.rule is WorkerRule.LONG_POLLS_FAILING]
-    assert len(failing) == 1 and "2/s" in failing[0].message and "61000 ms" in failing[0].message
+    assert len(failing) == 1 and "2/s" in failing[0].message and "61,000 ms" in failing[0].message
     calm = assess_workers(HealthState.HAPPY, snap(worker=WorkerSignals(long_poll_failures_per_sec=0.0)), mid)
     assert WorkerRule.LONG_POLLS_FAILING not in {a.rule for a in calm.advice}
 
@@ -256,5 +260,131 @@ async def test_every_signal_query_is_valid_promql_on_prometheus(prometheus_with_
     async with PrometheusClient(prometheus_with_scenarios.query_url, sigv4=False) as client:
         snapshot = await collect_signals(client, window.start + (window.end - window.start) * 0.5, namespace="default")
     assert snapshot.failed_queries == []
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", snapshot.observed_at)  # second precision
     assert snapshot.primary.state_transitions_per_sec and snapshot.primary.state_transitions_per_sec > 0
     assert snapshot.worker.long_poll_failures_per_sec == 0.0  # no series: no failures (an event counter)
+
+
+# --- issue 23: the verdicts the issue found wrong, each against the requirement it cites -----------
+
+def _demand(st: float = 300.0, backlog: float = 0.2, *, starts: float = 100.0, done: float = 100.0,
+            pollers: float | None = 4.0, p99: float = 20.0, frontend: float = 40.0, polls_empty: float = 0.2,
+            errors: float = 0.0, pool: float = 0.4) -> SignalSnapshot:
+    return SignalSnapshot(
+        observed_at=AT,
+        primary=PrimarySignals(workflow_starts_per_sec=starts, state_transitions_per_sec=st, history_tasks_per_sec=st,
+                               workflow_completions_per_sec=done, workflow_failures_per_sec=0.0,
+                               backlog_age_sec=backlog),
+        amplifiers=AmplifierSignals(persistence_latency_p99_ms=p99, frontend_latency_p99_ms=frontend,
+                                    poll_timeout_ratio=polls_empty, persistence_errors_per_sec=errors,
+                                    pool_utilization=pool),
+        worker=WorkerSignals(pollers=pollers, workflow_slots_available=None if pollers is None else 50.0))
+
+
+def _replay(*snapshots: SignalSnapshot, band: ScaleBand = ScaleBand.MID) -> list[tuple[Any, Any, list[Any]]]:
+    """(evaluation, worker assessment, rule actions) per cycle, as the observe loop and assessment decide."""
+    from copilot.assessment import AssessmentContext, AssessmentTrigger, guard_actions, rule_based_explanation
+    from copilot.health import decide
+
+    state, out = MachineState(band=band), []
+    for s in snapshots:
+        d = decide(state, s, MachineConfig())
+        ctx = AssessmentContext(trigger=AssessmentTrigger.SCHEDULED, evaluation=d.evaluation, workers=d.workers,
+                                services=d.services, snapshot=s)
+        out.append((d.evaluation, d.workers, guard_actions(rule_based_explanation(ctx).suggested_actions, ctx)))
+        state = d.evaluation.current
+    return out
+
+
+def _classes(actions: list[Any]) -> set[str]:
+    return {f"{a.action_type.value} {a.target_service}" for a in actions}
+
+
+def test_workers_gone_is_worker_limited_and_critical_within_three_cycles() -> None:
+    """R14.2, R4.1, R12.1: every poller gone, 0 completions, starts arriving, the oldest task ageing 30 s a
+    cycle. Was: Happy at cycle 3, Critical only at cycle 15, 'Scale out history'."""
+    healthy = [_demand()] * 3
+    gone = [_demand(st=100.0, backlog=30.0 * (i + 1), done=0.0, pollers=0.0) for i in range(4)]
+    cycles = _replay(*healthy, *gone)
+    states = [ev.state for ev, _, _ in cycles]
+    assert states == [HealthState.HAPPY] * 3 + [HealthState.STRESSED] * 2 + [HealthState.CRITICAL] * 2
+    for ev, workers, actions in cycles[3:]:
+        assert workers.bottleneck is Bottleneck.WORKER_LIMITED and workers.evaluated
+        assert "no worker is polling the task queue" in ev.reason
+        assert "scale worker" in _classes(actions) and not _classes(actions) & {"scale history", "scale frontend"}
+
+
+def test_a_vanished_poller_series_counts_as_workers_gone() -> None:
+    gone = [_demand(st=100.0, backlog=30.0 * (i + 1), done=0.0, pollers=None) for i in range(3)]
+    cycles = _replay(_demand(), *gone)
+    assert cycles[-1][0].state is HealthState.CRITICAL and cycles[-1][1].bottleneck is Bottleneck.WORKER_LIMITED
+    assert "poller series disappeared" in cycles[-1][0].reason
+
+
+def test_high_latency_with_impaired_progress_is_critical() -> None:
+    """R12.4: p99 3 s while state transitions fall 97 % and demand holds. Was: Stressed for 12 cycles."""
+    cycles = _replay(*[_demand()] * 4, *[_demand(st=9.0, done=3.0, p99=3000.0)] * 4)
+    assert [ev.state for ev, _, _ in cycles[4:]] == [HealthState.STRESSED, HealthState.STRESSED,
+                                                       HealthState.CRITICAL, HealthState.CRITICAL]
+    assert "3,000 ms" in cycles[-1][0].reason and "9/s" in cycles[-1][0].reason
+    # Latency alone, with progress intact, stays Stressed (R12.4's other half).
+    assert {ev.state for ev, _, _ in _replay(*[_demand(p99=3000.0)] * 6)} == {HealthState.STRESSED}
+
+
+def test_a_total_stop_is_not_read_as_idle() -> None:
+    """R4.1: a total stop with requests arriving and the oldest task under 30 s at the first stopped sample.
+    Was: 'healthy forward progress (idle: no demand)', the band dropping to starter, checks switched off."""
+    stop = [_demand(st=0.0, backlog=12.0 * (i + 1), done=0.0, frontend=5000.0, polls_empty=0.99) for i in range(4)]
+    cycles = _replay(*[_demand()] * 3, *stop)
+    first = cycles[3][0]
+    assert not first.idle and first.state is HealthState.STRESSED and "Idle" not in first.reason
+    assert all(ev.current.band is ScaleBand.MID for ev, _, _ in cycles)  # the limits do not loosen
+    assert {"frontend_slow", "poll_timeouts"} <= {g.gate for g in first.gates}  # the checks stay on
+    assert cycles[-1][0].state is HealthState.CRITICAL
+    for _, _, actions in cycles[3:]:  # no "Reduce idle pollers", no "Scale out frontend"
+        assert not _classes(actions) & {"configure worker", "scale frontend", "alert matching"}
+
+
+@pytest.mark.parametrize("rate", [20.0, 5.0, 1.0])
+def test_a_quiet_night_is_not_pressure(rate: float) -> None:
+    """R1.7: at 20, 5 or 1 transitions/s with mostly empty polls. Was: Stressed."""
+    quiet = _demand(st=rate, starts=rate / 3, done=rate / 3, polls_empty=0.95)
+    assert {ev.state for ev, _, _ in _replay(*[quiet] * 6)} == {HealthState.HAPPY}
+
+
+def test_a_steady_10_per_second_with_empty_polls_stays_happy() -> None:
+    """R1.7: a steady 10/s with 90 % empty polls. Was: Stressed indefinitely."""
+    steady = _demand(st=10.0, starts=3.3, done=3.3, polls_empty=0.9)
+    assert {ev.state for ev, _, _ in _replay(*[steady] * 20)} == {HealthState.HAPPY}
+
+
+def test_idle_needs_no_arriving_and_no_waiting_work() -> None:
+    assert _replay(_demand(st=0.0, starts=0.0, done=0.0, backlog=0.0))[0][0].idle
+    assert not _replay(_demand(st=0.0, starts=5.0, done=0.0, backlog=0.0))[0][0].idle  # arriving
+    assert not _replay(_demand(st=0.0, starts=0.0, done=0.0, backlog=10.0))[0][0].idle  # waiting
+
+
+def test_a_dsql_outage_does_not_suggest_a_bigger_pool() -> None:
+    """Actions fit the diagnosis: during a DSQL outage, connectivity first, not 'Raise the DSQL pool'."""
+    outage = [_demand(st=0.5, backlog=10.0 * (i + 1), done=0.0, p99=5000.0, errors=50.0, pool=1.0) for i in range(4)]
+    cycles = _replay(*[_demand()] * 3, *outage)
+    assert cycles[-1][0].state is HealthState.CRITICAL and cycles[-1][1].bottleneck is Bottleneck.SERVER_LIMITED
+    for _, _, actions in cycles[3:]:
+        assert "alert persistence" in _classes(actions)
+        assert not any("pool" in a.description.lower() for a in actions)
+
+
+def test_every_rule_cites_its_requirement_clause() -> None:
+    from copilot.assessment.rules import GATE_ACTIONS
+    from copilot.health import CRITICAL_GATE_CLAUSES, STRESSED_GATE_CLAUSES
+
+    clauses = {**CRITICAL_GATE_CLAUSES, **STRESSED_GATE_CLAUSES}
+    assert set(clauses) == set(GATE_ACTIONS)
+    assert all(re.fullmatch(r"R\d+\.\d+(, R\d+\.\d+)*", c) for c in clauses.values())
+    from copilot.health import WORKER_RULE_CLAUSES
+
+    assert set(WORKER_RULE_CLAUSES) == set(WorkerRule)
+    assert all(re.fullmatch(r"R\d+\.\d+(, R\d+\.\d+)*", c) for c in WORKER_RULE_CLAUSES.values())
+    fired = _replay(*[_demand()] * 3, *[_demand(st=0.0, backlog=20.0 * (i + 1), done=0.0, p99=900.0)
+                                        for i in range(3)])[-1][0].gates
+    assert fired and all(g.clause == clauses[g.gate] for g in fired)

@@ -149,4 +149,4 @@ def test_correlated_patterns_reach_the_explanation() -> None:
                             services=service_health(ev, workers), snapshot=snap, log_correlations=correlations)
     assert "1x occ_serialization_failure on history within 15s" in build_prompt(ctx)
     titles = [f.title for f in rule_based_explanation(ctx).factors]
-    assert titles[:2] == ["persistence slow", "log pattern near the anomaly: occ_serialization_failure"]
+    assert titles[:2] == ["DSQL persistence slow", "log pattern near the anomaly: occ_serialization_failure"]

@@ -143,7 +143,7 @@ async def test_runtime_control_signals_updates_queries(temporal_env: WorkflowEnv
             assert status.cycle <= paused_at + 2
             latest = await cluster_store.latest_assessment()
             assert latest is not None and latest.trigger is AssessmentTrigger.FORCED
-            assert "persistence slow" in {i.title for i in latest.issues}
+            assert "DSQL persistence slow" in {i.title for i in latest.issues}
         finally:
             await handle.terminate()
 

@@ -1,57 +1,68 @@
-"""The README's CLI tour runs as written (config compiler, adapters and explain, offline plan).
+"""The README's shell blocks run as written.
 
-Each bash block that calls `temporal-dsql-config` or `temporal-dsql` is run whole, under
-`bash -euo pipefail`, with two rewrites only: `uv run [--frozen]` becomes this environment's
-scripts (the same entry points `uv run` would start), and `/tmp/` becomes a per-test folder.
-Lines that are expected to fail say so themselves (`|| echo "exit $?"`).
+Every fenced shell block without a marker runs here, whole, under `bash -euo pipefail`, with two
+rewrites only (tests/docs/readme_blocks.py): `uv run [--frozen]` becomes this environment's scripts
+(the same entry points `uv run` would start), and `/tmp/` becomes a per-test folder. Lines that are
+expected to fail say so themselves (`|| echo "exit $?"`). Blocks that need the local stack run in
+test_readme_local_stack.py; the rest say why they cannot run (docs/contributing.md).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from readme_blocks import ROOT, SKIP_REASONS, as_run_here, readme_blocks, scratch_checkout, shell_env
 
-ROOT = Path(__file__).resolve().parents[2]
-CLI_CALL = re.compile(r"\b(temporal-dsql-config|temporal-dsql (plan|diff|build-lambda))\b")
-
-
-def readme_cli_blocks() -> list[str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
-    return [b for b in blocks if CLI_CALL.search(b) and "pulumi up" not in b]
+PLAIN = [b for b in readme_blocks() if b.kind == "plain"]
 
 
-def _as_run_here(block: str, scratch: Path) -> str:
-    block = re.sub(r"\buv run (--frozen )?", "", block)
-    return block.replace("/tmp/", f"{scratch}/")
+def test_every_marker_is_a_known_one() -> None:
+    for block in readme_blocks():
+        if block.kind == "skip":
+            reason = block.marker.split()[1] if len(block.marker.split()) > 1 else ""
+            assert reason in SKIP_REASONS, f"{block}: skip needs one of {sorted(SKIP_REASONS)}: {block.marker!r}"
+            if reason == "slow":
+                # A slow block names what runs it instead, and that exists.
+                paths = re.findall(r"tests/[\w/.-]*\w", block.marker)
+                assert paths or "make " in block.marker, f"{block}: a slow block names what runs it: {block.marker!r}"
+                for path in paths:
+                    assert (ROOT / path).exists(), f"{block}: {path} does not exist"
+        else:
+            assert block.kind in {"plain", "local-stack", "local-stack teardown"}, f"{block}: {block.marker!r}"
+
+
+def test_blocks_without_aws_or_docker_are_not_skipped() -> None:
+    # Property: a skipped block really needs what its marker says (no pulumi/aws/docker call: no skip aws/docker).
+    for block in readme_blocks():
+        if block.marker.startswith("skip aws"):
+            assert re.search(r"pulumi |aws |--aws|COPILOT_EVAL_LIVE|--kb-id|\.dkr\.ecr\.|infra ", block.code), block
+        if block.marker.startswith("skip docker"):
+            assert re.search(r"docker|devstack build", block.code), block
 
 
 def test_the_readme_has_the_cli_tour() -> None:
-    joined = "\n".join(readme_cli_blocks())
-    for command in ("list-presets", "describe-preset", "compile", "explain --key", "explain --preset",
-                    "explain --profile", "--from-env", "migrate", "plan --preset", "build-lambda",
-                    "diff --preset", "--accept-plugin-defaults"):
+    joined = "\n".join(b.code for b in PLAIN)
+    for command in ("list-presets", "describe-preset", "compile", "explain high-throughput --key", "explain starter",
+                    "explain --profile", "--from-env", "migrate", "plan mid-scale", "build-lambda",
+                    "diff mid-scale", "--accept-plugin-defaults", "--version", "--show-completion"):
         assert command in joined, command
 
 
-@pytest.mark.parametrize("index", range(len(readme_cli_blocks())))
-def test_readme_cli_block_runs_as_written(index: int, tmp_path: Path) -> None:
-    block = readme_cli_blocks()[index]
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+@pytest.mark.parametrize("block", PLAIN, ids=str)
+def test_readme_block_runs_as_written(block, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    work = scratch_checkout(tmp_path)
     completed = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", _as_run_here(block, tmp_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
+        ["bash", "-euo", "pipefail", "-c", as_run_here(block, tmp_path)],
+        cwd=work, env=shell_env(), capture_output=True, text=True, timeout=600, check=False,
     )
-    assert completed.returncode == 0, f"{block}\n--- stdout\n{completed.stdout[-3000:]}\n--- stderr\n{completed.stderr[-3000:]}"
+    assert completed.returncode == 0, f"{block}\n{block.code}\n--- stdout\n{completed.stdout[-3000:]}\n--- stderr\n{completed.stderr[-3000:]}"
     # Every line the README marks as failing on purpose did fail, with a non-zero exit.
     statuses = re.findall(r"^exit (\d+)$", completed.stdout, flags=re.M)
-    assert len(statuses) == block.count('|| echo "exit $?"')
+    assert len(statuses) == block.code.count('|| echo "exit $?"')
     assert all(int(status) != 0 for status in statuses)
     # What the README promises of a failure is what the CLI says.
-    for count in re.findall(r"here: (\d+) errors", block):
+    for count in re.findall(r"here: (\d+) errors", block.code):
         assert f"{count} guard-rail error(s)" in completed.stderr

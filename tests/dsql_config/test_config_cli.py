@@ -39,7 +39,7 @@ def test_compile_yaml_and_text() -> None:
 def test_guard_rail_errors_exit_non_zero_after_printing_all() -> None:
     res = runner.invoke(app, ["compile", "starter", "-o", "TEMPORAL_SQL_MAX_IDLE_CONNS=3",
                               "-o", "history.shards=1000", "-o", "DSQL_TOKEN_DURATION=1h", "--format", "json"])
-    assert res.exit_code == 2
+    assert res.exit_code == 3  # refused by the guard rails: not a bad input (2), README's exit-code table
     assert res.stdout == ""
     for rule in ("max_idle_equals_max_conns", "history_shards_power_of_two", "token_duration_range"):
         assert rule in res.stderr
@@ -54,7 +54,7 @@ def test_bad_input_is_a_typed_error_message() -> None:
     res = runner.invoke(app, ["compile", "starter", "-o", "dsql.connection_rate_limit=500"])
     assert res.exit_code == 2 and "max 100" in res.stderr
     res = runner.invoke(app, ["compile", "starter", "-o", "nonsense"])
-    assert res.exit_code == 2 and "NAME=VALUE" in res.stderr
+    assert res.exit_code == 2 and "KEY=VALUE" in res.stderr
     res = runner.invoke(app, ["compile"])
     assert res.exit_code == 2 and "preset is required" in res.stderr
 
@@ -74,7 +74,7 @@ def test_out_dir_writes_every_artifact(tmp_path: Path) -> None:
     assert runner.invoke(app, ["compile", "starter", "--out", str(out)]).exit_code == 0
     assert profile_from_json((out / "profile.json").read_text()).preset_name == "starter"
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert runner.invoke(app, ["compile", "starter", "-o", "history.shards=3", "--out", str(out)]).exit_code == 2
+    assert runner.invoke(app, ["compile", "starter", "-o", "history.shards=3", "--out", str(out)]).exit_code == 3
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["profile"]  # no staging leftovers
 

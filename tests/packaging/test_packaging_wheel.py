@@ -55,7 +55,7 @@ def test_the_template_and_the_plan_command_equal_the_checkouts_plan(wheel_env: W
                      "sys.stdout.write(plan('mid-scale', program=Path('__main__.py'), "
                      "extra_config={'copilot': 'true'}).to_json())"], project).stdout
     assert templated == checkout_plan
-    command = run([str(wheel_env.bin("temporal-dsql")), "plan", "--preset", "mid-scale", "--copilot",
+    command = run([str(wheel_env.bin("temporal-dsql")), "plan", "mid-scale", "--copilot",
                    "--format", "json"], wheel_env.folder).stdout
     assert command == checkout_plan + "\n"
     resources = json.loads(command)["resources"]

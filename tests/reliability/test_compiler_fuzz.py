@@ -106,7 +106,7 @@ def test_compiler_fuzz_cli_out_is_all_or_nothing(overrides: dict[str, str]) -> N
     _TRIED["cli"] += 1
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "out"
-        args = ["compile", "mid-scale", "--sdk", "none", "--platform", "none", "--out", str(target), "-f", "json"]
+        args = ["compile", "mid-scale", "--sdk", "none", "--platform", "none", "--out", str(target), "--format", "json"]
         for name, value in overrides.items():
             args += ["-o", f"{name}={value}"]
         result = CliRunner().invoke(config_cli, args)

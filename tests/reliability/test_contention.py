@@ -3,9 +3,10 @@
 Profiles are created and made their cluster's baseline concurrently through ``ProfileStore`` (the
 API's write path; telemetry collection is left out so the load is on the stores) against
 PostgreSQL at SERIALIZABLE, so the baseline switches hit real 40001 conflicts and the whole-
-transaction retry is exercised. DSQL's limits are enforced on the stand-in by a trigger in a
-database of its own: more than 3,000 rows written in one transaction, or a write more than
-300 s after the transaction began, fails the transaction the way DSQL would. A sampler reads the
+transaction retry is exercised. DSQL's limits are enforced by the stand-in itself
+(``standins.dsql_limits``, inherited by this test's own database): more than 3,000 rows written in
+one transaction, or a write more than 300 s after the transaction began, fails the transaction
+the way DSQL would. A sampler reads the
 baselines throughout. Afterwards: nothing lost, nothing duplicated, exactly one baseline per
 cluster pointing at a ready profile at every sample, every S3 document with its index row.
 """
@@ -32,26 +33,7 @@ from standins import MotoServer, PostgresServer
 
 pytestmark = pytest.mark.standins
 
-DSQL_MAX_ROWS_PER_TRANSACTION = 3000
-DSQL_MAX_TRANSACTION_SECONDS = 300
-
-# Per-row trigger: counts the rows a transaction writes (a transaction-local setting) and fails
-# it with DSQL's limits, so a write path that would break on DSQL breaks here too.
-DSQL_LIMITS_SQL = f"""
-CREATE OR REPLACE FUNCTION dsql_limits() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE written int := coalesce(nullif(current_setting('dsql.rows_written', true), ''), '0')::int + 1;
-BEGIN
-  PERFORM set_config('dsql.rows_written', written::text, true);
-  IF written > {DSQL_MAX_ROWS_PER_TRANSACTION} THEN
-    RAISE EXCEPTION 'transaction writes more than {DSQL_MAX_ROWS_PER_TRANSACTION} rows' USING ERRCODE = '54000';
-  END IF;
-  IF clock_timestamp() - now() > interval '{DSQL_MAX_TRANSACTION_SECONDS} seconds' THEN
-    RAISE EXCEPTION 'transaction older than {DSQL_MAX_TRANSACTION_SECONDS} s' USING ERRCODE = '54000';
-  END IF;
-  RETURN NULL;
-END $$
-"""
-
+DSQL_MAX_ROWS_PER_TRANSACTION = 3000  # Aurora DSQL quotas: rows modified in one transaction
 
 def _profile(cluster_id: str, n: int) -> BehaviourProfile:
     telemetry = TelemetrySummary(step_seconds=60)
@@ -72,28 +54,18 @@ async def _database_with_dsql_limits(postgres: PostgresServer) -> str:
     return name
 
 
-async def _install_limits(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(DSQL_LIMITS_SQL)
-        for table in ("behaviour_profiles", "profile_baselines"):
-            await conn.execute(f"CREATE TRIGGER {table}_dsql_limits AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                               "FOR EACH ROW EXECUTE FUNCTION dsql_limits()")
-    finally:
-        await conn.close()
-
-
 async def test_dsql_row_limit_is_enforced_on_the_stand_in(postgres_server: PostgresServer) -> None:
-    """The trigger the contention test relies on really refuses a 3,001-row transaction."""
+    """The stand-in's limits (standins.dsql_limits), which this database inherits from template1,
+    really refuse a 3,001-row transaction in a table created after the database."""
     name = await _database_with_dsql_limits(postgres_server)
     dsn = postgres_server.dsn.rsplit("/", 1)[0] + f"/{name}"
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute("CREATE TABLE behaviour_profiles (id int); CREATE TABLE profile_baselines (id int)")
-        await _install_limits(dsn)
-        await conn.execute("INSERT INTO behaviour_profiles SELECT generate_series(1, 3000)")
-        with pytest.raises(asyncpg.PostgresError, match="more than 3000 rows"):
-            await conn.execute("INSERT INTO behaviour_profiles SELECT generate_series(1, 3001)")
+        await conn.execute("CREATE TABLE behaviour_profiles (id int)")
+        await conn.execute(f"INSERT INTO behaviour_profiles SELECT generate_series(1, {DSQL_MAX_ROWS_PER_TRANSACTION})")
+        with pytest.raises(asyncpg.PostgresError, match=f"more than {DSQL_MAX_ROWS_PER_TRANSACTION} rows"):
+            await conn.execute("INSERT INTO behaviour_profiles "
+                               f"SELECT generate_series(1, {DSQL_MAX_ROWS_PER_TRANSACTION + 1})")
     finally:
         await conn.close()
 
@@ -114,8 +86,7 @@ async def test_contention_1000_creates_and_baseline_switches(
     base = ProfileStore.from_settings(settings)
     store = ProfileStore(bucket=bucket, s3_client=base._s3, pool_factory=base._pool_factory, dialect=base.dialect,
                          isolation="serializable")
-    await store.count_rows()  # creates the schema before the triggers go on
-    await _install_limits(dsn)
+    await store.count_rows()  # creates the schema (its tables get the stand-in's DSQL limits)
 
     samples, violations = 0, []
     done = asyncio.Event()

@@ -22,6 +22,8 @@ by importance, and remediation actions with a confidence between 0 and 1. Action
 for automation: action_type (scale, restart, configure, alert), target_service, parameters, risk.
 Never recommend scaling workers down when the context says scale-down is not allowed.
 When configuration changes are correlated with regressions, say so in the summary.
+Write for an operator: plain sentences with units (ms, s, /s, %), never the signal field names used
+below (say "the oldest waiting task is 90 s old", not backlog_age_sec=90), and say each thing once.
 Tools: signal_history(name) gives one signal over the observed window (read trends there rather
 than from one sample); search_runbooks(query) searches the runbooks and deployment docs beyond the
 context below. Cite the runbook source when an action comes from one.
@@ -61,7 +63,7 @@ def build_prompt(ctx: AssessmentContext) -> str:
     ev, s = ctx.evaluation, ctx.snapshot
     lines = [
         f"Trigger: {ctx.trigger.value}",
-        f"Decided health state: {ev.state.value.upper()} (scale band {ev.current.band.value})",
+        f"Decided health state: {ev.state.value.upper()} (scale band {ev.current.band.preset_name})",
         f"Rule verdict: {ev.reason}",
     ]
     if ev.transition is not None:

@@ -1,6 +1,11 @@
-"""The copilot's eval suite: scenario windows -> decided state (asserted) + explanation facts (judged)."""
+"""The copilot's eval suite and scenario replay: scenarios -> decided verdicts (judged at every
+cycle) + explanation facts (judged by a model)."""
 
 from copilot.eval.cases import EvalCase, load_cases
-from copilot.eval.runner import EvalResult, live_mode, offline_explainer, offline_judge, run_case
+from copilot.eval.replay import CycleVerdict, ReplayResult, replay
+from copilot.eval.runner import CaseResult, live_mode, offline_explainer, offline_judge, run_case
+from copilot.eval.scenario import ScenarioFile, ScenarioFileError, load_scenario, parse_scenario
 
-__all__ = ["EvalCase", "EvalResult", "live_mode", "load_cases", "offline_explainer", "offline_judge", "run_case"]
+__all__ = ["CaseResult", "CycleVerdict", "EvalCase", "ReplayResult", "ScenarioFile", "ScenarioFileError",
+           "live_mode", "load_cases", "load_scenario", "offline_explainer", "offline_judge", "parse_scenario",
+           "replay", "run_case"]

@@ -3,14 +3,18 @@
 Pure code with no I/O, no clock and no LLM: rules decide, AI explains.
 """
 
+from copilot.health.decide import Decision, decide
 from copilot.health.services import SERVICES, ServiceHealth, service_health
 from copilot.health.state_machine import (
+    CRITICAL_GATE_CLAUSES,
+    STRESSED_GATE_CLAUSES,
     Evaluation,
     GateResult,
     GateSeverity,
     HealthState,
     MachineConfig,
     MachineState,
+    Progress,
     Transition,
     evaluate,
 )
@@ -23,19 +27,31 @@ from copilot.health.thresholds import (
     next_band,
     thresholds_for,
 )
-from copilot.health.worker import Bottleneck, WorkerAdvice, WorkerAssessment, WorkerRule, assess_workers
+from copilot.health.worker import (
+    WORKER_RULE_CLAUSES,
+    Bottleneck,
+    WorkerAdvice,
+    WorkerAssessment,
+    WorkerRule,
+    assess_workers,
+)
 
 __all__ = [
+    "CRITICAL_GATE_CLAUSES",
     "SERVICES",
+    "STRESSED_GATE_CLAUSES",
     "THRESHOLD_PROFILES",
+    "WORKER_RULE_CLAUSES",
     "BandThresholds",
     "Bottleneck",
+    "Decision",
     "Evaluation",
     "GateResult",
     "GateSeverity",
     "HealthState",
     "MachineConfig",
     "MachineState",
+    "Progress",
     "ScaleBand",
     "ServiceHealth",
     "Transition",
@@ -45,6 +61,7 @@ __all__ = [
     "assess_workers",
     "band_for_preset",
     "band_for_profile",
+    "decide",
     "evaluate",
     "next_band",
     "service_health",

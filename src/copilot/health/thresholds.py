@@ -42,6 +42,11 @@ class ScaleBand(StrEnum):
     def rank(self) -> int:
         return _BAND_RANK[self]
 
+    @property
+    def preset_name(self) -> str:
+        """The band as the deployment names it: the scale preset whose throughput range it is."""
+        return _BAND_PRESET[self]
+
 
 _BAND_ORDER = [ScaleBand.STARTER, ScaleBand.MID, ScaleBand.HIGH]
 _BAND_RANK = {band: i for i, band in enumerate(_BAND_ORDER)}
@@ -58,6 +63,7 @@ PRESET_BANDS: Mapping[str, ScaleBand] = {
     "mid-scale": ScaleBand.MID,
     "high-throughput": ScaleBand.HIGH,
 }
+_BAND_PRESET = {band: preset for preset, band in PRESET_BANDS.items()}
 
 
 class BandThresholds(BaseModel):
@@ -65,9 +71,10 @@ class BandThresholds(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    # Critical: forward progress impaired.
+    # Critical: forward progress impaired (Requirements 4.1, 12.1). Progress is judged against
+    # demand and recent throughput; the absolute figures below are only where judging stops.
     critical_state_transitions_min_per_sec: float = Field(ge=0)
-    critical_history_tasks_min_per_sec: float = Field(ge=0)
+    """Recent throughput below this is too little to judge a relative drop against (noise)."""
     critical_completion_ratio_min: float = Field(ge=0, le=1)
     critical_completion_demand_floor_per_sec: float = Field(ge=0)
     critical_backlog_age_max_sec: float = Field(gt=0)
@@ -81,9 +88,21 @@ class BandThresholds(BaseModel):
     stressed_pool_utilization: float = Field(gt=0, le=1)
     stressed_poll_timeout_ratio: float = Field(gt=0, le=1)
     # Healthy: what Happy needs.
-    healthy_state_transitions_per_sec: float = Field(ge=0)
     healthy_backlog_age_sec: float = Field(gt=0)
     healthy_completion_ratio: float = Field(ge=0, le=1)
+    # Demand and progress (the same in every band): what "arriving", "waiting", "stopped" and
+    # "impaired" mean. Idle is no arriving and no waiting work; a stop is work arriving or waiting
+    # while nothing moves (Requirement 4.1: "impaired or stopped").
+    waiting_backlog_age_sec: float = Field(default=5.0, gt=0)
+    """Work is waiting when the oldest task in a backlog has waited longer than this."""
+    arriving_starts_per_sec: float = Field(default=0.01, ge=0)
+    """Work is arriving when workflow starts exceed this rate."""
+    stopped_progress_per_sec: float = Field(default=0.01, ge=0)
+    """Progress (state transitions, history tasks, completions) at or below this has stopped."""
+    impaired_progress_fraction: float = Field(default=0.5, gt=0, lt=1)
+    """Progress below this share of what recent throughput and current demand call for is impaired."""
+    unserved_backlog_growth_fraction: float = Field(default=0.5, gt=0, le=1)
+    """The oldest task ageing by this share of the interval (or more) per cycle is not being served."""
     # Worker side (Requirement 14.4): the same in every band.
     worker_schedule_to_start_p99_ms: float = Field(default=50.0, gt=0)
     worker_activity_schedule_to_start_p99_ms: float = Field(default=500.0, gt=0)
@@ -103,34 +122,31 @@ class BandThresholds(BaseModel):
 
 THRESHOLD_PROFILES: Mapping[ScaleBand, BandThresholds] = {
     ScaleBand.STARTER: BandThresholds(
-        critical_state_transitions_min_per_sec=0.5, critical_history_tasks_min_per_sec=0.5,
+        critical_state_transitions_min_per_sec=0.5,
         critical_completion_ratio_min=0.3, critical_completion_demand_floor_per_sec=0.5,
         critical_backlog_age_max_sec=600, stressed_backlog_age_sec=120,
         stressed_persistence_latency_p99_ms=500, stressed_frontend_latency_p99_ms=5000,
         stressed_shard_churn_per_sec=5, stressed_occ_conflicts_per_sec=5,
         stressed_persistence_errors_per_sec=1, stressed_pool_utilization=0.9,
-        stressed_poll_timeout_ratio=0.5, healthy_state_transitions_per_sec=0.5,
-        healthy_backlog_age_sec=60, healthy_completion_ratio=0.85,
+        stressed_poll_timeout_ratio=0.5, healthy_backlog_age_sec=60, healthy_completion_ratio=0.85,
     ),
     ScaleBand.MID: BandThresholds(
-        critical_state_transitions_min_per_sec=3.0, critical_history_tasks_min_per_sec=3.0,
+        critical_state_transitions_min_per_sec=3.0,
         critical_completion_ratio_min=0.3, critical_completion_demand_floor_per_sec=3.0,
         critical_backlog_age_max_sec=300, stressed_backlog_age_sec=60,
         stressed_persistence_latency_p99_ms=200, stressed_frontend_latency_p99_ms=2000,
         stressed_shard_churn_per_sec=5, stressed_occ_conflicts_per_sec=20,
         stressed_persistence_errors_per_sec=5, stressed_pool_utilization=0.9,
-        stressed_poll_timeout_ratio=0.3, healthy_state_transitions_per_sec=5.0,
-        healthy_backlog_age_sec=30, healthy_completion_ratio=0.85,
+        stressed_poll_timeout_ratio=0.3, healthy_backlog_age_sec=30, healthy_completion_ratio=0.85,
     ),
     ScaleBand.HIGH: BandThresholds(
-        critical_state_transitions_min_per_sec=5.0, critical_history_tasks_min_per_sec=5.0,
+        critical_state_transitions_min_per_sec=5.0,
         critical_completion_ratio_min=0.3, critical_completion_demand_floor_per_sec=5.0,
         critical_backlog_age_max_sec=300, stressed_backlog_age_sec=30,
         stressed_persistence_latency_p99_ms=100, stressed_frontend_latency_p99_ms=1000,
         stressed_shard_churn_per_sec=5, stressed_occ_conflicts_per_sec=50,
         stressed_persistence_errors_per_sec=10, stressed_pool_utilization=0.9,
-        stressed_poll_timeout_ratio=0.1, healthy_state_transitions_per_sec=10.0,
-        healthy_backlog_age_sec=15, healthy_completion_ratio=0.85,
+        stressed_poll_timeout_ratio=0.1, healthy_backlog_age_sec=15, healthy_completion_ratio=0.85,
     ),
 }
 

@@ -1,22 +1,26 @@
 """Worker health, evaluated after server health (Requirement 14).
 
-If the server is Critical the server is the bottleneck and worker advice is withheld. Otherwise the
-bottleneck is classified (server-limited, worker-limited, mixed, healthy) and the deterministic
-worker scaling rules run. ``scale_down_allowed`` is what every recommendation, including the LLM's
+If the server is Critical the server is the bottleneck and worker advice is withheld (14.3), unless
+the progress rules found the workers to be the cause (no poller while work waits): then the
+cluster is Critical *because of* the workers, the bottleneck is worker-limited and the advice names
+them. Otherwise the bottleneck is classified (server-limited, worker-limited, mixed, healthy) and
+the deterministic worker scaling rules run. ``scale_down_allowed`` is what every recommendation, including the LLM's
 suggestions, is filtered through: never scale workers down while executor slots are exhausted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from copilot.health.state_machine import HealthState
+from copilot.health.state_machine import GateResult, GateSeverity, HealthState
 from copilot.health.thresholds import BandThresholds
+from copilot.health.wording import quantity
 from copilot.signals import SignalSnapshot
 
-__all__ = ["Bottleneck", "WorkerAdvice", "WorkerAssessment", "WorkerRule", "assess_workers"]
+__all__ = ["WORKER_RULE_CLAUSES", "Bottleneck", "WorkerAdvice", "WorkerAssessment", "WorkerRule", "assess_workers"]
 
 
 class Bottleneck(StrEnum):
@@ -33,6 +37,19 @@ class WorkerRule(StrEnum):
     RESTART_TO_REDISTRIBUTE = "restart_to_redistribute"
     POLLER_EXECUTOR_MISMATCH = "poller_executor_mismatch"
     LONG_POLLS_FAILING = "long_polls_failing"
+    RESTORE_WORKERS = "restore_workers"
+
+
+# The requirement clause each worker rule implements.
+WORKER_RULE_CLAUSES: dict[WorkerRule, str] = {
+    WorkerRule.NEVER_SCALE_DOWN_AT_ZERO_SLOTS: "R14.5",
+    WorkerRule.SCALE_UP_WORKERS: "R14.2, R14.4",
+    WorkerRule.STICKY_QUEUE_CAUTION: "R14.5",
+    WorkerRule.RESTART_TO_REDISTRIBUTE: "R14.5, R14.6",
+    WorkerRule.POLLER_EXECUTOR_MISMATCH: "R14.6",
+    WorkerRule.LONG_POLLS_FAILING: "R14.6",
+    WorkerRule.RESTORE_WORKERS: "R14.2, R4.1",
+}
 
 
 class WorkerAdvice(BaseModel):
@@ -54,14 +71,29 @@ class WorkerAssessment(BaseModel):
     """False when the server is Critical: worker readiness was not assessed (Requirement 14.3)."""
 
 
-def _server_pressure(s: SignalSnapshot, t: BandThresholds) -> list[str]:
+_BACKLOG_GATES = frozenset({"backlog_growing", "backlog_age_exceeded", "backlog_unserved"})
+
+
+def _server_pressure(s: SignalSnapshot, t: BandThresholds, workers_gone: bool,
+                     gates: Sequence[GateResult]) -> list[str]:
+    """What the server side is under: the rules that fired on server services (history, matching,
+    frontend, persistence) when the evaluation's gates are given, else the backlog and DSQL checks."""
+    if gates:
+        # With no worker polling, a growing backlog is the workers' absence, not the server's pace.
+        return [g.describe() for g in gates
+                if g.service != "worker" and not (workers_gone and g.gate in _BACKLOG_GATES)]
     found = []
     backlog = s.primary.backlog_age_sec
     if backlog is not None and backlog > t.stressed_backlog_age_sec:
-        found.append(f"backlog_age_sec={backlog:g} > {t.stressed_backlog_age_sec:g}")
+        found.append(f"the oldest waiting task is {quantity('backlog_age_sec', backlog)} old "
+                     f"(more than {quantity('backlog_age_sec', t.stressed_backlog_age_sec)})")
     p99 = s.amplifiers.persistence_latency_p99_ms
     if p99 is not None and p99 > t.stressed_persistence_latency_p99_ms:
-        found.append(f"persistence_latency_p99_ms={p99:g} > {t.stressed_persistence_latency_p99_ms:g}")
+        found.append(f"DSQL persistence latency (p99) is {quantity('persistence_latency_p99_ms', p99)} "
+                     f"(limit {quantity('persistence_latency_p99_ms', t.stressed_persistence_latency_p99_ms)})")
+    errors = s.amplifiers.persistence_errors_per_sec
+    if errors is not None and errors > t.stressed_persistence_errors_per_sec:
+        found.append(f"persistence calls fail at {quantity('persistence_errors_per_sec', errors)}")
     return found
 
 
@@ -70,30 +102,40 @@ def _slots_exhausted(s: SignalSnapshot) -> bool:
     return w.workflow_slots_available == 0 or w.activity_slots_available == 0
 
 
-def _worker_pressure(s: SignalSnapshot, t: BandThresholds) -> list[str]:
+def _worker_pressure(s: SignalSnapshot, t: BandThresholds, workers_gone: bool) -> list[str]:
     w = s.worker
     found = []
+    if workers_gone:
+        found.append("no worker is polling the task queue: the workers are gone or stopped polling")
     if w.workflow_slots_available == 0:
-        found.append("workflow_slots_available=0 (workers stop polling)")
+        found.append("no free workflow-task slots: those workers stop polling")
     if w.activity_slots_available == 0:
-        found.append("activity_slots_available=0 (workers stop polling)")
+        found.append("no free activity-task slots: those workers stop polling")
     s2s = w.workflow_schedule_to_start_p99_ms
     if s2s is not None and s2s > t.worker_schedule_to_start_p99_ms:
-        found.append(f"workflow_schedule_to_start_p99_ms={s2s:g} > {t.worker_schedule_to_start_p99_ms:g}")
-    act = w.activity_schedule_to_start_p99_ms
+        found.append(f"workflow tasks wait {quantity('workflow_schedule_to_start_p99_ms', s2s)} (p99) for a worker "
+                     f"(healthy: under {quantity('workflow_schedule_to_start_p99_ms', t.worker_schedule_to_start_p99_ms)})")
+    act = s.worker.activity_schedule_to_start_p99_ms
     if act is not None and act > t.worker_activity_schedule_to_start_p99_ms:
-        found.append(f"activity_schedule_to_start_p99_ms={act:g} > {t.worker_activity_schedule_to_start_p99_ms:g}")
+        found.append(f"activity tasks wait {quantity('activity_schedule_to_start_p99_ms', act)} (p99) for a worker "
+                     f"(healthy: under "
+                     f"{quantity('activity_schedule_to_start_p99_ms', t.worker_activity_schedule_to_start_p99_ms)})")
     return found
 
 
-def _advice(s: SignalSnapshot, t: BandThresholds, worker_pressure: list[str]) -> list[WorkerAdvice]:
+def _advice(s: SignalSnapshot, t: BandThresholds, worker_pressure: list[str], workers_gone: bool) -> list[WorkerAdvice]:
     w = s.worker
     advice: list[WorkerAdvice] = []
+    if workers_gone:
+        advice.append(WorkerAdvice(
+            rule=WorkerRule.RESTORE_WORKERS,
+            message="No worker polls the task queue: restore the workers (check recent deploys, crashes, "
+                    "credentials and the task queue name); the server cannot make progress without them."))
     if _slots_exhausted(s):
         advice.append(WorkerAdvice(
             rule=WorkerRule.NEVER_SCALE_DOWN_AT_ZERO_SLOTS,
             message="Executor slots are exhausted: do not scale workers down; pollers are paused."))
-    if worker_pressure:
+    if worker_pressure and not workers_gone:
         advice.append(WorkerAdvice(
             rule=WorkerRule.SCALE_UP_WORKERS,
             message="Workers cannot keep up: add worker capacity or executor slots."))
@@ -106,14 +148,15 @@ def _advice(s: SignalSnapshot, t: BandThresholds, worker_pressure: list[str]) ->
         cached = "" if w.sticky_cache_size is None else f" ({w.sticky_cache_size:g} workflows cached)"
         advice.append(WorkerAdvice(
             rule=WorkerRule.RESTART_TO_REDISTRIBUTE,
-            message=f"Sticky cache hit ratio {hit:.2f} is low across {w.worker_count:g} workers{cached}: restart "
+            message=f"The sticky-cache hit ratio is {hit * 100:.0f} %, low across {w.worker_count:g} workers{cached}: restart "
                     "a share (e.g. 25%) of workers to redistribute sticky workflows."))
     failing = w.long_poll_failures_per_sec
     if failing is not None and failing > t.worker_long_poll_failures_per_sec:
-        latency = "" if w.long_poll_latency_p99_ms is None else f", poll p99 {w.long_poll_latency_p99_ms:g} ms"
+        latency = "" if w.long_poll_latency_p99_ms is None else \
+            f" (poll latency p99 {quantity('long_poll_latency_p99_ms', w.long_poll_latency_p99_ms)})"
         advice.append(WorkerAdvice(
             rule=WorkerRule.LONG_POLLS_FAILING,
-            message=f"Worker long polls fail at {failing:.3g}/s{latency}: check the workers' path to the frontend "
+            message=f"Worker long polls fail at {quantity('long_poll_failures_per_sec', failing)}{latency}: check the workers' path to the frontend "
                     "and its rate limits (frontend.namespaceRPS) before adding workers, which add polls."))
     if w.pollers is not None and w.workflow_slots_available is not None and w.workflow_slots_available > 0 \
             and w.pollers > w.workflow_slots_available:
@@ -124,14 +167,20 @@ def _advice(s: SignalSnapshot, t: BandThresholds, worker_pressure: list[str]) ->
     return advice
 
 
-def assess_workers(server_state: HealthState, snapshot: SignalSnapshot, thresholds: BandThresholds) -> WorkerAssessment:
-    """Classify the bottleneck and run the worker rules, after the server's state is known."""
-    server = _server_pressure(snapshot, thresholds)
-    scale_down_allowed = not _slots_exhausted(snapshot)
-    if server_state is HealthState.CRITICAL:
+def assess_workers(server_state: HealthState, snapshot: SignalSnapshot, thresholds: BandThresholds,
+                   gates: Sequence[GateResult] = ()) -> WorkerAssessment:
+    """Classify the bottleneck and run the worker rules, after the server's state is known.
+
+    ``gates`` are the evaluation's rules that fired: a critical rule implicating the workers makes
+    the bottleneck worker-limited even when the cluster is Critical."""
+    workers_gone = any(g.gate == "workers_absent" for g in gates)
+    worker_caused = any(g.severity is GateSeverity.CRITICAL and g.service == "worker" for g in gates)
+    server = _server_pressure(snapshot, thresholds, workers_gone, gates)
+    scale_down_allowed = not _slots_exhausted(snapshot) and not workers_gone
+    if server_state is HealthState.CRITICAL and not worker_caused:
         return WorkerAssessment(bottleneck=Bottleneck.SERVER_LIMITED, server_pressure=server, worker_pressure=[],
                                 advice=[], scale_down_allowed=scale_down_allowed, evaluated=False)
-    workers = _worker_pressure(snapshot, thresholds)
+    workers = _worker_pressure(snapshot, thresholds, workers_gone)
     if server and workers:
         bottleneck = Bottleneck.MIXED
     elif server:
@@ -141,5 +190,5 @@ def assess_workers(server_state: HealthState, snapshot: SignalSnapshot, threshol
     else:
         bottleneck = Bottleneck.HEALTHY
     return WorkerAssessment(bottleneck=bottleneck, server_pressure=server, worker_pressure=workers,
-                            advice=_advice(snapshot, thresholds, workers),
+                            advice=_advice(snapshot, thresholds, workers, workers_gone),
                             scale_down_allowed=scale_down_allowed, evaluated=True)

@@ -11,6 +11,7 @@ from whenever import Instant, TimeDelta
 
 from copilot.narrative.base import LogRecord
 from copilot.signals import LogPatternCount
+from copilot_core.instants import second_precision
 
 __all__ = [
     "DEEP_ANALYSIS_PATTERNS",
@@ -71,7 +72,8 @@ def detect_patterns(records: Iterable[LogRecord]) -> list[LogPatternCount]:
         for name in match_patterns(record):
             counts.setdefault((name, record.service), []).append(record.timestamp)
     out = [
-        LogPatternCount(pattern=name, service=service, count=len(stamps), first_seen=min(stamps), last_seen=max(stamps))
+        LogPatternCount(pattern=name, service=service, count=len(stamps), first_seen=second_precision(min(stamps)),
+                        last_seen=second_precision(max(stamps)))
         for (name, service), stamps in counts.items()
     ]
     return sorted(out, key=lambda p: (-p.count, p.pattern, p.service))

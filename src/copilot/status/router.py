@@ -23,6 +23,7 @@ from whenever import Instant, TimeDelta
 from behaviour_profiles.errors import StateStoreUnavailable
 from behaviour_profiles.problems import Problem
 from copilot.exceptions import CopilotInputError, StoreUnavailableError
+from copilot.health import ScaleBand
 from copilot.settings import CopilotSettings
 from copilot.status.models import (
     IssuesResponse,
@@ -33,7 +34,7 @@ from copilot.status.models import (
     TimelineResponse,
 )
 from copilot.store import StateStore
-from copilot_core.instants import InstantType
+from copilot_core.instants import InstantType, format_instant
 
 __all__ = ["CopilotStateStoreUnavailable", "StateStoreProvider", "read_state_store", "router"]
 
@@ -156,7 +157,7 @@ async def _status(request: Request) -> StatusResponse:
         if assessment is not None:
             actions = sorted(assessment.suggested_actions, key=lambda a: -a.confidence)[:5]
             out = out.model_copy(update={
-                "health_state": assessment.health_state.value, "band": assessment.band.value,
+                "health_state": assessment.health_state.value, "band": assessment.band.preset_name,
                 "bottleneck": assessment.bottleneck.value, "assessed_at": assessment.assessed_at,
                 "reason": assessment.reason, "summary": assessment.summary, "drift": assessment.drift,
                 "log_patterns": assessment.log_patterns, "observed_at": assessment.signals.observed_at,
@@ -171,7 +172,7 @@ async def _status(request: Request) -> StatusResponse:
             # The observe loop's latest decision is fresher than the last assessment.
             s = snapshot.snapshot
             update: dict[str, object] = {
-                "health_state": snapshot.health_state.value, "band": snapshot.band, "observed_at": s.observed_at,
+                "health_state": snapshot.health_state.value, "band": ScaleBand(snapshot.band).preset_name, "observed_at": s.observed_at,
                 "primary_signals": s.primary.observed(), "amplifiers": s.amplifiers.observed(),
                 "worker_signals": s.worker.observed()}
             if s.log_patterns:
@@ -251,12 +252,12 @@ async def get_timeline(request: Request, start: InstantType | None = None,
                                 suggestion="Query at most 31 days; assessments are retained for 7.")
 
     async def read(store: StateStore) -> TimelineResponse:
-        return TimelineResponse(start=start_at.format_iso(), end=end_at.format_iso(),
+        return TimelineResponse(start=format_instant(start_at), end=format_instant(end_at),
                                 entries=await store.timeline(start_at, end_at))
 
     result = await _read(request, read)
     if isinstance(result, str):
-        return TimelineResponse(start=start_at.format_iso(), end=end_at.format_iso(), degraded=True, detail=result)
+        return TimelineResponse(start=format_instant(start_at), end=format_instant(end_at), degraded=True, detail=result)
     return result
 
 

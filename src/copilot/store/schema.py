@@ -1,5 +1,10 @@
 """The copilot's state-store schema, DSQL-compatible: UUID keys, JSON as TEXT, no foreign keys,
-one DDL statement per transaction, ``CREATE INDEX ASYNC`` on DSQL."""
+one DDL statement per transaction, ``CREATE INDEX ASYNC`` on DSQL.
+
+``copilot_issues`` holds one row per incident: ``issue_key`` (uuid5 of cluster, service and
+title: the dedupe rule) names the condition, ``occurrences`` counts the assessments that reported
+it and ``last_seen_at`` is the latest of them. Columns added after the first release are nullable
+without defaults (what DSQL's ADD COLUMN allows) and are filled for older rows by the store."""
 
 from __future__ import annotations
 
@@ -35,7 +40,11 @@ _TABLE_DDL = (
         description TEXT NOT NULL,
         document TEXT NOT NULL,
         created_at TIMESTAMPTZ NOT NULL,
-        resolved_at TIMESTAMPTZ
+        resolved_at TIMESTAMPTZ,
+        issue_key UUID,
+        occurrences INTEGER,
+        last_seen_at TIMESTAMPTZ,
+        last_assessment_id UUID
     )""",
     """CREATE TABLE IF NOT EXISTS copilot_signal_snapshots (
         id UUID PRIMARY KEY,
@@ -50,13 +59,24 @@ _TABLE_DDL = (
     )""",
 )
 
+_COLUMN_DDL = (
+    # Tables created before one incident became one row (nullable, no default: DSQL's ADD COLUMN).
+    "ALTER TABLE copilot_issues ADD COLUMN IF NOT EXISTS issue_key UUID",
+    "ALTER TABLE copilot_issues ADD COLUMN IF NOT EXISTS occurrences INTEGER",
+    "ALTER TABLE copilot_issues ADD COLUMN IF NOT EXISTS last_seen_at TIMESTAMPTZ",
+    "ALTER TABLE copilot_issues ADD COLUMN IF NOT EXISTS last_assessment_id UUID",
+)
+
 _INDEXES = (
     ("copilot_assessments_cluster_time", "copilot_assessments", ("cluster_id", "assessed_at")),
     ("copilot_issues_cluster_open", "copilot_issues", ("cluster_id", "resolved_at", "severity")),
     ("copilot_issues_created", "copilot_issues", ("created_at",)),
+    # The open row of one condition (the dedupe lookup) and the batches that clear stale ones.
+    ("copilot_issues_key_open", "copilot_issues", ("issue_key", "resolved_at")),
+    ("copilot_issues_cluster_seen", "copilot_issues", ("cluster_id", "resolved_at", "last_seen_at")),
     ("copilot_snapshots_cluster_time", "copilot_signal_snapshots", ("cluster_id", "observed_at")),
 )
 
 
 def schema_statements(dialect: Dialect) -> list[str]:
-    return [*_TABLE_DDL, *(create_index_sql(dialect, n, t, c) for n, t, c in _INDEXES)]
+    return [*_TABLE_DDL, *_COLUMN_DDL, *(create_index_sql(dialect, n, t, c) for n, t, c in _INDEXES)]

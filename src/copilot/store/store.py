@@ -2,7 +2,17 @@
 
 Writes are idempotent (ids derived from workflow id and sequence; ``ON CONFLICT DO NOTHING``) and
 run as whole transactions retried on OCC conflicts (``copilot_core.dsql.run_transaction``).
-Storing an assessment resolves the open issues it no longer reports, in the same transaction.
+
+One incident, one issue (the dedupe rule): an issue is the same condition when cluster, service and
+title match (``issue_key``). While it persists it stays one open row whose ``occurrences`` and
+``last_seen_at`` each assessment that reports it moves on. Storing an assessment resolves the open
+issues it no longer reports: those whose ``last_seen_at`` is older than the assessment. Every write
+stays inside DSQL's per-transaction limits (3,000 modified rows, 5 minutes): the assessment row is
+one transaction, its issues are upserted in transactions of at most ``ISSUE_BATCH_ROWS``, and
+clearing is a set-based ``UPDATE ... WHERE id IN (SELECT ... LIMIT n)`` repeated until a batch
+comes back short. Each step is idempotent (an issue row remembers the last assessment that counted
+it; clearing only touches rows still open and older than the assessment), so a retry after a crash
+between any two batches finishes the work without counting anything twice.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ from copilot_core.dsql import Dialect, IamTokenProvider, apply_ddl, create_pool,
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ["DSQL_MAX_ROWS_PER_TRANSACTION", "PRUNE_BATCH_ROWS", "SNAPSHOT_NAMESPACE", "IssueRecord", "ResumePoint", "StateStore", "StoredSnapshot", "TimelineEntry", "snapshot_id"]
+__all__ = ["CLEAR_BATCH_ROWS", "DSQL_MAX_ROWS_PER_TRANSACTION", "ISSUE_BATCH_ROWS", "PRUNE_BATCH_ROWS", "SNAPSHOT_NAMESPACE", "IssueRecord", "ResumePoint", "StateStore", "StoredSnapshot", "TimelineEntry", "issue_key", "snapshot_id"]
 
 _TRANSITION: TypeAdapter[Transition] = TypeAdapter(Transition)
 
@@ -34,8 +44,22 @@ DSQL_MAX_ROWS_PER_TRANSACTION = 3000
 """Aurora DSQL's quota on rows modified by one transaction."""
 PRUNE_BATCH_ROWS = 1000
 """Rows the retention job deletes per transaction (well under the DSQL quota)."""
+CLEAR_BATCH_ROWS = 1000
+"""Open issues one clearing transaction resolves."""
+ISSUE_BATCH_ROWS = 1000
+"""Issues of one assessment upserted per transaction."""
 
 SNAPSHOT_NAMESPACE = uuid.UUID("0d7f3c1e-2b9a-4c55-8e61-4a3f9b2c7d01")
+ISSUE_NAMESPACE = uuid.UUID("5c2e8a17-3f4d-4b6e-9a1c-7e0d2b8f6a35")
+
+
+def issue_key(cluster_id: str, service: str, title: str) -> uuid.UUID:
+    """The dedupe rule: the same cluster, service and title are the same condition."""
+    return uuid.uuid5(ISSUE_NAMESPACE, json.dumps([cluster_id, service, title], ensure_ascii=False))
+
+
+def _affected(status: str) -> int:
+    return int(status.rsplit(" ", 1)[-1])
 
 
 def snapshot_id(cluster_id: str, workflow_id: str, cycle: int) -> str:
@@ -86,12 +110,18 @@ class ResumePoint(BaseModel):
 class IssueRecord(BaseModel):
     id: str
     assessment_id: str
+    """The assessment that first reported the condition."""
     severity: str
     service: str
     title: str
     created_at: str
+    """First seen."""
     resolved_at: str | None
+    occurrences: int = 1
+    """Assessments that reported the condition while it was open."""
+    last_seen_at: str
     issue: Issue
+    """The latest report of the condition."""
 
 
 class TimelineEntry(BaseModel):
@@ -133,6 +163,22 @@ class StateStore:
 
     async def setup_schema(self) -> None:
         await apply_ddl(self.pool, schema_statements(self.dialect))
+        await self._backfill_issue_columns()
+
+    async def _backfill_issue_columns(self) -> None:
+        """Give issue rows written before the dedupe columns their key, count and last-seen time,
+        in batches of ``CLEAR_BATCH_ROWS`` (one transaction each; rerunnable)."""
+        async def batch(conn: asyncpg.Connection) -> int:
+            rows = await conn.fetch("SELECT id, cluster_id, service, title FROM copilot_issues"
+                                    " WHERE last_seen_at IS NULL LIMIT $1", CLEAR_BATCH_ROWS)
+            await conn.executemany(
+                "UPDATE copilot_issues SET issue_key = $2, occurrences = 1, last_seen_at = created_at,"
+                " last_assessment_id = assessment_id WHERE id = $1 AND last_seen_at IS NULL",
+                [(r["id"], issue_key(r["cluster_id"], r["service"], r["title"])) for r in rows])
+            return len(rows)
+
+        while await run_transaction(self.pool, batch) == CLEAR_BATCH_ROWS:
+            pass
 
     async def table_counts(self) -> dict[str, int]:
         async with self.pool.acquire() as conn:
@@ -157,37 +203,80 @@ class StateStore:
 
         return await run_transaction(self.pool, body)
 
-    async def save_assessment(self, assessment: HealthAssessment) -> bool:
-        """Insert the assessment and its issues, resolve issues it no longer reports. Idempotent."""
+    async def save_assessment(self, assessment: HealthAssessment, *,
+                              batch_rows: int = CLEAR_BATCH_ROWS) -> bool:
+        """Store the assessment, count its issues on their open rows (or open new ones), resolve the
+        open issues it no longer reports. True when the assessment was new; a retry (False) still
+        finishes the issue upserts and the clearing a crash may have cut short."""
+        if not 1 <= batch_rows <= DSQL_MAX_ROWS_PER_TRANSACTION:
+            raise ValueError(f"batch_rows={batch_rows} is outside 1..{DSQL_MAX_ROWS_PER_TRANSACTION} (DSQL's "
+                             f"per-transaction row limit); use the default {CLEAR_BATCH_ROWS}.")
         at = _to_py(assessment.assessed_at)
-        current = {(i.service, i.title) for i in assessment.issues}
+        aid = uuid.UUID(assessment.id)
 
-        async def body(conn: asyncpg.Connection) -> bool:
+        async def insert(conn: asyncpg.Connection) -> bool:
             status = await conn.execute(
                 "INSERT INTO copilot_assessments (id, cluster_id, workflow_id, sequence, assessed_at, trigger,"
                 " health_state, band, bottleneck, summary, explained_by, document, created_at)"
                 " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (id) DO NOTHING",
-                uuid.UUID(assessment.id), self.cluster_id, assessment.workflow_id, assessment.sequence, at,
+                aid, self.cluster_id, assessment.workflow_id, assessment.sequence, at,
                 assessment.trigger.value, assessment.health_state.value, assessment.band.value,
                 assessment.bottleneck.value, assessment.summary, assessment.explained_by,
                 assessment.model_dump_json(), Instant.now().to_stdlib())
-            if not status.endswith(" 1"):
-                return False
-            open_rows = await conn.fetch(
-                "SELECT id, service, title FROM copilot_issues WHERE cluster_id = $1 AND resolved_at IS NULL"
-                " AND created_at < $2", self.cluster_id, at)
-            for row in open_rows:
-                if (row["service"], row["title"]) not in current:
-                    await conn.execute("UPDATE copilot_issues SET resolved_at = $1 WHERE id = $2", at, row["id"])
-            for index, issue in enumerate(assessment.issues):
-                await conn.execute(
-                    "INSERT INTO copilot_issues (id, assessment_id, cluster_id, severity, service, title, description,"
-                    " document, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (id) DO NOTHING",
-                    uuid.UUID(_issue_id(assessment.id, index)), uuid.UUID(assessment.id), self.cluster_id,
-                    issue.severity, issue.service, issue.title, issue.description, issue.model_dump_json(), at)
-            return True
+            return bool(status.endswith(" 1"))
 
-        return await run_transaction(self.pool, body)
+        inserted = await run_transaction(self.pool, insert)
+        # One report per condition: an assessment naming the same issue twice counts it once.
+        reported: dict[uuid.UUID, tuple[int, Issue]] = {}
+        for index, issue in enumerate(assessment.issues):
+            reported.setdefault(issue_key(self.cluster_id, issue.service, issue.title), (index, issue))
+        items = list(reported.items())
+        for first in range(0, len(items), min(batch_rows, ISSUE_BATCH_ROWS)):
+            chunk = items[first:first + min(batch_rows, ISSUE_BATCH_ROWS)]
+
+            async def upsert(conn: asyncpg.Connection, chunk: list[tuple[uuid.UUID, tuple[int, Issue]]] = chunk) -> None:
+                for key, (index, issue) in chunk:
+                    # The newest open row of the condition; older duplicates (rows written before the
+                    # dedupe rule) are left to the clearing below.
+                    row = await conn.fetchrow(
+                        "SELECT id, last_assessment_id, last_seen_at FROM copilot_issues"
+                        " WHERE issue_key = $1 AND resolved_at IS NULL ORDER BY created_at DESC LIMIT 1", key)
+                    if row is None:
+                        await conn.execute(
+                            "INSERT INTO copilot_issues (id, assessment_id, cluster_id, severity, service, title,"
+                            " description, document, created_at, issue_key, occurrences, last_seen_at,"
+                            " last_assessment_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,1,$9,$2)"
+                            " ON CONFLICT (id) DO NOTHING",
+                            uuid.UUID(_issue_id(assessment.id, index)), aid, self.cluster_id, issue.severity,
+                            issue.service, issue.title, issue.description, issue.model_dump_json(), at, key)
+                    elif row["last_assessment_id"] != aid and row["last_seen_at"] < at:
+                        await conn.execute(
+                            "UPDATE copilot_issues SET occurrences = occurrences + 1, last_seen_at = $2,"
+                            " last_assessment_id = $3, severity = $4, description = $5, document = $6"
+                            " WHERE id = $1", row["id"], at, aid, issue.severity, issue.description,
+                            issue.model_dump_json())
+
+            await run_transaction(self.pool, upsert)
+        await self.clear_issues(Instant.parse_iso(assessment.assessed_at), batch_rows=batch_rows)
+        return inserted
+
+    async def clear_issues(self, instant: Instant, *, batch_rows: int = CLEAR_BATCH_ROWS) -> int:
+        """Resolve, at ``instant``, every open issue of this cluster last seen before it: one
+        set-based UPDATE of at most ``batch_rows`` rows per transaction, until a batch is short."""
+        at = instant.to_stdlib()
+
+        async def batch(conn: asyncpg.Connection) -> int:
+            return _affected(await conn.execute(
+                "UPDATE copilot_issues SET resolved_at = $2 WHERE id IN (SELECT id FROM copilot_issues"
+                " WHERE cluster_id = $1 AND resolved_at IS NULL AND last_seen_at < $2 LIMIT $3)",
+                self.cluster_id, at, batch_rows))
+
+        total = 0
+        while True:
+            cleared = await run_transaction(self.pool, batch)
+            total += cleared
+            if cleared < batch_rows:
+                return total
 
     async def prune(self, before: Instant, *, batch_rows: int = PRUNE_BATCH_ROWS) -> dict[str, int]:
         """Delete rows older than ``before`` (retention; the job keeps at least 7 days).
@@ -201,7 +290,8 @@ class StateStore:
             raise ValueError(f"batch_rows={batch_rows} is outside 1..{DSQL_MAX_ROWS_PER_TRANSACTION} (DSQL's "
                              f"per-transaction row limit); use the default {PRUNE_BATCH_ROWS}.")
         cutoff = before.to_stdlib()
-        columns = {"copilot_signal_snapshots": "observed_at", "copilot_issues": "created_at",
+        # An issue is kept while it is still being seen, however long ago it was first reported.
+        columns = {"copilot_signal_snapshots": "observed_at", "copilot_issues": "last_seen_at",
                    "copilot_assessments": "assessed_at"}
         deleted: dict[str, int] = {}
         for table, column in columns.items():
@@ -210,8 +300,7 @@ class StateStore:
                    f" (SELECT id FROM {table} WHERE {column} < $1 LIMIT $2)")
 
             async def body(conn: asyncpg.Connection, sql: str = sql) -> int:
-                status = await conn.execute(sql, cutoff, batch_rows)
-                return int(status.rsplit(" ", 1)[-1])
+                return _affected(await conn.execute(sql, cutoff, batch_rows))
 
             total = 0
             while True:
@@ -287,8 +376,8 @@ class StateStore:
 
     async def issues(self, *, severity: str | None = None, include_resolved: bool = False,
                      limit: int = 50) -> list[IssueRecord]:
-        sql = ("SELECT id, assessment_id, severity, service, title, created_at, resolved_at, document"
-               " FROM copilot_issues WHERE cluster_id = $1")
+        sql = ("SELECT id, assessment_id, severity, service, title, created_at, resolved_at, document,"
+               " occurrences, last_seen_at FROM copilot_issues WHERE cluster_id = $1")
         args: list[Any] = [self.cluster_id]
         if not include_resolved:
             sql += " AND resolved_at IS NULL"
@@ -302,6 +391,8 @@ class StateStore:
         return [IssueRecord(id=str(r["id"]), assessment_id=str(r["assessment_id"]), severity=r["severity"],
                             service=r["service"], title=r["title"], created_at=_iso(r["created_at"]),
                             resolved_at=_iso(r["resolved_at"]) if r["resolved_at"] else None,
+                            occurrences=r["occurrences"] or 1,
+                            last_seen_at=_iso(r["last_seen_at"] or r["created_at"]),
                             issue=Issue.model_validate_json(r["document"])) for r in rows]
 
     async def timeline(self, start: Instant, end: Instant) -> list[TimelineEntry]:

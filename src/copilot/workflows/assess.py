@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         RetrieveKnowledgeInput,
     )
     from copilot.workflows.own_metrics import record_assessment
+    from copilot_core.instants import format_instant
 
 __all__ = ["AssessHealthWorkflow", "RetentionWorkflow", "ScheduledAssessmentWorkflow"]
 
@@ -110,7 +111,7 @@ class AssessHealthWorkflow(PydanticAIWorkflow):
         by = "llm" if explanation is not None else "rules"
         assessment = finalize_assessment(
             ctx, explanation or rule_based_explanation(ctx), workflow_id=request.workflow_id,
-            sequence=request.sequence, assessed_at=workflow_now().format_iso(), explained_by=by,
+            sequence=request.sequence, assessed_at=format_instant(workflow_now()), explained_by=by,
             explanation_error=error,
         )
         await workflow.execute_activity_method(

@@ -62,7 +62,8 @@ class ObserveConfig(BaseModel):
             log_lookback_seconds=settings.log_lookback_seconds, knowledge_top_k=settings.kb_top_k,
             machine=MachineConfig(critical_debounce=settings.critical_debounce_evaluations,
                                   recovery_factor=settings.recovery_factor,
-                                  band_hysteresis=settings.scale_band_hysteresis),
+                                  band_hysteresis=settings.scale_band_hysteresis,
+                                  interval_seconds=settings.observe_interval_seconds),
         )
 
 

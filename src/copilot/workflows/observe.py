@@ -23,13 +23,11 @@ with workflow.unsafe.imports_passed_through():
 
     from copilot.assessment.models import AssessmentTrigger
     from copilot.health import (
-        Evaluation,
+        Decision,
         HealthState,
         MachineConfig,
         ScaleBand,
-        assess_workers,
-        evaluate,
-        service_health,
+        decide,
     )
     from copilot.narrative import DEEP_ANALYSIS_PATTERNS
     from copilot.signals import SignalSnapshot
@@ -48,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         SetThresholdsInput,
     )
     from copilot.workflows.own_metrics import record_cycle, record_log_patterns
+    from copilot_core.instants import format_instant
 
 __all__ = ["ObserveClusterWorkflow"]
 
@@ -147,7 +146,8 @@ class ObserveClusterWorkflow:
             workflow.logger.error("signal collection failed (cycle %d), retrying next cycle: %s", self._s.cycle, exc)
             record_cycle(workflow.metric_meter(), cfg.cluster_id, state=None)
             return
-        evaluation = evaluate(self._s.machine, snapshot, cfg.machine)
+        decision = decide(self._s.machine, snapshot, cfg.machine)
+        evaluation = decision.evaluation
         self._s.machine = evaluation.current
         record_cycle(workflow.metric_meter(), cfg.cluster_id, state=evaluation.state,
                      failed_queries=snapshot.failed_queries)
@@ -161,7 +161,7 @@ class ObserveClusterWorkflow:
             record_log_patterns(workflow.metric_meter(), cfg.cluster_id, scan.patterns)
             # Kept with the snapshot: /status serves the latest patterns (not only in memory).
             snapshot = snapshot.model_copy(update={"log_patterns": scan.patterns})
-        await self._store(snapshot, evaluation)
+        await self._store(snapshot, decision)
 
         trigger = self._s.pending_trigger
         self._s.pending_trigger = None
@@ -174,11 +174,10 @@ class ObserveClusterWorkflow:
                                  cfg.dedupe_window_seconds)
             trigger = None
         if trigger is not None:
-            await self._assess(trigger, evaluation, snapshot)
+            await self._assess(trigger, decision, snapshot)
 
-    async def _store(self, snapshot: SignalSnapshot, evaluation: Evaluation) -> None:
-        thresholds = self._s.config.machine.thresholds(evaluation.current.band)
-        services = service_health(evaluation, assess_workers(evaluation.state, snapshot, thresholds))
+    async def _store(self, snapshot: SignalSnapshot, decision: Decision) -> None:
+        evaluation, services = decision.evaluation, decision.services
         stored = StoredSnapshot(cluster_id=self._s.config.cluster_id, workflow_id=workflow.info().workflow_id,
                                 cycle=self._s.cycle, health_state=evaluation.state, band=evaluation.current.band.value,
                                 snapshot=snapshot, transition=evaluation.transition, services=services)
@@ -208,11 +207,11 @@ class ObserveClusterWorkflow:
         window = TimeDelta(seconds=self._s.config.dedupe_window_seconds)
         return last is not None and now - Instant.parse_iso(last) < window
 
-    async def _assess(self, trigger: AssessmentTrigger, evaluation: Evaluation, snapshot: SignalSnapshot) -> None:
+    async def _assess(self, trigger: AssessmentTrigger, decision: Decision, snapshot: SignalSnapshot) -> None:
         cfg = self._s.config
         self._s.sequence += 1
         observe_id = workflow.info().workflow_id
-        workers = assess_workers(evaluation.state, snapshot, cfg.machine.thresholds(evaluation.current.band))
+        evaluation, workers = decision.evaluation, decision.workers
         request = AssessInput(
             trigger=trigger, workflow_id=observe_id, sequence=self._s.sequence, cluster_id=cfg.cluster_id,
             namespace=cfg.namespace, evaluation=evaluation, workers=workers, snapshot=snapshot,
@@ -223,7 +222,7 @@ class ObserveClusterWorkflow:
             await workflow.execute_child_workflow(
                 AssessHealthWorkflow.run, request, id=f"{observe_id}-assess-{self._s.sequence}",
                 execution_timeout=seconds(cfg.assessment_timeout_seconds + 30))
-            self._s.last_assessment_at = workflow_now().format_iso()
+            self._s.last_assessment_at = format_instant(workflow_now())
         except ChildWorkflowError as exc:
             workflow.logger.error("assessment %d failed: %s", self._s.sequence, exc)
         if evaluation.state is HealthState.CRITICAL:
