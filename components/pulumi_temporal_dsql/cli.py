@@ -2,6 +2,8 @@
 
     temporal-dsql plan mid-scale [--format text|json|yaml]
     temporal-dsql diff mid-scale --to-preset high-throughput [--format text|json|yaml]
+    temporal-dsql cost mid-scale --copilot --usage-file usage.yml [--format text|json|yaml] [--explain]
+    temporal-dsql prices refresh --region us-east-1
     temporal-dsql build-lambda --out DIR
 
 The grammar (positional preset, -m, -o, --format, exit codes, errors) is copilot_core.cli's and
@@ -150,6 +152,96 @@ def _stack_name(stack_config: Path | None) -> str:
     if stack_config is not None and stack_config.name.startswith("Pulumi.") and stack_config.suffix in (".yaml", ".yml"):
         return stack_config.name.removeprefix("Pulumi.").rsplit(".", 1)[0] or "plan"
     return "plan"
+
+
+@app.command("cost")
+def cost_command(
+    preset: OptionalPresetArgument = None,
+    modifier: ModifierOption = None,
+    override: OverrideOption = None,
+    copilot: Annotated[bool | None, typer.Option("--copilot/--no-copilot", help="Include the SRE copilot.")] = None,
+    stack_config: Annotated[Path | None, typer.Option(help="A Pulumi.<stack>.yaml: preset, modifier, overrides, "
+                                                           "copilot, capacity and the rest of its config.")] = None,
+    usage_file: Annotated[Path | None, typer.Option(help="YAML/JSON usage file (Infracost's resource_usage format).")] = None,
+    region: Annotated[str | None, typer.Option(help="Region whose prices apply (default: the --stack-config's "
+                                                    "aws:region, else us-east-1).")] = None,
+    fmt: FormatOption = OutputFormat.text,
+    as_json: JsonFlag = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show where each usage quantity came from.")] = False,
+) -> None:
+    """The plan's monthly estimate (month = 730 h): per resource and cost component, subtotals per
+    Temporal role and AWS service, one-off set-up runs apart, and cost per million actions."""
+    from pulumi_temporal_dsql.diff import StackInputs, stack_inputs_from_config
+    from pulumi_temporal_dsql.plan import plan
+    from pulumi_temporal_dsql.preview.cost import estimate_plan, render_text
+    from pulumi_temporal_dsql.preview.prices import load_prices
+    from pulumi_temporal_dsql.preview.usage import EMPTY_USAGE, load_usage_file
+
+    try:
+        base = StackInputs(preset or "")
+        if stack_config is not None:
+            if not stack_config.is_file():
+                raise ComponentInputError(f"No stack config at {stack_config}.", field="stack_config",
+                                          suggestion="Pass a Pulumi.<stack>.yaml file, e.g. stacks/Pulumi.dev.yaml.")
+            base = stack_inputs_from_config(stack_config.read_text())
+        elif preset is None:
+            raise ComponentInputError("cost needs a preset.", field="preset",
+                                      allowed=["starter", "mid-scale", "high-throughput"],
+                                      suggestion="Run `temporal-dsql cost mid-scale`, or pass --stack-config.")
+        region = region or str(base.extra_config.get("aws:region") or "us-east-1")
+        load_prices().region(region)  # an unpriced region fails before the plan runs
+        usage = load_usage_file(usage_file) if usage_file is not None else EMPTY_USAGE
+        overrides = {**base.overrides, **_parse_overrides(override, "--override")}
+        with_copilot = base.copilot if copilot is None else copilot
+        result = plan(preset or base.preset, modifier=modifier or base.modifier, overrides=overrides,
+                      stack=_stack_name(stack_config),
+                      extra_config={**base.extra_config, "copilot": "true" if with_copilot else "false"})
+        estimate = estimate_plan(result, region=region, usage_file=usage)
+    except InputError as error:
+        fail(error)
+    fmt = resolve_format(fmt, as_json)
+    if fmt == OutputFormat.text:
+        typer.echo(render_text(estimate, explain=explain), nl=False)
+    elif fmt == OutputFormat.json:
+        typer.echo(estimate.to_json(), nl=False)
+    else:
+        emit(estimate.to_json(), fmt)
+
+
+prices_app = typer.Typer(help="The pinned price table behind `temporal-dsql cost`.", no_args_is_help=True)
+app.add_typer(prices_app, name="prices")
+
+
+@prices_app.command("refresh")
+def prices_refresh_command(
+    region: Annotated[list[str] | None, typer.Option(help="Region to refresh (repeatable; default: every priced one).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the table (default: the package's prices.json).")] = None,
+    endpoint_url: Annotated[str | None, typer.Option(help="Price List API endpoint (default: AWS's, in us-east-1).")] = None,
+) -> None:
+    """Update the pinned prices from the AWS Price List API (boto3 `pricing`; needs credentials).
+
+    Entries the API has no product for keep their pinned value and are listed. Exit code 4 when
+    the API cannot be reached.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from pulumi_temporal_dsql.preview.prices import PRICES_FILE, load_prices
+    from pulumi_temporal_dsql.preview.refresh import pricing_client, refresh_prices, write_prices
+
+    table = load_prices(out if out is not None and out.is_file() else None)
+    try:
+        result = refresh_prices(table, pricing_client(endpoint_url), region or table.priced_regions())
+    except (BotoCoreError, ClientError) as error:
+        fail(f"the Price List API failed: {error}",
+             "check AWS credentials and network access to api.pricing.us-east-1.amazonaws.com; "
+             "the pinned table is unchanged.", code=ExitCode.UNAVAILABLE)
+    target = out or PRICES_FILE
+    write_prices(result.table, target)
+    for key, (old, new) in sorted(result.updated.items()):
+        typer.echo(f"updated {key}: {old:g} -> {new:g}")
+    for key in result.unmatched:
+        typer.echo(f"kept    {key}: no matching product in the Price List (pinned value kept)")
+    typer.echo(f"wrote {target}")
 
 
 @app.command("build-lambda")

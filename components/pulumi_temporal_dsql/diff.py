@@ -34,6 +34,7 @@ from pulumi_temporal_dsql.stack import component_name
 __all__ = [
     "FORCE_NEW",
     "IMMUTABLE_TYPES",
+    "CostDelta",
     "KnobChange",
     "Refusal",
     "ResourceChange",
@@ -142,12 +143,28 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class CostDelta:
+    """Monthly USD before and after a change, and the difference (estimates)."""
+
+    before_monthly: float
+    after_monthly: float
+    delta_monthly: float
+
+    def to_text(self) -> str:
+        sign = "+" if self.delta_monthly >= 0 else "-"
+        return (f"monthly cost (estimate, `temporal-dsql cost`): ${self.before_monthly:,.2f} -> "
+                f"${self.after_monthly:,.2f} ({sign}${abs(self.delta_monthly):,.2f})")
+
+
+@dataclass(frozen=True)
 class StackDiff:
     current: StackInputs
     proposed: StackInputs
     knobs: list[KnobChange]
     resources: list[ResourceChange]
     refusals: list[Refusal]
+    cost: CostDelta | None = None
+    """The monthly estimate before and after (`temporal-dsql cost`'s totals, usage defaults)."""
 
     @property
     def exit_code(self) -> int:
@@ -170,12 +187,15 @@ class StackDiff:
                 "knobs": [asdict(k) for k in self.knobs],
                 "resources": [asdict(r) for r in self.resources],
                 "counts": self.counts(),
+                **({"cost": asdict(self.cost)} if self.cost is not None else {}),
             },
             indent=2, sort_keys=True, default=_json_default,
         )
 
     def to_text(self) -> str:
         lines = [f"diff {self.current.describe()} -> {self.proposed.describe()}"]
+        if self.cost is not None:
+            lines.append(self.cost.to_text())
         if self.exit_code == 0:
             lines.append("no change: the proposed inputs compile and plan to the same stack.")
             return "\n".join(lines) + "\n"
@@ -333,4 +353,8 @@ def stack_diff(current: StackInputs, proposed: StackInputs, *, stack: str = "pla
              extra_config={**inputs.extra_config, "copilot": "true" if inputs.copilot else "false"})
         for inputs in (current, proposed)
     ]
-    return StackDiff(current, proposed, knobs, resource_changes(*plans), refusals(old_values, new_values))
+    from pulumi_temporal_dsql.preview.cost import estimate_plan
+
+    before, after = (estimate_plan(p).total_monthly for p in plans)
+    return StackDiff(current, proposed, knobs, resource_changes(*plans), refusals(old_values, new_values),
+                     CostDelta(before, after, after - before))

@@ -12,11 +12,12 @@ profile API or the copilot switched off); a consumer reads those with `get`, not
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypedDict, cast, get_type_hints
 
 import pulumi
 
-__all__ = ["OPTIONAL_OUTPUTS", "OUTPUT_NAMES", "StackOutputs", "TemporalDsqlOutputs"]
+__all__ = ["OPTIONAL_OUTPUTS", "OUTPUT_NAMES", "StackOutputs", "TemporalDsqlOutputs", "output_attribute"]
 
 
 class StackOutputs(TypedDict):
@@ -68,12 +69,20 @@ class StackOutputs(TypedDict):
     """The copilot's own DSQL endpoint; None without the copilot."""
     copilot_dsql_cluster_arn: str | None
     """The copilot's own DSQL cluster ARN; None without the copilot."""
+    estimatedMonthlyCost: float | None  # the exported key, camelCase as `temporal-dsql cost` names it
+    """Monthly estimate in USD (`temporal-dsql cost`'s total), priced offline; None in an unpriced region."""
 
 
 OUTPUT_NAMES: tuple[str, ...] = tuple(StackOutputs.__annotations__)
 OPTIONAL_OUTPUTS: frozenset[str] = frozenset(
     name for name, hint in get_type_hints(StackOutputs).items() if type(None) in getattr(hint, "__args__", ())
 )
+
+
+def output_attribute(name: str) -> str:
+    """The Python attribute an output is read from: snake_case (`estimatedMonthlyCost` ->
+    `estimated_monthly_cost`)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 class TemporalDsqlOutputs:
@@ -104,6 +113,7 @@ class TemporalDsqlOutputs:
     copilot_dsql_cluster_id: pulumi.Output[str | None]
     copilot_dsql_endpoint: pulumi.Output[str | None]
     copilot_dsql_cluster_arn: pulumi.Output[str | None]
+    estimated_monthly_cost: pulumi.Output[float | None]
 
     def __init__(self, reference: pulumi.StackReference) -> None:
         self.reference = reference
@@ -111,8 +121,9 @@ class TemporalDsqlOutputs:
             output: pulumi.Output[Any] = (
                 reference.get_output(name) if name in OPTIONAL_OUTPUTS else reference.require_output(name)
             )
-            setattr(self, name, output)
+            setattr(self, output_attribute(name), output)
 
     def all(self) -> pulumi.Output[StackOutputs]:
         """Every output at once, as the typed dictionary."""
-        return cast("pulumi.Output[StackOutputs]", pulumi.Output.all(**{n: getattr(self, n) for n in OUTPUT_NAMES}))
+        return cast("pulumi.Output[StackOutputs]",
+                    pulumi.Output.all(**{n: getattr(self, output_attribute(n)) for n in OUTPUT_NAMES}))

@@ -53,7 +53,7 @@ from pulumi_temporal_dsql.iam import (
 from pulumi_temporal_dsql.image_build import ImageBuild, ImageBuildArgs
 from pulumi_temporal_dsql.network import Network, NetworkArgs, task_security_group
 from pulumi_temporal_dsql.observability import MetricsWorkspace, MetricsWorkspaceArgs
-from pulumi_temporal_dsql.outputs import OUTPUT_NAMES
+from pulumi_temporal_dsql.outputs import OUTPUT_NAMES, output_attribute
 from pulumi_temporal_dsql.service import (
     DYNAMIC_CONFIG_FILE,
     RoleSpec,
@@ -287,6 +287,9 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
     kb_bucket: pulumi.Output[str | None]
     copilot_dsql_endpoint: pulumi.Output[str | None]
     copilot_dsql_cluster_arn: pulumi.Output[str | None]
+    estimated_monthly_cost: pulumi.Output[float | None]
+    """The monthly estimate in USD (`temporal-dsql cost`'s total), priced offline at declaration;
+    None in a region the pinned price table does not cover."""
 
     TYPE = "temporal-dsql:index:TemporalDsqlPreset"
 
@@ -296,6 +299,11 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         _validate(args)
         # Compile before any resource exists: a bad preset or a guard-rail failure ends the program here.
         self.compiled = compile_for_deployment(args.preset, args.modifier, args.overrides, table_prefix=name)
+        from pulumi_temporal_dsql.preview.cost import ResourceCollector
+
+        # Records every child as it is declared, so the component can price itself (no network).
+        self._cost_inputs = ResourceCollector()
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[self._cost_inputs]))
         super().__init__(self.TYPE, name, None, opts)
         for field_name, (default, config_key, dockerfile) in images.UNBUILT_DEFAULTS.items():
             built = args.build_images is not None and (
@@ -775,11 +783,29 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         self.copilot_dsql_endpoint = copilot_dsql.endpoint if copilot_dsql is not None else none
         self.copilot_dsql_cluster_arn = copilot_dsql.arn if copilot_dsql is not None else none
         self.copilot_dsql_cluster_id = copilot_dsql.cluster.identifier if copilot_dsql is not None else none
+        self.estimated_monthly_cost = region.apply(lambda r: _estimate_total(self._cost_inputs.inputs, result, args, r, self))
         self.register_outputs(self.stack_outputs())
 
     def stack_outputs(self) -> dict[str, pulumi.Input[Any]]:
         """The stack outputs (`outputs.StackOutputs`, the consumer contract), in its order."""
-        return {name: getattr(self, name) for name in OUTPUT_NAMES}
+        return {name: getattr(self, output_attribute(name)) for name in OUTPUT_NAMES}
+
+
+def _estimate_total(inputs: list[Any], compiled: CompiledConfig, args: TemporalDsqlPresetArgs, region: str,
+                    resource: pulumi.Resource) -> float | None:
+    """`temporal-dsql cost`'s monthly total for what this component declared (usage defaults)."""
+    from pulumi_temporal_dsql.preview.cost import estimate
+    from pulumi_temporal_dsql.preview.prices import UnpricedError
+    from pulumi_temporal_dsql.preview.usage import WorkloadFacts
+
+    facts = WorkloadFacts.from_profile_values(args.preset, compiled.profile.values(),
+                                              log_retention_days=args.log_retention_days)
+    try:
+        total = estimate(inputs, facts=facts, region=region, bedrock_model_id=args.bedrock_model_id).total_monthly
+    except UnpricedError as error:
+        pulumi.log.warn(f"estimatedMonthlyCost: {error}", resource=resource)
+        return None
+    return round(total, 2)
 
 
 def _item(key: str) -> Any:

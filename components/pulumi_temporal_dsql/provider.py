@@ -21,7 +21,7 @@ from typing import Any, NotRequired, Required, TypedDict
 import pulumi
 
 from pulumi_temporal_dsql.image_build import ImageBuildArgs
-from pulumi_temporal_dsql.outputs import OUTPUT_NAMES
+from pulumi_temporal_dsql.outputs import OUTPUT_NAMES, output_attribute
 from pulumi_temporal_dsql.preset import TemporalDsqlPreset, TemporalDsqlPresetArgs
 
 __all__ = [
@@ -228,14 +228,16 @@ class TemporalDsql(pulumi.ComponentResource):
     """The copilot's own DSQL endpoint."""
     copilot_dsql_cluster_arn: pulumi.Output[str] | None
     """The copilot's own DSQL cluster ARN."""
+    estimated_monthly_cost: pulumi.Output[float] | None
+    """Monthly estimate in USD, priced offline (unset in an unpriced region)."""
 
     def __init__(self, name: str, args: TemporalDsqlArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{PACKAGE}:index:TemporalDsql", name, None, opts)
         self.cluster = TemporalDsqlPreset(name, preset_args(args), pulumi.ResourceOptions(parent=self))
         outputs = self.cluster.stack_outputs()
         for key in OUTPUT_NAMES:
-            setattr(self, key, pulumi.Output.from_input(outputs[key]))
-        self.register_outputs({key: getattr(self, key) for key in OUTPUT_NAMES})
+            setattr(self, output_attribute(key), pulumi.Output.from_input(outputs[key]))
+        self.register_outputs({key: getattr(self, output_attribute(key)) for key in OUTPUT_NAMES})
 
 
 def main() -> None:

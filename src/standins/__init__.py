@@ -9,6 +9,7 @@ is one way to start each one.
 from standins._process import ManagedProcess, StandinError, free_port, wait_for_port
 from standins.moto import MotoServer
 from standins.postgres import PostgresServer
+from standins.price_list import PriceListServer
 from standins.prometheus import PrometheusServer
 from standins.scenarios import (
     SCENARIOS,
@@ -28,6 +29,7 @@ __all__ = [
     "ManagedProcess",
     "MotoServer",
     "PostgresServer",
+    "PriceListServer",
     "PrometheusServer",
     "Scenario",
     "ScenarioPrometheus",

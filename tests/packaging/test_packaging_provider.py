@@ -16,7 +16,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 
 from pulumi_temporal_dsql import choices
-from pulumi_temporal_dsql.outputs import OPTIONAL_OUTPUTS, OUTPUT_NAMES
+from pulumi_temporal_dsql.outputs import OPTIONAL_OUTPUTS, OUTPUT_NAMES, output_attribute
 from pulumi_temporal_dsql.plan import run_under_mocks
 from pulumi_temporal_dsql.preset import MidScale, MidScaleArgs, TemporalDsqlPresetArgs
 from pulumi_temporal_dsql.provider import NOT_EXPRESSIBLE, PACKAGE, TemporalDsql, preset_args
@@ -89,7 +89,7 @@ def test_the_provider_component_builds_the_preset_with_the_same_outputs() -> Non
         component = TemporalDsql("t", typing.cast(Any, {k: v for k, v in args.items() if v is not None}),
                                  pulumi.ResourceOptions(additional_secret_outputs=[]))
         for key in OUTPUT_NAMES:
-            pulumi.export(key, getattr(component, key))
+            pulumi.export(key, getattr(component, output_attribute(key)))
 
     def direct() -> None:
         component = MidScale("t", MidScaleArgs(environment="staging", overrides={"history.replicas": 4}, profile_api_enabled=False))
