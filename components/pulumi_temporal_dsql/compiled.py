@@ -86,13 +86,18 @@ def _messages(error: BaseException) -> list[str]:
 
 
 def compile_config(
-    preset: str, modifier: str | None = None, overrides: Mapping[str, ParameterValue] | None = None
+    preset: str, modifier: str | None = None, overrides: Mapping[str, ParameterValue] | None = None,
+    *, ec2_instance_type: str | None = None,
 ) -> CompiledConfig:
-    """Compile the preset; raise `ConfigCompileError` carrying every compiler message on failure."""
+    """Compile the preset; raise `ConfigCompileError` carrying every compiler message on failure.
+
+    `ec2_instance_type` None: the tasks run on Fargate (every size a Fargate size); else every task
+    must fit that instance type after the ECS agent's reservation (dsql_config.fargate)."""
     from dsql_config import ConfigCompiler
 
     try:
-        result = ConfigCompiler().compile(preset, modifier=modifier, overrides=dict(overrides or {}))
+        result = ConfigCompiler().compile(preset, modifier=modifier, overrides=dict(overrides or {}),
+                                          ec2_instance_type=ec2_instance_type)
     except InputError as error:
         raise ConfigCompileError(
             _messages(error), field=error.field, allowed=error.allowed, suggestion=error.suggestion
@@ -128,16 +133,17 @@ def table_overrides(
 
 
 def compile_for_deployment(
-    preset: str, modifier: str | None, overrides: Mapping[str, ParameterValue] | None, *, table_prefix: str
+    preset: str, modifier: str | None, overrides: Mapping[str, ParameterValue] | None, *, table_prefix: str,
+    ec2_instance_type: str | None = None,
 ) -> CompiledConfig:
     """Compile, then (when tables are on) compile again with this deployment's table names as
     overrides: the compiler stays the one source of the env, the profile and the artifacts, and
     they all carry the names of the tables the deployment really creates."""
-    result = compile_config(preset, modifier, overrides)
+    result = compile_config(preset, modifier, overrides, ec2_instance_type=ec2_instance_type)
     names = table_overrides(result, table_prefix, overrides)
     if not names:
         return result
-    return compile_config(preset, modifier, {**(overrides or {}), **names})
+    return compile_config(preset, modifier, {**(overrides or {}), **names}, ec2_instance_type=ec2_instance_type)
 
 
 def deployed_profile(profile: ConfigProfile, *, cluster_endpoint: str, region: str) -> ConfigProfile:

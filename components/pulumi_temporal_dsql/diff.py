@@ -21,6 +21,8 @@ set up; changing it on an existing cluster corrupts the shard -> workflow mappin
 from __future__ import annotations
 
 import json
+import shutil
+import textwrap
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -34,7 +36,9 @@ from pulumi_temporal_dsql.stack import component_name
 __all__ = [
     "FORCE_NEW",
     "IMMUTABLE_TYPES",
+    "IN_PLACE",
     "CostDelta",
+    "InputChange",
     "KnobChange",
     "Refusal",
     "ResourceChange",
@@ -46,8 +50,14 @@ __all__ = [
 
 Action = Literal["create", "replace", "update", "delete"]
 
-# Types AWS never updates in place: any input change is a new resource (a new revision).
+# Types AWS never updates in place: any input change is a new resource (a new revision), except
+# the inputs the provider updates in place (IN_PLACE: a task definition's tags, as the AWS
+# provider's aws_ecs_task_definition marks every argument ForceNew but tags, tags_all,
+# skip_destroy and track_latest).
 IMMUTABLE_TYPES = frozenset({"aws:ecs/taskDefinition:TaskDefinition"})
+IN_PLACE: dict[str, frozenset[str]] = {
+    "aws:ecs/taskDefinition:TaskDefinition": frozenset({"tags", "tagsAll", "skipDestroy", "trackLatest"}),
+}
 # Inputs the AWS provider marks ForceNew for the types the stack creates; other changes update in place.
 # Every AWS type the stack program creates has an entry (an empty set: all in place), so a new
 # type is a decision, not a silent "update" (tests/components/test_components_diff.py checks it).
@@ -94,6 +104,7 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     "aws:bedrock/agentKnowledgeBase:AgentKnowledgeBase": frozenset(
         {"knowledgeBaseConfiguration", "storageConfiguration"}),
     "aws:bedrock/agentDataSource:AgentDataSource": frozenset({"knowledgeBaseId"}),
+    "aws:ssm/parameter:Parameter": frozenset({"name"}),  # value/tags in place (unless replaceOnChanges)
 }
 SHARDS_KEY = "history.shards"
 
@@ -124,6 +135,15 @@ class KnobChange:
 
 
 @dataclass(frozen=True)
+class InputChange:
+    """One input that moves: old -> new (compact JSON; None when absent on that side)."""
+
+    name: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
 class ResourceChange:
     action: Action
     type: str
@@ -131,6 +151,8 @@ class ResourceChange:
     urn: str
     changed_inputs: list[str] = field(default_factory=list)
     replaced_by: list[str] = field(default_factory=list)  # the changed inputs that force replacement
+    values: list[InputChange] = field(default_factory=list)  # old -> new of every changed input
+    protected: bool = False  # a protected resource: the engine refuses its replacement
 
 
 @dataclass(frozen=True)
@@ -168,10 +190,14 @@ class StackDiff:
 
     @property
     def exit_code(self) -> int:
-        """0 no change, 1 changes, 3 refused (CI gates on it; copilot_core.cli.ExitCode)."""
-        if self.refusals:
+        """0 no change, 1 changes, 3 refused (CI gates on it; copilot_core.cli.ExitCode): a refusal,
+        or the replacement of a protected resource, which the Pulumi engine refuses in `pulumi up`."""
+        if self.refusals or self.protected_replacements():
             return int(ExitCode.REFUSED)
         return int(ExitCode.CHANGES) if self.knobs or self.resources else int(ExitCode.OK)
+
+    def protected_replacements(self) -> list[ResourceChange]:
+        return [r for r in self.resources if r.action == "replace" and r.protected]
 
     def counts(self) -> dict[str, int]:
         return {action: sum(1 for r in self.resources if r.action == action)
@@ -192,35 +218,60 @@ class StackDiff:
             indent=2, sort_keys=True, default=_json_default,
         )
 
-    def to_text(self) -> str:
-        lines = [f"diff {self.current.describe()} -> {self.proposed.describe()}"]
+    def to_text(self, width: int | None = None) -> str:
+        """The diff for a terminal: every line wrapped to `width` (default: the terminal's, via
+        COLUMNS or the tty; 80 when neither says)."""
+        width = max(40, width or shutil.get_terminal_size((80, 24)).columns)
+        lines: list[str] = []
+
+        def put(text: str, indent: str = "", more: str = "    ") -> None:
+            lines.extend(textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + more,
+                                       break_long_words=True, break_on_hyphens=False) or [indent])
+
+        put(f"diff {self.current.describe()} -> {self.proposed.describe()}", more="  ")
         if self.cost is not None:
-            lines.append(self.cost.to_text())
+            put(self.cost.to_text())
         if self.exit_code == 0:
-            lines.append("no change: the proposed inputs compile and plan to the same stack.")
+            put("no change: the proposed inputs compile and plan to the same stack.")
             return "\n".join(lines) + "\n"
         for refusal in self.refusals:
-            lines += [f"REFUSED {refusal.field}: {_fmt(refusal.old)} -> {_fmt(refusal.new)}",
-                      f"  {refusal.reason}", f"  way out: {refusal.way_out}"]
-        lines.append(f"knobs that move ({len(self.knobs)}):")
+            put(f"REFUSED {refusal.field}: {_fmt(refusal.old)} -> {_fmt(refusal.new)}")
+            put(refusal.reason, "  ")
+            put(f"way out: {refusal.way_out}", "  ")
+        for change in self.protected_replacements():
+            put(f"REFUSED replacing the protected {change.type} {change.name} (forced by "
+                f"{', '.join(change.replaced_by)}): `pulumi up` would stop here.")
+        put(f"knobs that move ({len(self.knobs)}):")
         for knob in self.knobs:
-            lines.append(f"  ~ {knob.key}: {_fmt(knob.old)} -> {_fmt(knob.new)}")
-            lines.append(f"      why: {knob.why}")
+            put(f"~ {knob.key}: {_fmt(knob.old)} -> {_fmt(knob.new)}", "  ")
+            put(f"why: {knob.why}", "      ")
         counts = self.counts()
-        lines.append("resources: " + ", ".join(f"{n} to {a}" for a, n in counts.items()))
+        put("resources: " + ", ".join(f"{n} to {a}" for a, n in counts.items()))
         symbol = {"create": "+", "replace": "+-", "update": "~", "delete": "-"}
         for change in self.resources:
-            detail = ""
+            put(f"{symbol[change.action]:>2} {change.type}  {change.name}", "  ")
             if change.action == "replace":
-                detail = f"  (replaced: {', '.join(change.replaced_by) or 'immutable type'} changed)"
-            elif change.action == "update":
-                detail = f"  ({', '.join(change.changed_inputs)})"
-            lines.append(f"  {symbol[change.action]:>2} {change.type}  {change.name}{detail}")
+                put(f"replaced because {', '.join(change.replaced_by)} changed (the AWS provider cannot update "
+                    f"{'it' if len(change.replaced_by) == 1 else 'them'} in place)", "       ")
+            for value in change.values:
+                mark = "!" if value.name in change.replaced_by else "~"
+                put(f"{mark} {value.name}: {_short(value.old)} -> {_short(value.new)}", "       ")
         return "\n".join(lines) + "\n"
+
+
+def _short(value: str | None, limit: int = 160) -> str:
+    """An input's value for the text view (the JSON form has it whole)."""
+    if value is None:
+        return "(none)"
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _fmt(value: ParameterValue) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _compact(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=_json_default, separators=(",", ":"))
 
 
 def _canonical(value: Any) -> str:
@@ -243,10 +294,13 @@ def resource_changes(current: Plan, proposed: Plan) -> list[ResourceChange]:
             changed = _changed_inputs(old, new)
             if not changed:
                 continue
-            forcing = sorted(set(changed) & FORCE_NEW.get(new.type, frozenset()))
-            replace = new.type in IMMUTABLE_TYPES or bool(forcing)
-            changes.append(ResourceChange("replace" if replace else "update", new.type, new.name, urn,
-                                          changed_inputs=changed, replaced_by=forcing))
+            forcing = set(changed) & (FORCE_NEW.get(new.type, frozenset()) | set(new.replace_on_changes))
+            if new.type in IMMUTABLE_TYPES:
+                forcing |= set(changed) - IN_PLACE.get(new.type, frozenset())
+            values = [InputChange(k, _compact(old.inputs.get(k)), _compact(new.inputs.get(k))) for k in changed]
+            changes.append(ResourceChange("replace" if forcing else "update", new.type, new.name, urn,
+                                          changed_inputs=changed, replaced_by=sorted(forcing), values=values,
+                                          protected=old.protect))
     order = {"replace": 0, "create": 1, "update": 2, "delete": 3}
     return sorted(changes, key=lambda c: (order[c.action], c.urn))
 
@@ -305,44 +359,21 @@ def refusals(old_values: Mapping[str, Any], new_values: Mapping[str, Any]) -> li
 
 
 def stack_inputs_from_config(text: str) -> StackInputs:
-    """A stack's inputs from its `Pulumi.<stack>.yaml` (the `config:` block the stack program reads):
-    preset, modifier, overrides (a JSON string or an object) and copilot; the rest as extra config."""
-    import yaml
+    """A stack's inputs from its `Pulumi.<stack>.yaml`, read by the stack program's own reader
+    (stack_config.read_stack_config: Pulumi's typed-config rules); the rest as extra config, which
+    the offline plan hands to the stack program as Pulumi would."""
+    from pulumi_temporal_dsql.stack_config import (
+        NAMESPACE,
+        config_strings_from_yaml,
+        namespaced,
+        read_stack_config,
+    )
 
-    from pulumi_temporal_dsql.errors import ComponentInputError
-
-    try:
-        document = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        raise ComponentInputError(f"The stack config is not YAML: {error}.", field="stack_config",
-                                  suggestion="Pass a Pulumi.<stack>.yaml file.") from None
-    config = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(config, dict):
-        raise ComponentInputError("The stack config has no `config:` mapping.", field="stack_config",
-                                  suggestion="Pass a Pulumi.<stack>.yaml file.")
-    prefix = "temporal-dsql:"
-    own = {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
-    preset = own.pop("preset", None)
-    if not isinstance(preset, str):
-        raise ComponentInputError("The stack config sets no temporal-dsql:preset.", field="preset",
-                                  allowed=["starter", "mid-scale", "high-throughput"],
-                                  suggestion="Add `temporal-dsql:preset: mid-scale` or pass --preset.")
-    modifier = own.pop("modifier", None)
-    raw_overrides = own.pop("overrides", None) or {}
-    if isinstance(raw_overrides, str):
-        try:
-            raw_overrides = json.loads(raw_overrides)
-        except json.JSONDecodeError as error:
-            raise ComponentInputError(f"temporal-dsql:overrides is not JSON: {error}.", field="overrides",
-                                      suggestion="Write it as a JSON object of parameter -> value.") from None
-    if not isinstance(raw_overrides, dict):
-        raise ComponentInputError("temporal-dsql:overrides must be an object of parameter -> value.",
-                                  field="overrides")
-    copilot = str(own.pop("copilot", "false")).lower() == "true"
-    own.pop("buildLambda", None)  # the offline plan never builds the bundle
-    extra = {prefix + k: v if isinstance(v, str) else json.dumps(v) for k, v in own.items()}
-    extra.update({k: str(v) for k, v in config.items() if not k.startswith(prefix) and isinstance(v, str | int | bool)})
-    return StackInputs(preset, str(modifier) if modifier else None, raw_overrides, copilot, extra)
+    strings = config_strings_from_yaml(text)
+    settings = read_stack_config(namespaced(strings))
+    consumed = {f"{NAMESPACE}:{k}" for k in ("preset", "modifier", "overrides", "copilot", "buildLambda")}
+    extra = {k: v for k, v in strings.items() if k not in consumed}
+    return StackInputs(settings.preset, settings.modifier, settings.overrides, settings.copilot, extra)
 
 
 def stack_diff(current: StackInputs, proposed: StackInputs, *, stack: str = "plan") -> StackDiff:

@@ -39,6 +39,9 @@ class RecordedResource:
     custom: bool
     inputs: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
+    # Resource options the engine enforces (the offline diff follows them): protect, replaceOnChanges.
+    protect: bool = False
+    replace_on_changes: tuple[str, ...] = ()
 
 
 def _short_id(name: str) -> str:
@@ -221,6 +224,8 @@ class RecordingMonitor(MockMonitor):
                     custom=bool(request.custom),
                     inputs=dict(inputs),
                     state=dict(registration.state),
+                    protect=bool(getattr(request, "protect", False)),
+                    replace_on_changes=tuple(getattr(request, "replaceOnChanges", ()) or ()),
                 )
             )
         return response

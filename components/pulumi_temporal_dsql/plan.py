@@ -29,7 +29,8 @@ from pulumi.runtime.sync_await import _sync_await
 from pulumi_temporal_dsql.mocks import RecordedResource, RecordingMocks, RecordingMonitor
 
 __all__ = [
-    "PROJECT", "Plan", "PlannedResource", "plan", "render_tree", "run_under_mocks", "stable_order", "stack_program",
+    "PROJECT", "Plan", "PlannedResource", "plan", "portable_path", "render_tree", "run_under_mocks", "stable_order",
+    "stack_program",
 ]
 
 PROJECT = "temporal-dsql"
@@ -67,6 +68,13 @@ class PlannedResource:
     urn: str
     parent: str | None
     inputs: dict[str, Any]
+    protect: bool = False
+    replace_on_changes: tuple[str, ...] = ()
+
+    def options(self) -> dict[str, Any]:
+        """The engine-enforced options set on it (only those: most resources have none)."""
+        return {**({"protect": True} if self.protect else {}),
+                **({"replaceOnChanges": list(self.replace_on_changes)} if self.replace_on_changes else {})}
 
     def key_inputs(self) -> dict[str, Any]:
         return {k: self.inputs[k] for k in KEY_INPUTS.get(self.type, ()) if k in self.inputs}
@@ -86,7 +94,8 @@ class Plan:
                 "preset": self.preset,
                 "stack": self.stack,
                 "resources": [
-                    {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "inputs": r.inputs}
+                    {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "inputs": r.inputs,
+                     **({"options": r.options()} if r.options() else {})}
                     for r in self.resources
                 ],
                 "outputs": self.outputs,
@@ -103,9 +112,22 @@ class Plan:
         return [r for r in self.resources if r.type == typ]
 
 
+def portable_path(path: str) -> str:
+    """A path as the plan shows it: relative to the program's directory (where Pulumi runs it, the
+    working directory: two clones, or a checkout and an installed wheel, give the same plan), and
+    never absolute (a path outside that directory keeps its name only)."""
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        return candidate.as_posix()
+    try:
+        return candidate.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return f"<outside the project>/{candidate.name}"
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, (pulumi.FileArchive, pulumi.FileAsset)):
-        return {"archive" if isinstance(value, pulumi.FileArchive) else "asset": value.path}
+        return {"archive" if isinstance(value, pulumi.FileArchive) else "asset": portable_path(str(value.path))}
     if isinstance(value, pulumi.AssetArchive):
         return {"archive": sorted(value.assets)}
     if isinstance(value, pulumi.StringAsset):
@@ -155,7 +177,8 @@ def plan(
         lambda: runpy.run_path(str(program), run_name="__main__"), config=config, stack=stack, mocks=mocks
     )
     resources = stable_order(
-        [PlannedResource(type=r.typ, name=r.name, urn=r.urn, parent=r.parent or None, inputs=_plain(r.inputs))
+        [PlannedResource(type=r.typ, name=r.name, urn=r.urn, parent=r.parent or None, inputs=_plain(r.inputs),
+                         protect=r.protect, replace_on_changes=r.replace_on_changes)
          for r in recorded]
     )
     return Plan(preset=preset, stack=stack, resources=resources, outputs=exported, config=config)

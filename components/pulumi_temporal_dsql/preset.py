@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from copilot_core import ConfigProfile, ParameterValue
+from dsql_config import aws_rules
 from pulumi_temporal_dsql import images
 from pulumi_temporal_dsql.choices import (
     ENVIRONMENT_CHOICES,
@@ -218,9 +219,21 @@ def role_spec(role: str, spec: Any) -> RoleSpec:
     )
 
 
-def _validate(args: TemporalDsqlPresetArgs) -> None:
+def _validate(args: TemporalDsqlPresetArgs, name: str) -> None:
     if not args.preset:
         raise ComponentInputError("preset is required.", field="preset", suggestion="Pass preset='mid-scale'.")
+    # AWS's own rules (dsql_config.aws_rules: botocore's models) for what this component names
+    # itself; the compiler checks the table names it is given.
+    # Pulumi auto-names the bucket and the roles: the logical name + "-" + 7 random hex characters.
+    auto = "-0000000"
+    problems = [*aws_rules.check_log_group_name("name", f"/ecs/{name}/frontend"),
+                *aws_rules.check_s3_bucket("name", f"{name}-profiles-bucket{auto}"),
+                *aws_rules.check_iam_role_name("name", f"{name}-copilot-worker-task{auto}"),
+                *(aws_rules.check_cidr("vpc_cidr", args.vpc_cidr) if args.vpc_id is None else [])]
+    if problems:
+        first = problems[0]
+        raise ComponentInputError("; ".join(p.message for p in problems), field=first.field, allowed=first.allowed,
+                                  suggestion=first.suggestion)
     if args.environment not in ENVIRONMENTS:
         raise ComponentInputError(
             f"Unknown environment {args.environment!r}.", field="environment", allowed=list(ENVIRONMENTS),
@@ -296,9 +309,11 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: TemporalDsqlPresetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        _validate(args)
+        _validate(args, name)
         # Compile before any resource exists: a bad preset or a guard-rail failure ends the program here.
-        self.compiled = compile_for_deployment(args.preset, args.modifier, args.overrides, table_prefix=name)
+        self.compiled = compile_for_deployment(
+            args.preset, args.modifier, args.overrides, table_prefix=name,
+            ec2_instance_type=args.ec2_instance_type if args.capacity == "ec2" else None)
         from pulumi_temporal_dsql.preview.cost import ResourceCollector
 
         # Records every child as it is declared, so the component can price itself (no network).
@@ -757,6 +772,24 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                 # Its server writes to its own index, created by the visibility set-up above.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.visibility_setup.invocation]),
             )
+
+        # --- the history shard count, pinned where it deploys ---
+        # Temporal fixes numHistoryShards when the schema is set up; a changed count would remap
+        # every workflow. The count is the value of a protected SSM parameter that is replaced on
+        # any change of its value: the Pulumi engine refuses to replace a protected resource, so
+        # `pulumi up` (and `pulumi preview`) of a stack whose shard count changed fails before any
+        # resource changes, with no state read at run time (a self-StackReference would depend on
+        # the backend's outputs). The way out is the override history.shards=<deployed>, or a new
+        # stack; tearing a stack down takes `pulumi state unprotect` of this parameter first.
+        self.shard_pin = aws.ssm.Parameter(
+            f"{name}-history-shards",
+            name=f"/temporal-dsql/{name}/history-shards",
+            type="String",
+            value=str(result.history_shards),
+            description="Temporal numHistoryShards of this deployment: fixed for the cluster's lifetime.",
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=True, replace_on_changes=["value"]),
+        )
 
         # --- outputs, registered last ---
         self.namespace = pulumi.Output.from_input(args.namespace)

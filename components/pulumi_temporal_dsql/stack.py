@@ -7,11 +7,11 @@ every compiler message.
 
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
 import pulumi
 
+from dsql_config import aws_rules
 from pulumi_temporal_dsql.choices import PresetName
 from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.image_build import ImageBuildArgs
@@ -26,42 +26,15 @@ from pulumi_temporal_dsql.preset import (
     TemporalDsqlPreset,
     TemporalDsqlPresetArgs,
 )
+from pulumi_temporal_dsql.stack_config import read_stack_config
 
 __all__ = ["OUTPUT_NAMES", "build_stack", "component_name", "preset_args_from_config"]
-
 
 _NAMED: dict[str, tuple[type[TemporalDsqlPreset], type[TemporalDsqlPresetArgs]]] = {
     "starter": (Starter, StarterArgs),
     "mid-scale": (MidScale, MidScaleArgs),
     "high-throughput": (HighThroughput, HighThroughputArgs),
 }
-
-
-def _bool(config: pulumi.Config, key: str, default: bool) -> bool:
-    value = config.get(key)
-    if value is None:
-        return default
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no"):
-        return False
-    raise ComponentInputError(f"Config {key} must be a boolean, not {value!r}.", field=key, allowed=["true", "false"])
-
-
-def _overrides(config: pulumi.Config) -> dict[str, Any]:
-    raw = config.get("overrides")
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise ComponentInputError(
-            f"Config overrides is not JSON: {error}.", field="overrides",
-            suggestion='Set it as an object: pulumi config set --path "overrides[\'history.replicas\']" 4',
-        ) from error
-    if not isinstance(value, dict):
-        raise ComponentInputError("Config overrides must be an object of parameter -> value.", field="overrides")
-    return value
 
 
 _IMAGE_BUILD_KEYS = {"serverBaseImage": "server_base_image", "dsqlSchemaDir": "dsql_schema_dir",
@@ -81,39 +54,24 @@ def _image_build_args(value: Any) -> ImageBuildArgs:
 
 
 def preset_args_from_config(config: pulumi.Config) -> TemporalDsqlPresetArgs:
-    preset = config.require("preset")
-    _, args_class = _NAMED.get(preset, (TemporalDsqlPreset, TemporalDsqlPresetArgs))
-    optional: dict[str, Any] = {}
-    for key, field_name in (
-        ("modifier", "modifier"),
-        ("environment", "environment"),
-        ("capacity", "capacity"),
-        ("profileApiAuth", "profile_api_auth"),
-        ("grafanaOrigin", "grafana_origin"),
-        ("vpcId", "vpc_id"),
-        ("vpcCidr", "vpc_cidr"),
-        ("opensearchEndpoint", "opensearch_endpoint"),
-        ("opensearchDomainArn", "opensearch_domain_arn"),
-        ("ampWorkspaceId", "amp_workspace_id"),
-        ("serverImage", "server_image"),
-        ("uiImage", "ui_image"),
-        ("adminToolsImage", "admin_tools_image"),
-        ("collectorImage", "collector_image"),
-        ("copilotWorkerImage", "copilot_worker_image"),
-        ("namespace", "namespace"),
-        ("bedrockModelId", "bedrock_model_id"),
-    ):
-        value = config.get(key)
-        if value is not None:
-            optional[field_name] = value
-    subnets = config.get_object("privateSubnetIds")
-    if subnets is not None:
-        optional["private_subnet_ids"] = list(subnets)  # type: ignore[call-overload]
-    if config.get("deletionProtection") is not None:
-        optional["deletion_protection"] = _bool(config, "deletionProtection", True)
-    if config.get("logRetentionDays") is not None:
-        optional["log_retention_days"] = config.require_int("logRetentionDays")
-    if not _bool(config, "buildLambda", True):
+    """The preset's args from the stack config, read by the one reader (stack_config.read_stack_config,
+    Pulumi's typed-config rules) that `temporal-dsql plan/diff --stack-config` use too."""
+    settings = read_stack_config(config.get)
+    region = pulumi.Config("aws").get("region")
+    if region is not None:
+        problems = aws_rules.check_region("aws:region", region)
+        if problems:
+            raise ComponentInputError(problems[0].message, field="aws:region", allowed=problems[0].allowed,
+                                      suggestion=problems[0].suggestion)
+    _, args_class = _NAMED.get(settings.preset, (TemporalDsqlPreset, TemporalDsqlPresetArgs))
+    optional: dict[str, Any] = dict(settings.options)
+    if settings.private_subnet_ids is not None:
+        optional["private_subnet_ids"] = settings.private_subnet_ids
+    if settings.deletion_protection is not None:
+        optional["deletion_protection"] = settings.deletion_protection
+    if settings.log_retention_days is not None:
+        optional["log_retention_days"] = settings.log_retention_days
+    if not settings.build_lambda:
         # Offline plans do not build: they name the bundle the build would produce.
         from pulumi_temporal_dsql.lambda_bundle import bundle_path
 
@@ -122,10 +80,10 @@ def preset_args_from_config(config: pulumi.Config) -> TemporalDsqlPresetArgs:
     if build is not None:
         optional["build_images"] = _image_build_args(build)
     return args_class(
-        preset=cast(PresetName, preset),  # an unknown name fails in the compiler, with its whole message
-        overrides=_overrides(config),
-        copilot_enabled=_bool(config, "copilot", False),
-        profile_api_enabled=_bool(config, "profileApi", True),
+        preset=cast(PresetName, settings.preset),  # an unknown name fails in the compiler, with its whole message
+        overrides=settings.overrides,
+        copilot_enabled=settings.copilot,
+        profile_api_enabled=settings.profile_api,
         tags={"stack": pulumi.get_stack()},
         **optional,
     )

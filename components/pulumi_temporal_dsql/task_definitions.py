@@ -12,23 +12,16 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from dsql_config.fargate import FARGATE_MEMORY_MIB as _FARGATE_MEMORY_MIB
 from pulumi_temporal_dsql.errors import ComponentInputError
 
 __all__ = ["CPU_ARCHITECTURE", "FARGATE_MEMORY_MIB", "check_fargate_size", "task_definition"]
 
 CPU_ARCHITECTURE = "ARM64"
 
-# The task sizes Fargate accepts (Linux): CPU units -> the memory (MiB) allowed with it. Any other
-# pair is rejected by RegisterTaskDefinition / RunTask at deploy time, long after a plan succeeds.
-FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4096 + 1, 1024)),
-    1024: tuple(range(2048, 8192 + 1, 1024)),
-    2048: tuple(range(4096, 16384 + 1, 1024)),
-    4096: tuple(range(8192, 30720 + 1, 1024)),
-    8192: tuple(range(16384, 61440 + 1, 4096)),
-    16384: tuple(range(32768, 122880 + 1, 8192)),
-}
+# The task sizes Fargate accepts: the compiler's table (dsql_config.fargate, AWS's documented one),
+# so the compiler and the components can never disagree on what Fargate accepts.
+FARGATE_MEMORY_MIB = _FARGATE_MEMORY_MIB
 
 
 def check_fargate_size(family: str, cpu: int, memory_mib: int) -> None:

@@ -5,13 +5,13 @@ CLI
 ---
     entrypoint.py worker [--health-port 8081] [-- COMMAND...]
         Runs the Temporal worker (default COMMAND: python -m copilot.workflows.worker) as a child
-        process and serves GET /health on --health-port: 200 while the worker process runs and
-        the copilot's Temporal frontend (CopilotSettings.temporal_address) accepts connections,
-        503 with the reason otherwise. SIGTERM/SIGINT are forwarded to the worker; the
+        process and serves GET /health on CopilotSettings.listen_host:--health-port: 200 while the
+        worker process runs and the copilot's Temporal frontend (CopilotSettings.temporal_address)
+        accepts connections, 503 with the reason otherwise. SIGTERM/SIGINT are forwarded to the worker; the
         entrypoint exits with the worker's exit code.
     entrypoint.py api
         Execs uvicorn with the status/profile API (copilot.api.app:create_app, factory) on
-        0.0.0.0:CopilotSettings.api_port; the app serves GET /health itself.
+        CopilotSettings.listen_host:api_port; the app serves GET /health itself.
     entrypoint.py healthcheck
         What the container health check runs: GET /health of the role this container started
         (recorded in /tmp/copilot-role.json); exit 0 when it answers 200, 1 otherwise.
@@ -81,7 +81,7 @@ class WorkerHealth:
         return temporal_reachable(self.temporal_address)
 
 
-def serve_health(health: WorkerHealth, port: int) -> ThreadingHTTPServer:
+def serve_health(health: WorkerHealth, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path != "/health":
@@ -98,7 +98,7 @@ def serve_health(health: WorkerHealth, port: int) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
+    server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -108,7 +108,7 @@ def run_worker(command: Sequence[str], health_port: int) -> int:
     process = subprocess.Popen(list(command))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda received, _frame: process.send_signal(received))
-    server = serve_health(WorkerHealth(process, settings.temporal_address), health_port)
+    server = serve_health(WorkerHealth(process, settings.temporal_address), health_port, settings.listen_host)
     _record_role("worker", health_port)
     log(f"worker pid {process.pid}; /health on :{health_port}; temporal {settings.temporal_address}")
     try:
@@ -123,7 +123,7 @@ def run_api() -> int:
     settings = _settings()
     _record_role("api", settings.api_port)
     argv = [sys.executable, "-m", "uvicorn", "copilot.api.app:create_app", "--factory",
-            "--host", "0.0.0.0", "--port", str(settings.api_port), "--proxy-headers"]
+            "--host", settings.listen_host, "--port", str(settings.api_port), "--proxy-headers"]
     log("exec " + " ".join(argv))
     os.execv(argv[0], argv)
     return 1  # not reached

@@ -5,7 +5,7 @@
     copilot drift [--namespace NS]
     copilot conformance PROFILE_ID PRESET [-m MODIFIER]
     copilot recommend-config PROFILE_ID [PRESET] [-m MODIFIER]
-    copilot eval [--scenario FILE] [--cases DIR] [--format text|json]
+    copilot eval [--scenario FILE] [--cases DIR] [--format text|json|yaml]
 
 Every command follows the shared grammar (copilot_core.cli): --format text|json|yaml (--json),
 `error:` lines on stderr, exit 2 bad input, 3 a failed check, 4 a dependency unreachable.
@@ -362,6 +362,9 @@ def recommend_cmd(profile_id: Annotated[str, typer.Argument(help="A behaviour pr
         console.print(f"  evidence: {e.metric} = {e.observed:.4g} (expected {e.expected})")
     for r in rec.rejected:
         console.print(f"  [yellow]rejected by guard rails:[/yellow] {r}")
+    for refused in rec.refused:
+        console.print(f"  [red]refused:[/red] {refused.key}={refused.proposed!r} (deployed {refused.deployed!r}): "
+                      f"{refused.reason} Way out: {refused.way_out}.", markup=True, highlight=False)
 
 
 # --- eval: replay scenarios, run the eval cases ----------------------------------------------------

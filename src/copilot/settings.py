@@ -101,6 +101,10 @@ class CopilotSettings(BaseSettings):
     # CORS has one setting, PROFILES_ALLOWED_ORIGINS (ProfileSettings.allowed_origins): the status
     # API is served by the same app as /profiles.
     api_port: int = 8080
+    listen_host: str = "0.0.0.0"
+    """Interface the image's API and the worker's ``/health`` listen on: every interface in a task's
+    own network namespace; ``127.0.0.1`` when a container shares the host's network (the dev stack's
+    compose file, the container tests), so nothing is reachable from outside the machine."""
     api_cache_seconds: float = Field(default=2.0, ge=0.0)
     """/status, /status/services and /status/summary are cached this long (one store read serves every
     concurrent panel; the observe loop writes every 30 s). 0 disables the cache."""

@@ -1,6 +1,8 @@
 """`copilot dev ...`: the local stack as real processes (no Docker needed).
 
     copilot dev up            start what is missing (installs Debian packages as root), idempotent
+    copilot dev up --compose  the same stand-ins, with the copilot's worker and API as containers
+                              (docker compose, the image from `make images`)
     copilot dev ps            what runs, with PIDs, ports and URLs (--format json for scripts)
     copilot dev logs [svc]    tail the logs (-f to follow; `api` is the API's access and error log)
     copilot dev env           shell exports pointing clients at the stack
@@ -8,7 +10,8 @@
     copilot dev schema setup --aws [--env-file .env]
                               every schema of the AWS dev stack (Temporal on both DSQL clusters,
                               copilot + profile tables, visibility indices), each step reported
-    copilot dev down          stop exactly what `up` started (by PID); --purge deletes the data
+    copilot dev down          stop exactly what `up` started (compose services, then PIDs); --purge
+                              deletes the data
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from copilot_core.cli import (
     resolve_format,
 )
 from devstack.build import RUNTIME_IMAGE
+from devstack.compose_stack import COPILOT_IMAGE
 from devstack.errors import DevStackError
 from devstack.schema import setup_aws_schemas, setup_schemas
 from devstack.stack import SERVICE_ORDER, DevStack, service_env
@@ -64,8 +68,16 @@ def up(
     service: Annotated[list[str] | None, typer.Argument(help=f"Only these ({', '.join(SERVICE_ORDER)}).")] = None,
     directory: StateDir = None,
     install: Annotated[bool, typer.Option(help="Install missing Debian packages (root only).")] = True,
+    compose: Annotated[bool, typer.Option(
+        "--compose", help="Run the worker and the API as containers with docker compose (v2, else "
+                          "docker-compose 1.29); the stand-ins stay processes. Build the image with `make images`.")]
+    = False,
+    image: Annotated[str, typer.Option(help="--compose: the copilot image")] = COPILOT_IMAGE,
 ) -> None:
     """Start the local stack; services already running are kept."""
+    wanted = tuple(service) if service else SERVICE_ORDER
+    if compose:  # the worker and the API come from compose, not from processes
+        wanted = tuple(name for name in wanted if name not in _COMPOSE_SERVICES)
     try:
         if install:
             installed = ensure_system_deps()
@@ -73,9 +85,11 @@ def up(
                 console.print(f"installed Debian packages: {', '.join(installed)}")
         stack = _stack(directory)
         console.print(f"[bold]copilot dev up[/bold] (state in {stack.state_dir})")
-        report = stack.up(tuple(service) if service else SERVICE_ORDER)
+        report = stack.up(wanted)
         if "postgres" in stack.state.services:
             setup_schemas(stack.state, progress=lambda message: console.print(f"  {message}"))
+        if compose and not report.failed:
+            _compose_up(stack, image)
     except DevStackError as error:
         _fail(error)
     _print_ps(stack)
@@ -85,11 +99,34 @@ def up(
         fail("failed: " + "; ".join(f"{k}: {v}" for k, v in report.failed.items()), code=ExitCode.UNAVAILABLE)
 
 
+_COMPOSE_SERVICES = ("api", "worker")
+
+
+def _compose_up(stack: DevStack, image: str) -> None:
+    from devstack.compose_stack import compose_up
+    from standins import free_port
+
+    state = stack.state
+    api_port = free_port()
+    path = compose_up(stack.state_dir, service_env(state), image=image, api_port=api_port,
+                      health_port=free_port(), metrics_port=free_port())
+    state.env.update({"COPILOT_DEV_API_URL": f"http://127.0.0.1:{api_port}", "COPILOT_DEV_COMPOSE_FILE": str(path)})
+    state.save(stack.state_dir)
+    console.print(f"  compose: copilot-worker and copilot-api up ({path}); API on http://127.0.0.1:{api_port}")
+
+
 @app.command()
 def down(directory: StateDir = None,
          purge: Annotated[bool, typer.Option("--purge", "-v", help="Also delete data and logs.")] = False) -> None:
-    """Stop what `up` started, by PID."""
+    """Stop what `up` started: the compose services (`up --compose`), then the processes by PID."""
+    from devstack.compose_stack import compose_down
+
     stack = _stack(directory)
+    try:
+        if compose_down(stack.state_dir):
+            console.print("compose: copilot-worker and copilot-api removed")
+    except DevStackError as error:
+        _fail(error)
     stopped = stack.down(purge=purge)
     console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
 

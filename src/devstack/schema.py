@@ -232,21 +232,14 @@ class AwsTargets(BaseModel):
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a dotenv file (comments, blanks and `export ` ignored; quotes stripped)."""
+    """KEY=VALUE lines of a dotenv file, read by python-dotenv (the dotenv format docker compose's
+    env_file shares: comments, `export `, quotes and escapes); a line without a value is skipped."""
+    from dotenv import dotenv_values
+
     if not path.is_file():
         raise DevStackError(f"no dev .env at {path}", field="env_file",
                             suggestion="Run `copilot dev infra apply` first (it writes the file) or pass --env-file.")
-    values: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#") or "=" not in stripped:
-            continue
-        key, value = stripped.removeprefix("export ").split("=", 1)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
+    return {k: v for k, v in dotenv_values(path, interpolate=False, encoding="utf-8").items() if v is not None}
 
 
 def schema_command() -> str:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import atexit
 import gc
+import json
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -36,7 +35,8 @@ from copilot_core.errors import InputError
 from copilot_core.types import ParameterClassification
 from dsql_config.adapters import discover_adapters, select_adapters
 from dsql_config.compiler import ConfigCompiler
-from dsql_config.errors import DsqlConfigError, GuardRailError
+from dsql_config.errors import DsqlConfigError, GuardRailError, InputFileError
+from dsql_config.files import atomic_write, format_env_file, read_input_text
 from dsql_config.grammar import (
     KeyOption,
     ModifierOption,
@@ -113,36 +113,71 @@ def result_document(result: CompilationResult, migration: dict[str, Any] | None 
     return doc
 
 
-def write_output_dir(result: CompilationResult, target: Path) -> None:
-    """Write every artifact into ``target`` atomically: a temp dir renamed into place."""
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+OUTPUT_MARKER = ".temporal-dsql-config.json"
+
+
+def _output_files(result: CompilationResult) -> dict[str, str]:
+    """Every artifact, relative path -> text; built (and checked) before anything is written."""
+    files = {
+        "dynamic_config.yaml": result.dynamic_config_yaml,
+        "dsql_plugin.json": result.dsql_plugin_config.model_dump_json(indent=2) + "\n",
+        "worker_options.json": result.worker_options.model_dump_json(indent=2) + "\n",
+        "profile.json": profile_to_json(result.profile) + "\n",
+        "profile.yaml": profile_to_yaml(result.profile),
+        "why.md": result.why_section,
+    }
+    for service, env in result.env.items():
+        files[f"env/{service}.env"] = format_env_file(env)
+    for snippet in [*result.sdk_snippets, *result.platform_snippets]:
+        files[f"snippets/{snippet.filename}"] = snippet.content
+    return files
+
+
+def _earlier_output(target: Path) -> list[str] | None:
+    """The files an earlier compile wrote into ``target`` (its marker), None without a marker."""
+    marker = target / OUTPUT_MARKER
+    if not marker.is_file():
+        return None
     try:
-        (staging / "dynamic_config.yaml").write_text(result.dynamic_config_yaml)
-        (staging / "dsql_plugin.json").write_text(result.dsql_plugin_config.model_dump_json(indent=2) + "\n")
-        (staging / "worker_options.json").write_text(result.worker_options.model_dump_json(indent=2) + "\n")
-        (staging / "profile.json").write_text(profile_to_json(result.profile) + "\n")
-        (staging / "profile.yaml").write_text(profile_to_yaml(result.profile))
-        (staging / "why.md").write_text(result.why_section)
-        env_dir = staging / "env"
-        env_dir.mkdir()
-        for service, env in result.env.items():
-            (env_dir / f"{service}.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
-        for snippet in [*result.sdk_snippets, *result.platform_snippets]:
-            path = staging / "snippets" / snippet.filename
+        doc = json.loads(marker.read_text(encoding="utf-8"))
+        return [str(f) for f in doc["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_output_dir(result: CompilationResult, target: Path, *, force: bool = False) -> None:
+    """Write every artifact into ``target``: each file atomically, only the compiler's own files.
+
+    A non-empty directory is written into only when it is an earlier compile output (it holds the
+    marker file listing what that compile wrote) or with ``force``; files of an earlier compile
+    that this one no longer writes are removed, nothing else ever is.
+    """
+    files = _output_files(result)  # a bad value is refused here, before anything is written
+    try:
+        if target.exists() and not target.is_dir():
+            raise InputFileError(f"--out {target} is a file, not a directory.", field="--out",
+                                 suggestion="Name a directory (it is created when missing).")
+        earlier = _earlier_output(target) if target.is_dir() else None
+        if target.is_dir() and earlier is None and any(target.iterdir()) and not force:
+            raise InputFileError(
+                f"--out {target} is not empty and holds no {OUTPUT_MARKER}, so it is not an earlier compile output.",
+                field="--out", suggestion="Name an empty or new directory, or pass --force to write the compiler's "
+                "files into it (other files are left alone).")
+        target.mkdir(parents=True, exist_ok=True)
+        for relative, text in files.items():
+            path = target / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(snippet.content)
-        backup = None
-        if target.exists():
-            backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-            os.replace(target, backup / "previous")
-        os.replace(staging, target)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+            atomic_write(path, text)
+        for relative in sorted(set(earlier or ()) - set(files)):
+            stale = target / relative
+            # Only what the marker says an earlier compile wrote, and only inside target.
+            if stale.resolve().is_relative_to(target.resolve()) and stale.is_file():
+                stale.unlink()
+        atomic_write(target / OUTPUT_MARKER, json.dumps({"tool": "temporal-dsql-config", "files": sorted(files)},
+                                                        indent=2) + "\n")
+    except OSError as error:
+        raise InputFileError(f"Cannot write --out {target}: {error.strerror or error} ({error.filename or target}).",
+                             field="--out", suggestion="Choose a directory you can write to.") from None
 
 
 def _print_text(result: CompilationResult) -> None:
@@ -175,6 +210,8 @@ def compile_cmd(
     env_file: Annotated[Path | None, typer.Option("--env-file", help="Like --from-env, reading a dotenv file instead of the process env")] = None,
     accept_plugin_defaults: Annotated[bool, typer.Option("--accept-plugin-defaults", help="With --from-env/--env-file: accept the plugin's default for a value it cannot parse instead of failing")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write the artifacts into this directory")] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --out: write into a non-empty directory that is not an earlier compile output (its other files are kept)")] = False,
+    capacity: Annotated[str, typer.Option("--capacity", help="fargate (every task a Fargate size) or an EC2 instance type such as m7g.xlarge (every task must fit it)")] = "fargate",
     fmt: FormatOption = OutputFormat.text,
     as_json: JsonFlag = False,
     # >>> adapters (issue 3)
@@ -194,6 +231,7 @@ def compile_cmd(
         )
         # <<< adapters
         overrides = parse_override_pairs(override)
+        ec2_type = None if capacity == "fargate" else capacity
         if from_env or env_file is not None:
             from dsql_config.compat import compile_from_env, has_dsql_env  # its models: only --from-env
 
@@ -203,7 +241,7 @@ def compile_cmd(
                                       field="preset", allowed=[p.name for p in compiler.list_presets()],
                                       suggestion="Name a preset, e.g. `compile starter`.")
             result, report = compile_from_env(env, preset, modifier, overrides, compiler=compiler,
-                                              accept_plugin_defaults=accept_plugin_defaults)
+                                              accept_plugin_defaults=accept_plugin_defaults, ec2_instance_type=ec2_type)
             migration = report.model_dump(mode="json")
             if fmt == OutputFormat.text:
                 err.print(report.to_text(), markup=False, highlight=False)
@@ -212,7 +250,9 @@ def compile_cmd(
                 raise DsqlConfigError("A preset is required (or use --from-env).", field="preset",
                                       allowed=[p.name for p in compiler.list_presets()],
                                       suggestion="Run `temporal-dsql-config list-presets`.")
-            result = compiler.compile(preset, modifier, overrides)
+            result = compiler.compile(preset, modifier, overrides, ec2_instance_type=ec2_type)
+        if out_dir is not None:
+            write_output_dir(result, out_dir, force=force)
     except GuardRailError as exc:
         _print_results(exc.results)
         err.file.flush()
@@ -222,7 +262,6 @@ def compile_cmd(
     except InputError as exc:
         fail(exc)
     if out_dir is not None:
-        write_output_dir(result, out_dir)
         err.print(f"wrote {out_dir}")
     if fmt == OutputFormat.text:
         _print_text(result)
@@ -235,11 +274,7 @@ def _read_env(env_file: Path | None) -> dict[str, str]:
 
     if env_file is None:
         return dict(os.environ)
-    try:
-        return read_env_file(env_file.read_text())
-    except OSError as exc:
-        raise DsqlConfigError(f"Cannot read {env_file}: {exc.strerror}.", field="env_file",
-                              suggestion="Pass an existing dotenv file.") from None
+    return read_env_file(read_input_text(env_file, field="--env-file"))
 
 
 @app.command("migrate")
@@ -348,7 +383,7 @@ def explain_cmd(
             if not profile_file.is_file():
                 raise DsqlConfigError(f"No profile file at {profile_file}.", field="--profile",
                                       suggestion="Write one with `temporal-dsql-config compile PRESET --out DIR`.")
-            text = profile_file.read_text()
+            text = read_input_text(profile_file, field="--profile")
             is_yaml = profile_file.suffix in (".yaml", ".yml")
             profile = profile_from_yaml(text) if is_yaml else profile_from_json(text)
         explanation: KeyExplanation | PresetExplanation | ProfileExplanation

@@ -17,6 +17,7 @@ from copilot_core.errors import InputError
 from copilot_core.types import ParameterOverrides, ParameterValue
 from dsql_config.compiler import ConfigCompiler
 from dsql_config.errors import ConstraintViolationError, DsqlConfigError, InputErrors
+from dsql_config.files import parse_env_text
 from dsql_config.models import CompilationResult
 from dsql_config.registry import ParameterRegistry, default_registry
 from dsql_config.resolve import coerce_value
@@ -110,24 +111,9 @@ def parse_env(env: Mapping[str, str], registry: ParameterRegistry | None = None)
 
 
 def read_env_file(text: str) -> dict[str, str]:
-    """A dotenv / docker-compose env_file: KEY=VALUE lines, ``export`` prefixes, comments, quotes."""
-    env: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = line.removeprefix("export ").strip()
-        name, sep, value = line.partition("=")
-        if not sep or not name.strip().replace("_", "").isalnum():
-            raise DsqlConfigError(f"Line {number} of the env file is not KEY=VALUE: {raw!r}.", field="env_file",
-                                  suggestion="Write one KEY=VALUE per line.")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        env[name.strip()] = value
-    return env
+    """A dotenv / docker-compose env_file, read by python-dotenv's parser (dsql_config.files):
+    every bad line and repeated key is reported at once."""
+    return parse_env_text(text)
 
 
 def env_to_overrides(env: Mapping[str, str], registry: ParameterRegistry | None = None) -> ParameterOverrides:
@@ -215,6 +201,7 @@ def compile_from_env(
     *,
     compiler: ConfigCompiler | None = None,
     accept_plugin_defaults: bool = False,
+    ec2_instance_type: str | None = None,
 ) -> tuple[CompilationResult, MigrationReport]:
     """Env vars as overrides on ``preset`` (starter when none is given); explicit overrides win.
 
@@ -236,5 +223,5 @@ def compile_from_env(
         except InputError as error:
             errors.append(error)
     InputErrors.raise_all(errors)
-    result = comp.compile(chosen, modifier, merged)
+    result = comp.compile(chosen, modifier, merged, ec2_instance_type=ec2_instance_type)
     return result, migration_report(env, chosen, modifier, compiler=comp)

@@ -31,6 +31,7 @@ from dsql_config.artifacts import (
     build_worker_options,
     dynamic_config_yaml,
 )
+from dsql_config.aws_rules import ec2_capacity_for
 from dsql_config.bounds import expected_bounds
 from dsql_config.errors import GuardRailError
 from dsql_config.guard_rails import GuardRailEngine
@@ -145,10 +146,14 @@ class ConfigCompiler(Resolver):
         fields["compiler_version"] = _version(COMPILER_VERSION)
         return construct_trusted(ConfigProfile, fields)
 
-    def check(self, res: Resolution) -> list[GuardRailResult]:
-        """Every guard-rail result plus the input warnings (expert overrides, rate outside the band)."""
+    def check(self, res: Resolution, *, ec2_instance_type: str | None = None) -> list[GuardRailResult]:
+        """Every guard-rail result plus the input warnings (expert overrides, rate outside the band).
+
+        ``ec2_instance_type`` None: the tasks run on Fargate (every size must be a Fargate size);
+        else on that EC2 instance type (every task must fit it after the ECS agent's reservation)."""
         task_factor = res.modifier.task_factor if res.modifier else 1.0
-        results = self.guard_rails.evaluate(res.values, task_factor=task_factor)
+        results = self.guard_rails.evaluate(res.values, task_factor=task_factor,
+                                            ec2=None if ec2_instance_type is None else ec2_capacity_for(ec2_instance_type))
         rate_key = "slo.target_state_transitions_per_sec"
         if rate_key in res.overrides and not res.preset.in_band(float(res.values[rate_key])):
             results.append(GuardRailResult(
@@ -184,11 +189,12 @@ class ConfigCompiler(Resolver):
         dsql_plugin_version: str | None = None,
         sdk: AdapterSelection = None,  # adapters: names/languages, "all" (default) or "none"
         platform: AdapterSelection = None,  # adapters: names/platforms, "all" (default) or "none"
+        ec2_instance_type: str | None = None,  # None: Fargate capacity; else the EC2 instance type
     ) -> CompilationResult:
         res = self.resolve(preset, modifier=modifier, overrides=overrides)
         profile = self.profile_from(res, temporal_server_version=temporal_server_version,
                                     dsql_plugin_version=dsql_plugin_version)
-        results = self.check(res)
+        results = self.check(res, ec2_instance_type=ec2_instance_type)
         if any(r.severity == "error" for r in results):
             raise GuardRailError(results, profile)
         v = res.values

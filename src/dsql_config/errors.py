@@ -23,6 +23,7 @@ __all__ = [
     "GuardRailError",
     "GuardRailResult",
     "InputErrors",
+    "InputFileError",
     "UnknownModifierError",
     "UnknownParameterError",
     "UnknownPresetError",
@@ -156,6 +157,11 @@ class GuardRailError(DsqlConfigError):
     @property
     def errors(self) -> list[GuardRailResult]:
         return [r for r in self.results if r.severity == "error"]
+
+
+class InputFileError(DsqlConfigError):
+    """A file the user named cannot be read or written as asked (missing, a directory, no
+    permission, not UTF-8, a byte-order mark, a non-empty --out that is not an earlier output)."""
 
 
 class AdapterError(DsqlConfigError):

@@ -75,12 +75,23 @@ KeyOption = Annotated[str | None, typer.Option(
 
 
 def parse_override_pairs(pairs: list[str] | None, *, option: str = "--override") -> dict[str, str]:
-    """KEY=VALUE pairs, in order (a later KEY wins); the one message for a pair without `=`."""
+    """KEY=VALUE pairs, in order; a pair without `=` and a KEY given twice are errors, every one
+    reported at once (issue 18: a repeated key silently won by the later value hid a typo)."""
+    from copilot_core.errors import InputError
+    from dsql_config.errors import InputErrors
+
     parsed: dict[str, str] = {}
+    errors: list[InputError] = []
     for pair in pairs or []:
         name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise DsqlConfigError(f"Override {pair!r} is not KEY=VALUE.", field=option,
-                                  suggestion=f"Write e.g. {option} history.replicas=4 or {option} DSQL_TOKEN_DURATION=10m.")
-        parsed[name.strip()] = value
+        name = name.strip()
+        if not sep or not name:
+            errors.append(DsqlConfigError(f"Override {pair!r} is not KEY=VALUE.", field=option,
+                                          suggestion=f"Write e.g. {option} history.replicas=4 or {option} DSQL_TOKEN_DURATION=10m."))
+        elif name in parsed:
+            errors.append(DsqlConfigError(f"{option} {name} is given twice ({parsed[name]!r} and {value!r}).", field=name,
+                                          suggestion="Give each key once."))
+        else:
+            parsed[name] = value
+    InputErrors.raise_all(errors)
     return parsed

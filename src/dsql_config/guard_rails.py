@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from copilot_core.types import ParameterValue
+from dsql_config.fargate import FARGATE_MEMORY_MIB, Ec2Capacity, is_fargate_size, nearest_fargate_sizes
 from dsql_config.models import SERVICE_NAMES, GuardRailResult
 from dsql_config.presets import (
     CONNECTION_RATE_BUDGET,
@@ -35,6 +36,8 @@ CHURN_CEILING_PER_SEC = 50.0  # half the 100 conn/s budget
 class GuardRailInput:
     values: Mapping[str, ParameterValue]
     task_factor: float = 1.0
+    # Where the tasks run: None is Fargate (the default), else the EC2 instance type's capacity.
+    ec2: Ec2Capacity | None = None
 
     def i(self, key: str) -> int:
         return int(self.values[key])
@@ -408,6 +411,40 @@ def _shards_power_of_two(g: GuardRailInput) -> list[GuardRailResult]:
     return []
 
 
+def _task_size(g: GuardRailInput) -> list[GuardRailResult]:
+    """Every task's size is one ECS accepts where it runs: a Fargate size, or one that fits the EC2
+    instance after the kernel's share and the ECS agent's reservation (dsql_config.fargate)."""
+    out: list[GuardRailResult] = []
+    for s in SERVICE_NAMES:
+        cpu, memory = g.i(f"{s}.cpu"), g.i(f"{s}.memory_mib")
+        keys = [f"{s}.cpu", f"{s}.memory_mib"]
+        if g.ec2 is not None:
+            if not g.ec2.fits(cpu, memory):
+                out += _err(
+                    "ec2_task_fits_instance",
+                    f"{s} task {cpu} CPU units / {memory} MiB does not fit a {g.ec2.instance_type} "
+                    f"({g.ec2.cpu_units} CPU units, {g.ec2.task_memory_mib} MiB left for tasks after the kernel "
+                    "and the ECS agent's reservation): ECS would never place it. Use a larger instance type or "
+                    f"at most {g.ec2.cpu_units} CPU units and {g.ec2.task_memory_mib} MiB.",
+                    keys,
+                )
+            continue
+        if not is_fargate_size(cpu, memory):
+            allowed = FARGATE_MEMORY_MIB.get(cpu)
+            what = (f"memory {memory} MiB is not allowed with {cpu} CPU units (Fargate allows "
+                    f"{allowed[0]}-{allowed[-1]} MiB in its steps)" if allowed else
+                    f"{cpu} CPU units is not a Fargate CPU size ({', '.join(str(c) for c in FARGATE_MEMORY_MIB)})")
+            nearest = " or ".join(f"{c} CPU / {m} MiB" for c, m in nearest_fargate_sizes(cpu, memory))
+            out += _err(
+                "fargate_task_size",
+                f"{s} task {cpu} CPU units / {memory} MiB is not a Fargate task size: {what}; ECS would refuse "
+                f"the task definition at deploy time. Nearest valid sizes: {nearest} (-o {s}.cpu=... "
+                f"-o {s}.memory_mib=...), or run on EC2 capacity.",
+                keys,
+            )
+    return out
+
+
 GUARD_RAILS: tuple[GuardRail, ...] = (
     GuardRail("cluster_connection_limit", "error", "Σ(replicas x max(pool, reservoir target) x pools per process) within 10,000 / slot blocks", _cluster_connection_limit),
     GuardRail("slot_block_quota", "error", "slot block size x count within 10,000", _slot_block_quota),
@@ -429,6 +466,7 @@ GUARD_RAILS: tuple[GuardRail, ...] = (
     GuardRail("pollers_within_slots", "error", "pollers ≤ slots", _pollers_within_slots),
     GuardRail("history_shards_power_of_two", "error", "history shards a power of two", _shards_power_of_two),
     GuardRail("sql_host_matches_endpoint", "error", "TEMPORAL_SQL_HOST = CLUSTER_ENDPOINT", _sql_host_is_endpoint),
+    GuardRail("fargate_task_size", "error", "every task a Fargate size (or fitting the EC2 instance)", _task_size),
 )
 
 
@@ -436,8 +474,9 @@ class GuardRailEngine:
     def __init__(self, rails: Sequence[GuardRail] = GUARD_RAILS) -> None:
         self.rails = tuple(rails)
 
-    def evaluate(self, values: Mapping[str, ParameterValue], *, task_factor: float = 1.0) -> list[GuardRailResult]:
+    def evaluate(self, values: Mapping[str, ParameterValue], *, task_factor: float = 1.0,
+                 ec2: Ec2Capacity | None = None) -> list[GuardRailResult]:
         """Every rule's results, errors first; never stops at the first failure."""
-        g = GuardRailInput(values, task_factor)
+        g = GuardRailInput(values, task_factor, ec2)
         results = [r for rail in self.rails for r in rail.check(g)]
         return sorted(results, key=lambda r: 0 if r.severity == "error" else 1)

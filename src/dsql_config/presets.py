@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from copilot_core.types import ParameterValue
 from dsql_config.errors import UnknownPresetError
+from dsql_config.fargate import FARGATE_CPU_UNITS, fargate_cpu_at_least
 from dsql_config.models import ThroughputRange
 from dsql_config.modifiers import ModifierSpec
 from dsql_config.values import format_duration, parse_go_duration
@@ -97,6 +98,8 @@ class Rule:
     expression: str
     depends_on: tuple[str, ...]
     fn: Callable[[RuleContext], ParameterValue]
+    # A last step after fn (e.g. rounding up to a Fargate size): (value, the trace's note or None).
+    adjust: Callable[[ParameterValue], tuple[ParameterValue, str | None]] | None = None
 
 
 def _ceil_to(x: float, step: int) -> int:
@@ -412,22 +415,36 @@ RULES: tuple[Rule, ...] = (
          lambda c: max(1200, 2 * c.i("sdk.worker_count") * (c.i("sdk.workflow_task_pollers") + c.i("sdk.activity_task_pollers")))),
 )
 
-# Resources come before the rules that read them; kept separate for readability.
+def _fargate_cpu(value: ParameterValue) -> tuple[ParameterValue, str | None]:
+    """Round a derived CPU size up to the next size Fargate accepts, and say so in the trace."""
+    cpu = int(value)
+    rounded = fargate_cpu_at_least(cpu)
+    if rounded == cpu:
+        return cpu, None
+    return rounded, (f"rounded up to the Fargate CPU size {rounded} (Fargate accepts only "
+                     f"{', '.join(str(c) for c in FARGATE_CPU_UNITS)} CPU units; {cpu} is not one)")
+
+
+# Resources come before the rules that read them; kept separate for readability. Every derived
+# (cpu, memory) pair is a Fargate task size by construction: cpu rounds up to a Fargate CPU size
+# and 2 x cpu is a memory every Fargate CPU size allows (the properties test it for every preset,
+# modifier, replica count and rate).
 _RESOURCE_RULES: tuple[Rule, ...] = tuple(
     Rule(
         f"{svc}_cpu_from_rate",
         f"{svc}.cpu",
-        f"max(preset floor, 1024 x ceil(rate per history replica / 50) x {scale})",
+        f"next Fargate CPU size >= max(preset floor, 1024 x ceil(rate per history replica / 50) x {scale})",
         (T, "history.replicas"),
         (lambda s, k: lambda c: max(
             c.preset.resources[f"{s}.cpu"],
             min(16_384, int(1024 * math.ceil(c.f(T) / c.i("history.replicas") / 50) * k)),
         ))(svc, scale),
+        adjust=_fargate_cpu,
     )
     for svc, scale in (("history", 1.0), ("matching", 0.5), ("frontend", 0.5), ("worker", 0.25))
 ) + tuple(
-    Rule(f"{svc}_memory_twice_cpu", f"{svc}.memory_mib", f"2 x {svc}.cpu MiB", (f"{svc}.cpu",),
-         (lambda s: lambda c: 2 * c.i(f"{s}.cpu"))(svc))
+    Rule(f"{svc}_memory_twice_cpu", f"{svc}.memory_mib", f"2 x {svc}.cpu MiB (a Fargate memory for that CPU)",
+         (f"{svc}.cpu",), (lambda s: lambda c: 2 * c.i(f"{s}.cpu"))(svc))
     for svc in ("history", "matching", "frontend", "worker")
 )
 

@@ -22,7 +22,9 @@ from copilot_core.types import (
     ParameterValue,
     ParameterValueType,
 )
+from dsql_config import aws_rules
 from dsql_config.errors import ConstraintViolationError, DsqlConfigError, InputErrors, value_range
+from dsql_config.files import check_env_value
 from dsql_config.models import CompilationTrace, construct_trusted, is_plain_value
 from dsql_config.modifiers import Adjustment, ModifierSpec, get_modifier
 from dsql_config.presets import (
@@ -35,7 +37,14 @@ from dsql_config.presets import (
     modifier_partitions,
 )
 from dsql_config.registry import ParameterRegistry, default_registry
-from dsql_config.values import format_duration, parse_go_bool, parse_go_duration, parse_go_int
+from dsql_config.values import (
+    duration_in_go_range,
+    format_duration,
+    parse_decimal_float,
+    parse_go_bool,
+    parse_go_duration,
+    parse_go_int,
+)
 
 __all__ = ["GO_BOOL_VALUES", "OverridesInput", "Resolution", "Resolver", "coerce_value", "fmt_value"]
 
@@ -112,8 +121,10 @@ def coerce_value(entry: ParameterEntry, raw: object) -> ParameterValue:
         elif t == ParameterValueType.FLOAT:
             if isinstance(raw, bool):
                 raise _type_error(entry, raw, "a number")
-            if isinstance(raw, int | float | str):
+            if isinstance(raw, int | float):
                 value = float(raw)
+            elif isinstance(raw, str):
+                value = parse_decimal_float(raw)
             else:
                 raise _type_error(entry, raw, "a number")
             if not math.isfinite(value):
@@ -125,12 +136,15 @@ def coerce_value(entry: ParameterEntry, raw: object) -> ParameterValue:
                 seconds = parse_go_duration(raw)
             else:
                 raise _type_error(entry, raw, "a Go duration such as 45s, 11m or 1h30m")
-            if not math.isfinite(seconds):  # inf/nan (or 1e309s) would overflow formatting: a typed error
-                raise _type_error(entry, raw, "a finite Go duration such as 45s, 11m or 1h30m")
+            if not math.isfinite(seconds) or not duration_in_go_range(seconds):
+                # inf/nan, or past Go's time.Duration (int64 ns): Go's ParseDuration rejects it.
+                raise _type_error(entry, raw, "a Go duration within ±2562047h47m16s such as 45s, 11m or 1h30m")
             value = format_duration(seconds)
         else:
             if not isinstance(raw, str):
                 raise _type_error(entry, raw, "a string")
+            # A line break or NUL would inject another variable into every env file written.
+            InputErrors.raise_all(check_env_value(entry.key, raw))
             value = raw
     except ValueError as exc:
         if isinstance(exc, ConstraintViolationError):
@@ -148,6 +162,26 @@ def coerce_value(entry: ParameterEntry, raw: object) -> ParameterValue:
                 raise ConstraintViolationError(entry.key, raw, reason=f"above the maximum {c.max_value:g}",
                                                min_value=c.min_value, max_value=c.max_value)
     return value
+
+
+_TABLE_KEYS = ("dsql.distributed_rate_limiter_table", "dsql.conn_lease_table")
+_ENDPOINT_KEYS = ("dsql.cluster_endpoint", "sql.host")
+
+
+def aws_rule_errors(overrides: Mapping[str, ParameterValue], values: Mapping[str, ParameterValue]) -> list[InputError]:
+    """AWS's rules (dsql_config.aws_rules: botocore's models and endpoint data) for every name,
+    region and endpoint an override sets; the preset's own placeholders are not checked here."""
+    errors: list[InputError] = []
+    for key in _TABLE_KEYS:
+        if key in overrides and str(overrides[key]):
+            errors += aws_rules.check_dynamodb_table(key, str(overrides[key]))
+    if "dsql.region" in overrides:
+        errors += aws_rules.check_region("dsql.region", str(overrides["dsql.region"]))
+    region = str(values["dsql.region"]) if not errors else None
+    for key in _ENDPOINT_KEYS:
+        if key in overrides:
+            errors += aws_rules.check_dsql_endpoint(key, str(overrides[key]), region)
+    return errors
 
 
 @dataclass(slots=True)
@@ -312,8 +346,15 @@ class Resolver:
         ctx = RuleContext(values, spec, mod)
         for rule in ORDERED_RULES:
             base = rule.fn(ctx)
+            chain = [self._rule_step(rule, values, base)]
+            if rule.adjust is not None:
+                base, note = rule.adjust(base)
+                if note is not None:
+                    chain.append(note)
             modified = modifier_partitions(ctx, int(base)) if rule.key == PARTITIONS_KEY else None
-            settle(rule.key, base, self._rule_source(rule), [self._rule_step(rule, values, base)], modified)
+            settle(rule.key, base, self._rule_source(rule), chain, modified)
+        # The compiler's own placeholders fed back (a redundant override) are not the user's names.
+        InputErrors.raise_all(aws_rule_errors({k: v for k, v in ov.items() if derived.get(k) != v}, values))
         order = self._order
         trace_rows.sort(key=lambda t: order[t["parameter_key"]])
         # Rows of values this method typed itself (settle stores exact bool/int/float/str, a

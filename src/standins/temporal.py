@@ -46,20 +46,30 @@ def temporal_test_server_binary() -> Path:
 
 def temporal_health_check(address: str, namespace: str, *, timeout: float = 10.0) -> bool:
     """Raise unless the frontend serves clients: connect as a client does (``get_system_info``,
-    which answers "Frontend is not healthy yet" until membership is up) and describe the namespace
-    (start-dev registers it a moment after the port opens).
+    which answers "Frontend is not healthy yet" until membership is up), describe the namespace
+    (start-dev registers it a moment after the port opens) and describe a task queue (the frontend's
+    namespace cache knows it, and matching answers).
 
     Runs on a private event loop in its own thread, so it works from sync code and from inside a
     running loop alike (async tests start servers synchronously).
     """
 
     async def probe() -> None:
-        from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+        from temporalio.api.enums.v1 import TaskQueueType
+        from temporalio.api.taskqueue.v1 import TaskQueue
+        from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, DescribeTaskQueueRequest
         from temporalio.client import Client
 
         client = await asyncio.wait_for(Client.connect(address, namespace=namespace), timeout)
         await asyncio.wait_for(client.workflow_service.describe_namespace(
             DescribeNamespaceRequest(namespace=namespace)), timeout)
+        # DescribeNamespace reads persistence; every other call resolves the namespace through the
+        # frontend's namespace cache, which learns a new namespace up to its refresh interval later
+        # ("Namespace default is not found"). A task-queue describe goes through that cache and
+        # matching, as the first StartWorkflowExecution will.
+        await asyncio.wait_for(client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+            namespace=namespace, task_queue=TaskQueue(name="standin-readiness"),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)), timeout)
 
     failure: list[BaseException] = []
 

@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from adapter_combos import COMBOS, PY_FILE, combo_id, load_worker_kwargs, snippet
 from adapter_workflows import GreetingWorkflow, GreetInput, compose_greeting
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
@@ -57,7 +58,21 @@ async def run_greeting(server: TemporalDevServer, worker_kwargs: dict[str, objec
                 if exc.status != RPCStatusCode.NOT_FOUND or attempt == 99:
                     raise
                 await asyncio.sleep(0.05)
-        return await handle.result()
+        return await _long_poll_result(handle)
+
+
+async def _long_poll_result(handle: WorkflowHandle[Any, str], polls: int = 20) -> str:
+    """``handle.result()`` is a long poll of the history (wait_new_event). When the server's own
+    deadline for it passes first it answers DEADLINE_EXCEEDED, which means "no close event yet", as
+    the Go SDK's long-poll iterator treats it: poll again (flake-hunt find at load 16; the bound of
+    polls keeps a stuck workflow a failure)."""
+    for poll in range(polls):
+        try:
+            return await handle.result()
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.DEADLINE_EXCEEDED or poll == polls - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def conversion_failures(log: Path) -> list[str]:

@@ -189,3 +189,6 @@ async def test_cors_preflight_and_token_auth(profile_settings: ProfileSettings, 
         assert wrong.status_code == 401
         ok = await client.get("/profiles/", headers={"authorization": "Bearer s3cr3t-token"})
         assert ok.status_code == 200
+        # The container health check sends no token: /health answers without one, and only that.
+        assert (await client.get("/health")).json() == {"status": "ok"}
+        assert (await client.get("/health/x")).status_code in (401, 404)

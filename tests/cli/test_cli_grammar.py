@@ -171,7 +171,8 @@ def test_an_unreachable_dependency_is_4(tmp_path: Path) -> None:
 
 # Commands that act rather than print data (their output is progress or a one-line confirmation).
 ACTIONS = {"db setup-schema", "db check-connection", "kb sync", "kb start-ingestion", "demo", "dev up", "dev down",
-           "dev logs", "dev env", "dev schema setup", "dev infra apply", "dev infra destroy", "dev build"}
+           "dev logs", "dev env", "dev schema setup", "dev infra apply", "dev infra destroy", "dev build",
+           "prices refresh"}
 
 
 @pytest.mark.parametrize("prog", list(APPS))

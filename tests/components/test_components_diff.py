@@ -85,7 +85,7 @@ def test_the_readme_shows_what_mid_scale_to_high_throughput_prints(mid_to_high: 
     every line it shows is a line (or, ending in `...`, the start of one) of the real output, in order."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     excerpt = readme.split("What the second command prints", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
-    printed = mid_to_high.to_text().splitlines()
+    printed = mid_to_high.to_text(width=80).splitlines()
     at = 0
     for line in excerpt.splitlines():
         if line.strip() == "...":
@@ -164,4 +164,4 @@ def test_cli_diff_reads_the_current_stack_from_its_config(tmp_path: Path) -> Non
     # Pulumi.prod.yaml configures the stack `prod`: its resources (and tables) are named for it.
     assert "temporal-prod-history-service" in {r["name"] for r in document["resources"]}
     missing = runner.invoke(app, ["diff", "--stack-config", str(tmp_path / "nope.yaml")])
-    assert missing.exit_code == 2 and "No stack config" in missing.output
+    assert missing.exit_code == 2 and "No file at" in missing.output

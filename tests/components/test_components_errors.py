@@ -59,11 +59,14 @@ def test_invalid_component_arguments_are_typed_errors() -> None:
 def test_preset_is_required() -> None:
     import pulumi
 
+    from pulumi_temporal_dsql.errors import ComponentInputError
     from pulumi_temporal_dsql.plan import run_under_mocks
     from pulumi_temporal_dsql.stack import build_stack
 
-    with pytest.raises(pulumi.ConfigMissingError):
+    # The one stack-config reader (stack_config.read_stack_config): a typed error naming the key.
+    with pytest.raises(ComponentInputError) as missing:
         run_under_mocks(lambda: build_stack(pulumi.Config()), config={})
+    assert missing.value.field == "preset" and "temporal-dsql:preset" in str(missing.value)
 
 
 def test_named_classes_refuse_another_preset() -> None:

@@ -94,7 +94,8 @@ def test_ps_env_and_logs(stack_dir: Path) -> None:
     logs = dev(stack_dir, "logs", "moto", "-n", "5")
     assert logs.returncode == 0
     bad = dev(stack_dir, "logs", "nosuch", check=False)
-    assert bad.returncode == 1 and "Allowed: postgres, moto" in bad.stdout
+    # The shared grammar: bad input is exit 2, `error:` and `allowed:` lines on stderr.
+    assert bad.returncode == 2 and "allowed: postgres, moto" in bad.stderr
 
 
 def test_down_stops_only_what_up_started() -> None:
@@ -119,14 +120,14 @@ def test_infra_and_build_say_what_is_missing(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "COLUMNS": "250"}
     infra = subprocess.run([sys.executable, "-m", "devstack", "infra", "apply", "--env-file",
                             str(tmp_path / ".env")], capture_output=True, text=True, timeout=60, env=env)
-    assert infra.returncode == 1
-    assert "pulumi CLI is not on PATH" in infra.stdout and "Nothing was created" in infra.stdout
+    assert infra.returncode == 4  # a dependency that is not there (the shared exit-code table)
+    assert "pulumi CLI is not on PATH" in infra.stderr and "Nothing was created" in infra.stderr
     assert not (tmp_path / ".env").exists()
     # A docker engine that is not there: nothing is built.
     build = subprocess.run([sys.executable, "-m", "devstack", "build", "--base-image", "x:1"],
                            capture_output=True, text=True, timeout=60,
                            env={**env, "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
-    assert build.returncode == 1 and "Nothing was built" in build.stdout
+    assert build.returncode == 4 and "Nothing was built" in build.stderr
 
 
 def test_copilot_entry_point_has_the_dev_commands(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def test_env_for_substitutes_the_real_endpoint_and_region() -> None:
     assert {k: v for k, v in env.items() if v != result.env["history"][k]}.keys() == {
         "CLUSTER_ENDPOINT", "TEMPORAL_SQL_HOST", "REGION", "AWS_REGION", "TEMPORAL_SQL_AWS_REGION"}
     # Names, not values, decide what is substituted: an overridden host is replaced too.
-    other = ConfigCompiler().compile("starter", overrides={"TEMPORAL_SQL_HOST": "old.example"})
+    other = ConfigCompiler().compile("starter", overrides={"TEMPORAL_SQL_HOST": "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws"})
     assert other.env_for("worker", cluster_endpoint="e", region="r")["TEMPORAL_SQL_HOST"] == "e"
 
 

@@ -66,13 +66,13 @@ def test_region_follows_the_plugins_reading_order() -> None:
 
 def test_no_preset_with_env_means_starter_and_reports_redundancy() -> None:
     env = {"DSQL_RESERVOIR_ENABLED": "false", "TEMPORAL_SQL_MAX_CONNS": "10", "TEMPORAL_SQL_MAX_IDLE_CONNS": "10",
-           "DSQL_CONNECTION_RATE_LIMIT": "10", "DSQL_TOKEN_DURATION": "10m", "CLUSTER_ENDPOINT": "a.dsql.us-east-1.on.aws",
+           "DSQL_CONNECTION_RATE_LIMIT": "10", "DSQL_TOKEN_DURATION": "10m", "CLUSTER_ENDPOINT": "abcdefghijklmnopqrstuvwx12.dsql.us-east-1.on.aws",
            "DSQL_CONN_REFRESH_INTERVAL": "5m"}
     assert has_dsql_env(env) and not has_dsql_env({"PATH": "/bin", "AWS_REGION": "us-east-1"})
     result, report = compile_from_env(env)
     assert result.profile.preset_name == "starter"
     assert result.env["history"]["DSQL_TOKEN_DURATION"] == "10m"
-    assert result.env["frontend"]["CLUSTER_ENDPOINT"] == "a.dsql.us-east-1.on.aws"
+    assert result.env["frontend"]["CLUSTER_ENDPOINT"] == "abcdefghijklmnopqrstuvwx12.dsql.us-east-1.on.aws"
     assert sorted(report.redundant) == ["DSQL_CONNECTION_RATE_LIMIT", "DSQL_RESERVOIR_ENABLED",
                                         "TEMPORAL_SQL_MAX_CONNS", "TEMPORAL_SQL_MAX_IDLE_CONNS"]
     assert sorted(report.overrides) == ["CLUSTER_ENDPOINT", "DSQL_TOKEN_DURATION"]

@@ -34,13 +34,13 @@ def test_tuning_overrides_are_applied_not_dropped(compiler: ConfigCompiler) -> N
 
 def test_overrides_by_env_var_and_dynamic_config_name(compiler: ConfigCompiler) -> None:
     result = compiler.compile("mid-scale", overrides={
-        "CLUSTER_ENDPOINT": "abc123.dsql.eu-west-1.on.aws",
+        "CLUSTER_ENDPOINT": "abcdefghijklmnopqrstuvwx12.dsql.eu-west-1.on.aws",
         "AWS_REGION": "eu-west-1",
         "matching.numTaskqueueReadPartitions": 12,
         "MaxConcurrentActivityExecutionSize": 300,
     })
     env = result.env["matching"]
-    assert env["CLUSTER_ENDPOINT"] == env["TEMPORAL_SQL_HOST"] == "abc123.dsql.eu-west-1.on.aws"
+    assert env["CLUSTER_ENDPOINT"] == env["TEMPORAL_SQL_HOST"] == "abcdefghijklmnopqrstuvwx12.dsql.eu-west-1.on.aws"
     assert env["REGION"] == env["AWS_REGION"] == "eu-west-1"
     assert result.dynamic_config["matching.numTaskqueueWritePartitions"] == 12  # derived from the override
     assert result.worker_options.max_concurrent_activities == 300

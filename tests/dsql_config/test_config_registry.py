@@ -212,7 +212,7 @@ def test_temporal_sql_host_means_the_cluster_endpoint_on_every_path() -> None:
     from dsql_config.compat import parse_env
 
     compiler = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
-    host = "abc123.dsql.eu-west-1.on.aws"
+    host = "abcdefghijklmnopqrstuvwx12.dsql.us-east-1.on.aws"
     by_override = compiler.compile("starter", overrides={"TEMPORAL_SQL_HOST": host})
     for env in by_override.env.values():
         assert env["CLUSTER_ENDPOINT"] == env["TEMPORAL_SQL_HOST"] == host
@@ -228,7 +228,7 @@ def test_temporal_sql_host_means_the_cluster_endpoint_on_every_path() -> None:
     from dsql_config.errors import GuardRailError
 
     with pytest.raises(GuardRailError) as rail:
-        compiler.compile("starter", overrides={"sql.host": "elsewhere.example"})
+        compiler.compile("starter", overrides={"sql.host": "zyxwvutsrqponmlkjihgfedcba.dsql.us-east-1.on.aws"})
     assert [r.rule_name for r in rail.value.errors] == ["sql_host_matches_endpoint"]
     assert "CLUSTER_ENDPOINT" in rail.value.errors[0].message
 

@@ -34,6 +34,17 @@ presets = st.sampled_from(PRESETS)
 modifiers = st.sampled_from(MODIFIERS)
 
 
+# Names AWS constrains (botocore's models, dsql_config.aws_rules): values of the form AWS accepts.
+_CLUSTER_ID = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=26, max_size=26)
+AWS_NAMED: dict[str, st.SearchStrategy[ParameterValue]] = {
+    "dsql.cluster_endpoint": _CLUSTER_ID.map(lambda i: f"{i}.dsql.us-east-1.on.aws"),
+    "sql.host": _CLUSTER_ID.map(lambda i: f"{i}.dsql.us-east-1.on.aws"),
+    "dsql.region": st.sampled_from(["us-east-1", "eu-west-1", "ap-southeast-2"]),
+    "dsql.distributed_rate_limiter_table": st.from_regex(r"[a-zA-Z0-9_.-]{3,40}", fullmatch=True),
+    "dsql.conn_lease_table": st.from_regex(r"[a-zA-Z0-9_.-]{3,40}", fullmatch=True),
+}
+
+
 def value_for(entry: ParameterEntry) -> st.SearchStrategy[ParameterValue]:
     """Values within the entry's constraints, in its type (durations in the compiler's canonical form)."""
     c = entry.constraints
@@ -50,6 +61,8 @@ def value_for(entry: ParameterEntry) -> st.SearchStrategy[ParameterValue]:
         return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
     if t == ParameterValueType.DURATION:
         return st.integers(0, 7200).map(lambda s: format_duration(float(s)))
+    if entry.key in AWS_NAMED:
+        return AWS_NAMED[entry.key]
     return st.one_of(st.text(st.characters(min_codepoint=97, max_codepoint=122), min_size=1, max_size=20),
                      st.sampled_from(["true", "1", "null", "1e5", "0x10", "yes", "~", "- a"]))
 
@@ -208,7 +221,8 @@ ERROR_TRIGGERS: dict[str, dict[str, ParameterValue]] = {
     "cluster_connection_limit": {"dsql.pool_size": 5000, "dsql.max_idle_conns": 5000},
     "matching_partitions_read_below_write": {"matching.numTaskqueueWritePartitions": 16},
     "connection_burst_budget": {"dsql.connection_burst_limit": 1000},
-    "sql_host_matches_endpoint": {"sql.host": "elsewhere.example"},
+    "sql_host_matches_endpoint": {"sql.host": "zyxwvutsrqponmlkjihgfedcba.dsql.us-east-1.on.aws"},
+    "fargate_task_size": {"history.cpu": 1536},
 }
 
 
@@ -277,6 +291,8 @@ def _different(entry: ParameterEntry, value: ParameterValue) -> ParameterValue:
         from dsql_config.values import parse_go_duration
 
         return format_duration(parse_go_duration(value) + 1)
+    if entry.key in ("dsql.cluster_endpoint", "sql.host"):
+        return ("b" if value[0] == "a" else "a") + value[1:]
     return value + "x"
 
 

@@ -81,8 +81,12 @@ async def test_contention_1000_creates_and_baseline_switches(
     s3.create_bucket(Bucket=bucket)
     name = await _database_with_dsql_limits(postgres_server)
     dsn = postgres_server.dsn.rsplit("/", 1)[0] + f"/{name}"
+    # The pool's connect and command time-out (5 s in production) is raised here: this row measures
+    # what 1,000-way contention loses or duplicates, and on a loaded 2-core machine a statement
+    # queued behind 999 others can take longer than 5 s (flake-hunt find: 3 TimeoutErrors at load
+    # 16). An unreachable store is its own fault row (test_fault_matrix).
     settings = ProfileSettings(bucket=bucket, s3_endpoint_url=moto_server.endpoint_url, database_dsn=SecretStr(dsn),
-                               db_pool_max_size=20)
+                               db_pool_max_size=20, db_connect_timeout_seconds=120)
     base = ProfileStore.from_settings(settings)
     store = ProfileStore(bucket=bucket, s3_client=base._s3, pool_factory=base._pool_factory, dialect=base.dialect,
                          isolation="serializable")

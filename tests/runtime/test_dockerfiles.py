@@ -1,4 +1,4 @@
-"""Static checks of the two Dockerfiles (no docker engine on this machine; `copilot dev build` builds them)."""
+"""Static checks of the two Dockerfiles (tests/images builds and runs them with a real engine)."""
 
 from __future__ import annotations
 
@@ -46,15 +46,18 @@ def test_runtime_dockerfile_layers_onto_a_base_image_arg() -> None:
 def test_runtime_image_carries_what_the_schema_set_up_task_runs() -> None:
     """The components' schema task runs `temporal-sql-tool --plugin dsql ... update-schema -d
     $TEMPORAL_SCHEMA_DIR` in the runtime image: the Dockerfile must put the schema exactly there
-    (from the named build context `copilot dev build` passes) and check the tool exists."""
+    (from the `schema` stage: the named build context `copilot dev build` passes, or the schema image
+    `make images` builds) and check the tool exists."""
     from devstack.build import SCHEMA_CONTEXT
     from pulumi_temporal_dsql.setup import SCHEMA_COMMAND, SCHEMA_DIR
 
     steps = instructions(REPO / "docker" / "runtime" / "Dockerfile")
     envs = [rest for keyword, rest in steps if keyword == "ENV"]
     assert f"TEMPORAL_SCHEMA_DIR={SCHEMA_DIR}" in envs
-    copies = [rest.split() for keyword, rest in steps if keyword == "COPY" and f"--from={SCHEMA_CONTEXT}" in rest]
-    assert len(copies) == 1 and copies[0][-1].rstrip("/") == SCHEMA_DIR and copies[0][-2] == "."
+    # The `schema` stage is FROM the named context's name by default, so --build-context replaces it.
+    assert ("ARG", f"SCHEMA_IMAGE={SCHEMA_CONTEXT}") in steps and ("FROM", "${SCHEMA_IMAGE} AS schema") in steps
+    copies = [rest.split() for keyword, rest in steps if keyword == "COPY" and "--from=schema" in rest]
+    assert len(copies) == 1 and copies[0][-1].rstrip("/") == SCHEMA_DIR and copies[0][-2] == "/"
     runs = [rest for keyword, rest in steps if keyword == "RUN"]
     assert any("command -v temporal-sql-tool" in run and f"{SCHEMA_DIR}/*/manifest.json" in run for run in runs)
     assert "temporal-sql-tool --plugin dsql" in SCHEMA_COMMAND and "setup-schema -v 0.0" in SCHEMA_COMMAND
@@ -65,7 +68,7 @@ def test_copilot_dockerfile_builds_from_the_lock_as_non_root() -> None:
     dockerfile = REPO / "docker" / "copilot" / "Dockerfile"
     steps = instructions(dockerfile)
     runs = [rest for keyword, rest in steps if keyword == "RUN"]
-    syncs = [run for run in runs if run.startswith("uv sync")]
+    syncs = [run for run in runs if "uv sync" in run]
     assert syncs and all("--frozen" in run and "--no-dev" in run for run in syncs)
     for source in copy_sources(steps):  # context: the repository root
         assert (REPO / source).exists(), source

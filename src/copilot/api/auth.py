@@ -16,7 +16,7 @@ from fastapi import Request
 from behaviour_profiles.errors import ProfileError
 from behaviour_profiles.settings import ProfileSettings
 
-__all__ = ["BearerTokenVerifier", "Unauthorized", "require_bearer_token"]
+__all__ = ["HEALTH_PATH", "BearerTokenVerifier", "Unauthorized", "require_bearer_token"]
 
 
 class Unauthorized(ProfileError):
@@ -55,7 +55,12 @@ class BearerTokenVerifier:
             raise Unauthorized("The bearer token is not valid.")
 
 
+HEALTH_PATH = "/health"
+"""Answered without a token: container and load-balancer health checks send none, and it says
+nothing but {"status": "ok"}."""
+
+
 async def require_bearer_token(request: Request) -> None:
     verifier: BearerTokenVerifier | None = getattr(request.app.state, "token_verifier", None)
-    if verifier is not None:
+    if verifier is not None and request.url.path != HEALTH_PATH:
         await verifier.verify(request.headers.get("authorization"))

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 # The compiler (dsql_config) is imported inside the functions: this module's response model is
 # needed when the Lambda app mounts its routes, the compiler only when a request asks for it.
 
-__all__ = ["ConfigRecommendation", "Evidence", "OverrideChange", "recommend_config"]
+__all__ = ["ConfigRecommendation", "Evidence", "OverrideChange", "RefusedChange", "recommend_config"]
+
+SHARDS_KEY = "history.shards"
 
 ParamValue = bool | int | float | str
 
@@ -39,6 +41,17 @@ class OverrideChange(BaseModel):
     reason: str
 
 
+class RefusedChange(BaseModel):
+    """A change the deployment would refuse (the history shard count): never proposed as an
+    override, reported with the reason and the way out."""
+
+    key: str
+    deployed: ParamValue
+    proposed: ParamValue
+    reason: str
+    way_out: str
+
+
 class ConfigRecommendation(BaseModel):
     current_preset: str
     modifier: str | None
@@ -48,6 +61,8 @@ class ConfigRecommendation(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     rejected: list[str] = Field(default_factory=list)
     """Overrides dropped because the compiler's guard rails refused them."""
+    refused: list[RefusedChange] = Field(default_factory=list)
+    """Changes `pulumi up` and `temporal-dsql diff` refuse on an existing cluster (the shard count)."""
     guard_rail_warnings: list[str] = Field(default_factory=list)
     conformance: ConformanceReport
     compiles: bool = True
@@ -141,6 +156,21 @@ def recommend_config(profile: BehaviourProfile, *, preset_name: str | None = Non
         target, modifier=modifier, sdk="none", platform="none").profile
 
     failed = set(conformance.failed)
+
+    def was(key: str) -> ParamValue | None:
+        """The deployed value ("was"): the deployed profile's, else the current preset's."""
+        param = (deployed.get_param(key) if deployed else None) or base.profile.get_param(key)
+        return param.value if param is not None else None
+
+    refused: list[RefusedChange] = []
+    pinned: dict[str, ParamValue] = {}
+    deployed_shards = was(SHARDS_KEY)
+    target_shards = target_profile.get_param(SHARDS_KEY)
+    if (deployed_shards is not None and target_shards is not None and target_shards.value != deployed_shards):
+        # Moving presets would change the shard count: refused; the recommendation keeps the
+        # deployed count with an override, which is the way out diff and `pulumi up` name too.
+        pinned[SHARDS_KEY] = deployed_shards
+        refused.append(_shard_refusal(deployed_shards, target_shards.value, f"the move to {target}"))
     changes: list[OverrideChange] = []
     for rule in _RULES:
         if rule.metric not in failed or any(c.key == rule.key for c in changes):
@@ -149,31 +179,50 @@ def recommend_config(profile: BehaviourProfile, *, preset_name: str | None = Non
         current = param.value if param is not None else None
         if not isinstance(current, int | float) or isinstance(current, bool):
             continue
-        changes.append(OverrideChange(key=rule.key, current=current,
-                                      proposed=_typed(current, rule.propose(float(current))), reason=rule.reason))
+        proposed = _typed(current, rule.propose(float(current)))
+        deployed_value = was(rule.key)
+        if rule.key == SHARDS_KEY:
+            if not any(r.key == SHARDS_KEY for r in refused):
+                refused.append(_shard_refusal(deployed_value if deployed_value is not None else current, proposed,
+                                              rule.reason))
+            continue
+        changes.append(OverrideChange(key=rule.key, current=deployed_value, proposed=proposed, reason=rule.reason))
 
     rejected: list[str] = []
     accepted: list[OverrideChange] = []
     for change in changes:
-        trial = {**{c.key: c.proposed for c in accepted}, change.key: change.proposed}
+        trial = {**pinned, **{c.key: c.proposed for c in accepted}, change.key: change.proposed}
         try:
             compiler.compile(target, modifier=modifier, overrides=trial, sdk="none", platform="none")
             accepted.append(change)
         except DsqlConfigError as exc:
             rejected.append(f"{change.key}={change.proposed!r}: {exc}")
-    overrides = {c.key: c.proposed for c in accepted}
+    overrides = {**pinned, **{c.key: c.proposed for c in accepted}}
     final = compiler.compile(target, modifier=modifier, overrides=overrides or None, sdk="none", platform="none")
     warnings = [f"[{r.rule_name}] {r.message}" for r in final.guard_rail_results]
 
-    if target == preset and not accepted:
+    if target == preset and not accepted and not refused:
         summary = (f"Profile {profile.name!r} conforms to {preset}; no change recommended."
                    if conformance.label == "conforming" else
                    f"Profile {profile.name!r} drifted from {preset} ({', '.join(conformance.failed)}), "
                    "but no knob addresses those metrics; investigate before changing config.")
     else:
         parts = [] if target == preset else [f"move from {preset} to {target}"]
+        parts += [f"keep {k}={v!r} (the deployed value)" for k, v in pinned.items()]
         parts += [f"set {c.key}={c.proposed!r} (was {c.current!r})" for c in accepted]
+        parts += [f"{r.key}={r.proposed!r} (deployed {r.deployed!r}) is REFUSED: {r.way_out}" for r in refused]
         summary = f"For profile {profile.name!r}: " + "; ".join(parts) + "."
     return ConfigRecommendation(current_preset=preset, modifier=modifier, recommended_preset=target,
                                 overrides=overrides, changes=accepted, evidence=evidence, rejected=rejected,
+                                refused=refused,
                                 guard_rail_warnings=warnings, conformance=conformance, summary=summary)
+
+
+def _shard_refusal(deployed: ParamValue, proposed: ParamValue, why: str) -> RefusedChange:
+    return RefusedChange(
+        key=SHARDS_KEY, deployed=deployed, proposed=proposed,
+        reason=(f"{why}: Temporal's numHistoryShards is fixed when the schema is set up; `pulumi up` refuses the "
+                f"change (the protected history-shards parameter) and so does `temporal-dsql diff`."),
+        way_out=(f"keep {SHARDS_KEY}={deployed!r} (override it), or deploy a new cluster (a new stack) with "
+                 f"{proposed!r} shards and migrate workflows to it"),
+    )
