@@ -26,7 +26,7 @@ system-deps:
 
 lint: sync
 	@echo "==> ruff"
-	@uv run --frozen ruff check src components lambdas stacks tests benchmarks
+	@uv run --frozen ruff check src components lambdas stacks tests benchmarks templates provider hatch_build.py
 	@echo "==> mypy (src/, components/)"
 	@uv run --frozen mypy
 	@$(MAKE) --no-print-directory imports

@@ -18,7 +18,6 @@ from types import ModuleType
 from typing import Any
 
 from pulumi_temporal_dsql.errors import ComponentInputError
-from pulumi_temporal_dsql.lambda_bundle import project_root
 
 __all__ = [
     "DEV_PROJECT",
@@ -39,9 +38,19 @@ def pulumi_cli() -> str | None:
     return shutil.which("pulumi")
 
 
+def _checkout_root() -> Path:
+    """The checkout this module runs from: the dev stack program (stacks/dev/) is developer tooling
+    that lives in the repository, not in the wheel (deployments never come here)."""
+    for candidate in [Path.cwd(), *Path.cwd().parents, *Path(__file__).resolve().parents]:
+        if (candidate / "stacks" / "dev" / "dev_stack.py").is_file():
+            return candidate
+    raise ComponentInputError("the dev stack program (stacks/dev/dev_stack.py) is not here", field="stacks/dev",
+                              suggestion="Run `copilot dev infra` from a checkout of temporal-dsql.")
+
+
 def dev_stack_module(root: Path | None = None) -> ModuleType:
     """stacks/dev/dev_stack.py of this checkout (stacks/ is a program directory, not a package)."""
-    path = (root or project_root()) / "stacks" / "dev" / "dev_stack.py"
+    path = (root or _checkout_root()) / "stacks" / "dev" / "dev_stack.py"
     if "_temporal_dsql_dev_stack" in sys.modules:
         return sys.modules["_temporal_dsql_dev_stack"]
     spec = importlib.util.spec_from_file_location("_temporal_dsql_dev_stack", path)

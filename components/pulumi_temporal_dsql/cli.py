@@ -278,6 +278,8 @@ def build_lambda_command(
     no_bytecode: Annotated[bool, typer.Option("--no-bytecode", help="Skip compiling .pyc with Python 3.12.")] = False,
     fmt: FormatOption = OutputFormat.json,
     as_json: JsonFlag = False,
+    wheelhouse: Annotated[Path | None, typer.Option(help="Install the pinned wheels from this directory only (offline); "
+                                                         "default: $TEMPORAL_DSQL_WHEELHOUSE, else the index.")] = None,
 ) -> None:
     """Build the profile API Lambda zip (Python 3.12, arm64, the `lambda` dependency group only).
 
@@ -287,7 +289,7 @@ def build_lambda_command(
     from pulumi_temporal_dsql.lambda_bundle import build_bundle
 
     try:
-        result = build_bundle(out, compile_bytecode=not no_bytecode)
+        result = build_bundle(out, compile_bytecode=not no_bytecode, wheelhouse=wheelhouse)
     except LambdaBundleError as error:
         fail(error, code=ExitCode.UNAVAILABLE)
     document = {

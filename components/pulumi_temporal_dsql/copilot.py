@@ -19,7 +19,7 @@ with it but the visibility domain (under its own index) and the metrics workspac
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -103,8 +103,8 @@ def bedrock_model_arn(region: str, model_id: str) -> str:
 
 @dataclass(kw_only=True)
 class CopilotWorkersArgs:
-    worker_image: str
-    temporal_image: str
+    worker_image: pulumi.Input[str]
+    temporal_image: pulumi.Input[str]
     admin_tools_image: str
     temporal_env: pulumi.Input[Mapping[str, str]]
     """Server env (DSQL, visibility under the copilot's own index, shards) without SERVICES."""
@@ -246,9 +246,10 @@ class CopilotWorkers(pulumi.ComponentResource):
             opts=child,
         )
 
-        server_containers = pulumi.Output.all(pulumi.Output.from_input(args.temporal_env), self.log_group.name, region).apply(
-            lambda v: canonical_json(self._server_containers(dict(v[0]), v[1], v[2], args))
-        )
+        # The images may be digests pushed by this `pulumi up` (build_images): resolved with the rest.
+        server_containers = pulumi.Output.all(
+            pulumi.Output.from_input(args.temporal_env), self.log_group.name, region, args.temporal_image
+        ).apply(lambda v: canonical_json(self._server_containers(dict(v[0]), v[1], v[2], replace(args, temporal_image=v[3]))))
         self.temporal_task = task_definition(
             f"{name}-temporal-task",
             family=f"{name}-temporal",
@@ -324,8 +325,8 @@ class CopilotWorkers(pulumi.ComponentResource):
             pulumi.Output.all(**profile_values).apply(profile_env),
         ).apply(lambda v: {**v[0], **v[1]})
         worker_containers = pulumi.Output.all(
-            self.worker_env, self.log_group.name, region, pulumi.Output.from_input(args.amp_remote_write_url)
-        ).apply(lambda v: canonical_json(self._worker_containers(v[0], v[1], v[2], v[3], args)))
+            self.worker_env, self.log_group.name, region, pulumi.Output.from_input(args.amp_remote_write_url), args.worker_image
+        ).apply(lambda v: canonical_json(self._worker_containers(v[0], v[1], v[2], v[3], replace(args, worker_image=v[4]))))
         self.worker_task = task_definition(
             f"{name}-worker-task",
             family=f"{name}-worker",

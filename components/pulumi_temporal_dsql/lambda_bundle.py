@@ -1,16 +1,19 @@
 """Build the profile API Lambda zip: Python 3.12, arm64, from the `lambda` dependency group only.
 
-Steps (usable standalone: `temporal-dsql build-lambda --out DIR`):
-1. `uv export --frozen --only-group lambda` pins exactly the group's closure from uv.lock;
-2. `uv pip install --python-platform aarch64-manylinux_2_28 --python-version 3.12
+Everything comes from the INSTALLED package, never from a checkout (the same bytes either way,
+see `resources`), so a stack program in any folder builds the same zip:
+1. the pins: `_data/lambda-requirements.txt`, exported from uv.lock with hashes when the wheel
+   (or the editable install) was built;
+2. `uv pip install --require-hashes --python-platform aarch64-manylinux_2_28 --python-version 3.12
    --only-binary :all: --target` installs Linux arm64 cp312 wheels whatever the build host is;
-3. the handler (`lambdas/profile_api`) and the project's own packages it imports (found by
-   following its imports through `src/`) are copied in;
+   offline, `wheelhouse` (or TEMPORAL_DSQL_WHEELHOUSE) names a directory of those wheels;
+3. the handler (`_data/profile_api`) and the project modules it imports (found by following its
+   imports through the installed packages) are copied in;
 4. bytecode is compiled by a Python 3.12 interpreter when one is present (pyc files of another
    version are useless to the runtime and cost ~1.2 s of cold start when missing), with
    `unchecked-hash` invalidation so the .pyc bytes do not depend on file times;
 5. the zip is deterministic: sorted entries, fixed timestamps and permissions, so the same
-   inputs give the same sha256 (and Pulumi sees no change).
+   inputs give the same sha256 (and Pulumi sees no change), from a wheel or from a checkout.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import ast
 import functools
 import gc
 import hashlib
+import importlib.util
 import os
 import shutil
 import struct
@@ -32,14 +36,21 @@ from pathlib import Path
 from pulumi_temporal_dsql.errors import LambdaBundleError
 
 __all__ = [
+    "DEFAULT_OUT_DIR",
     "HANDLER",
+    "WHEELHOUSE_ENV",
     "BundleResult",
+    "BundleSources",
     "build_bundle",
+    "bundle_path",
     "deterministic_zip",
     "ensure_bundle",
     "find_python312",
     "inputs_digest",
-    "project_root",
+    "installed_sources",
+    "project_modules_imported",
+    "project_packages_imported",
+    "requirement_blocks",
     "strip_debug_sections",
 ]
 
@@ -51,7 +62,11 @@ PROJECT_PACKAGES = ("copilot_core", "dsql_config", "behaviour_profiles", "copilo
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 LAMBDA_TASK_ROOT = "/var/task"
-BUILDER_VERSION = "5"
+BUILDER_VERSION = "6"
+# Relative to the stack program's directory (Pulumi runs programs there), so the archive path in
+# the plan is the same wherever the project lives.
+DEFAULT_OUT_DIR = Path("build") / "lambda"
+WHEELHOUSE_ENV = "TEMPORAL_DSQL_WHEELHOUSE"
 
 
 @dataclass(frozen=True)
@@ -65,28 +80,55 @@ class BundleResult:
     packages: tuple[str, ...]
 
 
-def project_root(start: Path | None = None) -> Path:
-    """The directory holding the project's pyproject.toml and uv.lock."""
-    here = (start or Path(__file__)).resolve()
-    for candidate in [here, *here.parents]:
-        if (candidate / "uv.lock").is_file() and (candidate / "pyproject.toml").is_file():
-            return candidate
-    cwd = Path.cwd()
-    for candidate in [cwd, *cwd.parents]:
-        if (candidate / "uv.lock").is_file():
-            return candidate
-    raise LambdaBundleError("cannot find the project root (a directory with pyproject.toml and uv.lock)")
+@dataclass(frozen=True)
+class BundleSources:
+    """Where a bundle's inputs live: the handler package, the pins and the project packages' roots."""
+
+    handler_dir: Path
+    """The `profile_api` package (handler.py), copied in as `profile_api/`."""
+    requirements: Path
+    """Pinned requirements with hashes (uv export of the lambda group)."""
+    search_path: tuple[Path, ...]
+    """Directories holding the project's top-level packages (site-packages, or src/ of a checkout)."""
 
 
-def _is_python312(candidate: Path) -> bool:
+def installed_sources() -> BundleSources:
+    """The bundle's inputs in this installation (the package's `_data`, the importable packages)."""
+    from pulumi_temporal_dsql.resources import data_dir
+
+    data = data_dir()
+    roots: list[Path] = []
+    for package in PROJECT_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            root = Path(next(iter(spec.submodule_search_locations))).resolve().parent
+            if root not in roots:
+                roots.append(root)
+    return BundleSources(data / "profile_api", data / "lambda-requirements.txt", tuple(roots))
+
+
+def _requirements_text(sources: BundleSources) -> str:
     try:
-        completed = subprocess.run(
-            [str(candidate), "-c", "import sys; print(sys.version_info[:2] == (3, 12))"],
-            capture_output=True, text=True, timeout=30, check=False,
-        )
-    except OSError:
-        return False
-    return completed.returncode == 0 and completed.stdout.strip() == "True"
+        return sources.requirements.read_text(encoding="utf-8")
+    except OSError as error:
+        raise LambdaBundleError(
+            f"the Lambda bundle's pins are missing ({sources.requirements}): reinstall temporal-dsql, "
+            "or run `uv sync` in a checkout (its build hook writes them from uv.lock)"
+        ) from error
+
+
+def requirement_blocks(text: str) -> list[str]:
+    """The `name==version \\ --hash=...` blocks of a uv export, minus what the runtime provides."""
+    blocks: list[list[str]] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.startswith((" ", "\t")) and blocks:
+            blocks[-1].append(line)
+        else:
+            blocks.append([line])
+    name = lambda block: block[0].split("==")[0].split(";")[0].strip().lower()  # noqa: E731
+    return ["\n".join(b) for b in blocks if name(b) not in RUNTIME_PROVIDED]
 
 
 def find_python312() -> Path | None:
@@ -101,19 +143,37 @@ def find_python312() -> Path | None:
     return next((c for c in candidates if c.is_file() and _is_python312(c)), None)
 
 
+def _is_python312(candidate: Path) -> bool:
+    try:
+        completed = subprocess.run(
+            [str(candidate), "-c", "import sys; print(sys.version_info[:2] == (3, 12))"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )
+    except OSError:
+        return False
+    return completed.returncode == 0 and completed.stdout.strip() == "True"
+
+
 def _uv() -> str:
-    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-    if not Path(uv).exists() and not shutil.which("uv"):
-        raise LambdaBundleError("uv is needed to build the Lambda bundle; install it with `pip install uv`")
-    return uv
+    for candidate in (shutil.which("uv"), str(Path(sys.executable).parent / "uv")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    try:
+        from uv import find_uv_bin  # type: ignore[import-not-found]
+
+        return str(find_uv_bin())
+    except ImportError:
+        raise LambdaBundleError("uv is needed to build the Lambda bundle: pip install uv") from None
 
 
-def _module_file(src: Path, module: str) -> Path | None:
-    base = src.joinpath(*module.split("."))
-    if (base / "__init__.py").is_file():
-        return base / "__init__.py"
-    if base.with_suffix(".py").is_file():
-        return base.with_suffix(".py")
+def _module_file(search_path: tuple[Path, ...], module: str) -> tuple[Path, Path] | None:
+    """(file, the search root it was found under) for a dotted module name."""
+    for root in search_path:
+        base = root.joinpath(*module.split("."))
+        if (base / "__init__.py").is_file():
+            return base / "__init__.py", root
+        if base.with_suffix(".py").is_file():
+            return base.with_suffix(".py"), root
     return None
 
 
@@ -158,15 +218,14 @@ def _imported_modules(path: Path, module: str | None) -> set[str]:
     return {n for n in names if n.split(".")[0] in PROJECT_PACKAGES}
 
 
-def project_modules_imported(root: Path) -> dict[str, Path]:
-    """Module name -> file for every project module in the handler's import closure (via src/).
+def _closure(sources: BundleSources) -> dict[str, tuple[Path, Path]]:
+    """Module name -> (file, search root) for every project module in the handler's import closure.
 
     Following modules rather than whole packages keeps what the handler never imports (the
     copilot's workflows, dev stack, stand-ins) out of the zip.
     """
-    src = root / "src"
-    found: dict[str, Path] = {}
-    todo: list[tuple[Path, str | None]] = [(p, None) for p in sorted((root / "lambdas" / "profile_api").rglob("*.py"))]
+    found: dict[str, tuple[Path, Path]] = {}
+    todo: list[tuple[Path, str | None]] = [(p, None) for p in sorted(sources.handler_dir.rglob("*.py"))]
     while todo:
         path, module = todo.pop()
         for name in sorted(_imported_modules(path, module)):
@@ -175,37 +234,46 @@ def project_modules_imported(root: Path) -> dict[str, Path]:
                 candidate = ".".join(parts[:depth])
                 if candidate in found:
                     continue
-                file = _module_file(src, candidate)
-                if file is None:
+                located = _module_file(sources.search_path, candidate)
+                if located is None:
                     continue
-                found[candidate] = file
-                todo.append((file, candidate))
+                found[candidate] = located
+                todo.append((located[0], candidate))
     return dict(sorted(found.items()))
 
 
-def project_packages_imported(root: Path) -> tuple[str, ...]:
+def project_modules_imported(sources: BundleSources | None = None) -> dict[str, str]:
+    """Module name -> its path inside the bundle, for the handler's project-module closure."""
+    closure = _closure(sources or installed_sources())
+    return {name: file.relative_to(root).as_posix() for name, (file, root) in closure.items()}
+
+
+def project_packages_imported(sources: BundleSources | None = None) -> tuple[str, ...]:
     """The top-level project packages the handler's import closure touches."""
-    return tuple(sorted({name.split(".")[0] for name in project_modules_imported(root)}))
+    return tuple(sorted({name.split(".")[0] for name in _closure(sources or installed_sources())}))
 
 
-def _project_files(root: Path) -> list[Path]:
-    """Imported project modules plus the data files (non-Python) of the packages they live in."""
-    modules = project_modules_imported(root)
-    files = set(modules.values())
-    for file in modules.values():
-        files.update(p for p in file.parent.iterdir() if p.is_file() and p.suffix not in (".py", ".pyc"))
-    return sorted(files)
+def _bundle_files(sources: BundleSources) -> list[tuple[str, Path]]:
+    """(path in the zip, file): the handler, the imported project modules and the data files
+    (non-Python) of the packages they live in."""
+    entries = {
+        f"profile_api/{p.relative_to(sources.handler_dir).as_posix()}": p
+        for p in sources.handler_dir.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
+    for file, root in _closure(sources).values():
+        entries[file.relative_to(root).as_posix()] = file
+        for sibling in file.parent.iterdir():
+            if sibling.is_file() and sibling.suffix not in (".py", ".pyc"):
+                entries[sibling.relative_to(root).as_posix()] = sibling
+    return sorted(entries.items())
 
 
-def _source_files(root: Path) -> list[Path]:
-    files = [p for p in (root / "lambdas" / "profile_api").rglob("*") if p.is_file()]
-    files += _project_files(root)
-    return sorted(f for f in files if "__pycache__" not in f.parts and f.suffix != ".pyc")
-
-
-def _stat_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
-    paths = [root / "uv.lock", root / "pyproject.toml"]
-    paths += sorted((root / "lambdas").rglob("*")) + sorted((root / "src").rglob("*"))
+def _stat_signature(sources: BundleSources) -> tuple[tuple[str, int, int], ...]:
+    paths = [sources.requirements, *sorted(sources.handler_dir.rglob("*"))]
+    for root in sources.search_path:
+        for package in PROJECT_PACKAGES:
+            paths += sorted((root / package).rglob("*"))
     return tuple(
         (str(p), p.stat().st_mtime_ns, p.stat().st_size)
         for p in paths
@@ -213,31 +281,39 @@ def _stat_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     )
 
 
-def inputs_digest(root: Path | None = None) -> str:
-    """sha256 over everything that determines the bundle: lock, group, handler and sources."""
-    root = root or project_root()
-    return _digest(root, _stat_signature(root))
+def inputs_digest(sources: BundleSources | None = None) -> str:
+    """sha256 over everything that determines the bundle: the pins, the handler and its modules
+    by their paths inside the zip (so a wheel and a checkout of one version agree)."""
+    sources = sources or installed_sources()
+    return _digest(sources, _stat_signature(sources))
+
+
+def digest_cache_dir() -> Path:
+    """Where digests are kept across processes (TEMPORAL_DSQL_CACHE_DIR, else the user cache)."""
+    configured = os.environ.get("TEMPORAL_DSQL_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "temporal-dsql"
 
 
 # The last digest and the stat signature it was computed under, so a fresh process (every
 # `temporal-dsql plan`) does not re-follow the handler's imports: parsing its ~75 modules was
-# ~0.3 s of a ~1.5 s cold plan. The signature covers every file under lambdas/ and src/ (a
-# superset of the sources digested) plus the lock and pyproject, by path, mtime_ns and size.
-DIGEST_CACHE = Path("build") / "lambda" / "inputs-digest"
-
-
+# ~0.3 s of a ~1.5 s cold plan. The signature covers every file of the project packages and the
+# handler plus the pins, by path, mtime_ns and size; one entry per installation.
 @functools.lru_cache(maxsize=8)
-def _digest(root: Path, signature: tuple[tuple[str, int, int], ...]) -> str:
+def _digest(sources: BundleSources, signature: tuple[tuple[str, int, int], ...]) -> str:
     """Cached on the files' (path, mtime, size): in process, and on disk across processes."""
     key = hashlib.sha256(repr((BUILDER_VERSION, PLATFORM, PYTHON_VERSION, signature)).encode()).hexdigest()
-    cache = root / DIGEST_CACHE
+    where = hashlib.sha256(repr(sources).encode()).hexdigest()[:16]
+    cache = digest_cache_dir() / f"lambda-inputs-{where}"
     try:
         cached_key, _, cached = cache.read_text(encoding="ascii").partition(" ")
         if cached_key == key and len(cached) == 64:
             return cached
     except (OSError, UnicodeDecodeError):
         pass
-    digest = _source_digest(root)
+    digest = _source_digest(sources)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         # Written whole and renamed into place: concurrent plans read the old entry or the new one.
@@ -245,16 +321,22 @@ def _digest(root: Path, signature: tuple[tuple[str, int, int], ...]) -> str:
             scratch.write(f"{key} {digest}")
         os.replace(scratch.name, cache)
     except OSError:
-        pass  # a read-only checkout recomputes next time; the digest itself is right either way
+        pass  # a read-only cache recomputes next time; the digest itself is right either way
     return digest
 
 
-def _source_digest(root: Path) -> str:
+def _source_digest(sources: BundleSources) -> str:
     digest = hashlib.sha256(f"builder={BUILDER_VERSION};platform={PLATFORM};py={PYTHON_VERSION}".encode())
-    for path in [root / "uv.lock", root / "pyproject.toml", *_source_files(root)]:
-        digest.update(str(path.relative_to(root)).encode())
+    digest.update("\n\n".join(requirement_blocks(_requirements_text(sources))).encode())
+    for name, path in _bundle_files(sources):
+        digest.update(name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def bundle_path(out_dir: Path = DEFAULT_OUT_DIR, sources: BundleSources | None = None) -> Path:
+    """Where the bundle for the current inputs is (or would be) built."""
+    return out_dir / f"profile_api-{inputs_digest(sources)[:16]}.zip"
 
 
 # Build-time files wheels ship that nothing imports at run time (Cython sources, C headers, stubs).
@@ -376,51 +458,80 @@ def deterministic_zip(source: Path, destination: Path) -> str:
     return hashlib.sha256(destination.read_bytes()).hexdigest()
 
 
-def _run(command: list[str], cwd: Path) -> None:
+def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     # A fixed hash seed: marshal writes frozenset constants in hash order, so .pyc bytes would
     # otherwise depend on each compileall worker's random seed.
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "PYTHONHASHSEED": "0"}
     env.pop("VIRTUAL_ENV", None)
-    completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+
+
+def _checked(completed: subprocess.CompletedProcess[str], command: list[str]) -> None:
     if completed.returncode != 0:
         raise LambdaBundleError(f"{' '.join(command[:3])} failed ({completed.returncode}):\n{completed.stderr[-4000:]}")
 
 
+_NETWORK_HINTS = ("failed to fetch", "error sending request", "dns error", "connect error", "network", "offline",
+                  "not found in the cache", "no solution", "because there is no version", "could not find")
+
+
+def _install(uv: str, requirements: Path, target: Path, platform: str, wheelhouse: Path | None, cwd: Path) -> None:
+    """Install the pins, from the index (through uv's cache), or only from `wheelhouse`."""
+    command = [uv, "pip", "install", "--python-platform", platform, "--python-version", PYTHON_VERSION,
+               "--only-binary", ":all:", "--no-deps", "--require-hashes", "--target", str(target), "-r", str(requirements)]
+    if wheelhouse is not None:
+        command += ["--offline", "--no-index", "--find-links", str(wheelhouse)]
+    completed = _run(command, cwd)
+    if completed.returncode == 0:
+        return
+    if wheelhouse is None and any(hint in completed.stderr.lower() for hint in _NETWORK_HINTS):
+        offline = _run([*command, "--offline"], cwd)  # what uv's cache already holds
+        if offline.returncode == 0:
+            return
+    if any(hint in completed.stderr.lower() for hint in _NETWORK_HINTS):
+        where = f"the wheelhouse {wheelhouse}" if wheelhouse is not None else "the package index or uv's cache"
+        raise LambdaBundleError(
+            f"cannot get the Lambda bundle's wheels from {where}: run `pip download --only-binary :all: "
+            f"--platform manylinux_2_28_aarch64 --python-version 3.12 --no-deps -d DIR -r {requirements}` where the "
+            f"index is reachable, then set {WHEELHOUSE_ENV}=DIR (or pass profile_api_code)\n{completed.stderr[-1500:]}"
+        )
+    _checked(completed, command)
+
+
 def build_bundle(
-    out_dir: Path, *, root: Path | None = None, compile_bytecode: bool = True, platform: str = PLATFORM
+    out_dir: Path,
+    *,
+    sources: BundleSources | None = None,
+    compile_bytecode: bool = True,
+    platform: str = PLATFORM,
+    wheelhouse: Path | None = None,
 ) -> BundleResult:
     """Build `profile_api-<digest>.zip` in `out_dir` (see the module docstring for the steps).
 
     `platform` exists so tests can build an x86_64 twin and import the handler on this machine;
-    deployments use the default (arm64, what the function runs on).
+    deployments use the default (arm64, what the function runs on). `wheelhouse` (default: the
+    TEMPORAL_DSQL_WHEELHOUSE directory, when set) installs from that directory only, offline.
     """
-    root = root or project_root()
-    if not (root / "lambdas" / "profile_api" / "handler.py").is_file():
-        raise LambdaBundleError(f"no Lambda handler at {root / 'lambdas/profile_api/handler.py'}")
+    sources = sources or installed_sources()
+    if not (sources.handler_dir / "handler.py").is_file():
+        raise LambdaBundleError(f"no Lambda handler at {sources.handler_dir / 'handler.py'}: reinstall temporal-dsql")
+    if wheelhouse is None and os.environ.get(WHEELHOUSE_ENV):
+        wheelhouse = Path(os.environ[WHEELHOUSE_ENV])
     uv = _uv()
-    digest = inputs_digest(root)
+    digest = inputs_digest(sources)
     with tempfile.TemporaryDirectory(prefix="lambda-bundle-") as scratch:
         work = Path(scratch)
         requirements = work / "requirements.txt"
-        _run([uv, "export", "--frozen", "--only-group", "lambda", "--no-hashes", "--no-emit-project",
-              "--no-header", "--no-annotate", "-o", str(requirements)], root)
-        wanted = [
-            line for line in requirements.read_text().splitlines()
-            if line.strip() and not line.startswith(("#", " ")) and line.split("==")[0].strip() not in RUNTIME_PROVIDED
-        ]
-        requirements.write_text("\n".join(wanted) + "\n")
+        requirements.write_text("\n".join(requirement_blocks(_requirements_text(sources))) + "\n")
         target = work / "bundle"
-        _run([uv, "pip", "install", "--python-platform", platform, "--python-version", PYTHON_VERSION,
-              "--only-binary", ":all:", "--no-deps", "--target", str(target), "-r", str(requirements)], root)
-        shutil.copytree(root / "lambdas" / "profile_api", target / "profile_api",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        if not (target / "profile_api" / "__init__.py").exists():
-            (target / "profile_api" / "__init__.py").write_text("")
-        packages = project_packages_imported(root)
-        for file in _project_files(root):
-            destination_file = target / file.relative_to(root / "src")
+        _install(uv, requirements, target, platform, wheelhouse, work)
+        for name, file in _bundle_files(sources):
+            destination_file = target / name
             destination_file.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(file, destination_file)
+        if not (target / "profile_api" / "__init__.py").exists():
+            (target / "profile_api" / "__init__.py").write_text("")
+        packages = project_packages_imported(sources)
         _strip_build_only_files(target)
         for cache in list(target.rglob("__pycache__")):
             shutil.rmtree(cache)
@@ -428,8 +539,9 @@ def build_bundle(
         if python312 is not None:
             # -s/-p: record /var/task/... (the Lambda task root) instead of this build's temp path,
             # so tracebacks are right and the .pyc bytes do not depend on where the build ran.
-            _run([str(python312), "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
-                  "-s", str(target), "-p", LAMBDA_TASK_ROOT, str(target)], root)
+            command = [str(python312), "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+                       "-s", str(target), "-p", LAMBDA_TASK_ROOT, str(target)]
+            _checked(_run(command, work), command)
         unzipped = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
         files = sum(1 for p in target.rglob("*") if p.is_file())
         suffix = "" if platform == PLATFORM else f"-{platform}"
@@ -438,10 +550,9 @@ def build_bundle(
     return BundleResult(destination, sha, destination.stat().st_size, unzipped, files, python312 is not None, packages)
 
 
-def ensure_bundle(out_dir: Path, *, root: Path | None = None) -> Path:
+def ensure_bundle(out_dir: Path = DEFAULT_OUT_DIR, *, sources: BundleSources | None = None) -> Path:
     """The bundle for the current inputs, built only when no zip for this digest exists yet."""
-    root = root or project_root()
-    existing = out_dir / f"profile_api-{inputs_digest(root)[:16]}.zip"
+    existing = bundle_path(out_dir, sources)
     if existing.is_file():
         return existing
-    return build_bundle(out_dir, root=root).path
+    return build_bundle(out_dir, sources=sources).path

@@ -20,6 +20,14 @@ import pulumi_aws as aws
 from copilot_core import ConfigProfile, ParameterValue
 from dsql_config import aws_rules
 from pulumi_temporal_dsql import images
+from pulumi_temporal_dsql.choices import (
+    ENVIRONMENT_CHOICES,
+    CapacityMode,
+    Environment,
+    ModifierName,
+    PresetName,
+    ProfileApiAuth,
+)
 from pulumi_temporal_dsql.cluster import CAPACITY_MODES, EcsCluster, EcsClusterArgs
 from pulumi_temporal_dsql.compiled import (
     CompiledConfig,
@@ -33,6 +41,7 @@ from pulumi_temporal_dsql.compiled import (
 from pulumi_temporal_dsql.containers import canonical_json, environment
 from pulumi_temporal_dsql.dsql import DsqlStore, DsqlStoreArgs
 from pulumi_temporal_dsql.errors import ComponentInputError
+from pulumi_temporal_dsql.fielddocs import documented
 from pulumi_temporal_dsql.iam import (
     ACTIONS_WITHOUT_RESOURCES,
     DSQL_CONNECT_ACTIONS,
@@ -42,8 +51,10 @@ from pulumi_temporal_dsql.iam import (
     policy_document,
     statement,
 )
+from pulumi_temporal_dsql.image_build import ImageBuild, ImageBuildArgs
 from pulumi_temporal_dsql.network import Network, NetworkArgs, task_security_group
 from pulumi_temporal_dsql.observability import MetricsWorkspace, MetricsWorkspaceArgs
+from pulumi_temporal_dsql.outputs import OUTPUT_NAMES, output_attribute
 from pulumi_temporal_dsql.service import (
     DYNAMIC_CONFIG_FILE,
     RoleSpec,
@@ -83,23 +94,24 @@ __all__ = [
     "deployment_env",
 ]
 
-ENVIRONMENTS = ("dev", "staging", "prod")
+ENVIRONMENTS = ENVIRONMENT_CHOICES
 TEMPORAL_ROLES = ("history", "matching", "frontend", "worker")
 UI_SPEC = RoleSpec(role="ui", replicas=1, cpu=256, memory_mib=512, grpc_port=8080)
 FRONTEND_PORT = 7233
 
 
+@documented
 @dataclass(kw_only=True)
 class TemporalDsqlPresetArgs:
     """Everything a preset deployment takes; every field but `preset` has a documented default."""
 
-    preset: str = ""
+    preset: PresetName
     """Scale preset: starter, mid-scale or high-throughput (the compiler's list is authoritative)."""
-    modifier: str | None = None
-    """Workload modifier applied on top of the preset (e.g. a batch- or latency-oriented profile)."""
+    modifier: ModifierName | None = None
+    """Workload modifier applied on top of the preset (simple-crud, orchestrator, batch-processor, long-running)."""
     overrides: Mapping[str, ParameterValue] = field(default_factory=dict)
     """Parameter key -> value; checked by the compiler's guard rails."""
-    environment: str = "prod"
+    environment: Environment = "prod"
     """dev, staging or prod. dev turns deletion protection off and lets buckets be destroyed."""
     vpc_id: pulumi.Input[str] | None = None
     """Existing VPC; None creates a minimal one (2 AZs, private subnets, one NAT gateway)."""
@@ -108,54 +120,82 @@ class TemporalDsqlPresetArgs:
     vpc_cidr: str = "10.42.0.0/16"
     """CIDR of the created VPC (with `vpc_id`, the VPC's own CIDR is looked up instead)."""
     server_image: str = images.DEFAULT_SERVER_IMAGE
+    """Temporal server image: the runtime layer (docker/runtime/) on the temporal-dsql fork's server build."""
     ui_image: str = images.DEFAULT_UI_IMAGE
+    """Temporal Web UI image (public, Docker Hub)."""
     admin_tools_image: str = images.DEFAULT_ADMIN_TOOLS_IMAGE
+    """Temporal admin-tools image (public, Docker Hub): registers the namespace and the visibility indices."""
     collector_image: str = images.DEFAULT_COLLECTOR_IMAGE
+    """AWS Distro for OpenTelemetry collector (public ECR): scrapes :9090, remote-writes to AMP."""
     copilot_worker_image: str = images.DEFAULT_COPILOT_WORKER_IMAGE
-    capacity: str = "fargate"
+    """SRE copilot image (docker/copilot/), used when copilot_enabled."""
+    build_images: ImageBuildArgs | None = None
+    """Build the runtime and copilot images from the shipped Dockerfiles during `pulumi up` and push them
+    to an ECR repository the stack creates; the task definitions use the pushed digests (overrides
+    server_image and copilot_worker_image). Needs `temporal-dsql[images]`."""
+    capacity: CapacityMode = "fargate"
     """fargate (default) or ec2 (an Auto Scaling group of Graviton instances, stable IPs)."""
     ec2_instance_type: str = "m7g.xlarge"
+    """Instance type of the EC2 capacity (capacity="ec2" only)."""
     ec2_instance_count: int = 3
+    """Instances in the EC2 capacity's Auto Scaling group (capacity="ec2" only)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags added to every taggable resource (on top of project, preset and environment)."""
     deletion_protection: bool | None = None
     """DSQL cluster deletion protection; None means on, except for the dev environment."""
     copilot_enabled: bool = False
     """Deploy the SRE copilot (its own ECS cluster, Temporal server and DSQL cluster)."""
     profile_api_enabled: bool = True
     """Deploy the behaviour-profile API (Lambda + Function URL)."""
-    profile_api_auth: str = "AWS_IAM"
+    profile_api_auth: ProfileApiAuth = "AWS_IAM"
     """AWS_IAM or token (a bearer token kept in Secrets Manager)."""
     profile_api_code: pulumi.Archive | None = None
-    """The Lambda bundle; None builds it with `lambda_bundle.ensure_bundle` into build/lambda/."""
+    """The Lambda bundle; None builds it from the installed package into build/lambda/ (next to the program)."""
     grafana_origin: str | None = None
     """Browser origin of Grafana, the only origin the profile API's CORS allows."""
     opensearch_endpoint: str | None = None
     """Existing visibility endpoint; None creates an OpenSearch domain sized by the preset."""
     opensearch_domain_arn: str | None = None
+    """ARN of the existing OpenSearch domain (required with opensearch_endpoint: IAM is granted on it)."""
     amp_workspace_id: str | None = None
     """Existing AMP workspace; None creates one."""
     namespace: str = "default"
     """The namespace registered at deployment."""
     namespace_retention: str = "72h"
+    """Workflow retention of the registered namespace (a Go duration)."""
     log_retention_days: int = 30
+    """CloudWatch Logs retention of every log group the stack creates."""
     bedrock_model_id: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    """Bedrock model (inference profile) the copilot's explanations use."""
     service_ignore_changes: Sequence[str] = ()
     """Forwarded as `ignore_changes` to every `aws.ecs.Service` child (e.g. ["desired_count"])."""
 
 
+@documented
 @dataclass(kw_only=True)
 class StarterArgs(TemporalDsqlPresetArgs):
-    preset: str = "starter"
+    """Args of the starter preset (small clusters, development and light production)."""
+
+    preset: PresetName = "starter"
+    """Fixed: starter."""
 
 
+@documented
 @dataclass(kw_only=True)
 class MidScaleArgs(TemporalDsqlPresetArgs):
-    preset: str = "mid-scale"
+    """Args of the mid-scale preset."""
+
+    preset: PresetName = "mid-scale"
+    """Fixed: mid-scale."""
 
 
+@documented
 @dataclass(kw_only=True)
 class HighThroughputArgs(TemporalDsqlPresetArgs):
-    preset: str = "high-throughput"
+    """Args of the high-throughput preset."""
+
+    preset: PresetName = "high-throughput"
+    """Fixed: high-throughput."""
 
 
 def deployment_env(*, visibility_host: str, visibility_index: str, region: str) -> dict[str, str]:
@@ -239,6 +279,11 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
 
     frontend_address: pulumi.Output[str]
     namespace: pulumi.Output[str]
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: pulumi.Output[list[str]]
+    security_group_id: pulumi.Output[str]
+    dsql_cluster_id: pulumi.Output[str]
+    copilot_dsql_cluster_id: pulumi.Output[str | None]
     dsql_endpoint: pulumi.Output[str]
     dsql_cluster_arn: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
@@ -276,7 +321,12 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[self._cost_inputs]))
         super().__init__(self.TYPE, name, None, opts)
         for field_name, (default, config_key, dockerfile) in images.UNBUILT_DEFAULTS.items():
-            if getattr(args, field_name) == default and (field_name != "copilot_worker_image" or args.copilot_enabled):
+            built = args.build_images is not None and (
+                field_name == "server_image" or args.build_images.copilot_context is not None
+            )
+            if not built and getattr(args, field_name) == default and (
+                field_name != "copilot_worker_image" or args.copilot_enabled
+            ):
                 pulumi.log.warn(
                     f"{field_name} is the unpublished default {default!r}: build it from {dockerfile}, push it to "
                     f"your registry and set `{config_key}` (see README, Images and the dev stack).", resource=self,
@@ -289,6 +339,16 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         region = aws.get_region_output(opts=invoke).region
         index = f"{VISIBILITY_INDEX_PREFIX}_{name}".replace("-", "_")
+
+        # --- images: the defaults/configured references, or digests built and pushed by this `pulumi up` ---
+        server_image: pulumi.Input[str] = args.server_image
+        copilot_image: pulumi.Input[str] = args.copilot_worker_image
+        self.image_build: ImageBuild | None = None
+        if args.build_images is not None:
+            self.image_build = ImageBuild(f"{name}-images", args.build_images, tags, opts=child)
+            server_image = self.image_build.server_image
+            if self.image_build.copilot_image is not None:
+                copilot_image = self.image_build.copilot_image
 
         # --- network ---
         if args.vpc_id is None:
@@ -499,7 +559,7 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
             f"{name}-schema",
             OneOffTaskArgs(
                 family=schema_family,
-                image=args.server_image,
+                image=server_image,
                 command=SCHEMA_COMMAND,
                 env=self.role_env.apply(lambda env: env[first_role]),
                 **setup_common,
@@ -532,7 +592,7 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                 return canonical_json(
                     temporal_containers(
                         TaskSpec(
-                            role=spec, image=args.server_image, config_image=args.server_image,
+                            role=spec, image=v[5], config_image=v[5],
                             collector_image=args.collector_image, env=v[0][spec.role], log_group=v[1],
                             region=v[2], config_bucket=v[3], config_key=dynamic_config_key, remote_write_url=v[4],
                         )
@@ -540,7 +600,8 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                 )
 
             containers = pulumi.Output.all(
-                self.role_env, self.log_groups[role].name, region, self.bucket.name, self.metrics.remote_write_url
+                self.role_env, self.log_groups[role].name, region, self.bucket.name, self.metrics.remote_write_url,
+                server_image,
             ).apply(render)
             self.services[role] = TemporalService(
                 f"{name}-{role}",
@@ -681,8 +742,8 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
             self.copilot = CopilotWorkers(
                 f"{name}-copilot",
                 CopilotWorkersArgs(
-                    worker_image=args.copilot_worker_image,
-                    temporal_image=args.server_image,
+                    worker_image=copilot_image,
+                    temporal_image=server_image,
                     admin_tools_image=args.admin_tools_image,
                     temporal_env=copilot_temporal_env,
                     dsql_endpoint=copilot_dsql.endpoint,
@@ -754,6 +815,10 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
 
         # --- outputs, registered last ---
         self.namespace = pulumi.Output.from_input(args.namespace)
+        self.vpc_id = pulumi.Output.from_input(vpc_id)
+        self.private_subnet_ids = pulumi.Output.from_input(subnet_ids).apply(lambda ids: [str(i) for i in ids])
+        self.security_group_id = self.security_group.id
+        self.dsql_cluster_id = self.dsql.cluster.identifier
         self.dsql_endpoint = self.dsql.endpoint
         self.dsql_cluster_arn = self.dsql.arn
         self.bucket_name = self.bucket.name
@@ -772,32 +837,13 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
         # Its own DSQL cluster, for `copilot db check-connection` and backups (None without it).
         self.copilot_dsql_endpoint = copilot_dsql.endpoint if copilot_dsql is not None else none
         self.copilot_dsql_cluster_arn = copilot_dsql.arn if copilot_dsql is not None else none
+        self.copilot_dsql_cluster_id = copilot_dsql.cluster.identifier if copilot_dsql is not None else none
         self.estimated_monthly_cost = region.apply(lambda r: _estimate_total(self._cost_inputs.inputs, result, args, r, self))
         self.register_outputs(self.stack_outputs())
 
     def stack_outputs(self) -> dict[str, pulumi.Input[Any]]:
-        """The stack outputs: what other stacks and the copilot read."""
-        return {
-            "frontend_address": self.frontend_address,
-            "ui_address": self.ui_address,
-            "namespace": self.namespace,
-            "dsql_endpoint": self.dsql_endpoint,
-            "dsql_cluster_arn": self.dsql_cluster_arn,
-            "bucket_name": self.bucket_name,
-            "profile_api_url": self.profile_api_url,
-            "amp_workspace_id": self.amp_workspace_id,
-            "amp_query_url": self.amp_query_url,
-            "ecs_cluster_arn": self.ecs_cluster_arn,
-            "preset": self.preset,
-            "history_shards": self.history_shards,
-            "profile_json": self.profile_json,
-            "kb_id": self.kb_id,
-            "kb_data_source_id": self.kb_data_source_id,
-            "kb_bucket": self.kb_bucket,
-            "copilot_dsql_endpoint": self.copilot_dsql_endpoint,
-            "copilot_dsql_cluster_arn": self.copilot_dsql_cluster_arn,
-            "estimatedMonthlyCost": self.estimated_monthly_cost,
-        }
+        """The stack outputs (`outputs.StackOutputs`, the consumer contract), in its order."""
+        return {name: getattr(self, output_attribute(name)) for name in OUTPUT_NAMES}
 
 
 def _estimate_total(inputs: list[Any], compiled: CompiledConfig, args: TemporalDsqlPresetArgs, region: str,
@@ -825,10 +871,10 @@ def _item(key: str) -> Any:
 
 
 def _default_bundle() -> pulumi.Archive:
-    from pulumi_temporal_dsql.lambda_bundle import ensure_bundle, project_root
+    """Built from the installed package into build/lambda/ under the program's directory."""
+    from pulumi_temporal_dsql.lambda_bundle import ensure_bundle
 
-    root = project_root()
-    return pulumi.FileArchive(str(ensure_bundle(root / "build" / "lambda", root=root)))
+    return pulumi.FileArchive(str(ensure_bundle()))
 
 
 class Starter(TemporalDsqlPreset):

@@ -69,17 +69,11 @@ VISIBILITY_COMMAND = 'exec python3 -c "$VISIBILITY_SETUP_PROGRAM"'
 
 
 def visibility_setup_program() -> str:
-    """The source of docker/runtime/visibility_setup.py (stdlib only, so any python3 runs it)."""
-    from pulumi_temporal_dsql.lambda_bundle import project_root
+    """The source of docker/runtime/visibility_setup.py (stdlib only, so any python3 runs it),
+    shipped inside the package."""
+    from pulumi_temporal_dsql.resources import data_file
 
-    path = project_root() / "docker" / "runtime" / "visibility_setup.py"
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ComponentInputError(
-            f"Cannot read the visibility set-up program {path}: {exc}.", field="visibility_setup_program",
-            suggestion="Run the stack program from a checkout of the project (docker/runtime/ is part of it).",
-        ) from exc
+    return data_file("docker", "runtime", "visibility_setup.py").read_text(encoding="utf-8")
 
 
 def visibility_env(endpoint: str, indices: Sequence[str], region: str) -> dict[str, str]:
@@ -195,7 +189,7 @@ class SetupRunner(pulumi.ComponentResource):
 class OneOffTaskArgs:
     runner: SetupRunner
     family: str
-    image: str
+    image: pulumi.Input[str]
     command: str
     env: pulumi.Input[Mapping[str, str]]
     cluster_arn: pulumi.Input[str]
@@ -219,12 +213,12 @@ class OneOffTask(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OneOffTaskArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("temporal-dsql:setup:OneOffTask", name, None, opts)
-        containers = pulumi.Output.all(pulumi.Output.from_input(args.env), args.log_group, args.region).apply(
+        containers = pulumi.Output.all(pulumi.Output.from_input(args.env), args.log_group, args.region, args.image).apply(
             lambda v: canonical_json(
                 [
                     {
                         "name": "setup",
-                        "image": args.image,
+                        "image": v[3],
                         "essential": True,
                         "entryPoint": ["/bin/sh", "-c"],
                         "command": [args.command],

@@ -7,12 +7,15 @@ every compiler message.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 
 from dsql_config import aws_rules
+from pulumi_temporal_dsql.choices import PresetName
 from pulumi_temporal_dsql.errors import ComponentInputError
+from pulumi_temporal_dsql.image_build import ImageBuildArgs
+from pulumi_temporal_dsql.outputs import OUTPUT_NAMES
 from pulumi_temporal_dsql.preset import (
     HighThroughput,
     HighThroughputArgs,
@@ -27,33 +30,27 @@ from pulumi_temporal_dsql.stack_config import read_stack_config
 
 __all__ = ["OUTPUT_NAMES", "build_stack", "component_name", "preset_args_from_config"]
 
-OUTPUT_NAMES = (
-    "frontend_address",
-    "ui_address",
-    "namespace",
-    "dsql_endpoint",
-    "dsql_cluster_arn",
-    "bucket_name",
-    "profile_api_url",
-    "amp_workspace_id",
-    "amp_query_url",
-    "ecs_cluster_arn",
-    "preset",
-    "history_shards",
-    "profile_json",
-    "kb_id",
-    "kb_data_source_id",
-    "kb_bucket",
-    "copilot_dsql_endpoint",
-    "copilot_dsql_cluster_arn",
-    "estimatedMonthlyCost",
-)
-
 _NAMED: dict[str, tuple[type[TemporalDsqlPreset], type[TemporalDsqlPresetArgs]]] = {
     "starter": (Starter, StarterArgs),
     "mid-scale": (MidScale, MidScaleArgs),
     "high-throughput": (HighThroughput, HighThroughputArgs),
 }
+
+
+_IMAGE_BUILD_KEYS = {"serverBaseImage": "server_base_image", "dsqlSchemaDir": "dsql_schema_dir",
+                     "copilotContext": "copilot_context", "forceDelete": "force_delete"}
+
+
+def _image_build_args(value: Any) -> ImageBuildArgs:
+    """Config `buildImages`: {serverBaseImage, dsqlSchemaDir, copilotContext?, forceDelete?}."""
+    if not isinstance(value, dict) or not {"serverBaseImage", "dsqlSchemaDir"} <= set(value) or set(value) - set(_IMAGE_BUILD_KEYS):
+        raise ComponentInputError(
+            "Config buildImages must be an object with serverBaseImage and dsqlSchemaDir.", field="buildImages",
+            allowed=sorted(_IMAGE_BUILD_KEYS),
+            suggestion='pulumi config set --path buildImages.serverBaseImage <fork image>; '
+                       'pulumi config set --path buildImages.dsqlSchemaDir <fork>/schema/dsql/temporal/versioned',
+        )
+    return ImageBuildArgs(**{_IMAGE_BUILD_KEYS[key]: item for key, item in value.items()})
 
 
 def preset_args_from_config(config: pulumi.Config) -> TemporalDsqlPresetArgs:
@@ -76,14 +73,14 @@ def preset_args_from_config(config: pulumi.Config) -> TemporalDsqlPresetArgs:
         optional["log_retention_days"] = settings.log_retention_days
     if not settings.build_lambda:
         # Offline plans do not build: they name the bundle the build would produce.
-        from pulumi_temporal_dsql.lambda_bundle import inputs_digest, project_root
+        from pulumi_temporal_dsql.lambda_bundle import bundle_path
 
-        root = project_root()
-        optional["profile_api_code"] = pulumi.FileArchive(
-            str(root / "build" / "lambda" / f"profile_api-{inputs_digest(root)[:16]}.zip")
-        )
+        optional["profile_api_code"] = pulumi.FileArchive(str(bundle_path()))
+    build = config.get_object("buildImages")
+    if build is not None:
+        optional["build_images"] = _image_build_args(build)
     return args_class(
-        preset=settings.preset,
+        preset=cast(PresetName, settings.preset),  # an unknown name fails in the compiler, with its whole message
         overrides=settings.overrides,
         copilot_enabled=settings.copilot,
         profile_api_enabled=settings.profile_api,

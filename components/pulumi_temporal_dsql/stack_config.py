@@ -53,7 +53,7 @@ STRING_KEYS: dict[str, str] = {
     "ec2InstanceType": "ec2_instance_type",
 }
 _BOOL_KEYS = ("copilot", "profileApi", "buildLambda", "deletionProtection")
-_OTHER_KEYS = ("preset", "overrides", "privateSubnetIds", "logRetentionDays")
+_OTHER_KEYS = ("preset", "overrides", "privateSubnetIds", "logRetentionDays", "buildImages")
 KNOWN_KEYS = (*STRING_KEYS, *_BOOL_KEYS, *_OTHER_KEYS)
 
 Getter = Callable[[str], str | None]

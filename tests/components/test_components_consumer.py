@@ -43,6 +43,12 @@ def test_consumer_reads_producer_outputs(plans: dict[str, Plan]) -> None:
     assert exported["temporal_address"] == producer["frontend_address"]
     assert exported["temporal_namespace"] == producer["namespace"]
     assert exported["history_shards"] == producer["history_shards"]
+    assert exported["worker_subnet_ids"] == producer["private_subnet_ids"]
+    group = next(r for r in recorded if r.typ == "aws:ec2/securityGroup:SecurityGroup")
+    assert group.inputs["vpcId"] == producer["vpc_id"]
+    rule = next(r for r in recorded if r.typ == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert rule.inputs["securityGroupId"] == producer["security_group_id"]
+    assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (7233, 7233)
     parameter = next(r for r in recorded if r.typ == "aws:ssm/parameter:Parameter")
     assert json.loads(parameter.inputs["value"]) == {"address": producer["frontend_address"], "namespace": "default"}
 

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from pulumi_temporal_dsql.lambda_bundle import (
     BundleResult,
+    BundleSources,
     build_bundle,
     deterministic_zip,
     find_python312,
     inputs_digest,
     project_modules_imported,
-    project_root,
     strip_debug_sections,
 )
 
@@ -44,8 +44,8 @@ def test_bundle_holds_arm64_cp312_wheels_the_handler_and_its_project_modules(bun
     native = [n for n in names if n.endswith(".so")]
     assert native and all("cpython-312-aarch64-linux-gnu" in n or "abi3" in n for n in native), native[:5]
     assert "profile_api/handler.py" in names
-    for module, file in project_modules_imported(project_root()).items():
-        assert str(file.relative_to(project_root() / "src")) in names, module
+    for module, path in project_modules_imported().items():
+        assert path in names, module
     # The lambda group only: no pulumi, temporalio, pydantic-ai, boto3 (the runtime provides boto3).
     tops = {n.split("/")[0] for n in names}
     for absent in ("pulumi", "pulumi_aws", "temporalio", "pydantic_ai", "boto3", "botocore", "standins"):
@@ -99,38 +99,55 @@ def test_property_deterministic_zip(files: dict[str, bytes], mtime: int) -> None
         assert digests[0] == digests[1]
 
 
-def _tiny_project(root: Path) -> Path:
-    (root / "lambdas" / "profile_api").mkdir(parents=True)
-    (root / "lambdas" / "profile_api" / "handler.py").write_text("from copilot_core import errors\n")
-    (root / "src" / "copilot_core").mkdir(parents=True)
-    (root / "src" / "copilot_core" / "__init__.py").write_text("")
-    (root / "src" / "copilot_core" / "errors.py").write_text("X = 1\n")
-    (root / "uv.lock").write_text("lock\n")
-    (root / "pyproject.toml").write_text("[project]\n")
-    return root
+def _tiny_project(root: Path) -> BundleSources:
+    from pulumi_temporal_dsql.lambda_bundle import PROJECT_PACKAGES
+
+    package = PROJECT_PACKAGES[0]  # a project package, whatever it is called
+    (root / "data" / "profile_api").mkdir(parents=True)
+    (root / "data" / "profile_api" / "handler.py").write_text(f"from {package} import errors\n")
+    (root / "data" / "lambda-requirements.txt").write_text("anyio==4.0 \\\n    --hash=sha256:00\n")
+    (root / "site" / package).mkdir(parents=True)
+    (root / "site" / package / "__init__.py").write_text("")
+    (root / "site" / package / "errors.py").write_text("X = 1\n")
+    return BundleSources(root / "data" / "profile_api", root / "data" / "lambda-requirements.txt", (root / "site",))
 
 
-def test_inputs_digest_is_kept_on_disk_under_the_files_stat_signature(tmp_path: Path) -> None:
+def test_inputs_digest_is_kept_on_disk_under_the_files_stat_signature(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
 
     from pulumi_temporal_dsql import lambda_bundle
 
-    root = _tiny_project(tmp_path)
-    first = inputs_digest(root)
-    cache = root / lambda_bundle.DIGEST_CACHE
+    monkeypatch.setenv("TEMPORAL_DSQL_CACHE_DIR", str(tmp_path / "cache"))
+    sources = _tiny_project(tmp_path)
+    first = inputs_digest(sources)
+    (cache,) = (tmp_path / "cache").iterdir()
     key, _, stored = cache.read_text().partition(" ")
-    assert stored == first == lambda_bundle._source_digest(root)
+    assert stored == first == lambda_bundle._source_digest(sources)
     # A fresh process (no in-process cache) answers from the disk entry: a planted one shows it.
     lambda_bundle._digest.cache_clear()
     cache.write_text(f"{key} {'0' * 64}")
-    assert inputs_digest(root) == "0" * 64
+    assert inputs_digest(sources) == "0" * 64
     # Any change to a file the digest could cover changes the signature: recomputed, not reused.
-    errors = root / "src" / "copilot_core" / "errors.py"
+    errors = next((tmp_path / "site").glob("*/errors.py"))
     errors.write_text("X = 2\n")
     os.utime(errors, ns=(errors.stat().st_atime_ns, errors.stat().st_mtime_ns + 1_000_000))
-    changed = inputs_digest(root)
+    changed = inputs_digest(sources)
     assert changed not in (first, "0" * 64)
-    assert changed == lambda_bundle._source_digest(root)
+    assert changed == lambda_bundle._source_digest(sources)
+
+
+def test_the_digest_covers_the_pins_and_not_where_the_files_live(tmp_path: Path) -> None:
+    """A wheel and a checkout of one version agree: the digest names files by their path inside the
+    zip, so the same files under another directory give the same digest, and other pins another one."""
+    from pulumi_temporal_dsql import lambda_bundle
+
+    here, there = _tiny_project(tmp_path / "a"), _tiny_project(tmp_path / "b")
+    assert len(lambda_bundle._bundle_files(here)) == 3  # handler, package __init__ and errors: followed
+    assert lambda_bundle._source_digest(here) == lambda_bundle._source_digest(there)
+    there.requirements.write_text("anyio==4.1 \\\n    --hash=sha256:01\n")
+    assert lambda_bundle._source_digest(here) != lambda_bundle._source_digest(there)
 
 
 class _ParsesWhenCollected:
@@ -151,12 +168,12 @@ def _leave_parsing_garbage(phase: str, info: dict[str, int]) -> None:
 def test_import_closure_survives_finalizers_that_parse_during_a_collection() -> None:
     # CI failed once with "AST constructor recursion depth mismatch" (CPython gh-106905) when a
     # collection ran a parsing finalizer in the middle of following the handler's imports.
-    expected = project_modules_imported(project_root())
+    expected = project_modules_imported()
     thresholds = gc.get_threshold()
     gc.set_threshold(50)  # collect often, so some collections land inside a parse
     gc.callbacks.append(_leave_parsing_garbage)
     try:
-        found = project_modules_imported(project_root())
+        found = project_modules_imported()
     finally:
         gc.callbacks.remove(_leave_parsing_garbage)
         gc.set_threshold(*thresholds)

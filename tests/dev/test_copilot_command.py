@@ -19,9 +19,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_console_script_is_the_devstack_composition() -> None:
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    # `main` runs `app` under the shared grammar (copilot_core.cli.run); `temporal-copilot` is the
-    # same command under a name that does not clash with the AWS Copilot CLI.
-    assert scripts["copilot"] == scripts["temporal-copilot"] == "devstack.copilot_cli:main"
+    # devstack.entry checks the copilot/dev extras are installed (naming the one to install), then
+    # runs devstack.copilot_cli.main: `app` under the shared grammar (copilot_core.cli.run);
+    # `temporal-copilot` is the same command under a name that does not clash with the AWS Copilot CLI.
+    assert scripts["copilot"] == scripts["temporal-copilot"] == "devstack.entry:main"
 
 
 def test_copilot_has_its_own_commands_then_demo_then_its_groups_then_dev() -> None:

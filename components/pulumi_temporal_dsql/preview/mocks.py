@@ -59,6 +59,9 @@ def _arn(typ: str, name: str, region: str) -> str:
 def _fake_outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
     """Computed outputs a real deployment would return, derived from the name so they are stable."""
     outs: dict[str, Any] = {}
+    if typ == "docker-build:index:Image":
+        # What BuildKit reports after a push: the manifest digest (stable here: from the name).
+        return {"digest": f"sha256:{hashlib.sha256(name.encode()).hexdigest()}", "ref": ""}
     if not typ.startswith("aws:"):
         return outs
     outs["arn"] = _arn(typ, name, region)
@@ -78,6 +81,10 @@ def _fake_outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> d
             invokeArn=f"arn:aws:apigateway:{region}:lambda:path/functions/{fname}/invocations",
             name=fname,
         )
+    elif typ == "aws:ecr/repository:Repository":
+        repository = inputs.get("name") or name
+        outs.update(repositoryUrl=f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{repository}", registryId=ACCOUNT_ID,
+                    arn=f"arn:aws:ecr:{region}:{ACCOUNT_ID}:repository/{repository}")
     elif typ == "aws:lb/loadBalancer:LoadBalancer":
         outs.update(dnsName=f"{name}-{sid[:8]}.elb.{region}.amazonaws.com", zoneId="Z26RNL4JYFTOTI")
     elif typ == "aws:amp/workspace:Workspace":
@@ -177,6 +184,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return {"id": args.args.get("id", "vpc-plan"), "cidrBlock": "10.0.0.0/16"}
         if token == "aws:ssm/getParameter:getParameter":
             return {"name": args.args.get("name"), "value": "ami-0123456789abcdef0", "type": "String", "id": args.args.get("name")}
+        if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            registry = args.args.get("registryId", ACCOUNT_ID)
+            return {"userName": "AWS", "password": "ecr-token", "authorizationToken": "QVdTOmVjci10b2tlbg==",
+                    "proxyEndpoint": f"https://{registry}.dkr.ecr.{self.region}.amazonaws.com", "id": registry}
         if token == "aws:secretsmanager/getRandomPassword:getRandomPassword":
             return {"randomPassword": "p" * int(args.args.get("passwordLength", 32)), "id": "random"}
         # Failing loudly beats resolving every field to None ("None.dsql.us-east-1.on.aws").

@@ -113,17 +113,16 @@ class Plan:
 
 
 def portable_path(path: str) -> str:
-    """A path as the plan shows it: relative to the checkout (two clones give the same plan), and
-    never absolute (a path outside the checkout keeps its name only)."""
-    from pulumi_temporal_dsql.lambda_bundle import project_root
-
+    """A path as the plan shows it: relative to the program's directory (where Pulumi runs it, the
+    working directory: two clones, or a checkout and an installed wheel, give the same plan), and
+    never absolute (a path outside that directory keeps its name only)."""
     candidate = Path(path)
     if not candidate.is_absolute():
         return candidate.as_posix()
     try:
-        return candidate.resolve().relative_to(project_root().resolve()).as_posix()
+        return candidate.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return f"<outside the checkout>/{candidate.name}"
+        return f"<outside the project>/{candidate.name}"
 
 
 def _json_default(value: Any) -> Any:
@@ -137,10 +136,11 @@ def _json_default(value: Any) -> Any:
 
 
 def stack_program() -> Path:
-    """stacks/__main__.py of this checkout."""
-    from pulumi_temporal_dsql.lambda_bundle import project_root
+    """The `pulumi new` template's program, shipped in the package (templates/temporal-dsql/ of the
+    repository): what a project made from the template runs, found the same way from any folder."""
+    from pulumi_temporal_dsql.resources import data_file
 
-    return project_root() / "stacks" / "__main__.py"
+    return data_file("template", "__main__.py")
 
 
 def _plain(value: Any) -> Any:

@@ -1,0 +1,1 @@
+../../../../lambdas/profile_api/handler.py
