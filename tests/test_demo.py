@@ -89,9 +89,13 @@ def _processes_with_marker(marker: str) -> list[int]:
 def test_interrupted_demo_tears_the_stack_down(state_dir: Path) -> None:
     marker = f"TEMPORAL_DSQL_DEMO_TEST={uuid.uuid4().hex}"
     name, value = marker.split("=", 1)
-    process = subprocess.Popen([sys.executable, "-m", "devstack.demo", "--state-dir", str(state_dir)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
-                               env={**os.environ, name: value})
+    # Its output goes to a file, not a pipe: a pipe nobody reads until the end blocks the demo
+    # once 64 KiB are written.
+    log = state_dir.parent / "demo-output.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "devstack.demo", "--state-dir", str(state_dir)],
+                                   stdout=sink, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+                                   env={**os.environ, name: value})
     pids: list[int] = []
     deadline = time.monotonic() + 120
     try:
@@ -101,20 +105,23 @@ def test_interrupted_demo_tears_the_stack_down(state_dir: Path) -> None:
                 if len(pids) >= 3:
                     break
             time.sleep(0.2)
-        assert len(pids) >= 3, "the stack never came up"
+        if len(pids) < 3:
+            if process.poll() is not None:
+                raise AssertionError(f"the demo exited {process.returncode} before its stack came up; its output:\n"
+                                     f"{log.read_text(errors='replace')[-4000:]}")
+            raise AssertionError("the stack never came up within 120 s")
         process.send_signal(signal.SIGINT)
         interrupted_at = time.monotonic()
         try:
-            output, _ = process.communicate(timeout=TEARDOWN_BOUND_SECONDS)
-        except subprocess.TimeoutExpired as timed_out:
-            partial = (timed_out.output or b"")
-            text = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
+            process.wait(timeout=TEARDOWN_BOUND_SECONDS)
+        except subprocess.TimeoutExpired:
             raise AssertionError(f"the demo did not exit within {TEARDOWN_BOUND_SECONDS}s of Ctrl-C; "
-                                 f"its output:\n{text[-4000:]}") from None
+                                 f"its output:\n{log.read_text(errors='replace')[-4000:]}") from None
         print(f"demo exited {time.monotonic() - interrupted_at:.1f}s after Ctrl-C")
     finally:
         if process.poll() is None:
             process.kill()
+    output = log.read_text(errors="replace")
     assert process.returncode == 130, output[-3000:]
     assert "interrupted" in output
     time.sleep(0.5)

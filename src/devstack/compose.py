@@ -92,12 +92,20 @@ def compose_files() -> dict[str, str]:
     from dsql_config import ConfigCompiler
     from dsql_config.adapters.compose import COMPOSE_FILE, DYNAMIC_CONFIG_FILE, ComposeAdapter
 
-    result = ConfigCompiler().compile(PRESET, overrides={"dsql.cluster_endpoint": ENDPOINT_FROM_SHELL,
-                                                         "sql.host": ENDPOINT_FROM_SHELL})
+    # Compiled with the preset's own endpoint placeholder (an override must be a real endpoint,
+    # which the compiler checks against botocore's rules), then handed to the shell: every value
+    # that is that placeholder becomes ${DSQL_CLUSTER_ENDPOINT:?...}.
+    result = ConfigCompiler().compile(PRESET)
+    placeholder = result.profile.get_param("dsql.cluster_endpoint").value
     snippets = {s.filename: s.content for s in ComposeAdapter().render(result.profile)}
     compose_text = snippets[COMPOSE_FILE]
     header = "".join(line + "\n" for line in compose_text.splitlines() if line.startswith("#"))
     document = yaml.safe_load(compose_text)
+    for service in document["services"].values():
+        environment = service.get("environment") or {}
+        for name, value in environment.items():
+            if value == placeholder:
+                environment[name] = ENDPOINT_FROM_SHELL
     document["services"].update(_observability_services())
     body = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=120)
     dump = lambda data: _HEADER + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)  # noqa: E731

@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.panel import Panel
+from rich.rule import Rule
 from rich.table import Table
 from whenever import Instant
 
@@ -44,6 +45,8 @@ __all__ = ["DemoResult", "MissingPiece", "main", "request_assessment", "run_demo
 
 PRESET = "mid-scale"
 OUT_DIR = REPO_ROOT / "out"
+RULE_WIDTH = 100  # the step rules, on a terminal or off
+PLAN_LINE_WIDTH = 160  # the plan panel's lines
 
 
 class MissingPiece(Exception):
@@ -85,7 +88,8 @@ class Demo:
     # ----------------------------------------------------------------- plumbing
     @contextlib.contextmanager
     def step(self, number: int, title: str) -> Iterator[None]:
-        self.console.rule(f"[bold][{number}/7] {title}")
+        # A rule is as wide as the console: off a terminal that is the whole-values width, so cap it.
+        self.console.print(Rule(f"[bold][{number}/7] {title}"), width=min(self.console.width, RULE_WIDTH))
         started = time.monotonic()
         try:
             with self.console.status(title):
@@ -142,7 +146,10 @@ class Demo:
             raise RuntimeError(f"temporal-dsql plan failed: {plan.stderr[-1500:]}")
         lines = plan.stdout.splitlines()
         resources = sum(1 for line in lines if line.lstrip().startswith("+ "))
-        self.console.print(Panel("\n".join(lines), title=f"offline plan: {PRESET} + copilot ({resources} resources)",
+        # A panel pads every line to its longest (the profile JSON output): lines are cut here;
+        # `temporal-dsql plan mid-scale` prints them whole.
+        shown = [line if len(line) <= PLAN_LINE_WIDTH else line[:PLAN_LINE_WIDTH - 3] + "..." for line in lines]
+        self.console.print(Panel("\n".join(shown), title=f"offline plan: {PRESET} + copilot ({resources} resources)",
                                  expand=False))
 
     def stack_up(self) -> None:

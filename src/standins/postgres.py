@@ -53,6 +53,16 @@ def _as_postgres(argv: list[str]) -> list[str]:
     return argv
 
 
+def _check_postgres_can_enter(workdir: Path) -> None:
+    """Under root the server runs as ``postgres``, which must be able to enter every parent folder
+    of its data (a ``mktemp -d`` folder is 0700): say which one and how to fix it, before initdb."""
+    for parent in workdir.resolve().parents:
+        if parent.exists() and not parent.stat().st_mode & 0o001:
+            raise StandinError(f"PostgreSQL runs as the `postgres` user, which cannot enter {parent} "
+                               f"(mode {parent.stat().st_mode & 0o777:o}): `chmod o+x {parent}`, or choose "
+                               "a state directory under a folder others can enter (the default, .local/, is)")
+
+
 @dataclass
 class PostgresServer:
     """initdb + postgres on a free 127.0.0.1 port; ``stop()`` ends it by PID and removes the data."""
@@ -86,17 +96,21 @@ class PostgresServer:
         sock.mkdir(parents=True, exist_ok=True)
         pwfile.write_text(self.password + "\n")
         if os.geteuid() == 0:
+            _check_postgres_can_enter(self.workdir)
             shutil.chown(self.workdir, "postgres")
             shutil.chown(sock, "postgres")
             shutil.chown(pwfile, "postgres")
             self.workdir.chmod(0o700)
         if not (data / "PG_VERSION").exists():
-            subprocess.run(
+            initdb = subprocess.run(
                 _as_postgres([str(postgres_binary("initdb")), "-D", str(data), "-U", self.user,
                               "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
                               f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync"]),
-                check=True, capture_output=True,
+                check=False, capture_output=True, text=True,
             )
+            if initdb.returncode != 0:
+                raise StandinError(f"initdb failed (exit {initdb.returncode}) for {data}: "
+                                   f"{(initdb.stderr or initdb.stdout).strip()[-800:]}")
         argv = _as_postgres([
             str(postgres_binary("postgres")), "-D", str(data), "-p", str(self.port),
             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={sock}",

@@ -221,10 +221,12 @@ async def test_a_retry_finishes_a_create_whose_process_died_after_the_pending_ro
     first = await api_client.post("/profiles/", json=body, headers={"Idempotency-Key": key})
     pid = first.json()["id"]
     store = profile_service.store
-    # Rewind it to "pending, document put": as if killed right after the put.
+    # Rewind it to "pending, document put": as if killed right after the put. The list keys are
+    # written only by the commit that flips the row to ready, so that state has none yet.
 
     async def rewind(conn: Any) -> None:
         await conn.execute("UPDATE behaviour_profiles SET state = 'pending' WHERE id = $1", uuid.UUID(pid))
+        await conn.execute("DELETE FROM profile_list_keys WHERE profile_id = $1", uuid.UUID(pid))
 
     await store._tx(rewind)
     request = CreateProfileRequest.model_validate(body)
