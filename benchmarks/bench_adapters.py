@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable
 
 from benchmarks._table import BenchRow
-from dsql_config.adapters import ProfileArtifacts, discover_platform_adapters, discover_sdk_adapters
-from dsql_config.adapters._artifacts import primed
-from dsql_config.compiler import ConfigCompiler
-from dsql_config.modifiers import MODIFIERS
-from dsql_config.presets import PRESETS
+from temporal_dsql_config.adapters import ProfileArtifacts, discover_platform_adapters, discover_sdk_adapters
+from temporal_dsql_config.adapters._artifacts import primed
+from temporal_dsql_config.compiler import ConfigCompiler
+from temporal_dsql_config.modifiers import MODIFIERS
+from temporal_dsql_config.presets import PRESETS
 
 GOAL_P50_MS = 3.0
 ROUNDS = 20

@@ -34,7 +34,7 @@ def _command() -> list[str]:
     found = shutil.which("temporal-dsql-config")
     if found:
         return [found]
-    return [sys.executable, "-c", "from dsql_config.cli import app; app()"]
+    return [sys.executable, "-c", "from temporal_dsql_config.cli import app; app()"]
 
 
 def _one(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from benchmarks._table import BenchRow
-from dsql_config import ConfigCompiler
+from temporal_dsql_config import ConfigCompiler
 
 PRESETS = ("starter", "mid-scale", "high-throughput")
 # Figure names stay within the table's first column in an 80-column terminal.

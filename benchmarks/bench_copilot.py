@@ -17,8 +17,8 @@ STATE_MACHINE_GOAL_US = 10.0
 
 
 def _state_machine_row() -> BenchRow:
-    from copilot.health import MachineState, ScaleBand, evaluate
-    from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
+    from temporal_dsql_copilot.health import MachineState, ScaleBand, evaluate
+    from temporal_dsql_copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
 
     snapshots = [
         SignalSnapshot(observed_at="2026-11-22T12:00:00Z",
@@ -48,7 +48,7 @@ def _state_machine_row() -> BenchRow:
     # The goal is judged on CPU time: on a shared 2-core box wall time mostly measures the neighbours.
     return BenchRow("state machine", f"{cpu_us:.1f} us CPU", f"<= {STATE_MACHINE_GOAL_US:g} us", ok,
                     "" if ok else f"min {min(cpus):.1f} us",
-                    f"state machine: copilot.health.evaluate() over 4 snapshots that move between states, "
+                    f"state machine: temporal_dsql_copilot.health.evaluate() over 4 snapshots that move between states, "
                     f"{blocks} blocks of {rounds * len(snapshots)} evaluations after a warm-up; CPU time per "
                     f"evaluation, median block (fastest {min(cpus):.1f} us; wall {wall_us:.1f} us).")
 
@@ -87,13 +87,13 @@ async def _status_p99(dsn_parts: dict[str, object]) -> tuple[float, float]:
     import httpx
     from whenever import Instant, TimeDelta
 
-    from copilot.assessment import (
+    from temporal_dsql_copilot.assessment import (
         AssessmentContext,
         AssessmentTrigger,
         finalize_assessment,
         rule_based_explanation,
     )
-    from copilot.health import (
+    from temporal_dsql_copilot.health import (
         MachineState,
         ScaleBand,
         assess_workers,
@@ -101,9 +101,9 @@ async def _status_p99(dsn_parts: dict[str, object]) -> tuple[float, float]:
         service_health,
         thresholds_for,
     )
-    from copilot.settings import CopilotSettings
-    from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
-    from copilot.store import StateStore, StoredSnapshot
+    from temporal_dsql_copilot.settings import CopilotSettings
+    from temporal_dsql_copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
+    from temporal_dsql_copilot.store import StateStore, StoredSnapshot
 
     settings = CopilotSettings(**dsn_parts, cluster_id=f"bench-{uuid.uuid4().hex[:6]}")  # type: ignore[arg-type]
     store = await StateStore.connect(settings, max_size=20)
@@ -137,15 +137,15 @@ async def _status_p99(dsn_parts: dict[str, object]) -> tuple[float, float]:
     import subprocess
     import sys
 
-    from standins import free_port, wait_for_port
-    from standins._process import stop_pid
+    from temporal_dsql_standins import free_port, wait_for_port
+    from temporal_dsql_standins._process import stop_pid
 
     port = free_port()
     env = {**os.environ, "COPILOT_DSQL_ENDPOINT": settings.dsql_endpoint, "COPILOT_DSQL_PORT": str(settings.dsql_port),
            "COPILOT_DSQL_USER": settings.dsql_user, "COPILOT_DSQL_DATABASE": settings.dsql_database,
            "COPILOT_DSQL_PASSWORD": settings.dsql_password.get_secret_value() if settings.dsql_password else "",
            "COPILOT_CLUSTER_ID": settings.cluster_id, "PROFILES_AMP_SIGV4": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "copilot.api.app:create_app",
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "temporal_dsql_copilot.api.app:create_app",
                                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
                                "--no-access-log"], env=env)
     latencies: list[float] = []
@@ -164,7 +164,7 @@ async def _status_p99(dsn_parts: dict[str, object]) -> tuple[float, float]:
 
 
 def _status_row() -> BenchRow:
-    from standins import PostgresServer
+    from temporal_dsql_standins import PostgresServer
 
     server = PostgresServer().start()
     try:

@@ -1,4 +1,4 @@
-"""`make demo` end to end as a person runs it: `python -m devstack.demo` as one process, from the
+"""`make demo` end to end as a person runs it: `python -m temporal_dsql_devstack.demo` as one process, from the
 compile and offline plan through the local stack, profiles, comparison, the copilot's assessment and
 conformance to the teardown.
 
@@ -32,7 +32,7 @@ def run() -> list[BenchRow]:
     workdir.chmod(0o755)  # PostgreSQL runs as `postgres` under root
     try:
         started = time.monotonic()
-        done = subprocess.run([sys.executable, "-m", "devstack.demo", "--state-dir", str(workdir / "state")],
+        done = subprocess.run([sys.executable, "-m", "temporal_dsql_devstack.demo", "--state-dir", str(workdir / "state")],
                               capture_output=True, text=True, timeout=900, cwd=ROOT,
                               env={**os.environ, "COLUMNS": "160"})
         elapsed = time.monotonic() - started
@@ -47,5 +47,5 @@ def run() -> list[BenchRow]:
     if worked and not ok and slowest is not None:
         note = f"slowest: {slowest['name'][:28]} {slowest['seconds']:.0f} s"
     return [BenchRow("make demo", f"{elapsed:.0f} s", f"<= {GOAL_S:.0f} s", ok, note,
-                     "make demo: `python -m devstack.demo` as one process, end to end including teardown; "
+                     "make demo: `python -m temporal_dsql_devstack.demo` as one process, end to end including teardown; "
                      "per step: " + ", ".join(f"{s['name']} {s['seconds']:.0f} s" for s in steps) + ".")]

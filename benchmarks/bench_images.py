@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from benchmarks._table import BenchRow
-from devstack.images import DockerCli, ImageSet, build_all, buildkit_cli
+from temporal_dsql_devstack.images import DockerCli, ImageSet, build_all, buildkit_cli
 
 __all__ = ["run"]
 
@@ -55,15 +55,15 @@ def _start_to_healthy(cli: DockerCli, argv: list[str]) -> float:
 
 
 def _copilot_api(images: ImageSet) -> list[str]:
-    from standins import free_port
+    from temporal_dsql_standins import free_port
 
     return ["-e", f"COPILOT_API_PORT={free_port()}", "-e", "COPILOT_LISTEN_HOST=127.0.0.1",
             "-e", "PROFILES_AUTH_MODE=iam", images.copilot, "api"]
 
 
 def _runtime(images: ImageSet) -> list[str]:
-    from dsql_config import ConfigCompiler
-    from standins import free_port
+    from temporal_dsql_config import ConfigCompiler
+    from temporal_dsql_standins import free_port
 
     port = free_port()
     env = ConfigCompiler().compile("mid-scale").env_for("frontend", cluster_endpoint="k5abc.dsql.us-east-1.on.aws",

@@ -77,10 +77,10 @@ print(elapsed)
 _CREATE = """
 import asyncio, json, os, sys, time
 from whenever import Instant
-from behaviour_profiles.models import CreateProfileRequest
-from behaviour_profiles.settings import ProfileSettings
-from behaviour_profiles.telemetry import PrometheusClient, collect_telemetry
-from copilot.api.app import build_profile_service
+from temporal_dsql_profiles.models import CreateProfileRequest
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_profiles.telemetry import PrometheusClient, collect_telemetry
+from temporal_dsql_copilot.api.app import build_profile_service
 
 def prometheus_seconds(pid):
     # utime + stime of the Prometheus process (fields 14 and 15 of /proc/<pid>/stat, in ticks).
@@ -288,9 +288,9 @@ def _function_url_event(body: dict[str, object]) -> dict[str, object]:
 async def _seed_and_time_list(dsn: str, bucket: str, s3_endpoint: str) -> float:
     from pydantic import SecretStr
 
-    from behaviour_profiles.scale import seed_profiles
-    from behaviour_profiles.settings import ProfileSettings
-    from behaviour_profiles.storage import ListFilters, ProfileStore
+    from temporal_dsql_profiles.scale import seed_profiles
+    from temporal_dsql_profiles.settings import ProfileSettings
+    from temporal_dsql_profiles.storage import ListFilters, ProfileStore
 
     store = ProfileStore.from_settings(ProfileSettings(bucket=bucket, s3_endpoint_url=s3_endpoint,
                                                        database_dsn=SecretStr(dsn)))
@@ -318,8 +318,8 @@ SPEEDUP_GOAL = 4.0
 def run() -> list[BenchRow]:
     import boto3
 
-    from copilot_core.metric_catalog import iter_queries
-    from standins import (
+    from temporal_dsql_core.metric_catalog import iter_queries
+    from temporal_dsql_standins import (
         MotoServer,
         PostgresServer,
         ScenarioWindow,

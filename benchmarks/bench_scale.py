@@ -1,7 +1,7 @@
 """Scale: the profile list at 1M rows and clearing a long incident, on the stand-ins (issue 24).
 
 - list p99 at 1M rows, for the first page and the page 90 % deep of every list shape
-  (``behaviour_profiles.scale.list_shapes``), through ``ProfileStore`` (what GET /profiles/ runs);
+  (``temporal_dsql_profiles.scale.list_shapes``), through ``ProfileStore`` (what GET /profiles/ runs);
 - walking every page (limit 500) through the API (FastAPI app in its own process, ASGI) at 100k and
   at 1M rows: linear means the 1M walk costs at most 12x the 100k walk;
 - the API process's peak RSS (VmHWM) over the 1M walk, the largest point;
@@ -42,8 +42,8 @@ CLEAR_GOAL_S = 1.0
 _WALK = """
 import asyncio, json, sys, time
 import httpx
-from behaviour_profiles.settings import ProfileSettings
-from copilot.api.app import build_profile_service, create_app
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_copilot.api.app import build_profile_service, create_app
 
 async def main():
     settings = ProfileSettings()
@@ -85,7 +85,7 @@ def _p99(samples: list[float]) -> float:
 async def _shape_p99s(store: Any, conn: Any, now: Instant) -> tuple[list[tuple[str, float, float, int]], float]:
     """Per shape: p99 of its first page and of its 90 %-deep page; and the floor: p99 of
     ``SELECT 1`` through the same pool and transaction path, interleaved with them."""
-    from behaviour_profiles.scale import deep_position, list_shapes
+    from temporal_dsql_profiles.scale import deep_position, list_shapes
 
     async def one(db: Any) -> Any:
         return await db.fetchval("SELECT 1")
@@ -111,13 +111,13 @@ async def _shape_p99s(store: Any, conn: Any, now: Instant) -> tuple[list[tuple[s
 
 
 def _assessment(at: Instant) -> Any:
-    from copilot.assessment import (
+    from temporal_dsql_copilot.assessment import (
         AssessmentContext,
         AssessmentTrigger,
         finalize_assessment,
         rule_based_explanation,
     )
-    from copilot.health import (
+    from temporal_dsql_copilot.health import (
         MachineState,
         ScaleBand,
         assess_workers,
@@ -125,7 +125,7 @@ def _assessment(at: Instant) -> Any:
         service_health,
         thresholds_for,
     )
-    from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
+    from temporal_dsql_copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
 
     snap = SignalSnapshot(observed_at=at.format_iso(),
                           primary=PrimarySignals(state_transitions_per_sec=100, history_tasks_per_sec=100,
@@ -145,10 +145,10 @@ async def _clear_10k(host: str, port: int, user: str, password: str, database: s
     """Seconds to store an assessment that clears 10,000 open issues, and the issues it cleared."""
     import asyncpg
 
-    from copilot.assessment.models import Issue
-    from copilot.settings import CopilotSettings
-    from copilot.store import StateStore
-    from copilot.store.store import issue_key
+    from temporal_dsql_copilot.assessment.models import Issue
+    from temporal_dsql_copilot.settings import CopilotSettings
+    from temporal_dsql_copilot.store import StateStore
+    from temporal_dsql_copilot.store.store import issue_key
 
     settings = CopilotSettings(dsql_endpoint=host, dsql_port=port, dsql_user=user, dsql_database=database,
                                dsql_password=password, cluster_id="bench-incident")  # type: ignore[arg-type]
@@ -186,9 +186,9 @@ async def _measure(dsn: str, bucket: str, s3_endpoint: str, env: dict[str, str])
     import asyncpg
     from pydantic import SecretStr
 
-    from behaviour_profiles.scale import seed_profiles
-    from behaviour_profiles.settings import ProfileSettings
-    from behaviour_profiles.storage import ProfileStore
+    from temporal_dsql_profiles.scale import seed_profiles
+    from temporal_dsql_profiles.settings import ProfileSettings
+    from temporal_dsql_profiles.storage import ProfileStore
 
     store = ProfileStore.from_settings(ProfileSettings(bucket=bucket, s3_endpoint_url=s3_endpoint,
                                                        database_dsn=SecretStr(dsn)))
@@ -240,7 +240,7 @@ async def _measure(dsn: str, bucket: str, s3_endpoint: str, env: dict[str, str])
 def run() -> list[BenchRow]:
     import boto3
 
-    from standins import MotoServer, PostgresServer
+    from temporal_dsql_standins import MotoServer, PostgresServer
 
     for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
                        ("AWS_DEFAULT_REGION", "us-east-1")):

@@ -6,7 +6,7 @@ that failed or errored in at least one round, with the rounds it failed in and t
 first failure; the exit status is 1 when any test failed, so the target can gate a change.
 
 A retry around an assertion would hide exactly what this is for: each failure is to be fixed at its
-cause (see the readiness rule in `standins._process.ManagedProcess.start`).
+cause (see the readiness rule in `temporal_dsql_standins._process.ManagedProcess.start`).
 """
 
 from __future__ import annotations

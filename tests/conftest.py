@@ -5,7 +5,7 @@ Each fixture starts a real server on a free 127.0.0.1 port and stops it by PID a
 - ``postgres_server``: PostgreSQL (the Aurora DSQL stand-in), user ``admin``, db ``postgres``;
 - ``moto_server``: moto_server for S3/DynamoDB (``.endpoint_url``; ``.reset()`` wipes state);
 - ``prometheus_with_scenarios``: Prometheus under ``/workspaces/ws-local`` (the AMP URL shape)
-  backfilled with ``standins.scenarios.default_windows()``: ``healthy-150wps`` from now-5h to
+  backfilled with ``temporal_dsql_standins.scenarios.default_windows()``: ``healthy-150wps`` from now-5h to
   now-3h and ``overloaded-400wps`` from now-2h to the session start (``.windows[name]``).
 
 Tests that stop a server on purpose (fault tests) start their own instance instead.
@@ -18,7 +18,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from standins import MotoServer, PostgresServer, ScenarioPrometheus, start_prometheus_with_scenarios
+from temporal_dsql_standins import (
+    MotoServer,
+    PostgresServer,
+    ScenarioPrometheus,
+    start_prometheus_with_scenarios,
+)
 
 # moto, the SigV4 signer and the DSQL token generator need credentials; never real ones.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from whenever import Instant
 
-from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
+from temporal_dsql_copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
 
 __all__ = ["stressed_mid_snapshot"]
 

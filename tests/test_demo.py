@@ -1,6 +1,6 @@
 """`make demo` end to end: the integration test of the whole product.
 
-Runs ``python -m devstack.demo`` exactly as the Makefile does (own state directory), and checks
+Runs ``python -m temporal_dsql_devstack.demo`` exactly as the Makefile does (own state directory), and checks
 every step passed, the chart is a real PNG, and nothing it started is left running, also when
 it is interrupted halfway.
 """
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from devstack.state import StackState
-from standins._process import pid_alive
+from temporal_dsql_devstack.state import StackState
+from temporal_dsql_standins._process import pid_alive
 
 pytestmark = pytest.mark.standins
 
@@ -52,7 +52,7 @@ def test_demo_runs_end_to_end(state_dir: Path) -> None:
     chart.unlink(missing_ok=True)
     # How long it takes is a goal in benchmarks/bench_demo.py (`make bench`), not an assertion here:
     # on a loaded machine the demo works and is slower. The time-out only stops a hung demo.
-    result = subprocess.run([sys.executable, "-m", "devstack.demo", "--state-dir", str(state_dir)],
+    result = subprocess.run([sys.executable, "-m", "temporal_dsql_devstack.demo", "--state-dir", str(state_dir)],
                             capture_output=True, text=True, timeout=900, cwd=ROOT,
                             env={**os.environ, "COLUMNS": "160"})
     output = result.stdout + result.stderr
@@ -93,7 +93,7 @@ def test_interrupted_demo_tears_the_stack_down(state_dir: Path) -> None:
     # once 64 KiB are written.
     log = state_dir.parent / "demo-output.log"
     with log.open("w") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "devstack.demo", "--state-dir", str(state_dir)],
+        process = subprocess.Popen([sys.executable, "-m", "temporal_dsql_devstack.demo", "--state-dir", str(state_dir)],
                                    stdout=sink, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
                                    env={**os.environ, name: value})
     pids: list[int] = []

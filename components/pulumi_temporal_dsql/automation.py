@@ -1,6 +1,6 @@
 """Pulumi Automation API for the ephemeral dev stack (`copilot dev infra apply | destroy`).
 
-Nothing in src/ may import pulumi, so `devstack.infra` reaches this module by name through
+Nothing in src/ may import pulumi, so `temporal_dsql_devstack.infra` reaches this module by name through
 importlib only when a command runs. The dev stack program (stacks/dev/dev_stack.py) runs inline,
 so no Pulumi.yaml is needed. State goes to PULUMI_BACKEND_URL when set, else to a local file
 backend under ~/.temporal-dsql/pulumi (no Pulumi Cloud login needed for a throwaway stack).

@@ -23,9 +23,9 @@ __all__ = [
 ]
 
 PresetName = Literal["starter", "mid-scale", "high-throughput"]
-"""A scale preset of the config compiler (`dsql_config.presets`)."""
+"""A scale preset of the config compiler (`temporal_dsql_config.presets`)."""
 ModifierName = Literal["simple-crud", "orchestrator", "batch-processor", "long-running"]
-"""A workload modifier of the config compiler (`dsql_config.modifiers`)."""
+"""A workload modifier of the config compiler (`temporal_dsql_config.modifiers`)."""
 CapacityMode = Literal["fargate", "ec2"]
 """Where the tasks run: Fargate, or an Auto Scaling group of Graviton EC2 instances."""
 Environment = Literal["dev", "staging", "prod"]

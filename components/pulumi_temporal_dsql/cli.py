@@ -6,8 +6,8 @@
     temporal-dsql prices refresh --region us-east-1
     temporal-dsql build-lambda --out DIR
 
-The grammar (positional preset, -m, -o, --format, exit codes, errors) is copilot_core.cli's and
-dsql_config.grammar's, the same as `temporal-dsql-config` and `copilot`.
+The grammar (positional preset, -m, -o, --format, exit codes, errors) is temporal_dsql_core.cli's and
+temporal_dsql_config.grammar's, the same as `temporal-dsql-config` and `copilot`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,17 @@ from typing import Annotated, Any
 
 import typer
 
-from copilot_core.cli import (
+from pulumi_temporal_dsql.errors import ComponentInputError
+from temporal_dsql_config.grammar import (
+    ModifierOption,
+    OptionalPresetArgument,
+    OverrideOption,
+    complete_modifier,
+    complete_override,
+    complete_preset,
+    parse_override_pairs,
+)
+from temporal_dsql_core.cli import (
     ExitCode,
     FormatOption,
     JsonFlag,
@@ -30,17 +40,7 @@ from copilot_core.cli import (
     resolve_format,
     run,
 )
-from copilot_core.errors import InputError
-from dsql_config.grammar import (
-    ModifierOption,
-    OptionalPresetArgument,
-    OverrideOption,
-    complete_modifier,
-    complete_override,
-    complete_preset,
-    parse_override_pairs,
-)
-from pulumi_temporal_dsql.errors import ComponentInputError
+from temporal_dsql_core.errors import InputError
 
 __all__ = ["app", "main"]
 
@@ -100,8 +100,8 @@ def _parse_overrides(items: list[str] | None, option: str) -> dict[str, Any]:
 
 def _stack_inputs(stack_config: Path) -> Any:
     """The stack's inputs through the stack program's own reader (a UTF-8 file, typed errors otherwise)."""
-    from dsql_config.files import read_input_text
     from pulumi_temporal_dsql.preview.diff import stack_inputs_from_config
+    from temporal_dsql_config.files import read_input_text
 
     return stack_inputs_from_config(read_input_text(stack_config, field="--stack-config"))
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from copilot_core import ConfigProfile, ParameterValue
-from copilot_core.deployed_config import DeployedConfig, DeployedVersions
-from copilot_core.errors import InputError
 from pulumi_temporal_dsql.errors import ConfigCompileError
+from temporal_dsql_core import ConfigProfile, ParameterValue
+from temporal_dsql_core.deployed_config import DeployedConfig, DeployedVersions
+from temporal_dsql_core.errors import InputError
 
 __all__ = [
     "TABLE_PARAMETERS",
@@ -92,8 +92,8 @@ def compile_config(
     """Compile the preset; raise `ConfigCompileError` carrying every compiler message on failure.
 
     `ec2_instance_type` None: the tasks run on Fargate (every size a Fargate size); else every task
-    must fit that instance type after the ECS agent's reservation (dsql_config.fargate)."""
-    from dsql_config import ConfigCompiler
+    must fit that instance type after the ECS agent's reservation (temporal_dsql_config.fargate)."""
+    from temporal_dsql_config import ConfigCompiler
 
     try:
         result = ConfigCompiler().compile(preset, modifier=modifier, overrides=dict(overrides or {}),
@@ -151,7 +151,7 @@ def deployed_profile(profile: ConfigProfile, *, cluster_endpoint: str, region: s
     placeholders (`cluster-id.dsql.us-east-1.on.aws`, `us-east-1`): the endpoint is known only once
     the cluster exists, after compilation, exactly as `env_for` substitutes it in the env. This is
     the one place the stored and exported profile gets them."""
-    from dsql_config import default_registry
+    from temporal_dsql_config import default_registry
 
     registry = default_registry()
 

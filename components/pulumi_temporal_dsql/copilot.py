@@ -11,7 +11,7 @@ with it but the visibility domain (under its own index) and the metrics workspac
 - IAM: bedrock:InvokeModel on the given model, aps:QueryMetrics on the workspace, DSQL on its
   own cluster, read of the monitored cluster's Temporal log groups (the same groups the worker's
   COPILOT_CLOUDWATCH_LOG_GROUPS names), and, when the profile store is given, what
-  `copilot.runtime.profile_store_from_env` needs for baseline drift and the stale-profile sweep:
+  `temporal_dsql_copilot.runtime.profile_store_from_env` needs for baseline drift and the stale-profile sweep:
   the PROFILES_* settings, read of the bucket's config/ and profiles/ objects (delete of
   profiles/ objects, which the sweep removes) and DSQL on the monitored cluster's index.
 """
@@ -74,15 +74,15 @@ COPILOT_COLLECTOR_CPU, COPILOT_COLLECTOR_MEMORY = 128, 256
 
 
 def copilot_env(values: Mapping[str, Any]) -> dict[str, str]:
-    """The worker's env from `copilot.settings.CopilotSettings` field names."""
-    from copilot.settings import CopilotSettings
+    """The worker's env from `temporal_dsql_copilot.settings.CopilotSettings` field names."""
+    from temporal_dsql_copilot.settings import CopilotSettings
 
     return settings_env(CopilotSettings, values)
 
 
 def profile_env(values: Mapping[str, Any]) -> dict[str, str]:
-    """The worker's profile-store env from `behaviour_profiles.settings.ProfileSettings` field names."""
-    from behaviour_profiles.settings import ProfileSettings
+    """The worker's profile-store env from `temporal_dsql_profiles.settings.ProfileSettings` field names."""
+    from temporal_dsql_profiles.settings import ProfileSettings
 
     return settings_env(ProfileSettings, values)
 
@@ -313,7 +313,7 @@ class CopilotWorkers(pulumi.ComponentResource):
             settings_values["kb_id"] = self.knowledge_base.knowledge_base_id
             settings_values["kb_data_source_id"] = self.knowledge_base.data_source_id
             settings_values["kb_bucket"] = self.knowledge_base.source_bucket_name
-        from behaviour_profiles.db_roles import COPILOT_PROFILES_DB_ROLE
+        from temporal_dsql_profiles.db_roles import COPILOT_PROFILES_DB_ROLE
 
         profile_values: dict[str, Any] = (
             {"bucket": args.profile_bucket_name, "region": region, "dsql_endpoint": args.profile_dsql_endpoint,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from copilot_core.errors import InputError, TemporalDsqlError
+from temporal_dsql_core.errors import InputError, TemporalDsqlError
 
 __all__ = ["ComponentInputError", "ConfigCompileError", "LambdaBundleError"]
 

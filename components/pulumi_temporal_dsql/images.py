@@ -4,7 +4,7 @@ The two project images are NOT published anywhere: you build them and push them 
 ECS tasks can pull from (ECR), then point the stack at them:
 
     # server image: the runtime layer (docker/runtime/) on the temporal-dsql fork's server image
-    TEMPORAL_DSQL_PATH=~/src/temporal-dsql uv run python -m devstack build
+    TEMPORAL_DSQL_PATH=~/src/temporal-dsql uv run python -m temporal_dsql_devstack build
     docker tag temporal-dsql-runtime:test <account>.dkr.ecr.<region>.amazonaws.com/temporal-dsql-runtime:<tag>
     docker push <account>.dkr.ecr.<region>.amazonaws.com/temporal-dsql-runtime:<tag>
     pulumi config set serverImage <account>.dkr.ecr.<region>.amazonaws.com/temporal-dsql-runtime:<tag>

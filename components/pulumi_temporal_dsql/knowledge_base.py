@@ -1,6 +1,6 @@
 """The copilot's Bedrock knowledge base: S3 source bucket, S3 Vectors store, IAM role, data source.
 
-`copilot kb sync` (copilot.knowledge.sync) uploads docs/knowledge/ under `source_prefix` in the
+`copilot kb sync` (temporal_dsql_copilot.knowledge.sync) uploads docs/knowledge/ under `source_prefix` in the
 source bucket and starts an ingestion job; Bedrock embeds the documents with `embedding_model`
 into an S3 Vectors index and the copilot queries it with bedrock-agent-runtime Retrieve.
 `retrieval_statements` / `sync_statements` give the IAM a copilot task role (or a developer)

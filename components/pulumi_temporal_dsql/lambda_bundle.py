@@ -57,7 +57,7 @@ __all__ = [
 HANDLER = "profile_api.handler.handler"
 PLATFORM = "aarch64-manylinux_2_28"
 PYTHON_VERSION = "3.12"
-PROJECT_PACKAGES = ("copilot_core", "dsql_config", "behaviour_profiles", "copilot", "dashboards", "devstack", "standins")
+PROJECT_PACKAGES = ("temporal_dsql_core", "temporal_dsql_config", "temporal_dsql_profiles", "temporal_dsql_copilot", "temporal_dsql_dashboards", "temporal_dsql_devstack", "temporal_dsql_standins")
 # Provided by the Lambda Python runtime; never bundled.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

@@ -17,8 +17,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from copilot_core import ConfigProfile, ParameterValue
-from dsql_config import aws_rules
 from pulumi_temporal_dsql import images
 from pulumi_temporal_dsql.choices import (
     ENVIRONMENT_CHOICES,
@@ -80,6 +78,8 @@ from pulumi_temporal_dsql.visibility import (
     VisibilityArgs,
     visibility_env,
 )
+from temporal_dsql_config import aws_rules
+from temporal_dsql_core import ConfigProfile, ParameterValue
 
 __all__ = [
     "ENVIRONMENTS",
@@ -222,7 +222,7 @@ def role_spec(role: str, spec: Any) -> RoleSpec:
 def _validate(args: TemporalDsqlPresetArgs, name: str) -> None:
     if not args.preset:
         raise ComponentInputError("preset is required.", field="preset", suggestion="Pass preset='mid-scale'.")
-    # AWS's own rules (dsql_config.aws_rules: botocore's models) for what this component names
+    # AWS's own rules (temporal_dsql_config.aws_rules: botocore's models) for what this component names
     # itself; the compiler checks the table names it is given.
     # Pulumi auto-names the bucket and the roles: the logical name + "-" + 7 random hex characters.
     auto = "-0000000"

@@ -30,13 +30,13 @@ from pulumi_temporal_dsql.iam import assume_role_policy, policy_document, statem
 from pulumi_temporal_dsql.lambda_bundle import HANDLER
 
 PROFILE_API_DB_ROLE = "profile_api"
-"""behaviour_profiles.db_roles.PROFILE_API_DB_ROLE (the test keeps the two equal)."""
+"""temporal_dsql_profiles.db_roles.PROFILE_API_DB_ROLE (the test keeps the two equal)."""
 PROFILE_PREFIX = "profiles/"
 CONFIG_PREFIX = "config/"
 SWEEP_SCHEDULE = "rate(15 minutes)"
 SETUP_EVENT = "setup-profile-store"
 SWEEP_EVENT = "sweep-stale-pending"
-"""behaviour_profiles.db_roles' event names (the Lambda handler's job dispatch; a test keeps them equal)."""
+"""temporal_dsql_profiles.db_roles' event names (the Lambda handler's job dispatch; a test keeps them equal)."""
 
 __all__ = ["AUTH_MODES", "CORS_HEADERS", "CORS_METHODS", "PROFILE_API_DB_ROLE", "ProfileApi", "ProfileApiArgs",
            "ProfileStoreSetup", "ProfileStoreSetupArgs", "copilot_status_settings", "profile_api_settings"]
@@ -49,9 +49,9 @@ CORS_HEADERS = ("authorization", "content-type", "x-amz-date", "x-amz-security-t
 
 
 def profile_api_settings(values: Mapping[str, Any]) -> dict[str, str]:
-    """Lambda env from behaviour_profiles.settings field names (the profiles engineer's model)."""
-    from behaviour_profiles.settings import ProfileSettings
+    """Lambda env from temporal_dsql_profiles.settings field names (the profiles engineer's model)."""
     from pulumi_temporal_dsql.settings_env import settings_env
+    from temporal_dsql_profiles.settings import ProfileSettings
 
     return settings_env(ProfileSettings, values)
 
@@ -75,7 +75,7 @@ class ProfileApiArgs:
     timeout_seconds: int = 30
     log_retention_days: int = 30
     copilot_status: pulumi.Input[Mapping[str, Any]] | None = None
-    """`copilot.settings.CopilotSettings` field values of the copilot's state store (dsql_endpoint,
+    """`temporal_dsql_copilot.settings.CopilotSettings` field values of the copilot's state store (dsql_endpoint,
     aws_region, cluster_id) for the app's /status routes; None when the copilot is not deployed."""
     copilot_dsql_cluster_arn: pulumi.Input[str] | None = None
     """The copilot's own DSQL cluster (dsql:DbConnectAdmin for /status); with copilot_status."""
@@ -83,9 +83,9 @@ class ProfileApiArgs:
 
 
 def copilot_status_settings(values: Mapping[str, Any]) -> dict[str, str]:
-    """COPILOT_* env of the app's status store, from copilot.settings field names."""
-    from copilot.settings import CopilotSettings
+    """COPILOT_* env of the app's status store, from temporal_dsql_copilot.settings field names."""
     from pulumi_temporal_dsql.settings_env import settings_env
+    from temporal_dsql_copilot.settings import CopilotSettings
 
     return settings_env(CopilotSettings, values)
 
@@ -247,7 +247,7 @@ class ProfileStoreSetup(pulumi.ComponentResource):
     """The profile store's schema set-up: a function (the same bundle) that connects as ``admin``
     (the only ``dsql:DbConnectAdmin`` grant on the cluster outside the Temporal servers' plugin),
     invoked once per change of its input: it creates the tables and the dedicated roles, grants
-    them the profile tables and maps each to its IAM role (behaviour_profiles.db_roles)."""
+    them the profile tables and maps each to its IAM role (temporal_dsql_profiles.db_roles)."""
 
     function: aws.lambda_.Function
     invocation: aws.lambda_.Invocation

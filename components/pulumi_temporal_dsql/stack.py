@@ -11,7 +11,6 @@ from typing import Any, cast
 
 import pulumi
 
-from dsql_config import aws_rules
 from pulumi_temporal_dsql.choices import PresetName
 from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.image_build import ImageBuildArgs
@@ -27,6 +26,7 @@ from pulumi_temporal_dsql.preset import (
     TemporalDsqlPresetArgs,
 )
 from pulumi_temporal_dsql.stack_config import read_stack_config
+from temporal_dsql_config import aws_rules
 
 __all__ = ["OUTPUT_NAMES", "build_stack", "component_name", "preset_args_from_config"]
 

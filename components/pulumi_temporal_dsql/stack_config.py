@@ -171,7 +171,7 @@ def config_strings_from_yaml(text: str) -> dict[str, str]:
     unknown = sorted(k.removeprefix(f"{NAMESPACE}:") for k in strings
                      if k.startswith(f"{NAMESPACE}:") and k.removeprefix(f"{NAMESPACE}:") not in KNOWN_KEYS)
     if unknown:
-        from copilot_core.errors import close_matches
+        from temporal_dsql_core.errors import close_matches
 
         hits = close_matches(unknown[0], list(KNOWN_KEYS))
         raise ComponentInputError(f"Unknown stack config key {NAMESPACE}:{unknown[0]}.", field=f"{NAMESPACE}:{unknown[0]}",

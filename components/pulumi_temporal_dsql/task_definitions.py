@@ -12,14 +12,14 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from dsql_config.fargate import FARGATE_MEMORY_MIB as _FARGATE_MEMORY_MIB
 from pulumi_temporal_dsql.errors import ComponentInputError
+from temporal_dsql_config.fargate import FARGATE_MEMORY_MIB as _FARGATE_MEMORY_MIB
 
 __all__ = ["CPU_ARCHITECTURE", "FARGATE_MEMORY_MIB", "check_fargate_size", "task_definition"]
 
 CPU_ARCHITECTURE = "ARM64"
 
-# The task sizes Fargate accepts: the compiler's table (dsql_config.fargate, AWS's documented one),
+# The task sizes Fargate accepts: the compiler's table (temporal_dsql_config.fargate, AWS's documented one),
 # so the compiler and the components can never disagree on what Fargate accepts.
 FARGATE_MEMORY_MIB = _FARGATE_MEMORY_MIB
 

@@ -4,19 +4,19 @@
 CLI
 ---
     entrypoint.py worker [--health-port 8081] [-- COMMAND...]
-        Runs the Temporal worker (default COMMAND: python -m copilot.workflows.worker) as a child
+        Runs the Temporal worker (default COMMAND: python -m temporal_dsql_copilot.workflows.worker) as a child
         process and serves GET /health on CopilotSettings.listen_host:--health-port: 200 while the
         worker process runs and the copilot's Temporal frontend (CopilotSettings.temporal_address)
         accepts connections, 503 with the reason otherwise. SIGTERM/SIGINT are forwarded to the worker; the
         entrypoint exits with the worker's exit code.
     entrypoint.py api
-        Execs uvicorn with the status/profile API (copilot.api.app:create_app, factory) on
+        Execs uvicorn with the status/profile API (temporal_dsql_copilot.api.app:create_app, factory) on
         CopilotSettings.listen_host:api_port; the app serves GET /health itself.
     entrypoint.py healthcheck
         What the container health check runs: GET /health of the role this container started
         (recorded in /tmp/copilot-role.json); exit 0 when it answers 200, 1 otherwise.
 
-Configuration comes only from environment variables read through copilot.settings.CopilotSettings
+Configuration comes only from environment variables read through temporal_dsql_copilot.settings.CopilotSettings
 (prefix COPILOT_), so the image and the components that set its env cannot drift apart.
 ECS ignores a Dockerfile HEALTHCHECK: task definitions set
     "healthCheck": {"command": ["CMD", "python", "/app/entrypoint.py", "healthcheck"], ...}
@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-DEFAULT_WORKER_COMMAND = [sys.executable, "-m", "copilot.workflows.worker"]
+DEFAULT_WORKER_COMMAND = [sys.executable, "-m", "temporal_dsql_copilot.workflows.worker"]
 DEFAULT_HEALTH_PORT = 8081
 ROLE_FILE = Path(os.environ.get("ENTRYPOINT_ROLE_FILE", "/tmp/copilot-role.json"))
 
@@ -52,7 +52,7 @@ def _record_role(role: str, port: int) -> None:
 
 
 def _settings():  # type: ignore[no-untyped-def]
-    from copilot.settings import CopilotSettings
+    from temporal_dsql_copilot.settings import CopilotSettings
 
     return CopilotSettings()
 
@@ -122,7 +122,7 @@ def run_worker(command: Sequence[str], health_port: int) -> int:
 def run_api() -> int:
     settings = _settings()
     _record_role("api", settings.api_port)
-    argv = [sys.executable, "-m", "uvicorn", "copilot.api.app:create_app", "--factory",
+    argv = [sys.executable, "-m", "uvicorn", "temporal_dsql_copilot.api.app:create_app", "--factory",
             "--host", settings.listen_host, "--port", str(settings.api_port), "--proxy-headers"]
     log("exec " + " ".join(argv))
     os.execv(argv[0], argv)

@@ -38,7 +38,7 @@ Everything else (TEMPORAL_SQL_*, TEMPORAL_ELASTICSEARCH_*, TEMPORAL_HISTORY_SHAR
 DSQL_*) comes from the compiler's per-service env and the component; `variables` lists them.
 
 Exit codes: 0 success (or exec), 2 bad configuration (the message says what to set), 1 other.
-Errors carry field / allowed / suggestion like copilot_core.errors.InputError (which this file
+Errors carry field / allowed / suggestion like temporal_dsql_core.errors.InputError (which this file
 cannot import: the image has no temporal-dsql package).
 """
 

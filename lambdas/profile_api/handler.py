@@ -1,6 +1,6 @@
 """AWS Lambda entry point: Mangum over the FastAPI app, for Function URL (payload v2.0) events.
 
-Settings come from the ``PROFILES_*`` environment (behaviour_profiles.settings.ProfileSettings).
+Settings come from the ``PROFILES_*`` environment (temporal_dsql_profiles.settings.ProfileSettings).
 On AWS the Function URL answers CORS (an IAM-signed URL gets unsigned preflights, which only the
 URL can answer), so the deployment leaves PROFILES_ALLOWED_ORIGINS empty and the app adds no CORS
 headers; locally (uvicorn, `copilot dev up`) the app answers CORS from that setting. One place each.
@@ -12,7 +12,7 @@ from typing import Any
 
 from mangum import Mangum
 
-from copilot.api.app import create_app
+from temporal_dsql_copilot.api.app import create_app
 
 app = create_app()
 # problem+json is text: without this Mangum would base64-encode error bodies.
@@ -21,9 +21,9 @@ http_handler = Mangum(app, lifespan="off", text_mime_types=["application/json", 
 
 def handler(event: Any, context: Any) -> Any:
     """Function URL events go to the app; ``{"temporal_dsql": ...}`` events are the schema set-up
-    and the scheduled stale-pending sweep (behaviour_profiles.jobs, imported only for them)."""
+    and the scheduled stale-pending sweep (temporal_dsql_profiles.jobs, imported only for them)."""
     if isinstance(event, dict) and "temporal_dsql" in event:
-        from behaviour_profiles.jobs import is_job, run_job
+        from temporal_dsql_profiles.jobs import is_job, run_job
 
         if is_job(event):
             return run_job(event)

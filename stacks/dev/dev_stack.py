@@ -8,7 +8,7 @@ Lifecycle=ephemeral and ManagedBy=pulumi; deletion protection is off and buckets
 
 `build_dev_stack` is the program; `__main__.py` (stand-alone `pulumi up` with a Pulumi.yaml of
 your own) and `pulumi_temporal_dsql.automation` (inline program, no Pulumi.yaml) both call it.
-The exported output names are the keys `devstack.infra.DEV_ENV_KEYS` maps into `.env`.
+The exported output names are the keys `temporal_dsql_devstack.infra.DEV_ENV_KEYS` maps into `.env`.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dsql_config.models import CompilationResult
-from dsql_config.modifiers import MODIFIERS
-from dsql_config.presets import PRESETS
+from temporal_dsql_config.models import CompilationResult
+from temporal_dsql_config.modifiers import MODIFIERS
+from temporal_dsql_config.presets import PRESETS
 
 COMBOS: list[tuple[str, str | None]] = [(p, m) for p in PRESETS for m in [None, *MODIFIERS]]
 PY_FILE = "python/worker_options.py"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from adapter_combos import COMBOS
 
-from dsql_config.compiler import ConfigCompiler
-from dsql_config.models import CompilationResult
+from temporal_dsql_config.compiler import ConfigCompiler
+from temporal_dsql_config.models import CompilationResult
 
 
 @pytest.fixture(scope="session")

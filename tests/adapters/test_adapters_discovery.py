@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from dsql_config.adapters import (
+from temporal_dsql_config.adapters import (
     PLATFORM_ADAPTER_GROUP,
     SDK_ADAPTER_GROUP,
     discover_platform_adapters,
     discover_sdk_adapters,
 )
-from dsql_config.compiler import ConfigCompiler
-from dsql_config.errors import AdapterError, DsqlConfigError
+from temporal_dsql_config.compiler import ConfigCompiler
+from temporal_dsql_config.errors import AdapterError, DsqlConfigError
 
 _ADAPTER_MODULE = '''
-from dsql_config.models import RenderedSnippet
+from temporal_dsql_config.models import RenderedSnippet
 
 
 class RustSDKAdapter:

@@ -64,7 +64,7 @@ def test_validator_rejects_broken_requests(compiled) -> None:
 
 
 def test_adapter_takes_real_subnets_and_security_groups(compiled) -> None:
-    from dsql_config.adapters.ecs import ECSAdapter
+    from temporal_dsql_config.adapters.ecs import ECSAdapter
 
     result = compiled[COMBOS[0]]
     adapter = ECSAdapter(subnets=("subnet-0abc",), security_groups=("sg-0def",))

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsql_config.adapters._emit import to_json, to_yaml
+from temporal_dsql_config.adapters._emit import to_json, to_yaml
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**53), 2**53),

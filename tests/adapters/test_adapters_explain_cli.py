@@ -7,9 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from dsql_config.cli import app
-from dsql_config.compiler import ConfigCompiler
-from dsql_config.explain import explain_key, explain_preset, explain_profile
+from temporal_dsql_config.cli import app
+from temporal_dsql_config.compiler import ConfigCompiler
+from temporal_dsql_config.explain import explain_key, explain_preset, explain_profile
 
 runner = CliRunner()
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from adapter_combos import COMBOS, combo_id, snippet
 from adapter_consumers import go_build, go_worker_fields, gofmt_unformatted
 
-from dsql_config.adapters.go_sdk import go_worker_option_fields
-from dsql_config.models import WorkerOptions
+from temporal_dsql_config.adapters.go_sdk import go_worker_option_fields
+from temporal_dsql_config.models import WorkerOptions
 
 GO_FILE = "go/worker_options.go"
 
@@ -74,7 +74,7 @@ def test_every_combo_compiles_against_the_worker_options_table(compiled, tmp_pat
     # Both poller shapes, whatever the presets choose today.
     base = compiled[COMBOS[0]].worker_options.model_dump()
     for auto in (True, False):
-        from dsql_config.adapters.go_sdk import render_go
+        from temporal_dsql_config.adapters.go_sdk import render_go
 
         sources[f"auto{int(auto)}"] = render_go(
             WorkerOptions(**{**base, "poller_autoscaling": auto, "sticky_schedule_to_start_timeout_sec": 2.5}),

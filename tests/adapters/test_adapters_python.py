@@ -9,7 +9,7 @@ from adapter_combos import COMBOS, PY_FILE, load_worker_kwargs, snippet
 from temporalio.worker import PollerBehaviorAutoscaling, PollerBehaviorSimpleMaximum, Worker
 from whenever import TimeDelta
 
-from dsql_config.adapters.python_sdk import PythonSDKAdapter, worker_kwargs
+from temporal_dsql_config.adapters.python_sdk import PythonSDKAdapter, worker_kwargs
 
 
 def as_objects(kwargs: dict[str, object]) -> dict[str, object]:

@@ -24,7 +24,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from standins import TemporalDevServer
+from temporal_dsql_standins import TemporalDevServer
 
 CONVERSION_FAILURE = "Failed to convert value"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from packaging.version import Version
 from whenever import Instant
 
-from copilot_core.deployed_config import DeployedConfig, DeployedVersions
-from copilot_core.profile import ConfigProfile
-from copilot_core.types import ParameterClassification, ResolvedParameter
+from temporal_dsql_core.deployed_config import DeployedConfig, DeployedVersions
+from temporal_dsql_core.profile import ConfigProfile
+from temporal_dsql_core.types import ParameterClassification, ResolvedParameter
 
 BUCKET = "bp-test-profiles"
 SECRET_PASSWORD = "hunter2-Very-Secret-9f8e7d"
@@ -48,8 +48,13 @@ def make_profile(cluster_id: str, namespace: str | None = "default", *, label: s
 
     from whenever import TimeDelta
 
-    from behaviour_profiles.models import BehaviourProfile, ConfigSnapshot, MissingMetric, TelemetrySummary
-    from copilot_core.models import MetricAggregate
+    from temporal_dsql_core.models import MetricAggregate
+    from temporal_dsql_profiles.models import (
+        BehaviourProfile,
+        ConfigSnapshot,
+        MissingMetric,
+        TelemetrySummary,
+    )
 
     start = start or Instant.from_utc(2026, 11, 20, 10)
     summary = TelemetrySummary(step_seconds=60)

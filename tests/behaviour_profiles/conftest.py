@@ -10,10 +10,10 @@ import pytest
 from bp_testdata import BUCKET, make_deployed_config  # type: ignore[import-not-found]
 from whenever import Instant
 
-from behaviour_profiles.service import ProfileService
-from behaviour_profiles.settings import ProfileSettings
-from copilot.api.app import build_profile_service, create_app
-from standins import MotoServer, PostgresServer, ScenarioPrometheus
+from temporal_dsql_copilot.api.app import build_profile_service, create_app
+from temporal_dsql_profiles.service import ProfileService
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_standins import MotoServer, PostgresServer, ScenarioPrometheus
 
 
 @pytest.fixture(scope="session")

@@ -14,14 +14,14 @@ import pytest
 from pydantic import SecretStr
 from whenever import Instant, TimeDelta
 
-from behaviour_profiles.db_roles import PROFILE_TABLES, SWEEP_EVENT, grant_statements, setup_profile_store
-from behaviour_profiles.jobs import run_job
-from behaviour_profiles.models import BehaviourProfile, ConfigSnapshot, TelemetrySummary
-from behaviour_profiles.settings import ProfileSettings
-from behaviour_profiles.storage import ListFilters, ProfileStore
-from copilot_core.dsql import Dialect
-from copilot_core.models import MetricAggregate
-from standins import MotoServer, PostgresServer
+from temporal_dsql_core.dsql import Dialect
+from temporal_dsql_core.models import MetricAggregate
+from temporal_dsql_profiles.db_roles import PROFILE_TABLES, SWEEP_EVENT, grant_statements, setup_profile_store
+from temporal_dsql_profiles.jobs import run_job
+from temporal_dsql_profiles.models import BehaviourProfile, ConfigSnapshot, TelemetrySummary
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_profiles.storage import ListFilters, ProfileStore
+from temporal_dsql_standins import MotoServer, PostgresServer
 
 pytestmark = pytest.mark.standins
 

@@ -14,8 +14,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from behaviour_profiles import service as service_module
-from behaviour_profiles.limits import (
+from temporal_dsql_copilot.api.app import create_app
+from temporal_dsql_profiles import service as service_module
+from temporal_dsql_profiles.limits import (
     CLUSTER_ID_MAX_BYTES,
     JSON_MAX_DEPTH,
     LABEL_MAX_BYTES,
@@ -23,11 +24,10 @@ from behaviour_profiles.limits import (
     NAMESPACE_MAX_BYTES,
     TASK_QUEUE_MAX_BYTES,
 )
-from behaviour_profiles.service import ProfileService
-from behaviour_profiles.settings import ProfileSettings
-from behaviour_profiles.storage import ListFilters
-from copilot.api.app import create_app
-from standins import MotoServer
+from temporal_dsql_profiles.service import ProfileService
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_profiles.storage import ListFilters
+from temporal_dsql_standins import MotoServer
 
 pytestmark = pytest.mark.standins
 
@@ -213,8 +213,8 @@ async def test_a_retry_finishes_a_create_whose_process_died_after_the_pending_ro
         scenario_windows: dict) -> None:
     # The state a SIGKILL between the pending row (key claimed) and the S3 put leaves behind:
     # the retry with the same key completes that profile instead of making a second one.
-    from behaviour_profiles.idempotency import IdempotentCreate, request_hash
-    from behaviour_profiles.models import CreateProfileRequest
+    from temporal_dsql_profiles.idempotency import IdempotentCreate, request_hash
+    from temporal_dsql_profiles.models import CreateProfileRequest
 
     body = _body(scenario_windows["healthy-150wps"])
     key = f"k-{uuid.uuid4()}"

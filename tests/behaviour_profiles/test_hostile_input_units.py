@@ -15,18 +15,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from behaviour_profiles import snapshot
-from behaviour_profiles.errors import InvalidProfileRequest
-from behaviour_profiles.limits import (
+from temporal_dsql_core.instants import parse_instant
+from temporal_dsql_core.linear_regex import is_linear
+from temporal_dsql_profiles import snapshot
+from temporal_dsql_profiles.errors import InvalidProfileRequest
+from temporal_dsql_profiles.limits import (
     DYNAMIC_CONFIG_MAX_BYTES,
     ENV_VALUE_MAX_BYTES,
     JSON_MAX_DEPTH,
     NAMESPACE_MAX_BYTES,
 )
-from behaviour_profiles.models import CompareRequest, CreateProfileRequest
-from behaviour_profiles.storage import _decode_cursor, _encode_cursor
-from copilot_core.instants import parse_instant
-from copilot_core.linear_regex import is_linear
+from temporal_dsql_profiles.models import CompareRequest, CreateProfileRequest
+from temporal_dsql_profiles.storage import _decode_cursor, _encode_cursor
 
 # The patterns as they were with Python's backtracking engine (the oracle for short ASCII inputs).
 _BACKTRACKING_ORIGINALS = [
@@ -171,7 +171,7 @@ def test_epoch_milliseconds_still_parse() -> None:
 def test_windows_shorter_than_the_scrape_interval_are_refused() -> None:
     from whenever import Instant, TimeDelta
 
-    from behaviour_profiles.service import validate_window
+    from temporal_dsql_profiles.service import validate_window
 
     start = Instant.from_utc(2026, 11, 22, 10)
     with pytest.raises(InvalidProfileRequest, match="scrape interval"):

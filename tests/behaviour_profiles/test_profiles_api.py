@@ -8,10 +8,10 @@ import httpx
 from bp_testdata import SECRET_KEY_VALUE, SECRET_PASSWORD  # type: ignore[import-not-found]
 from whenever import Instant, TimeDelta
 
-from behaviour_profiles.settings import ProfileSettings
-from copilot.api.app import create_app
-from copilot_core.instants import parse_instant
-from copilot_core.metric_catalog import metric_ids
+from temporal_dsql_copilot.api.app import create_app
+from temporal_dsql_core.instants import parse_instant
+from temporal_dsql_core.metric_catalog import metric_ids
+from temporal_dsql_profiles.settings import ProfileSettings
 
 PROBLEM = "application/problem+json"
 

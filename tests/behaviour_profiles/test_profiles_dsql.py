@@ -1,4 +1,4 @@
-"""copilot_core.dsql against PostgreSQL: whole-transaction OCC retries, dialect DDL, IAM tokens."""
+"""temporal_dsql_core.dsql against PostgreSQL: whole-transaction OCC retries, dialect DDL, IAM tokens."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 from whenever import Instant, TimeDelta
 
-from copilot_core.dsql import (
+from temporal_dsql_core.dsql import (
     Dialect,
     IamTokenProvider,
     OccRetryExhausted,
@@ -17,7 +17,7 @@ from copilot_core.dsql import (
     create_pool,
     run_transaction,
 )
-from standins import PostgresServer
+from temporal_dsql_standins import PostgresServer
 
 FAST = OccRetryPolicy(max_attempts=4, base_delay=0.001, max_delay=0.005)
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from behaviour_profiles.settings import ProfileSettings
+from temporal_dsql_profiles.settings import ProfileSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER_DIR = ROOT / "lambdas" / "profile_api"
@@ -66,7 +66,7 @@ def test_import_closure_has_no_temporalio_pydantic_ai_or_pulumi(profile_settings
     assert not modules & {"temporalio", "pydantic_ai", "pulumi", "pulumi_aws"}
     # Heavy clients are imported on first use, not at cold start; so are the config compiler (the
     # loop endpoints compile per request) and httpx (which pulls rich and click in with it).
-    assert not modules & {"boto3", "botocore", "asyncpg", "httpx", "rich", "dsql_config"}
+    assert not modules & {"boto3", "botocore", "asyncpg", "httpx", "rich", "temporal_dsql_config"}
 
 
 def test_function_url_events_create_list_and_preflight(profile_settings: ProfileSettings,
@@ -120,10 +120,10 @@ print(json.dumps({{"cold": cold, "after": sorted(sys.modules), "statuses": statu
 # What the cold import may load of the project: the app factory, its settings, the problem
 # handlers and the auth dependency. Every router, model and client comes with its first request.
 _COLD_PROJECT_MODULES = {
-    "behaviour_profiles", "behaviour_profiles.errors", "behaviour_profiles.problems", "behaviour_profiles.settings",
-    "copilot", "copilot.api", "copilot.api.app", "copilot.api.guard", "copilot_core", "copilot_core.errors",
+    "temporal_dsql_profiles", "temporal_dsql_profiles.errors", "temporal_dsql_profiles.problems", "temporal_dsql_profiles.settings",
+    "temporal_dsql_copilot", "temporal_dsql_copilot.api", "temporal_dsql_copilot.api.app", "temporal_dsql_copilot.api.guard", "temporal_dsql_core", "temporal_dsql_core.errors",
 }
-_PROJECT = ("behaviour_profiles", "copilot", "copilot_core", "dsql_config", "standins")
+_PROJECT = ("temporal_dsql_profiles", "temporal_dsql_copilot", "temporal_dsql_core", "temporal_dsql_config", "temporal_dsql_standins")
 # Third-party packages the cold import must not load: clients (first use), the time library and
 # pydantic.v1 (FastAPI imports it to vet each response model it builds, 0.1 s where it exists).
 _NOT_AT_COLD_START = {"boto3", "botocore", "asyncpg", "httpx", "whenever", "yaml", "packaging", "rich",
@@ -154,13 +154,13 @@ def test_cold_import_closure_holds_only_what_every_request_needs() -> None:
     # (the copilot's models, the config compiler) stay out, and no client connects for a 422.
     assert out["statuses"] == [422]
     after = set(out["after"])
-    assert "behaviour_profiles.api" in after
-    assert not _loaded(out["after"], {"copilot.status", "copilot.loop", "copilot.store", "dsql_config",
+    assert "temporal_dsql_profiles.api" in after
+    assert not _loaded(out["after"], {"temporal_dsql_copilot.status", "temporal_dsql_copilot.loop", "temporal_dsql_copilot.store", "temporal_dsql_config",
                                       "boto3", "botocore", "asyncpg"})
 
 
 def test_first_status_request_mounts_the_status_router_only() -> None:
     out = _closure([_event("POST", "/actions", body={})])
     assert out["statuses"] == [501]
-    assert "copilot.status.router" in out["after"]
-    assert not _loaded(out["after"], {"behaviour_profiles.api", "copilot.status.loop_router", "dsql_config"})
+    assert "temporal_dsql_copilot.status.router" in out["after"]
+    assert not _loaded(out["after"], {"temporal_dsql_profiles.api", "temporal_dsql_copilot.status.loop_router", "temporal_dsql_config"})

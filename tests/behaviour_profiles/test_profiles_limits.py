@@ -12,19 +12,19 @@ from bp_testdata import make_profile  # type: ignore[import-not-found]
 from pydantic import SecretStr
 from whenever import Instant
 
-from behaviour_profiles.errors import InvalidProfileRequest, StorageUnavailable
-from behaviour_profiles.models import ConfigSnapshot
-from behaviour_profiles.scale import seed_profiles
-from behaviour_profiles.service import ProfileService
-from behaviour_profiles.settings import ProfileSettings
-from behaviour_profiles.storage import (
+from temporal_dsql_profiles.errors import InvalidProfileRequest, StorageUnavailable
+from temporal_dsql_profiles.models import ConfigSnapshot
+from temporal_dsql_profiles.scale import seed_profiles
+from temporal_dsql_profiles.service import ProfileService
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_profiles.storage import (
     BACKFILL_BATCH_PROFILES,
     MAX_DOCUMENT_BYTES,
     ListFilters,
     ProfileStore,
     document_key,
 )
-from standins import MotoServer, PostgresServer
+from temporal_dsql_standins import MotoServer, PostgresServer
 
 pytestmark = pytest.mark.standins
 

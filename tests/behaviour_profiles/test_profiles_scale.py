@@ -1,6 +1,6 @@
 """Pages cost the page: every list shape at a deep cursor over 100,000 profiles, by EXPLAIN ANALYZE.
 
-For each documented list shape (``behaviour_profiles.scale.list_shapes``: every filter alone, the
+For each documented list shape (``temporal_dsql_profiles.scale.list_shapes``: every filter alone, the
 combinations the README and the copilot use, a label that matches nothing, old time ranges), the
 exact SQL and arguments the store sends for the page 90 % deep are run under ``EXPLAIN (ANALYZE)``:
 no table that grows with the profiles is read by a sequential scan, and the rows read and
@@ -20,10 +20,10 @@ import pytest
 from pydantic import SecretStr
 from whenever import Instant
 
-from behaviour_profiles.scale import BIG_TABLES, deep_position, explain, list_shapes, seed_profiles
-from behaviour_profiles.settings import ProfileSettings
-from behaviour_profiles.storage import ProfileStore
-from standins import MotoServer, PostgresServer
+from temporal_dsql_profiles.scale import BIG_TABLES, deep_position, explain, list_shapes, seed_profiles
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_profiles.storage import ProfileStore
+from temporal_dsql_standins import MotoServer, PostgresServer
 
 pytestmark = pytest.mark.standins
 

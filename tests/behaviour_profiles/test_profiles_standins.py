@@ -11,9 +11,9 @@ import asyncpg
 import boto3
 import pytest
 
-from copilot_core.errors import InputError
-from standins import MotoServer, PostgresServer, ScenarioPrometheus
-from standins._process import pid_alive
+from temporal_dsql_core.errors import InputError
+from temporal_dsql_standins import MotoServer, PostgresServer, ScenarioPrometheus
+from temporal_dsql_standins._process import pid_alive
 
 
 async def test_postgres_server_accepts_the_static_password(postgres_server: PostgresServer) -> None:
@@ -71,7 +71,7 @@ def test_prometheus_serves_the_amp_url_shape(prometheus_with_scenarios: Scenario
 def test_scenario_openmetrics_is_deterministic_seconds_ascending_and_terminated(tmp_path: Path) -> None:
     from whenever import Instant, TimeDelta
 
-    from standins import SCENARIOS, get_scenario, write_openmetrics
+    from temporal_dsql_standins import SCENARIOS, get_scenario, write_openmetrics
 
     assert {"healthy-150wps", "overloaded-400wps"} <= set(SCENARIOS)
     end = Instant.from_utc(2026, 11, 22, 12)

@@ -13,12 +13,12 @@ from bp_testdata import make_profile  # type: ignore[import-not-found]
 from pydantic import SecretStr
 from whenever import TimeDelta
 
-from behaviour_profiles.errors import StateStoreUnavailable, StorageUnavailable
-from behaviour_profiles.service import ProfileService
-from behaviour_profiles.settings import ProfileSettings
-from behaviour_profiles.storage import ListFilters, ProfileStore, document_key
-from copilot.api.app import build_profile_service, create_app
-from standins import MotoServer, PostgresServer, PrometheusServer
+from temporal_dsql_copilot.api.app import build_profile_service, create_app
+from temporal_dsql_profiles.errors import StateStoreUnavailable, StorageUnavailable
+from temporal_dsql_profiles.service import ProfileService
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_profiles.storage import ListFilters, ProfileStore, document_key
+from temporal_dsql_standins import MotoServer, PostgresServer, PrometheusServer
 
 
 def _cluster() -> str:

@@ -9,17 +9,17 @@ import httpx
 import pytest
 from whenever import Instant, TimeDelta
 
-from behaviour_profiles.errors import TelemetryUnavailable
-from behaviour_profiles.models import TelemetrySummary
-from behaviour_profiles.telemetry import (
+from temporal_dsql_core.metric_catalog import CATALOG, iter_queries
+from temporal_dsql_profiles.errors import TelemetryUnavailable
+from temporal_dsql_profiles.models import TelemetrySummary
+from temporal_dsql_profiles.telemetry import (
     BATCH_LABEL,
     PrometheusClient,
     aggregate,
     choose_step,
     collect_telemetry,
 )
-from copilot_core.metric_catalog import CATALOG, iter_queries
-from standins import PrometheusServer, ScenarioPrometheus
+from temporal_dsql_standins import PrometheusServer, ScenarioPrometheus
 
 
 async def test_healthy_window_matches_the_scenario_levels(prometheus_with_scenarios: ScenarioPrometheus) -> None:

@@ -2,7 +2,7 @@
 conventions), checked through the installed console scripts and the Typer apps they run.
 
 Expected values come from the README's tables and the issue (preset names, exit codes 0-4, the
-`error:` prefix), not from copilot_core.cli's constants.
+`error:` prefix), not from temporal_dsql_core.cli's constants.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from devstack.copilot_cli import app as copilot_app
-from dsql_config.cli import app as config_app
 from pulumi_temporal_dsql.cli import app as plan_app
+from temporal_dsql_config.cli import app as config_app
+from temporal_dsql_devstack.copilot_cli import app as copilot_app
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -60,8 +60,8 @@ def commands(group: typer.Typer) -> dict[str, Any]:
 
 
 def run_script(prog: str, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """What the console script `prog` does with argv (copilot_core.cli.run), in this process."""
-    from copilot_core.cli import run
+    """What the console script `prog` does with argv (temporal_dsql_core.cli.run), in this process."""
+    from temporal_dsql_core.cli import run
 
     with pytest.raises(SystemExit) as ended:
         run(APPS[prog], prog, argv)
@@ -72,7 +72,7 @@ def run_script(prog: str, argv: list[str], capsys: pytest.CaptureFixture[str]) -
 def test_every_tool_prints_its_version_and_temporal_copilot_is_copilot(capsys: pytest.CaptureFixture[str]) -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     scripts = project["scripts"]
-    assert scripts["temporal-copilot"] == scripts["copilot"] == "devstack.copilot_cli:main"
+    assert scripts["temporal-copilot"] == scripts["copilot"] == "temporal_dsql_devstack.copilot_cli:main"
     for prog in APPS:
         assert run_script(prog, ["--version"], capsys) == (0, f"{prog} {project['version']}\n", ""), prog
     done = cli("temporal-copilot", "--version")  # the installed second entry point names itself
@@ -159,7 +159,7 @@ def test_refused_is_3_and_bad_input_is_2() -> None:
 
 def test_an_unreachable_dependency_is_4(tmp_path: Path) -> None:
     # Nothing listens on this port: the copilot's store cannot be reached.
-    from standins._process import free_port
+    from temporal_dsql_standins._process import free_port
 
     done = runner.invoke(copilot_app, ["db", "check-connection"],
                          env={"COPILOT_DSQL_ENDPOINT": "127.0.0.1", "COPILOT_DSQL_PORT": str(free_port()),
@@ -224,7 +224,7 @@ def test_completion_of_preset_modifier_and_parameter_names_in_all_three(
             env.setenv(f"_{prog.replace('-', '_').upper()}_COMPLETE", "complete_bash")
             env.setenv("COMP_WORDS", words)
             env.setenv("COMP_CWORD", str(len(words.split(" ")) - 1))
-            from copilot_core.cli import run
+            from temporal_dsql_core.cli import run
 
             with pytest.raises(SystemExit):
                 run(app, prog, [])

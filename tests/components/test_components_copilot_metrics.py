@@ -9,9 +9,9 @@ from collections.abc import Callable
 import yaml
 from components_helpers import container_env, containers, one
 
-from copilot.settings import CopilotSettings
 from pulumi_temporal_dsql.copilot import COPILOT_METRICS_PORT
 from pulumi_temporal_dsql.preview.plan import Plan
+from temporal_dsql_copilot.settings import CopilotSettings
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 ROLE = "aws:iam/role:Role"

@@ -181,7 +181,7 @@ def test_an_unpriced_region_is_an_error_listing_the_priced_ones() -> None:
 
 
 def test_usage_defaults_come_from_the_presets_targets_and_explain_says_so() -> None:
-    from dsql_config.presets import PRESETS as SPECS
+    from temporal_dsql_config.presets import PRESETS as SPECS
 
     for preset in PRESETS:
         result = estimate_plan(cached_plan(preset, copilot="false"))

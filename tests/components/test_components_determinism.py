@@ -12,9 +12,9 @@ from components_helpers import PRESETS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copilot_core.errors import InputError
-from dsql_config.modifiers import MODIFIERS
 from pulumi_temporal_dsql.preview.plan import Plan, plan
+from temporal_dsql_config.modifiers import MODIFIERS
+from temporal_dsql_core.errors import InputError
 
 # An interpreter plans every preset (and one with a modifier and the copilot) and prints each
 # plan's JSON, `twice` times each (the first interpreter checks a second plan in-process too); two

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from copilot_core.errors import InputError
-from dsql_config import ConfigCompiler
-from dsql_config.errors import GuardRailError, UnknownPresetError
 from pulumi_temporal_dsql.errors import ComponentInputError, ConfigCompileError
 from pulumi_temporal_dsql.preview.plan import plan
+from temporal_dsql_config import ConfigCompiler
+from temporal_dsql_config.errors import GuardRailError, UnknownPresetError
+from temporal_dsql_core.errors import InputError
 
 
 def test_unknown_preset_fails_the_program_with_the_compilers_message() -> None:

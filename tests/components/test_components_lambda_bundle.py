@@ -48,7 +48,7 @@ def test_bundle_holds_arm64_cp312_wheels_the_handler_and_its_project_modules(bun
         assert path in names, module
     # The lambda group only: no pulumi, temporalio, pydantic-ai, boto3 (the runtime provides boto3).
     tops = {n.split("/")[0] for n in names}
-    for absent in ("pulumi", "pulumi_aws", "temporalio", "pydantic_ai", "boto3", "botocore", "standins"):
+    for absent in ("pulumi", "pulumi_aws", "temporalio", "pydantic_ai", "boto3", "botocore", "temporal_dsql_standins"):
         assert absent not in tops, absent
     assert not [n for n in names if n.endswith((".pyx", ".pxd", ".c", ".h", ".pyi"))]
 

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from components_helpers import PRESETS, cached_plan, one
 
-from behaviour_profiles import db_roles
-from copilot_core.dsql import Dialect
 from pulumi_temporal_dsql import profile_api
 from pulumi_temporal_dsql.iam import lint_iam
 from pulumi_temporal_dsql.preview.mocks import ACCOUNT_ID
 from pulumi_temporal_dsql.preview.plan import Plan
+from temporal_dsql_core.dsql import Dialect
+from temporal_dsql_profiles import db_roles
 
 ROLE = "aws:iam/role:Role"
 

@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from copilot_core.errors import InputError
 from pulumi_temporal_dsql.cli import app
 from pulumi_temporal_dsql.preview.diff import StackInputs, resource_changes, stack_diff
 from pulumi_temporal_dsql.preview.plan import Plan, PlannedResource, plan, portable_path
 from pulumi_temporal_dsql.stack_config import pulumi_bool, read_stack_config
+from temporal_dsql_core.errors import InputError
 
 runner = CliRunner()
 TASK = "aws:ecs/taskDefinition:TaskDefinition"

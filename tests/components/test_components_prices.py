@@ -1,5 +1,5 @@
 """The pinned price table (coverage and provenance) and `temporal-dsql prices refresh` against
-RECORDED Price List responses, replayed on 127.0.0.1 by `standins.price_list` (moto has no
+RECORDED Price List responses, replayed on 127.0.0.1 by `temporal_dsql_standins.price_list` (moto has no
 `pricing` backend) to a real boto3 client."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pulumi_temporal_dsql.cli import app
 from pulumi_temporal_dsql.preset import TemporalDsqlPresetArgs
 from pulumi_temporal_dsql.preview.prices import PRICES_FILE, load_prices, parse_prices
 from pulumi_temporal_dsql.preview.refresh import REFRESHABLE, refresh_prices
-from standins import PriceListServer, free_port
+from temporal_dsql_standins import PriceListServer, free_port
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "data" / "price_list"
 runner = CliRunner()

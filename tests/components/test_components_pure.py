@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copilot.settings import CopilotSettings
 from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.iam import policy_document, statement
 from pulumi_temporal_dsql.network import subnet_layout
 from pulumi_temporal_dsql.settings_env import settings_env
+from temporal_dsql_copilot.settings import CopilotSettings
 
 
 # Property: the subnet layout is disjoint, inside the VPC and stable for a given CIDR

@@ -68,7 +68,7 @@ def test_task_role_grants_exactly_what_temporal_needs(plans: dict[str, Plan]) ->
 
 
 def test_dynamodb_tables_follow_the_compiled_config(plans: dict[str, Plan]) -> None:
-    from dsql_config import ConfigCompiler
+    from temporal_dsql_config import ConfigCompiler
 
     for preset, plan_ in plans.items():
         base = ConfigCompiler().compile(preset)
@@ -144,7 +144,7 @@ def test_frontend_is_behind_an_internal_nlb_on_7233(plans: dict[str, Plan]) -> N
 
 
 def test_profile_api_lambda_env_iam_and_auth(plans: dict[str, Plan], plan_for) -> None:  # type: ignore[no-untyped-def]
-    from behaviour_profiles.settings import ProfileSettings
+    from temporal_dsql_profiles.settings import ProfileSettings
 
     plan_ = plan_for("starter", grafanaOrigin="https://grafana.example.com")
     function = one(plan_, "aws:lambda/function:Function", "temporal-plan-profile-api-function")
@@ -191,7 +191,7 @@ def test_profile_api_lambda_env_iam_and_auth(plans: dict[str, Plan], plan_for) -
 
 
 def test_copilot_workers_get_settings_by_field_name_and_least_privilege(plan_for) -> None:  # type: ignore[no-untyped-def]
-    from copilot.settings import CopilotSettings
+    from temporal_dsql_copilot.settings import CopilotSettings
 
     plan_ = plan_for("mid-scale", copilot="true")
     task = one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-copilot-worker-task")
@@ -228,7 +228,7 @@ def test_copilot_workers_get_settings_by_field_name_and_least_privilege(plan_for
     assert container_env(names["temporal"])["SERVICES"] == "history,matching,frontend,worker"
     assert container_env(names["temporal"])["TEMPORAL_ELASTICSEARCH_INDEX"].endswith("_copilot")
     assert {"containerName": "schema-setup", "condition": "SUCCESS"} in names["temporal"]["dependsOn"]
-    from dsql_config import ConfigCompiler
+    from temporal_dsql_config import ConfigCompiler
 
     starter = ConfigCompiler().compile("starter")
     assert container_env(names["temporal"])["TEMPORAL_HISTORY_SHARDS"] == str(starter.history_shards)
@@ -277,7 +277,7 @@ def test_profile_api_status_routes_read_the_copilots_own_store(plan_for) -> None
     """The Lambda's app serves /status from CopilotSettings: with the copilot deployed, its env
     carries the copilot state store's settings (by field name) and its role may connect to the
     copilot's DSQL cluster, and to no other cluster beyond the monitored one it already reads."""
-    from copilot.settings import CopilotSettings
+    from temporal_dsql_copilot.settings import CopilotSettings
 
     plan_ = plan_for("mid-scale", copilot="true")
     env = one(plan_, "aws:lambda/function:Function", "temporal-plan-profile-api-function").inputs["environment"]["variables"]
@@ -315,9 +315,9 @@ def test_profile_api_status_routes_read_the_copilots_own_store(plan_for) -> None
 def test_copilot_worker_reads_every_temporal_log_group_and_the_profile_store(plan_for) -> None:  # type: ignore[no-untyped-def]
     """The worker's CloudWatch source gets every monitored Temporal role's group (and IAM exactly
     those), and its profile store (baseline drift, stale sweep) gets PROFILES_* settings and IAM."""
-    from behaviour_profiles.settings import ProfileSettings
-    from copilot.runtime import build_log_source, profile_store_from_env
-    from copilot.settings import CopilotSettings
+    from temporal_dsql_copilot.runtime import build_log_source, profile_store_from_env
+    from temporal_dsql_copilot.settings import CopilotSettings
+    from temporal_dsql_profiles.settings import ProfileSettings
 
     plan_ = plan_for("mid-scale", copilot="true")
     task = one(plan_, "aws:ecs/taskDefinition:TaskDefinition", "temporal-plan-copilot-worker-task")

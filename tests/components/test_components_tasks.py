@@ -10,11 +10,11 @@ import pytest
 from botocore.validate import ParamValidator
 from components_helpers import PRESETS, container_env, containers, one
 
-from dsql_config import ConfigCompiler
 from pulumi_temporal_dsql.compiled import table_overrides
 from pulumi_temporal_dsql.preset import deployment_env
 from pulumi_temporal_dsql.preview.plan import Plan, plan
 from pulumi_temporal_dsql.service import DYNAMIC_CONFIG_FILE
+from temporal_dsql_config import ConfigCompiler
 
 ROLES = ("history", "matching", "frontend", "worker")
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
@@ -134,7 +134,7 @@ def test_changing_only_dynamic_config_changes_no_task_definition(plans: dict[str
 
 
 def test_compiled_artifacts_round_trip_through_deployed_config(plans: dict[str, Plan]) -> None:
-    from copilot_core.deployed_config import DeployedConfig
+    from temporal_dsql_core.deployed_config import DeployedConfig
 
     objects = {
         r.inputs["key"]: r.inputs["content"] for r in plans["mid-scale"].by_type("aws:s3/bucketObjectv2:BucketObjectv2")

@@ -12,13 +12,13 @@ import httpx
 import pytest
 from copilot_test_loki import RecordedLoki  # type: ignore[import-not-found]
 
-from behaviour_profiles.service import ProfileService
-from behaviour_profiles.settings import ProfileSettings
-from copilot.api.app import build_profile_service, create_app
-from copilot.settings import CopilotSettings
-from copilot.status import StateStoreProvider
-from copilot.store import StateStore
-from standins import MotoServer, PostgresServer, ScenarioPrometheus, free_port
+from temporal_dsql_copilot.api.app import build_profile_service, create_app
+from temporal_dsql_copilot.settings import CopilotSettings
+from temporal_dsql_copilot.status import StateStoreProvider
+from temporal_dsql_copilot.store import StateStore
+from temporal_dsql_profiles.service import ProfileService
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_standins import MotoServer, PostgresServer, ScenarioPrometheus, free_port
 
 
 @pytest.fixture(scope="session")

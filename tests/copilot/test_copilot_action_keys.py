@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.assessment.rules import _WORKER_ACTIONS, GATE_ACTIONS
-from dsql_config.registry import default_registry
+from temporal_dsql_config.registry import default_registry
+from temporal_dsql_copilot.assessment.rules import _WORKER_ACTIONS, GATE_ACTIONS
 
 KEYS = sorted(
     {str(params["key"]) for _, _, _, params, _ in GATE_ACTIONS.values() if "key" in params}

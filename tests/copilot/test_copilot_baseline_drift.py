@@ -6,13 +6,13 @@ import uuid
 
 from whenever import TimeDelta
 
-from behaviour_profiles.models import CreateProfileRequest
-from behaviour_profiles.service import ProfileService
-from behaviour_profiles.telemetry import PrometheusClient
-from copilot.loop import DriftInput, ProfileBaselineDrift
-from copilot.loop.recommend import recommend_config
-from copilot.metrics import collect_signals
-from standins.scenarios import ScenarioPrometheus
+from temporal_dsql_copilot.loop import DriftInput, ProfileBaselineDrift
+from temporal_dsql_copilot.loop.recommend import recommend_config
+from temporal_dsql_copilot.metrics import collect_signals
+from temporal_dsql_profiles.models import CreateProfileRequest
+from temporal_dsql_profiles.service import ProfileService
+from temporal_dsql_profiles.telemetry import PrometheusClient
+from temporal_dsql_standins.scenarios import ScenarioPrometheus
 
 
 async def test_drift_against_the_active_baseline(copilot_profile_service: ProfileService,

@@ -10,13 +10,13 @@ from botocore.stub import Stubber
 from typer.testing import CliRunner
 from whenever import Instant, TimeDelta
 
-from behaviour_profiles.models import CreateProfileRequest
-from behaviour_profiles.service import ProfileService
-from behaviour_profiles.settings import ProfileSettings
-from copilot.cli import app
-from copilot.settings import CopilotSettings
-from copilot.store import StateStore
-from standins import ScenarioPrometheus, free_port
+from temporal_dsql_copilot.cli import app
+from temporal_dsql_copilot.settings import CopilotSettings
+from temporal_dsql_copilot.store import StateStore
+from temporal_dsql_profiles.models import CreateProfileRequest
+from temporal_dsql_profiles.service import ProfileService
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_standins import ScenarioPrometheus, free_port
 
 runner = CliRunner()
 
@@ -112,10 +112,10 @@ async def test_drift_command_against_the_active_baseline(
     """`copilot drift`: the latest stored snapshot (overloaded) against a healthy baseline."""
     import asyncio
 
-    from behaviour_profiles.telemetry import PrometheusClient
-    from copilot.health import HealthState
-    from copilot.metrics import collect_signals
-    from copilot.store import StoredSnapshot
+    from temporal_dsql_copilot.health import HealthState
+    from temporal_dsql_copilot.metrics import collect_signals
+    from temporal_dsql_copilot.store import StoredSnapshot
+    from temporal_dsql_profiles.telemetry import PrometheusClient
 
     env = {**_db_env(copilot_settings, COPILOT_CLUSTER_ID=cluster_store.cluster_id),
            "PROFILES_BUCKET": copilot_profile_settings.bucket,

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import copilot.eval
-from copilot.cli import app
+import temporal_dsql_copilot.eval
+from temporal_dsql_copilot.cli import app
 
 runner = CliRunner()
-CASES_DIR = Path(copilot.eval.__file__).parent / "cases"
+CASES_DIR = Path(temporal_dsql_copilot.eval.__file__).parent / "cases"
 
 # The issue's "workers gone" incident, as an SRE would write it from the dashboards.
 INCIDENT = """\

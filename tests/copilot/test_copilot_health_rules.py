@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from behaviour_profiles.telemetry import PrometheusClient
-from copilot.exceptions import UnknownPresetError, UnknownThresholdError
-from copilot.health import (
+from temporal_dsql_copilot.exceptions import UnknownPresetError, UnknownThresholdError
+from temporal_dsql_copilot.health import (
     Bottleneck,
     HealthState,
     MachineConfig,
@@ -23,9 +22,9 @@ from copilot.health import (
     service_health,
     thresholds_for,
 )
-from copilot.health.thresholds import BAND_LOWER_BOUNDS, PRESET_BANDS, SLO_TARGET_KEY
-from copilot.metrics import collect_signals, signal_promql
-from copilot.signals import (
+from temporal_dsql_copilot.health.thresholds import BAND_LOWER_BOUNDS, PRESET_BANDS, SLO_TARGET_KEY
+from temporal_dsql_copilot.metrics import collect_signals, signal_promql
+from temporal_dsql_copilot.signals import (
     SIGNAL_TAXONOMY,
     AmplifierSignals,
     PrimarySignals,
@@ -33,7 +32,8 @@ from copilot.signals import (
     WorkerSignals,
     snapshot_from_metric_values,
 )
-from standins.scenarios import ScenarioPrometheus
+from temporal_dsql_profiles.telemetry import PrometheusClient
+from temporal_dsql_standins.scenarios import ScenarioPrometheus
 
 AT = "2026-11-22T12:00:00Z"
 MID = MachineState(band=ScaleBand.MID)
@@ -107,14 +107,14 @@ def test_runtime_threshold_override_changes_the_decision() -> None:
 
 
 def test_band_lower_bounds_are_the_presets_throughput_ranges() -> None:
-    from dsql_config.presets import PRESETS
+    from temporal_dsql_config.presets import PRESETS
 
     for preset, band in PRESET_BANDS.items():
         assert BAND_LOWER_BOUNDS[band] == pytest.approx(PRESETS[preset].throughput_range.min_st_per_sec, abs=0.01)
 
 
 def test_band_comes_from_the_compiled_profile_slo() -> None:
-    from dsql_config import ConfigCompiler
+    from temporal_dsql_config import ConfigCompiler
 
     compiler = ConfigCompiler()
     for preset, band in PRESET_BANDS.items():
@@ -283,8 +283,13 @@ def _demand(st: float = 300.0, backlog: float = 0.2, *, starts: float = 100.0, d
 
 def _replay(*snapshots: SignalSnapshot, band: ScaleBand = ScaleBand.MID) -> list[tuple[Any, Any, list[Any]]]:
     """(evaluation, worker assessment, rule actions) per cycle, as the observe loop and assessment decide."""
-    from copilot.assessment import AssessmentContext, AssessmentTrigger, guard_actions, rule_based_explanation
-    from copilot.health import decide
+    from temporal_dsql_copilot.assessment import (
+        AssessmentContext,
+        AssessmentTrigger,
+        guard_actions,
+        rule_based_explanation,
+    )
+    from temporal_dsql_copilot.health import decide
 
     state, out = MachineState(band=band), []
     for s in snapshots:
@@ -375,13 +380,13 @@ def test_a_dsql_outage_does_not_suggest_a_bigger_pool() -> None:
 
 
 def test_every_rule_cites_its_requirement_clause() -> None:
-    from copilot.assessment.rules import GATE_ACTIONS
-    from copilot.health import CRITICAL_GATE_CLAUSES, STRESSED_GATE_CLAUSES
+    from temporal_dsql_copilot.assessment.rules import GATE_ACTIONS
+    from temporal_dsql_copilot.health import CRITICAL_GATE_CLAUSES, STRESSED_GATE_CLAUSES
 
     clauses = {**CRITICAL_GATE_CLAUSES, **STRESSED_GATE_CLAUSES}
     assert set(clauses) == set(GATE_ACTIONS)
     assert all(re.fullmatch(r"R\d+\.\d+(, R\d+\.\d+)*", c) for c in clauses.values())
-    from copilot.health import WORKER_RULE_CLAUSES
+    from temporal_dsql_copilot.health import WORKER_RULE_CLAUSES
 
     assert set(WORKER_RULE_CLAUSES) == set(WorkerRule)
     assert all(re.fullmatch(r"R\d+\.\d+(, R\d+\.\d+)*", c) for c in WORKER_RULE_CLAUSES.values())

@@ -16,16 +16,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whenever import Instant, TimeDelta
 
-from copilot.assessment import (
+from temporal_dsql_copilot.assessment import (
     AssessmentContext,
     AssessmentTrigger,
     finalize_assessment,
     rule_based_explanation,
 )
-from copilot.assessment.models import HealthAssessment, Issue
-from copilot.health import MachineState, ScaleBand, assess_workers, evaluate, service_health, thresholds_for
-from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
-from copilot.store import StateStore
+from temporal_dsql_copilot.assessment.models import HealthAssessment, Issue
+from temporal_dsql_copilot.health import (
+    MachineState,
+    ScaleBand,
+    assess_workers,
+    evaluate,
+    service_health,
+    thresholds_for,
+)
+from temporal_dsql_copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
+from temporal_dsql_copilot.store import StateStore
 
 pytestmark = pytest.mark.standins
 

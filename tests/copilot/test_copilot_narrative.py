@@ -10,9 +10,15 @@ import pytest
 from copilot_test_loki import RecordedLoki  # type: ignore[import-not-found]
 from whenever import Instant, TimeDelta
 
-from copilot.exceptions import LogSourceError
-from copilot.narrative import CloudWatchLogSource, LogRecord, LokiLogSource, correlate, detect_patterns
-from standins import MotoServer, free_port
+from temporal_dsql_copilot.exceptions import LogSourceError
+from temporal_dsql_copilot.narrative import (
+    CloudWatchLogSource,
+    LogRecord,
+    LokiLogSource,
+    correlate,
+    detect_patterns,
+)
+from temporal_dsql_standins import MotoServer, free_port
 
 DATA = Path(__file__).parent / "data"
 T0 = Instant.parse_iso("2026-11-22T13:00:00Z")
@@ -125,8 +131,13 @@ def test_recorded_response_is_valid_json() -> None:
 
 
 def test_correlated_patterns_reach_the_explanation() -> None:
-    from copilot.assessment import AssessmentContext, AssessmentTrigger, build_prompt, rule_based_explanation
-    from copilot.health import (
+    from temporal_dsql_copilot.assessment import (
+        AssessmentContext,
+        AssessmentTrigger,
+        build_prompt,
+        rule_based_explanation,
+    )
+    from temporal_dsql_copilot.health import (
         MachineState,
         ScaleBand,
         assess_workers,
@@ -134,7 +145,7 @@ def test_correlated_patterns_reach_the_explanation() -> None:
         service_health,
         thresholds_for,
     )
-    from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
+    from temporal_dsql_copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
 
     snap = SignalSnapshot(observed_at=T0.format_iso(),
                           primary=PrimarySignals(state_transitions_per_sec=120, backlog_age_sec=2),

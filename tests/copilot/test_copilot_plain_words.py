@@ -9,13 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whenever import Instant
 
-from copilot.assessment import AssessmentContext, AssessmentTrigger, rule_based_explanation
-from copilot.health import MachineConfig, MachineState, ScaleBand, decide
-from copilot.health.thresholds import PRESET_BANDS
-from copilot.narrative import detect_patterns
-from copilot.narrative.base import LogRecord
-from copilot.signals import SIGNAL_TAXONOMY, AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
-from copilot_core.instants import format_instant, second_precision
+from temporal_dsql_copilot.assessment import AssessmentContext, AssessmentTrigger, rule_based_explanation
+from temporal_dsql_copilot.health import MachineConfig, MachineState, ScaleBand, decide
+from temporal_dsql_copilot.health.thresholds import PRESET_BANDS
+from temporal_dsql_copilot.narrative import detect_patterns
+from temporal_dsql_copilot.narrative.base import LogRecord
+from temporal_dsql_copilot.signals import (
+    SIGNAL_TAXONOMY,
+    AmplifierSignals,
+    PrimarySignals,
+    SignalSnapshot,
+    WorkerSignals,
+)
+from temporal_dsql_core.instants import format_instant, second_precision
 
 AT = "2026-11-22T12:00:00Z"
 _FIELDS = re.compile(r"\b(" + "|".join(sorted({s.field for s in SIGNAL_TAXONOMY if "_" in s.field}, key=len,

@@ -7,10 +7,10 @@ import uuid
 
 from whenever import Instant, TimeDelta
 
-from behaviour_profiles.models import BehaviourProfile, ConfigSnapshot, TelemetrySummary
-from copilot.loop.recommend import recommend_config
-from copilot_core.models import MetricAggregate
-from dsql_config import ConfigCompiler
+from temporal_dsql_config import ConfigCompiler
+from temporal_dsql_copilot.loop.recommend import recommend_config
+from temporal_dsql_core.models import MetricAggregate
+from temporal_dsql_profiles.models import BehaviourProfile, ConfigSnapshot, TelemetrySummary
 
 COMPILER = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
 

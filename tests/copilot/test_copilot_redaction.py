@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from whenever import Instant
 
-from behaviour_profiles.models import ComparisonThresholds, ConfigDiff, ProfileComparison, TelemetryDiff
-from copilot.assessment import (
+from temporal_dsql_copilot.assessment import (
     AssessmentContext,
     AssessmentTrigger,
     Explanation,
@@ -13,11 +12,19 @@ from copilot.assessment import (
     finalize_assessment,
     redact,
 )
-from copilot.health import MachineState, ScaleBand, assess_workers, evaluate, service_health, thresholds_for
-from copilot.loop.drift import correlate_config_changes
-from copilot.narrative.patterns import Correlation
-from copilot.signals import LogPatternCount, PrimarySignals, SignalSnapshot
-from copilot_core.metric_catalog import MetricGroup
+from temporal_dsql_copilot.health import (
+    MachineState,
+    ScaleBand,
+    assess_workers,
+    evaluate,
+    service_health,
+    thresholds_for,
+)
+from temporal_dsql_copilot.loop.drift import correlate_config_changes
+from temporal_dsql_copilot.narrative.patterns import Correlation
+from temporal_dsql_copilot.signals import LogPatternCount, PrimarySignals, SignalSnapshot
+from temporal_dsql_core.metric_catalog import MetricGroup
+from temporal_dsql_profiles.models import ComparisonThresholds, ConfigDiff, ProfileComparison, TelemetryDiff
 
 
 def test_common_secret_names_the_profile_registry_knows_are_redacted_in_free_text() -> None:

@@ -1,15 +1,15 @@
-"""The worker's wiring from settings (what `python -m copilot.workflows.worker` builds)."""
+"""The worker's wiring from settings (what `python -m temporal_dsql_copilot.workflows.worker` builds)."""
 
 from __future__ import annotations
 
 import pytest
 
-from behaviour_profiles.settings import ProfileSettings
-from copilot.narrative import CloudWatchLogSource, LokiLogSource
-from copilot.runtime import build_activities, build_log_source
-from copilot.settings import CopilotSettings
-from copilot.workflows import ObserveConfig
-from copilot.workflows.worker import initial_observe_input
+from temporal_dsql_copilot.narrative import CloudWatchLogSource, LokiLogSource
+from temporal_dsql_copilot.runtime import build_activities, build_log_source
+from temporal_dsql_copilot.settings import CopilotSettings
+from temporal_dsql_copilot.workflows import ObserveConfig
+from temporal_dsql_copilot.workflows.worker import initial_observe_input
+from temporal_dsql_profiles.settings import ProfileSettings
 
 
 def test_log_source_from_settings() -> None:

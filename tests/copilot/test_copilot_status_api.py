@@ -10,22 +10,29 @@ import httpx
 from pydantic import SecretStr
 from whenever import Instant, TimeDelta
 
-from behaviour_profiles.models import CreateProfileRequest
-from behaviour_profiles.service import ProfileService
-from behaviour_profiles.settings import ProfileSettings
-from copilot.api.app import build_profile_service, create_app
-from copilot.assessment import (
+from temporal_dsql_copilot.api.app import build_profile_service, create_app
+from temporal_dsql_copilot.assessment import (
     AssessmentContext,
     AssessmentTrigger,
     finalize_assessment,
     rule_based_explanation,
 )
-from copilot.health import MachineState, ScaleBand, assess_workers, evaluate, service_health, thresholds_for
-from copilot.settings import CopilotSettings
-from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
-from copilot.status import StateStoreProvider
-from copilot.store import StateStore, StoredSnapshot
-from standins import ScenarioPrometheus, free_port
+from temporal_dsql_copilot.health import (
+    MachineState,
+    ScaleBand,
+    assess_workers,
+    evaluate,
+    service_health,
+    thresholds_for,
+)
+from temporal_dsql_copilot.settings import CopilotSettings
+from temporal_dsql_copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
+from temporal_dsql_copilot.status import StateStoreProvider
+from temporal_dsql_copilot.store import StateStore, StoredSnapshot
+from temporal_dsql_profiles.models import CreateProfileRequest
+from temporal_dsql_profiles.service import ProfileService
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_standins import ScenarioPrometheus, free_port
 
 T0 = Instant.now() - TimeDelta(minutes=10)
 

@@ -8,14 +8,14 @@ import asyncpg
 import pytest
 from whenever import Instant, TimeDelta
 
-from copilot.assessment import (
+from temporal_dsql_copilot.assessment import (
     AssessmentContext,
     AssessmentTrigger,
     finalize_assessment,
     rule_based_explanation,
 )
-from copilot.assessment.models import HealthAssessment
-from copilot.health import (
+from temporal_dsql_copilot.assessment.models import HealthAssessment
+from temporal_dsql_copilot.health import (
     Evaluation,
     HealthState,
     MachineState,
@@ -25,9 +25,9 @@ from copilot.health import (
     service_health,
     thresholds_for,
 )
-from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
-from copilot.store import ResumePoint, StateStore, StoredSnapshot
-from copilot.store.store import DSQL_MAX_ROWS_PER_TRANSACTION, PRUNE_BATCH_ROWS
+from temporal_dsql_copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
+from temporal_dsql_copilot.store import ResumePoint, StateStore, StoredSnapshot
+from temporal_dsql_copilot.store.store import DSQL_MAX_ROWS_PER_TRANSACTION, PRUNE_BATCH_ROWS
 
 T0 = Instant.parse_iso("2026-11-20T10:00:00Z")
 

@@ -18,17 +18,22 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 from whenever import Instant, TimeDelta
 
-from behaviour_profiles.service import ProfileService
-from behaviour_profiles.storage import ProfileStore
-from behaviour_profiles.telemetry import PrometheusClient
-from copilot.assessment import AssessmentTrigger, HealthAssessment
-from copilot.assessment.agent import register_model, unregister_model
-from copilot.health import HealthState, MachineState, ScaleBand, assess_workers, evaluate, thresholds_for
-from copilot.knowledge.base import KnowledgeChunk
-from copilot.narrative import LokiLogSource
-from copilot.settings import CopilotSettings
-from copilot.store import StateStore, StoredSnapshot
-from copilot.workflows import (
+from copilot_snapshots import stressed_mid_snapshot  # type: ignore[import-not-found]
+from temporal_dsql_copilot.assessment import AssessmentTrigger, HealthAssessment
+from temporal_dsql_copilot.assessment.agent import register_model, unregister_model
+from temporal_dsql_copilot.health import (
+    HealthState,
+    MachineState,
+    ScaleBand,
+    assess_workers,
+    evaluate,
+    thresholds_for,
+)
+from temporal_dsql_copilot.knowledge.base import KnowledgeChunk
+from temporal_dsql_copilot.narrative import LokiLogSource
+from temporal_dsql_copilot.settings import CopilotSettings
+from temporal_dsql_copilot.store import StateStore, StoredSnapshot
+from temporal_dsql_copilot.workflows import (
     AssessHealthWorkflow,
     AssessInput,
     CopilotActivities,
@@ -39,11 +44,19 @@ from copilot.workflows import (
     RetentionWorkflow,
     SetThresholdsInput,
 )
-from copilot.workflows.inputs import PruneInput, RequestAssessmentInput
-from copilot.workflows.worker import WORKFLOWS, build_worker, ensure_schedules, start_observe, workflow_runner
-from copilot_snapshots import stressed_mid_snapshot  # type: ignore[import-not-found]
-from standins import free_port, temporal_binary
-from standins.scenarios import ScenarioPrometheus
+from temporal_dsql_copilot.workflows.inputs import PruneInput, RequestAssessmentInput
+from temporal_dsql_copilot.workflows.worker import (
+    WORKFLOWS,
+    build_worker,
+    ensure_schedules,
+    start_observe,
+    workflow_runner,
+)
+from temporal_dsql_profiles.service import ProfileService
+from temporal_dsql_profiles.storage import ProfileStore
+from temporal_dsql_profiles.telemetry import PrometheusClient
+from temporal_dsql_standins import free_port, temporal_binary
+from temporal_dsql_standins.scenarios import ScenarioPrometheus
 
 pytestmark = pytest.mark.standins
 
@@ -286,7 +299,7 @@ def _tool_user(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
 async def test_explainer_tools_run_as_activities_and_reach_the_explanation(
         temporal_env: WorkflowEnvironment, prom_client: PrometheusClient, cluster_store: StateStore) -> None:
     """signal_history reads the window the assessment was given; search_runbooks the worker's retriever."""
-    from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
+    from temporal_dsql_copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot
 
     client = temporal_env.client
     queue = f"copilot-{uuid.uuid4()}"
@@ -500,8 +513,8 @@ async def test_worker_exports_the_copilots_own_metrics(
     health state, cycles, fetch and query failures, assessments by trigger and explainer, log patterns."""
     import httpx
 
-    from copilot.workflows import own_metrics
-    from copilot.workflows.worker import connect
+    from temporal_dsql_copilot.workflows import own_metrics
+    from temporal_dsql_copilot.workflows.worker import connect
 
     port = free_port()
     settings = copilot_settings.model_copy(update={

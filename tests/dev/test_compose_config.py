@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from devstack.compose_stack import compose_command, compose_document
+from temporal_dsql_devstack.compose_stack import compose_command, compose_document
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY_COMPOSE = REPO / "deploy" / "compose" / "docker-compose.yml"

@@ -10,17 +10,17 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from devstack.compose import COMPOSE_DIR, check, compose_files
+from temporal_dsql_devstack.compose import COMPOSE_DIR, check, compose_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_committed_compose_files_are_current() -> None:
-    assert check(ROOT) == [], "run `uv run python -m devstack.compose` and commit deploy/compose/"
+    assert check(ROOT) == [], "run `uv run python -m temporal_dsql_devstack.compose` and commit deploy/compose/"
 
 
 def test_check_flags_an_edited_file(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "devstack.compose", "--root", str(tmp_path)]
+    cmd = [sys.executable, "-m", "temporal_dsql_devstack.compose", "--root", str(tmp_path)]
     subprocess.run(cmd, check=True, capture_output=True)
     assert subprocess.run([*cmd, "--check"], capture_output=True).returncode == 0
     target = tmp_path / COMPOSE_DIR / "docker-compose.yml"

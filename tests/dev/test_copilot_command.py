@@ -1,4 +1,4 @@
-"""The `copilot` command users type is devstack.copilot_cli: the copilot's commands plus `dev` and `demo`."""
+"""The `copilot` command users type is temporal_dsql_devstack.copilot_cli: the copilot's commands plus `dev` and `demo`."""
 
 from __future__ import annotations
 
@@ -9,20 +9,20 @@ from pathlib import Path
 import typer.main
 from typer.testing import CliRunner
 
-import copilot
-from copilot.cli import app as copilot_app
-from devstack.cli import app as dev_app
-from devstack.copilot_cli import app
+import temporal_dsql_copilot as copilot
+from temporal_dsql_copilot.cli import app as copilot_app
+from temporal_dsql_devstack.cli import app as dev_app
+from temporal_dsql_devstack.copilot_cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_console_script_is_the_devstack_composition() -> None:
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    # devstack.entry checks the copilot/dev extras are installed (naming the one to install), then
-    # runs devstack.copilot_cli.main: `app` under the shared grammar (copilot_core.cli.run);
+    # temporal_dsql_devstack.entry checks the copilot/dev extras are installed (naming the one to install), then
+    # runs temporal_dsql_devstack.copilot_cli.main: `app` under the shared grammar (temporal_dsql_core.cli.run);
     # `temporal-copilot` is the same command under a name that does not clash with the AWS Copilot CLI.
-    assert scripts["copilot"] == scripts["temporal-copilot"] == "devstack.entry:main"
+    assert scripts["copilot"] == scripts["temporal-copilot"] == "temporal_dsql_devstack.entry:main"
 
 
 def test_copilot_has_its_own_commands_then_demo_then_its_groups_then_dev() -> None:

@@ -14,15 +14,15 @@ import boto3
 import httpx
 import pytest
 
-from devstack.stack import PROFILE_BUCKET
-from devstack.state import StackState
-from standins._process import pid_alive, port_open
+from temporal_dsql_devstack.stack import PROFILE_BUCKET
+from temporal_dsql_devstack.state import StackState
+from temporal_dsql_standins._process import pid_alive, port_open
 
 pytestmark = pytest.mark.standins
 
 
 def dev(state: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "devstack", *args, "--state-dir", str(state)],
+    result = subprocess.run([sys.executable, "-m", "temporal_dsql_devstack", *args, "--state-dir", str(state)],
                             capture_output=True, text=True, timeout=240,
                             env={**os.environ, "COLUMNS": "250"})
     if check:
@@ -118,13 +118,13 @@ def test_down_stops_only_what_up_started() -> None:
 def test_infra_and_build_say_what_is_missing(tmp_path: Path) -> None:
     # No pulumi CLI on PATH: nothing is created, and the message says how to install it.
     env = {**os.environ, "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "COLUMNS": "250"}
-    infra = subprocess.run([sys.executable, "-m", "devstack", "infra", "apply", "--env-file",
+    infra = subprocess.run([sys.executable, "-m", "temporal_dsql_devstack", "infra", "apply", "--env-file",
                             str(tmp_path / ".env")], capture_output=True, text=True, timeout=60, env=env)
     assert infra.returncode == 4  # a dependency that is not there (the shared exit-code table)
     assert "pulumi CLI is not on PATH" in infra.stderr and "Nothing was created" in infra.stderr
     assert not (tmp_path / ".env").exists()
     # A docker engine that is not there: nothing is built.
-    build = subprocess.run([sys.executable, "-m", "devstack", "build", "--base-image", "x:1"],
+    build = subprocess.run([sys.executable, "-m", "temporal_dsql_devstack", "build", "--base-image", "x:1"],
                            capture_output=True, text=True, timeout=60,
                            env={**env, "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
     assert build.returncode == 4 and "Nothing was built" in build.stderr
@@ -139,7 +139,7 @@ def test_copilot_entry_point_has_the_dev_commands(tmp_path: Path) -> None:
 
 
 def test_missing_debian_packages_are_found_from_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from devstack.system_deps import missing_packages
+    from temporal_dsql_devstack.system_deps import missing_packages
 
     assert missing_packages() == [], "this machine has every stand-in installed"
     monkeypatch.setenv("PATH", str(tmp_path))  # nothing on PATH; PostgreSQL is still found in /usr/lib

@@ -10,14 +10,14 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from copilot.settings import CopilotSettings
-from devstack.infra import DEV_ENV_KEYS, env_values
 from pulumi_temporal_dsql.automation import dev_stack_module, inline_program
 from pulumi_temporal_dsql.errors import ComponentInputError
 from pulumi_temporal_dsql.iam import wildcard_resources
 from pulumi_temporal_dsql.knowledge_base import KnowledgeBase, KnowledgeBaseArgs
 from pulumi_temporal_dsql.preview.mocks import ACCOUNT_ID, RecordedResource, RecordingMocks
 from pulumi_temporal_dsql.preview.plan import run_under_mocks
+from temporal_dsql_copilot.settings import CopilotSettings
+from temporal_dsql_devstack.infra import DEV_ENV_KEYS, env_values
 
 
 class DevStackMocks(RecordingMocks):

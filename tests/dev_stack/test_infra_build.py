@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devstack.build import (
+from temporal_dsql_devstack.build import (
     BASE_IMAGE,
     COPILOT_IMAGE,
     RUNTIME_IMAGE,
@@ -25,8 +25,8 @@ from devstack.build import (
     docker_engine,
     schema_directory,
 )
-from devstack.errors import DevStackError
-from devstack.infra import (
+from temporal_dsql_devstack.errors import DevStackError
+from temporal_dsql_devstack.infra import (
     DEV_ENV_KEYS,
     PulumiUnavailable,
     env_values,
@@ -70,7 +70,7 @@ def test_infra_without_pulumi_says_how_to_install_and_touches_nothing(path_witho
 
 
 def test_infra_module_imports_no_pulumi() -> None:
-    code = "import sys, devstack.infra, devstack.build; print(sorted(m for m in sys.modules if m.startswith('pulumi')))"
+    code = "import sys, temporal_dsql_devstack.infra, temporal_dsql_devstack.build; print(sorted(m for m in sys.modules if m.startswith('pulumi')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == "[]"
 

@@ -26,10 +26,10 @@ from typing import Any
 import asyncpg
 import pytest
 
-from copilot_core.dsql import Dialect, StaticPassword, create_pool
-from devstack.build import RUNTIME_IMAGE
-from devstack.errors import DevStackError
-from devstack.schema import (
+from temporal_dsql_core.dsql import Dialect, StaticPassword, create_pool
+from temporal_dsql_devstack.build import RUNTIME_IMAGE
+from temporal_dsql_devstack.errors import DevStackError
+from temporal_dsql_devstack.schema import (
     AwsSchemaSetup,
     AwsTargets,
     Step,
@@ -38,7 +38,7 @@ from devstack.schema import (
     run_steps,
     schema_command,
 )
-from standins import PostgresServer, free_port
+from temporal_dsql_standins import PostgresServer, free_port
 
 pytestmark = pytest.mark.standins
 
@@ -313,7 +313,7 @@ def test_a_missing_runtime_image_says_to_build_it(postgres_server: PostgresServe
 
 def test_store_schemas_land_on_their_own_clusters_and_reapply_cleanly(
         postgres_server: PostgresServer, clusters: dict[str, str], fake_docker: Path) -> None:
-    from copilot.store.schema import _TABLE_DDL
+    from temporal_dsql_copilot.store.schema import _TABLE_DDL
 
     copilot_tables = {re.search(r"CREATE TABLE IF NOT EXISTS (\w+)", ddl).group(1)  # type: ignore[union-attr]
                       for ddl in _TABLE_DDL}
@@ -406,7 +406,7 @@ def test_cli_reports_every_step_in_a_table_and_exits_non_zero(
     env_file.write_text("AWS_REGION=eu-west-1\nCLUSTER_ENDPOINT=monitored.invalid\n"
                         "COPILOT_DSQL_ENDPOINT=copilot.invalid\n")
     result = subprocess.run(
-        [sys.executable, "-m", "devstack", "schema", "setup", "--aws", "--env-file", str(env_file),
+        [sys.executable, "-m", "temporal_dsql_devstack", "schema", "setup", "--aws", "--env-file", str(env_file),
          "--template-file", str(template_file), "--visibility-endpoint", domain.endpoint],
         capture_output=True, text=True, timeout=180,
         env={**os.environ, "PATH": str(empty), "COLUMNS": "300", **CREDENTIALS},
@@ -421,7 +421,7 @@ def test_cli_reports_every_step_in_a_table_and_exits_non_zero(
 
 
 def test_schema_modules_import_no_pulumi() -> None:
-    code = ("import sys, devstack.schema, devstack.cli; "
+    code = ("import sys, temporal_dsql_devstack.schema, temporal_dsql_devstack.cli; "
             "print(sorted(m for m in sys.modules if m.startswith('pulumi')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == "[]"

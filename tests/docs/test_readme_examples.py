@@ -102,7 +102,7 @@ def test_the_versions_section_says_what_the_project_requires() -> None:
                     *(r for extra in project["optional-dependencies"].values() for r in extra))]
     for named in re.findall(r"`([a-z][\w-]*>=[\d.]+)`", versions):
         assert named in requirements, f"{named} is not a requirement in pyproject.toml"
-    from dsql_config.compiler import DEFAULT_DSQL_PLUGIN_VERSION, DEFAULT_TEMPORAL_SERVER_VERSION
+    from temporal_dsql_config.compiler import DEFAULT_DSQL_PLUGIN_VERSION, DEFAULT_TEMPORAL_SERVER_VERSION
 
     assert f"| Temporal server | {DEFAULT_TEMPORAL_SERVER_VERSION} " in versions
     assert f"| {DEFAULT_DSQL_PLUGIN_VERSION} " in versions

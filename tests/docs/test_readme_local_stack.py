@@ -52,7 +52,7 @@ def test_the_local_stack_blocks_run_as_written(tmp_path: Path) -> None:
                                        cwd=work, env=env, capture_output=True, text=True, timeout=600, check=False)
             assert completed.returncode == 0, completed.stderr
     finally:
-        subprocess.run([sys.executable, "-m", "devstack", "down", "--purge", "--state-dir", str(state)],
+        subprocess.run([sys.executable, "-m", "temporal_dsql_devstack", "down", "--purge", "--state-dir", str(state)],
                        capture_output=True, timeout=240, check=False)
     joined = "\n".join(outputs)
     # What the README says the examples show, they show.

@@ -6,9 +6,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from copilot_core.deployed_config import DeployedConfig
-from dsql_config import ConfigCompiler
-from dsql_config.models import SERVICE_NAMES
+from temporal_dsql_config import ConfigCompiler
+from temporal_dsql_config.models import SERVICE_NAMES
+from temporal_dsql_core.deployed_config import DeployedConfig
 
 
 def test_env_has_endpoint_and_region_everywhere_and_pools_per_service() -> None:
@@ -95,7 +95,7 @@ def test_plugin_config_has_one_flat_shape_for_cli_deployed_object_and_snapshot(t
 
     from typer.testing import CliRunner
 
-    from dsql_config.cli import app
+    from temporal_dsql_config.cli import app
 
     result = ConfigCompiler().compile("high-throughput")
     dumped = result.dsql_plugin_config.model_dump()

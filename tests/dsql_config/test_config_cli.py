@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from dsql_config.cli import app
-from dsql_config.serialization import profile_from_json
+from temporal_dsql_config.cli import app
+from temporal_dsql_config.serialization import profile_from_json
 
 runner = CliRunner()
 

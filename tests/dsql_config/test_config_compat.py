@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from dsql_config import ConfigCompiler
-from dsql_config.compat import compile_from_env, env_to_overrides, has_dsql_env, migration_report, parse_env
-from dsql_config.values import format_duration, parse_go_bool, parse_go_duration, parse_go_int
+from temporal_dsql_config import ConfigCompiler
+from temporal_dsql_config.compat import (
+    compile_from_env,
+    env_to_overrides,
+    has_dsql_env,
+    migration_report,
+    parse_env,
+)
+from temporal_dsql_config.values import format_duration, parse_go_bool, parse_go_duration, parse_go_int
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("45s", 45), ("11m", 660), ("1h30m", 5400), ("500ms", 0.5),

@@ -9,11 +9,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dsql_config import ConfigCompiler
-from dsql_config.cli import app
-from dsql_config.compat import compile_from_env
-from dsql_config.errors import InputErrors
-from dsql_config.serialization import profile_from_json, profile_from_yaml, profile_to_json, profile_to_yaml
+from temporal_dsql_config import ConfigCompiler
+from temporal_dsql_config.cli import app
+from temporal_dsql_config.compat import compile_from_env
+from temporal_dsql_config.errors import InputErrors
+from temporal_dsql_config.serialization import (
+    profile_from_json,
+    profile_from_yaml,
+    profile_to_json,
+    profile_to_yaml,
+)
 
 runner = CliRunner()
 COMPILER = ConfigCompiler(sdk_adapters=[], platform_adapters=[])

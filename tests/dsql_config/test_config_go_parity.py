@@ -1,7 +1,7 @@
 """Go parity, proven against Go (issue 18, item 3).
 
 Every integer, boolean and duration the plugin or the Temporal server parses goes through
-``dsql_config.values`` and through Go itself (``goparse.go``: strconv.Atoi, strconv.ParseBool,
+``temporal_dsql_config.values`` and through Go itself (``goparse.go``: strconv.Atoi, strconv.ParseBool,
 time.ParseDuration, built at test time with the system's ``go``); accept/reject and the value must
 agree. Inputs are drawn from Go-shaped text (digits, signs, units, dots) mixed with the traps a
 Python parser falls into: Unicode digits, int64 bounds, Go's duration range, ``µ``/``μ``.
@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsql_config.compiler import ConfigCompiler
-from dsql_config.errors import DsqlConfigError
-from dsql_config.values import parse_go_bool, parse_go_duration_ns, parse_go_int
+from temporal_dsql_config.compiler import ConfigCompiler
+from temporal_dsql_config.errors import DsqlConfigError
+from temporal_dsql_config.values import parse_go_bool, parse_go_duration_ns, parse_go_int
 
 GO_SOURCE = Path(__file__).parent / "go" / "goparse.go"
 

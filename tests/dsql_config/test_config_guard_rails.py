@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from copilot_core.types import ParameterValue
-from dsql_config import ConfigCompiler
-from dsql_config.errors import GuardRailError
-from dsql_config.models import GuardRailResult
+from temporal_dsql_config import ConfigCompiler
+from temporal_dsql_config.errors import GuardRailError
+from temporal_dsql_config.models import GuardRailResult
+from temporal_dsql_core.types import ParameterValue
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +164,7 @@ def test_target_rate_outside_the_band_warns(compiler: ConfigCompiler) -> None:
 
 
 def test_slot_block_rounding_counts_whole_blocks_per_pool(compiler: ConfigCompiler) -> None:
-    from dsql_config.presets import slot_blocks_needed
+    from temporal_dsql_config.presets import slot_blocks_needed
 
     big = {"slo.target_state_transitions_per_sec": 20_000}
     derived = compiler.compile("high-throughput", overrides=big).profile.values()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from copilot_core.errors import InputError
-from copilot_core.types import ParameterOverrides
-from dsql_config import ConfigCompiler, default_registry
-from dsql_config.errors import (
+from temporal_dsql_config import ConfigCompiler, default_registry
+from temporal_dsql_config.errors import (
     ConstraintViolationError,
     DsqlConfigError,
     UnknownModifierError,
     UnknownParameterError,
     UnknownPresetError,
 )
+from temporal_dsql_core.errors import InputError
+from temporal_dsql_core.types import ParameterOverrides
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_overrides_equal_to_the_derived_value_do_not_warn(compiler: ConfigCompil
 
 def test_stock_env_compiles_without_warnings() -> None:
     # Every env var the compiler emits for the starter preset, fed back in: nothing to warn about.
-    from dsql_config.compat import compile_from_env
+    from temporal_dsql_config.compat import compile_from_env
 
     plain = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
     stock = {k: v for k, v in plain.compile("starter").env["history"].items() if k != "SERVICES"}

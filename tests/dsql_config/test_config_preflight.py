@@ -17,14 +17,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from copilot_core.errors import InputError
-from dsql_config.aws_rules import check_cidr, check_dynamodb_table, check_log_group_name, check_region
-from dsql_config.cli import OUTPUT_MARKER, app
-from dsql_config.compiler import ConfigCompiler
-from dsql_config.errors import DsqlConfigError, GuardRailError, InputErrors
-from dsql_config.fargate import FARGATE_MEMORY_MIB
-from dsql_config.files import format_env_file, parse_env_text
-from dsql_config.models import SERVICE_NAMES
+from temporal_dsql_config.aws_rules import (
+    check_cidr,
+    check_dynamodb_table,
+    check_log_group_name,
+    check_region,
+)
+from temporal_dsql_config.cli import OUTPUT_MARKER, app
+from temporal_dsql_config.compiler import ConfigCompiler
+from temporal_dsql_config.errors import DsqlConfigError, GuardRailError, InputErrors
+from temporal_dsql_config.fargate import FARGATE_MEMORY_MIB
+from temporal_dsql_config.files import format_env_file, parse_env_text
+from temporal_dsql_config.models import SERVICE_NAMES
+from temporal_dsql_core.errors import InputError
 
 DATA = Path(__file__).parents[1] / "data" / "fargate_task_sizes.tsv"
 PRESETS = ["starter", "mid-scale", "high-throughput"]

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copilot_core.types import ParameterValue
-from dsql_config import ConfigCompiler
-from dsql_config.bounds import METRIC_NAMES
-from dsql_config.explain import explain_preset
-from dsql_config.guard_rails import total_connections
-from dsql_config.values import parse_go_duration
+from temporal_dsql_config import ConfigCompiler
+from temporal_dsql_config.bounds import METRIC_NAMES
+from temporal_dsql_config.explain import explain_preset
+from temporal_dsql_config.guard_rails import total_connections
+from temporal_dsql_config.values import parse_go_duration
+from temporal_dsql_core.types import ParameterValue
 
 PRESETS = ["starter", "mid-scale", "high-throughput"]
 MODIFIERS = ["simple-crud", "orchestrator", "batch-processor", "long-running"]
@@ -277,7 +277,7 @@ def test_property_slo_inputs_in_band_always_derive_a_safe_configuration(preset: 
 
 
 def test_env_for_rejects_unknown_services(compiler: ConfigCompiler) -> None:
-    from dsql_config.errors import DsqlConfigError
+    from temporal_dsql_config.errors import DsqlConfigError
 
     with pytest.raises(DsqlConfigError) as info:
         compiler.compile("starter").env_for("ui", cluster_endpoint="e", region="r")

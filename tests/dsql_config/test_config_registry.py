@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from copilot_core.types import OutputTarget, ParameterClassification, ParameterValue, ParameterValueType
-from dsql_config import ConfigCompiler, default_registry
-from dsql_config.errors import UnknownParameterError
-from dsql_config.explain import explain_profile
+from temporal_dsql_config import ConfigCompiler, default_registry
+from temporal_dsql_config.errors import UnknownParameterError
+from temporal_dsql_config.explain import explain_profile
+from temporal_dsql_core.types import OutputTarget, ParameterClassification, ParameterValue, ParameterValueType
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -67,7 +67,7 @@ GO_DURATION_UNITS = {"time.Nanosecond": 1e-9, "time.Microsecond": 1e-6, "time.Mi
 
 def _go_default(expression: str, value_type: ParameterValueType) -> ParameterValue:
     """A Go default expression of the tsv (``30*time.Second``, ``256000*4*1024``, ``true``) as a value."""
-    from dsql_config.values import format_duration
+    from temporal_dsql_config.values import format_duration
 
     expression = GO_CONSTANTS.get(expression, expression).replace(" ", "")
     if value_type == ParameterValueType.BOOL:
@@ -209,7 +209,7 @@ def test_pool_legacy_keys_temporal_never_read_are_reported_not_mapped() -> None:
 
 
 def test_temporal_sql_host_means_the_cluster_endpoint_on_every_path() -> None:
-    from dsql_config.compat import parse_env
+    from temporal_dsql_config.compat import parse_env
 
     compiler = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
     host = "abcdefghijklmnopqrstuvwx12.dsql.us-east-1.on.aws"
@@ -219,13 +219,13 @@ def test_temporal_sql_host_means_the_cluster_endpoint_on_every_path() -> None:
     assert parse_env({"TEMPORAL_SQL_HOST": host}).overrides == {"dsql.cluster_endpoint": host}
     assert default_registry().resolve_name("TEMPORAL_SQL_HOST").key == "dsql.cluster_endpoint"
     # Two names of the one parameter with different values: an input error naming both.
-    from dsql_config.errors import DsqlConfigError
+    from temporal_dsql_config.errors import DsqlConfigError
 
     with pytest.raises(DsqlConfigError) as info:
         compiler.compile("starter", overrides={"TEMPORAL_SQL_HOST": host, "CLUSTER_ENDPOINT": "other.dsql.us-east-1.on.aws"})
     assert "TEMPORAL_SQL_HOST" in str(info.value) and "CLUSTER_ENDPOINT" in str(info.value)
     # The derived sql.host overridden by key to another host: an error rail.
-    from dsql_config.errors import GuardRailError
+    from temporal_dsql_config.errors import GuardRailError
 
     with pytest.raises(GuardRailError) as rail:
         compiler.compile("starter", overrides={"sql.host": "zyxwvutsrqponmlkjihgfedcba.dsql.us-east-1.on.aws"})
@@ -253,7 +253,7 @@ def test_surfaced_parameters_are_at_most_fifteen() -> None:
 
 def test_duplicate_registration_is_rejected() -> None:
     reg = default_registry()
-    from dsql_config.registry import ParameterRegistry
+    from temporal_dsql_config.registry import ParameterRegistry
 
     with pytest.raises(ValueError, match="registered twice"):
         ParameterRegistry([*reg, reg.get("history.shards")])

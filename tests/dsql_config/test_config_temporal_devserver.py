@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from dsql_config import ConfigCompiler
-from standins.temporal import TemporalDevServer, temporal_binary
+from temporal_dsql_config import ConfigCompiler
+from temporal_dsql_standins.temporal import TemporalDevServer, temporal_binary
 
 CONTROL_KEY = "frontend.persistenceNamespaceMaxQPS"  # an Int key the compiler never emits
 CONVERT_FAILED = re.compile(r'Failed to convert value, using default" key=(\S+)')

@@ -7,9 +7,9 @@ import itertools
 
 import pytest
 
-from copilot_core.profile import ConfigProfile
-from dsql_config import ConfigCompiler
-from dsql_config.models import CompilationTrace
+from temporal_dsql_config import ConfigCompiler
+from temporal_dsql_config.models import CompilationTrace
+from temporal_dsql_core.profile import ConfigProfile
 
 PRESETS = ("starter", "mid-scale", "high-throughput")
 MODIFIERS = (None, "simple-crud", "orchestrator", "batch-processor", "long-running")

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 from whenever import Instant
 
-from devstack.stack import TelemetryPlan, load_synthetic_cluster
-from standins.prometheus import PrometheusServer
+from temporal_dsql_devstack.stack import TelemetryPlan, load_synthetic_cluster
+from temporal_dsql_standins.prometheus import PrometheusServer
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class ProvisionedDatasource:
 
     @classmethod
     def from_provisioning(cls, uid: str, env: Mapping[str, str]) -> ProvisionedDatasource:
-        from dashboards.provisioning import datasources
+        from temporal_dsql_dashboards.provisioning import datasources
 
         (source,) = [d for d in datasources()["datasources"] if d["uid"] == uid]
         json_data, secure = source.get("jsonData", {}), source.get("secureJsonData", {})
@@ -83,7 +83,7 @@ class PageServer:
 
         import httpx
 
-        from standins._process import free_port
+        from temporal_dsql_standins._process import free_port
 
         self.pages: dict[str, str] = {}
         self.grafana_env: dict[str, str] = {}
@@ -170,8 +170,8 @@ def assessed_stack() -> Iterator[AssessedStack]:
 
     import httpx
 
-    from devstack.demo import request_assessment
-    from devstack.stack import DevStack, service_env
+    from temporal_dsql_devstack.demo import request_assessment
+    from temporal_dsql_devstack.stack import DevStack, service_env
 
     allowed, foreign = PageServer(), PageServer()
     state_dir = Path(tempfile.mkdtemp(prefix="grafana-stack-"))

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
-from dashboards import check_files, generated_files
-from dashboards._render import dashboards
-from dashboards.copilot_dashboard import STATUS_API_READS, copilot_dashboard
-from dashboards.health_dashboards import (
+from temporal_dsql_dashboards import check_files, generated_files
+from temporal_dsql_dashboards._render import dashboards
+from temporal_dsql_dashboards.copilot_dashboard import STATUS_API_READS, copilot_dashboard
+from temporal_dsql_dashboards.health_dashboards import (
     COPILOT_UID,
     DSQL_UID,
     SERVER_UID,
@@ -20,8 +20,8 @@ from dashboards.health_dashboards import (
     WORKERS_UID,
     dsql_persistence_dashboard,
 )
-from dashboards.profile_action import extract_request_template, interpolate
-from dashboards.provisioning import REQUIRED_PLUGINS, datasources
+from temporal_dsql_dashboards.profile_action import extract_request_template, interpolate
+from temporal_dsql_dashboards.provisioning import REQUIRED_PLUGINS, datasources
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,11 +31,11 @@ def _panels(board: dict) -> list[dict]:
 
 
 def test_committed_files_match_the_builders() -> None:
-    assert check_files(ROOT) == [], "run `uv run python -m dashboards` and commit grafana/"
+    assert check_files(ROOT) == [], "run `uv run python -m temporal_dsql_dashboards` and commit grafana/"
 
 
 def test_check_mode_detects_a_stale_file(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "dashboards", "--root", str(tmp_path)]
+    cmd = [sys.executable, "-m", "temporal_dsql_dashboards", "--root", str(tmp_path)]
     assert subprocess.run(cmd, check=True, capture_output=True).returncode == 0
     assert subprocess.run([*cmd, "--check"], capture_output=True).returncode == 0
     stale = tmp_path / "grafana/dashboards/copilot/copilot.json"
@@ -151,7 +151,7 @@ def test_slot_utilisation_takes_the_block_size_from_a_variable() -> None:
     assert target["expr"] == SLOT_UTILISATION_EXPR and "$slot_block_size" in target["expr"]
     assert "* 100)" not in target["expr"]  # the block size is configurable (DSQL_SLOT_BLOCK_SIZE)
     (variable,) = [v for v in board["templating"]["list"] if v["name"] == "slot_block_size"]
-    from dsql_config import ConfigCompiler
+    from temporal_dsql_config import ConfigCompiler
 
     compiled = ConfigCompiler().compile("high-throughput").dsql_plugin_config.slot_block_size
     assert variable["query"] == variable["current"]["value"] == str(compiled)

@@ -24,12 +24,16 @@ import httpx
 import pytest
 from whenever import Instant, TimeDelta
 
-from dashboards.browser import Browser
-from dashboards.copilot_dashboard import copilot_dashboard
-from dashboards.profile_action import DATASOURCE_PROXY_PATH, GRAFANA_401_BODY, extract_request_template
-from dashboards.provisioning import API_TOKEN_ENV
-from devstack.stack import CLUSTER_ID
-from standins._process import ManagedProcess, free_port
+from temporal_dsql_dashboards.browser import Browser
+from temporal_dsql_dashboards.copilot_dashboard import copilot_dashboard
+from temporal_dsql_dashboards.profile_action import (
+    DATASOURCE_PROXY_PATH,
+    GRAFANA_401_BODY,
+    extract_request_template,
+)
+from temporal_dsql_dashboards.provisioning import API_TOKEN_ENV
+from temporal_dsql_devstack.stack import CLUSTER_ID
+from temporal_dsql_standins._process import ManagedProcess, free_port
 
 if TYPE_CHECKING:
     from conftest import AssessedStack, PageServer
@@ -88,13 +92,13 @@ class TokenApi:
 
 @pytest.fixture(scope="module")
 def token_api(assessed_stack: AssessedStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenApi]:
-    """The same API app over the stack's stores, in the ``token`` auth mode (copilot.api.auth)."""
+    """The same API app over the stack's stores, in the ``token`` auth mode (temporal_dsql_copilot.api.auth)."""
     token = secrets.token_urlsafe(24)
     port = free_port()
     env = {**assessed_stack.service_env, "PROFILES_AUTH_MODE": "token", "PROFILES_AUTH_TOKEN": token}
     process = ManagedProcess(
         name="api-token", port=port, log_file=tmp_path_factory.mktemp("api-token") / "api.log", env=env,
-        argv=[sys.executable, "-m", "uvicorn", "copilot.api.app:create_app", "--factory",
+        argv=[sys.executable, "-m", "uvicorn", "temporal_dsql_copilot.api.app:create_app", "--factory",
               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
     )
     process.start(ready_timeout=60)

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from whenever import TimeDelta
 
-from dashboards._render import dashboards
-from dashboards.copilot_dashboard import STATE_GATE, copilot_dashboard
-from dashboards.health_dashboards import SLOT_UTILISATION_EXPR, compiled_slot_block_size
-from devstack.telemetry import SLOT_BLOCK_SIZE
+from temporal_dsql_dashboards._render import dashboards
+from temporal_dsql_dashboards.copilot_dashboard import STATE_GATE, copilot_dashboard
+from temporal_dsql_dashboards.health_dashboards import SLOT_UTILISATION_EXPR, compiled_slot_block_size
+from temporal_dsql_devstack.telemetry import SLOT_BLOCK_SIZE
 
 if TYPE_CHECKING:
     from conftest import LoadedPrometheus

@@ -12,8 +12,13 @@ import httpx
 import pytest
 from whenever import Instant, TimeDelta
 
-from dashboards.copilot_dashboard import CURRENT_STATE, STATUS_API_READS, StatusRead, resolve_selector
-from dashboards.profile_action import interpolate
+from temporal_dsql_dashboards.copilot_dashboard import (
+    CURRENT_STATE,
+    STATUS_API_READS,
+    StatusRead,
+    resolve_selector,
+)
+from temporal_dsql_dashboards.profile_action import interpolate
 
 if TYPE_CHECKING:
     from conftest import AssessedStack

@@ -1,5 +1,5 @@
 """The container tests: a Docker engine (started here when none answers, stopped by PID) and the
-images, built once per session by `devstack.images.build_all` and reused across sessions by content tag.
+images, built once per session by `temporal_dsql_devstack.images.build_all` and reused across sessions by content tag.
 
 These tests skip only when no engine can be started (not root, no dockerd), and then say why.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from image_helpers import Container
 
-from devstack.build import DockerUnavailable, docker_engine
-from devstack.images import DockerCli, ImageSet, build_all, buildkit_cli
+from temporal_dsql_devstack.build import DockerUnavailable, docker_engine
+from temporal_dsql_devstack.images import DockerCli, ImageSet, build_all, buildkit_cli
 
 REPO = Path(__file__).resolve().parents[2]
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.images import DockerCli
+from temporal_dsql_devstack.images import DockerCli
 
 __all__ = ["Container", "shared_dir", "wait_for"]
 

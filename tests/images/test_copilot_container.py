@@ -20,18 +20,18 @@ import pytest
 import yaml
 from image_helpers import Container, wait_for
 
-from devstack.compose_stack import project_name
-from devstack.images import DockerCli, ImageSet
-from devstack.stack import CLUSTER_ID, service_env
-from devstack.state import StackState
-from standins import free_port
-from standins._process import pid_alive
+from temporal_dsql_devstack.compose_stack import project_name
+from temporal_dsql_devstack.images import DockerCli, ImageSet
+from temporal_dsql_devstack.stack import CLUSTER_ID, service_env
+from temporal_dsql_devstack.state import StackState
+from temporal_dsql_standins import free_port
+from temporal_dsql_standins._process import pid_alive
 
 pytestmark = pytest.mark.standins
 
 
 def dev(state: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "devstack", *args, "--state-dir", str(state)],
+    result = subprocess.run([sys.executable, "-m", "temporal_dsql_devstack", *args, "--state-dir", str(state)],
                             capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "250"})
     if check:
         assert result.returncode == 0, result.stdout + result.stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.images import DockerCli, ImageSet
+from temporal_dsql_devstack.images import DockerCli, ImageSet
 
 pytestmark = pytest.mark.standins
 

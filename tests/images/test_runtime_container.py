@@ -20,9 +20,9 @@ import pytest
 import yaml
 from image_helpers import Container, shared_dir, wait_for
 
-from devstack.images import STANDIN_LABEL, DockerCli, ImageSet
-from dsql_config import ConfigCompiler
-from standins import MotoServer, free_port
+from temporal_dsql_config import ConfigCompiler
+from temporal_dsql_devstack.images import STANDIN_LABEL, DockerCli, ImageSet
+from temporal_dsql_standins import MotoServer, free_port
 
 pytestmark = pytest.mark.standins
 

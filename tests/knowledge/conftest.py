@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from copilot.knowledge.embedding import MiniLMEmbedder
-from copilot.knowledge.local import LocalKnowledgeRetriever
+from temporal_dsql_copilot.knowledge.embedding import MiniLMEmbedder
+from temporal_dsql_copilot.knowledge.local import LocalKnowledgeRetriever
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "docs" / "knowledge"
 

@@ -9,9 +9,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from copilot.knowledge import KnowledgeRetriever
-from copilot.knowledge.bedrock import BedrockKnowledgeRetriever
-from copilot.knowledge.errors import KnowledgeBaseError, KnowledgeQueryError
+from temporal_dsql_copilot.knowledge import KnowledgeRetriever
+from temporal_dsql_copilot.knowledge.bedrock import BedrockKnowledgeRetriever
+from temporal_dsql_copilot.knowledge.errors import KnowledgeBaseError, KnowledgeQueryError
 
 
 @pytest.fixture

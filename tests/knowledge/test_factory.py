@@ -1,4 +1,4 @@
-"""copilot.knowledge.factory.build_retriever: Bedrock with a knowledge base id, local otherwise."""
+"""temporal_dsql_copilot.knowledge.factory.build_retriever: Bedrock with a knowledge base id, local otherwise."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 import boto3
 from botocore.stub import Stubber
 
-from copilot.knowledge.bedrock import BedrockKnowledgeRetriever
-from copilot.knowledge.factory import build_retriever
-from copilot.knowledge.local import LocalKnowledgeRetriever
-from copilot.settings import CopilotSettings
+from temporal_dsql_copilot.knowledge.bedrock import BedrockKnowledgeRetriever
+from temporal_dsql_copilot.knowledge.factory import build_retriever
+from temporal_dsql_copilot.knowledge.local import LocalKnowledgeRetriever
+from temporal_dsql_copilot.settings import CopilotSettings
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "docs" / "knowledge"
 

@@ -1,4 +1,4 @@
-"""copilot.knowledge.sync on moto S3 (ingestion-job call via botocore Stubber: moto has no bedrock-agent)."""
+"""temporal_dsql_copilot.knowledge.sync on moto S3 (ingestion-job call via botocore Stubber: moto has no bedrock-agent)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from copilot.knowledge.errors import KnowledgeBaseError, KnowledgeSyncError
-from copilot.knowledge.sync import sync_corpus
+from temporal_dsql_copilot.knowledge.errors import KnowledgeBaseError, KnowledgeSyncError
+from temporal_dsql_copilot.knowledge.sync import sync_corpus
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "docs" / "knowledge"
 

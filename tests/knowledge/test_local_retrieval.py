@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copilot.knowledge import KnowledgeRetriever
-from copilot.knowledge.embedding import MiniLMEmbedder
-from copilot.knowledge.errors import KnowledgeQueryError
-from copilot.knowledge.local import LocalKnowledgeRetriever, split_document
+from temporal_dsql_copilot.knowledge import KnowledgeRetriever
+from temporal_dsql_copilot.knowledge.embedding import MiniLMEmbedder
+from temporal_dsql_copilot.knowledge.errors import KnowledgeQueryError
+from temporal_dsql_copilot.knowledge.local import LocalKnowledgeRetriever, split_document
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "docs" / "knowledge"
 

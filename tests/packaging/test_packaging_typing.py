@@ -9,8 +9,6 @@ from pathlib import Path
 
 from mypy import api as mypy_api
 
-from dsql_config.modifiers import MODIFIERS
-from dsql_config.presets import PRESETS
 from pulumi_temporal_dsql import choices
 from pulumi_temporal_dsql.cluster import CAPACITY_MODES
 from pulumi_temporal_dsql.fielddocs import field_docs
@@ -18,6 +16,8 @@ from pulumi_temporal_dsql.outputs import OUTPUT_NAMES, StackOutputs
 from pulumi_temporal_dsql.preset import ENVIRONMENTS, MidScaleArgs, TemporalDsqlPresetArgs
 from pulumi_temporal_dsql.profile_api import AUTH_MODES
 from pulumi_temporal_dsql.reference import BEGIN, END, render
+from temporal_dsql_config.modifiers import MODIFIERS
+from temporal_dsql_config.presets import PRESETS
 
 REPO = Path(__file__).resolve().parents[2]
 # Only what the check needs: the package's own modules; the big dependencies are not followed.

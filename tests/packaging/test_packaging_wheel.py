@@ -100,5 +100,5 @@ def test_a_clean_install_has_no_dev_tooling_and_the_commands_name_the_extra(whee
         assert refused.returncode == 2, (command, refused.stderr[-2000:])
         assert refused.stderr.startswith(f"error: `copilot {command[0]}` needs the {extra} extra"), refused.stderr
         assert f"pip install '{extra}'" in refused.stderr and "Traceback" not in refused.stderr
-    module = run([str(wheel_env.bin("python")), "-m", "devstack"], wheel_env.folder, check=False)
+    module = run([str(wheel_env.bin("python")), "-m", "temporal_dsql_devstack"], wheel_env.folder, check=False)
     assert module.returncode == 2 and "temporal-dsql[dev]" in module.stderr, module.stderr[-2000:]

@@ -13,17 +13,16 @@ from pathlib import PurePosixPath
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from copilot_core.profile import ConfigProfile
-from dsql_config.adapters import (
+from temporal_dsql_config.adapters import (
     PlatformAdapter,
     RenderedSnippet,
     SDKAdapter,
     discover_platform_adapters,
     discover_sdk_adapters,
 )
-from dsql_config.compiler import ConfigCompiler
-from dsql_config.errors import GuardRailError
-from dsql_config.explain import (
+from temporal_dsql_config.compiler import ConfigCompiler
+from temporal_dsql_config.errors import GuardRailError
+from temporal_dsql_config.explain import (
     KeyExplanation,
     PresetExplanation,
     ProfileExplanation,
@@ -31,8 +30,9 @@ from dsql_config.explain import (
     explain_preset,
     explain_profile,
 )
-from dsql_config.modifiers import MODIFIERS
-from dsql_config.presets import PRESETS
+from temporal_dsql_config.modifiers import MODIFIERS
+from temporal_dsql_config.presets import PRESETS
+from temporal_dsql_core.profile import ConfigProfile
 
 COMPILER = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
 REGISTRY = COMPILER.registry

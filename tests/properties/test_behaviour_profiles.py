@@ -20,8 +20,14 @@ from packaging.version import Version
 from pydantic import SecretStr
 from whenever import Instant, TimeDelta
 
-from behaviour_profiles.comparison import compare_profiles
-from behaviour_profiles.models import (
+from temporal_dsql_copilot.api.app import build_profile_service
+from temporal_dsql_core.deployed_config import DeployedConfig
+from temporal_dsql_core.metric_catalog import CATALOG, MetricGroup
+from temporal_dsql_core.models import MetricAggregate
+from temporal_dsql_core.profile import ConfigProfile
+from temporal_dsql_core.types import ParameterClassification, ResolvedParameter
+from temporal_dsql_profiles.comparison import compare_profiles
+from temporal_dsql_profiles.models import (
     BehaviourProfile,
     ComparisonThresholds,
     ConfigSnapshot,
@@ -34,18 +40,12 @@ from behaviour_profiles.models import (
     TelemetrySummary,
     WorkerOptionsSnapshot,
 )
-from behaviour_profiles.service import ProfileService
-from behaviour_profiles.settings import ProfileSettings
-from behaviour_profiles.snapshot import REDACTED, build_snapshot
-from behaviour_profiles.storage import ListFilters, ProfileStore
-from behaviour_profiles.telemetry import aggregate
-from copilot.api.app import build_profile_service
-from copilot_core.deployed_config import DeployedConfig
-from copilot_core.metric_catalog import CATALOG, MetricGroup
-from copilot_core.models import MetricAggregate
-from copilot_core.profile import ConfigProfile
-from copilot_core.types import ParameterClassification, ResolvedParameter
-from standins import MotoServer, PostgresServer, ScenarioPrometheus
+from temporal_dsql_profiles.service import ProfileService
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_profiles.snapshot import REDACTED, build_snapshot
+from temporal_dsql_profiles.storage import ListFilters, ProfileStore
+from temporal_dsql_profiles.telemetry import aggregate
+from temporal_dsql_standins import MotoServer, PostgresServer, ScenarioPrometheus
 
 PROPS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -177,7 +177,7 @@ def test_property_14_aggregate_has_all_six_ordered_fields_or_is_missing(samples:
 @given(offset_min=st.integers(0, 200), length_min=st.integers(10, 240), ns=st.sampled_from([None, "default", "x"]))
 async def test_property_14_collected_summaries_are_complete(
         prometheus_with_scenarios: ScenarioPrometheus, offset_min: int, length_min: int, ns: str | None) -> None:
-    from behaviour_profiles.telemetry import PrometheusClient, collect_telemetry
+    from temporal_dsql_profiles.telemetry import PrometheusClient, collect_telemetry
 
     base = prometheus_with_scenarios.windows["healthy-150wps"].start
     start = base + TimeDelta(minutes=offset_min)
@@ -257,7 +257,7 @@ def _matches(meta: ProfileMetadata, f: ListFilters) -> bool:
 @given(stored=st.lists(entries, max_size=10), query=filters, page=st.integers(1, 4))
 async def test_property_15_listing_returns_exactly_the_matching_profiles(
         property_service: ProfileService, stored: list[tuple[Any, ...]], query: ListFilters, page: int) -> None:
-    from behaviour_profiles.models import ConfigSnapshot as Snap
+    from temporal_dsql_profiles.models import ConfigSnapshot as Snap
 
     store = property_service.store
     await _reset(store)

@@ -10,18 +10,23 @@ import math
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from copilot_core.types import (
+from temporal_dsql_config import ConfigCompiler, default_registry
+from temporal_dsql_config.artifacts import format_env_value
+from temporal_dsql_config.compat import migration_report
+from temporal_dsql_config.errors import GuardRailError
+from temporal_dsql_config.serialization import (
+    profile_from_json,
+    profile_from_yaml,
+    profile_to_json,
+    profile_to_yaml,
+)
+from temporal_dsql_config.values import format_duration
+from temporal_dsql_core.types import (
     ParameterClassification,
     ParameterEntry,
     ParameterValue,
     ParameterValueType,
 )
-from dsql_config import ConfigCompiler, default_registry
-from dsql_config.artifacts import format_env_value
-from dsql_config.compat import migration_report
-from dsql_config.errors import GuardRailError
-from dsql_config.serialization import profile_from_json, profile_from_yaml, profile_to_json, profile_to_yaml
-from dsql_config.values import format_duration
 
 COMPILER = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
 REGISTRY = default_registry()
@@ -34,7 +39,7 @@ presets = st.sampled_from(PRESETS)
 modifiers = st.sampled_from(MODIFIERS)
 
 
-# Names AWS constrains (botocore's models, dsql_config.aws_rules): values of the form AWS accepts.
+# Names AWS constrains (botocore's models, temporal_dsql_config.aws_rules): values of the form AWS accepts.
 _CLUSTER_ID = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=26, max_size=26)
 AWS_NAMED: dict[str, st.SearchStrategy[ParameterValue]] = {
     "dsql.cluster_endpoint": _CLUSTER_ID.map(lambda i: f"{i}.dsql.us-east-1.on.aws"),
@@ -288,7 +293,7 @@ def _different(entry: ParameterEntry, value: ParameterValue) -> ParameterValue:
     if isinstance(value, float):
         return value + 1.0
     if entry.value_type == ParameterValueType.DURATION:
-        from dsql_config.values import parse_go_duration
+        from temporal_dsql_config.values import parse_go_duration
 
         return format_duration(parse_go_duration(value) + 1)
     if entry.key in ("dsql.cluster_endpoint", "sql.host"):

@@ -20,13 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copilot_core.types import ParameterValue
-from dsql_config import ConfigCompiler
-from dsql_config.cli import result_document, write_output_dir
-from dsql_config.errors import GuardRailError
-from dsql_config.modifiers import MODIFIERS
-from dsql_config.presets import PRESETS, values_a_modifier_may_lower
-from dsql_config.values import parse_go_duration
+from temporal_dsql_config import ConfigCompiler
+from temporal_dsql_config.cli import result_document, write_output_dir
+from temporal_dsql_config.errors import GuardRailError
+from temporal_dsql_config.modifiers import MODIFIERS
+from temporal_dsql_config.presets import PRESETS, values_a_modifier_may_lower
+from temporal_dsql_config.values import parse_go_duration
+from temporal_dsql_core.types import ParameterValue
 
 COMPILER = ConfigCompiler()  # every discovered adapter renders: snippets are artifacts too
 BANDS = {"starter": (1, 49), "mid-scale": (50, 500), "high-throughput": (501, 5000)}
@@ -96,7 +96,7 @@ def test_compile_output_is_identical_across_processes() -> None:
     script = (
         "import json, sys\n"
         "from dsql_config import ConfigCompiler\n"
-        "from dsql_config.cli import result_document\n"
+        "from temporal_dsql_config.cli import result_document\n"
         "c = ConfigCompiler()\n"
         "docs = {f'{p}+{m}': result_document(c.compile(p, m))\n"
         "        for p in ('starter', 'mid-scale', 'high-throughput') for m in (None, 'simple-crud', 'batch-processor')}\n"

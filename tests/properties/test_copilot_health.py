@@ -7,7 +7,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copilot.health import (
+from temporal_dsql_copilot.health import (
     BandThresholds,
     Bottleneck,
     HealthState,
@@ -21,8 +21,8 @@ from copilot.health import (
     service_health,
     thresholds_for,
 )
-from copilot.health.thresholds import BAND_LOWER_BOUNDS
-from copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
+from temporal_dsql_copilot.health.thresholds import BAND_LOWER_BOUNDS
+from temporal_dsql_copilot.signals import AmplifierSignals, PrimarySignals, SignalSnapshot, WorkerSignals
 
 AT = "2026-11-22T12:00:00Z"
 

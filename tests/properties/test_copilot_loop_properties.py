@@ -5,14 +5,7 @@ from __future__ import annotations
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from behaviour_profiles.models import (
-    ComparisonThresholds,
-    ConfigDiff,
-    ProfileComparison,
-    TelemetryDiff,
-    TelemetrySummary,
-)
-from copilot.assessment import (
+from temporal_dsql_copilot.assessment import (
     AssessmentContext,
     AssessmentTrigger,
     Explanation,
@@ -20,12 +13,30 @@ from copilot.assessment import (
     finalize_assessment,
     redact,
 )
-from copilot.health import MachineState, assess_workers, evaluate, service_health, thresholds_for
-from copilot.knowledge.base import KnowledgeChunk
-from copilot.loop import assess_conformance, correlate_config_changes, detect_drift, drift_threshold
-from copilot.signals import LogPatternCount, PrimarySignals, SignalSnapshot
-from copilot_core import MetricAggregate, TelemetryBound
-from copilot_core.metric_catalog import CATALOG, SERVICES, MetricGroup
+from temporal_dsql_copilot.health import (
+    MachineState,
+    assess_workers,
+    evaluate,
+    service_health,
+    thresholds_for,
+)
+from temporal_dsql_copilot.knowledge.base import KnowledgeChunk
+from temporal_dsql_copilot.loop import (
+    assess_conformance,
+    correlate_config_changes,
+    detect_drift,
+    drift_threshold,
+)
+from temporal_dsql_copilot.signals import LogPatternCount, PrimarySignals, SignalSnapshot
+from temporal_dsql_core import MetricAggregate, TelemetryBound
+from temporal_dsql_core.metric_catalog import CATALOG, SERVICES, MetricGroup
+from temporal_dsql_profiles.models import (
+    ComparisonThresholds,
+    ConfigDiff,
+    ProfileComparison,
+    TelemetryDiff,
+    TelemetrySummary,
+)
 
 AT = "2026-11-22T12:00:00Z"
 SCALAR_IDS = sorted(m.id for m in CATALOG.values() if not m.per_service)

@@ -20,11 +20,11 @@ import pytest
 from reliability_results import ReliabilityRow, write_rows  # type: ignore[import-not-found]
 from reliability_stack import ApiServer, api_environment, setup_copilot_schema, start_api  # type: ignore[import-not-found]
 
-from behaviour_profiles.settings import ProfileSettings
-from copilot.api.app import create_app
-from copilot.settings import CopilotSettings
-from copilot.status import StateStoreProvider
-from standins import MotoServer, PostgresServer, ScenarioPrometheus
+from temporal_dsql_copilot.api.app import create_app
+from temporal_dsql_copilot.settings import CopilotSettings
+from temporal_dsql_copilot.status import StateStoreProvider
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_standins import MotoServer, PostgresServer, ScenarioPrometheus
 
 _ROWS: list[ReliabilityRow] = []
 

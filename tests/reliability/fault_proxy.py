@@ -10,7 +10,7 @@ import contextlib
 import threading
 from dataclasses import dataclass, field
 
-from standins import free_port
+from temporal_dsql_standins import free_port
 
 __all__ = ["FaultProxy"]
 

@@ -9,9 +9,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from copilot.settings import CopilotSettings
-from copilot.store import StateStore
-from standins import ManagedProcess, MotoServer, PostgresServer, ScenarioPrometheus, free_port
+from temporal_dsql_copilot.settings import CopilotSettings
+from temporal_dsql_copilot.store import StateStore
+from temporal_dsql_standins import ManagedProcess, MotoServer, PostgresServer, ScenarioPrometheus, free_port
 
 __all__ = ["ApiServer", "api_environment", "setup_copilot_schema", "start_api"]
 

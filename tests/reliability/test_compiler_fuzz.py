@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from reliability_results import ReliabilityRow, budget  # type: ignore[import-not-found]
 from typer.testing import CliRunner
 
-from copilot_core.errors import InputError
-from dsql_config.cli import app as config_cli
-from dsql_config.compat import compile_from_env
-from dsql_config.compiler import ConfigCompiler
-from dsql_config.errors import InputErrors
-from dsql_config.serialization import profile_from_json, profile_from_yaml, profile_to_json
+from temporal_dsql_config.cli import app as config_cli
+from temporal_dsql_config.compat import compile_from_env
+from temporal_dsql_config.compiler import ConfigCompiler
+from temporal_dsql_config.errors import InputErrors
+from temporal_dsql_config.serialization import profile_from_json, profile_from_yaml, profile_to_json
+from temporal_dsql_core.errors import InputError
 
 COMPILER = ConfigCompiler()
 KEYS = COMPILER.registry.keys()
@@ -144,7 +144,7 @@ def test_infinite_duration_override_is_a_typed_error() -> None:
 def test_formatted_durations_parse_back(seconds: float) -> None:
     """The fuzzer's second find: tiny durations were formatted with an exponent ('3.9e-240ms'),
     which Go (and parse_go_duration) rejects, crashing artifact generation."""
-    from dsql_config.values import format_duration, parse_go_duration
+    from temporal_dsql_config.values import format_duration, parse_go_duration
 
     text = format_duration(seconds)
     assert "e-" not in text and "e+" not in text, text

@@ -4,7 +4,7 @@ Profiles are created and made their cluster's baseline concurrently through ``Pr
 API's write path; telemetry collection is left out so the load is on the stores) against
 PostgreSQL at SERIALIZABLE, so the baseline switches hit real 40001 conflicts and the whole-
 transaction retry is exercised. DSQL's limits are enforced by the stand-in itself
-(``standins.dsql_limits``, inherited by this test's own database): more than 3,000 rows written in
+(``temporal_dsql_standins.dsql_limits``, inherited by this test's own database): more than 3,000 rows written in
 one transaction, or a write more than 300 s after the transaction began, fails the transaction
 the way DSQL would. A sampler reads the
 baselines throughout. Afterwards: nothing lost, nothing duplicated, exactly one baseline per
@@ -25,11 +25,11 @@ from pydantic import SecretStr
 from reliability_results import ReliabilityRow, budget  # type: ignore[import-not-found]
 from whenever import Instant, TimeDelta
 
-from behaviour_profiles.models import BehaviourProfile, ConfigSnapshot, TelemetrySummary
-from behaviour_profiles.settings import ProfileSettings
-from behaviour_profiles.storage import DOCUMENT_PREFIX, ListFilters, ProfileStore
-from copilot_core.models import MetricAggregate
-from standins import MotoServer, PostgresServer
+from temporal_dsql_core.models import MetricAggregate
+from temporal_dsql_profiles.models import BehaviourProfile, ConfigSnapshot, TelemetrySummary
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_profiles.storage import DOCUMENT_PREFIX, ListFilters, ProfileStore
+from temporal_dsql_standins import MotoServer, PostgresServer
 
 pytestmark = pytest.mark.standins
 
@@ -55,7 +55,7 @@ async def _database_with_dsql_limits(postgres: PostgresServer) -> str:
 
 
 async def test_dsql_row_limit_is_enforced_on_the_stand_in(postgres_server: PostgresServer) -> None:
-    """The stand-in's limits (standins.dsql_limits), which this database inherits from template1,
+    """The stand-in's limits (temporal_dsql_standins.dsql_limits), which this database inherits from template1,
     really refuse a 3,001-row transaction in a table created after the database."""
     name = await _database_with_dsql_limits(postgres_server)
     dsn = postgres_server.dsn.rsplit("/", 1)[0] + f"/{name}"

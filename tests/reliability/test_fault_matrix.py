@@ -30,7 +30,7 @@ from reliability_results import ReliabilityRow  # type: ignore[import-not-found]
 from reliability_stack import api_environment, setup_copilot_schema, start_api  # type: ignore[import-not-found]
 from whenever import TimeDelta
 
-from standins import ManagedProcess, MotoServer, PostgresServer, ScenarioPrometheus
+from temporal_dsql_standins import ManagedProcess, MotoServer, PostgresServer, ScenarioPrometheus
 
 pytestmark = pytest.mark.standins
 

@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 from whenever import Instant, TimeDelta
 
-from behaviour_profiles.settings import ProfileSettings
-from copilot.api.app import create_app
-from copilot.cli import app as copilot_cli
-from standins import MotoServer, ScenarioPrometheus
+from temporal_dsql_copilot.api.app import create_app
+from temporal_dsql_copilot.cli import app as copilot_cli
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_standins import MotoServer, ScenarioPrometheus
 
 PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.standins

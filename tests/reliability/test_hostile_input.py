@@ -29,7 +29,7 @@ from pydantic import SecretStr
 from reliability_results import SCALE, ReliabilityRow, budget  # type: ignore[import-not-found]
 from reliability_stack import ApiServer, start_api  # type: ignore[import-not-found]
 
-from behaviour_profiles.limits import (
+from temporal_dsql_profiles.limits import (
     CLUSTER_ID_MAX_BYTES,
     ENV_VALUE_MAX_BYTES,
     JSON_MAX_DEPTH,
@@ -38,9 +38,9 @@ from behaviour_profiles.limits import (
     NAMESPACE_MAX_BYTES,
     TASK_QUEUE_MAX_BYTES,
 )
-from behaviour_profiles.settings import ProfileSettings
-from behaviour_profiles.storage import DOCUMENT_PREFIX, ProfileStore
-from standins import ManagedProcess, ScenarioPrometheus
+from temporal_dsql_profiles.settings import ProfileSettings
+from temporal_dsql_profiles.storage import DOCUMENT_PREFIX, ProfileStore
+from temporal_dsql_standins import ManagedProcess, ScenarioPrometheus
 
 pytestmark = pytest.mark.standins
 
@@ -289,6 +289,6 @@ async def test_crash_kill_mid_create_with_client_retries(own_api: dict[str, Any]
 
 
 def _filters(cluster: str) -> Any:
-    from behaviour_profiles.storage import ListFilters
+    from temporal_dsql_profiles.storage import ListFilters
 
     return ListFilters(cluster=cluster)

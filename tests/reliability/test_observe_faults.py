@@ -21,14 +21,19 @@ from reliability_results import ReliabilityRow, budget  # type: ignore[import-no
 from temporalio.client import Client
 from whenever import Instant, TimeDelta
 
-from behaviour_profiles.telemetry import PrometheusClient
-from copilot.health import HealthState, MachineState, ScaleBand
-from copilot.settings import CopilotSettings
-from copilot.store import StateStore
-from copilot.workflows import CopilotActivities, ObserveClusterWorkflow, ObserveConfig, ObserveInput
-from copilot.workflows.worker import build_worker
 from copilot_snapshots import stressed_mid_snapshot  # type: ignore[import-not-found]
-from standins import PostgresServer, ScenarioPrometheus, TemporalDevServer
+from temporal_dsql_copilot.health import HealthState, MachineState, ScaleBand
+from temporal_dsql_copilot.settings import CopilotSettings
+from temporal_dsql_copilot.store import StateStore
+from temporal_dsql_copilot.workflows import (
+    CopilotActivities,
+    ObserveClusterWorkflow,
+    ObserveConfig,
+    ObserveInput,
+)
+from temporal_dsql_copilot.workflows.worker import build_worker
+from temporal_dsql_profiles.telemetry import PrometheusClient
+from temporal_dsql_standins import PostgresServer, ScenarioPrometheus, TemporalDevServer
 
 pytestmark = pytest.mark.standins
 
@@ -105,11 +110,11 @@ async def test_bedrock_down_falls_back_to_rules(postgres_server: PostgresServer,
     """The explainer's real Bedrock model (pydantic-ai's Bedrock provider over boto3) with the
     bedrock-runtime endpoint refusing connections: the assessment is still produced and stored,
     by the rules, within its budget, with the failure on record."""
-    from copilot.assessment import AssessmentTrigger
-    from copilot.assessment.agent import register_bedrock_model, unregister_model
-    from copilot.health import assess_workers, evaluate, thresholds_for
-    from copilot.workflows import AssessHealthWorkflow, AssessInput
-    from standins import free_port
+    from temporal_dsql_copilot.assessment import AssessmentTrigger
+    from temporal_dsql_copilot.assessment.agent import register_bedrock_model, unregister_model
+    from temporal_dsql_copilot.health import assess_workers, evaluate, thresholds_for
+    from temporal_dsql_copilot.workflows import AssessHealthWorkflow, AssessInput
+    from temporal_dsql_standins import free_port
 
     reliability.test = "fault: Bedrock down"
     reliability.faults = "bedrock-runtime connections refused"
@@ -120,7 +125,7 @@ async def test_bedrock_down_falls_back_to_rules(postgres_server: PostgresServer,
     ev = evaluate(MachineState(band=ScaleBand.MID), snap)
     queue = f"copilot-{uuid.uuid4()}"
     assessments = budget(ci=1, full=3)
-    # What the worker's entry point does when COPILOT_BEDROCK_ENABLED (copilot.workflows.worker).
+    # What the worker's entry point does when COPILOT_BEDROCK_ENABLED (temporal_dsql_copilot.workflows.worker).
     register_bedrock_model(settings.bedrock_model_id, region="us-east-1")
     try:
         client = await Client.connect(server.address, plugins=[PydanticAIPlugin()])

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability_results import ReliabilityRow, budget  # type: ignore[import-not-found]
 
-from standins import ScenarioPrometheus
+from temporal_dsql_standins import ScenarioPrometheus
 
 pytestmark = pytest.mark.standins
 

@@ -28,19 +28,31 @@ from reliability_results import ReliabilityRow, budget  # type: ignore[import-no
 from test_secrets import draw_secret_config  # type: ignore[import-not-found]
 from whenever import Instant
 
-from behaviour_profiles.models import ComparisonThresholds, ConfigDiff, ProfileComparison, TelemetryDiff
-from copilot.assessment import AssessmentContext, AssessmentTrigger, build_prompt, finalize_assessment
-from copilot.assessment.agent import ExplainerDeps, explainer_agent, register_runbook_retriever
-from copilot.health import MachineState, ScaleBand, assess_workers, evaluate, service_health, thresholds_for
-from copilot.knowledge.base import KnowledgeChunk
-from copilot.loop.drift import correlate_config_changes
-from copilot.narrative.patterns import Correlation
-from copilot.settings import CopilotSettings
-from copilot.signals import LogPatternCount
-from copilot.store import StateStore
-from copilot_core.metric_catalog import MetricGroup
 from copilot_snapshots import stressed_mid_snapshot  # type: ignore[import-not-found]
-from standins import PostgresServer
+from temporal_dsql_copilot.assessment import (
+    AssessmentContext,
+    AssessmentTrigger,
+    build_prompt,
+    finalize_assessment,
+)
+from temporal_dsql_copilot.assessment.agent import ExplainerDeps, explainer_agent, register_runbook_retriever
+from temporal_dsql_copilot.health import (
+    MachineState,
+    ScaleBand,
+    assess_workers,
+    evaluate,
+    service_health,
+    thresholds_for,
+)
+from temporal_dsql_copilot.knowledge.base import KnowledgeChunk
+from temporal_dsql_copilot.loop.drift import correlate_config_changes
+from temporal_dsql_copilot.narrative.patterns import Correlation
+from temporal_dsql_copilot.settings import CopilotSettings
+from temporal_dsql_copilot.signals import LogPatternCount
+from temporal_dsql_copilot.store import StateStore
+from temporal_dsql_core.metric_catalog import MetricGroup
+from temporal_dsql_profiles.models import ComparisonThresholds, ConfigDiff, ProfileComparison, TelemetryDiff
+from temporal_dsql_standins import PostgresServer
 
 pytestmark = pytest.mark.standins
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from standins import free_port
+from temporal_dsql_standins import free_port
 
 RUNTIME_DIR = Path(__file__).resolve().parents[2] / "docker" / "runtime"
 

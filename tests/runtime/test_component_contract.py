@@ -19,7 +19,7 @@ import boto3
 import pytest
 import yaml
 
-from dsql_config import ConfigCompiler
+from temporal_dsql_config import ConfigCompiler
 
 RUNTIME_DIR = Path(__file__).resolve().parents[2] / "docker" / "runtime"
 ROLES = ("history", "matching", "frontend", "worker")

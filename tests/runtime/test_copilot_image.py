@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from copilot.settings import CopilotSettings
-from standins import ManagedProcess, TemporalDevServer, free_port
+from temporal_dsql_copilot.settings import CopilotSettings
+from temporal_dsql_standins import ManagedProcess, TemporalDevServer, free_port
 
 ENTRYPOINT = Path(__file__).resolve().parents[2] / "docker" / "copilot" / "entrypoint.py"
 
@@ -138,12 +138,12 @@ def test_copilot_workers_component_env_is_exactly_copilot_settings(monkeypatch: 
 
     resources, _ = run_under_mocks(program)
     env: dict[str, str] = captured["env"]
-    from behaviour_profiles.settings import ProfileSettings
+    from temporal_dsql_profiles.settings import ProfileSettings
 
     fields = CopilotSettings.model_fields
     profile_fields = ProfileSettings.model_fields
     # The worker reads two models: CopilotSettings (COPILOT_*) and, for its profile store
-    # (copilot.runtime.profile_store_from_env), ProfileSettings (PROFILES_*). Nothing else.
+    # (temporal_dsql_copilot.runtime.profile_store_from_env), ProfileSettings (PROFILES_*). Nothing else.
     assert env and all(name.startswith(("COPILOT_", "PROFILES_")) for name in env)
     assert [n for n in env if n.startswith("COPILOT_") and n.removeprefix("COPILOT_").lower() not in fields] == []
     assert [n for n in env
@@ -181,8 +181,8 @@ def test_the_image_readme_says_what_the_component_and_dev_cli_do() -> None:
     import inspect
     import re
 
-    from devstack import cli as dev_cli
     from pulumi_temporal_dsql.copilot import WORKER_HEALTH_CHECK
+    from temporal_dsql_devstack import cli as dev_cli
 
     readme = (Path(__file__).resolve().parents[2] / "docker" / "copilot" / "README.md").read_text()
     (quoted,) = [json.loads(m) for m in re.findall(r"`(\{\"command\".*?\})`", readme)]

@@ -48,8 +48,8 @@ def test_runtime_image_carries_what_the_schema_set_up_task_runs() -> None:
     $TEMPORAL_SCHEMA_DIR` in the runtime image: the Dockerfile must put the schema exactly there
     (from the `schema` stage: the named build context `copilot dev build` passes, or the schema image
     `make images` builds) and check the tool exists."""
-    from devstack.build import SCHEMA_CONTEXT
     from pulumi_temporal_dsql.setup import SCHEMA_COMMAND, SCHEMA_DIR
+    from temporal_dsql_devstack.build import SCHEMA_CONTEXT
 
     steps = instructions(REPO / "docker" / "runtime" / "Dockerfile")
     envs = [rest for keyword, rest in steps if keyword == "ENV"]

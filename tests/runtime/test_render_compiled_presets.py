@@ -9,7 +9,7 @@ from types import ModuleType
 import pytest
 import yaml
 
-from dsql_config import ConfigCompiler
+from temporal_dsql_config import ConfigCompiler
 
 RUNTIME_DIR = Path(__file__).resolve().parents[2] / "docker" / "runtime"
 COMPILER = ConfigCompiler()

@@ -15,7 +15,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from standins import free_port
+from temporal_dsql_standins import free_port
 
 RUNTIME_DIR = Path(__file__).resolve().parents[2] / "docker" / "runtime"
 TaskMetadataServer = Any  # the task_metadata_server fixture (tests/runtime/conftest.py)

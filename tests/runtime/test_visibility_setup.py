@@ -21,7 +21,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
-from standins import free_port
+from temporal_dsql_standins import free_port
 
 CREDS = {"AccessKeyId": "ASIATESTTESTTEST", "SecretAccessKey": "c2VjcmV0/c2VjcmV0+c2VjcmV0", "Token": "tok/en+=="}
 TEMPLATE = {"index_patterns": ["temporal_visibility_v1*"], "order": 0,

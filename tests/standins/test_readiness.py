@@ -16,8 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from standins import ManagedProcess, MotoServer, PostgresServer, PrometheusServer, StandinError, free_port
-from standins._process import pid_alive
+from temporal_dsql_standins import (
+    ManagedProcess,
+    MotoServer,
+    PostgresServer,
+    PrometheusServer,
+    StandinError,
+    free_port,
+)
+from temporal_dsql_standins._process import pid_alive
 
 # A server whose port opens at once but answers 503 until the marker file exists: the shape of
 # Temporal's frontend before membership, or Prometheus before its TSDB is loaded.
@@ -145,7 +152,7 @@ async def test_temporal_serves_clients_when_start_returns() -> None:
     from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
     from temporalio.client import Client
 
-    from standins import TemporalDevServer
+    from temporal_dsql_standins import TemporalDevServer
 
     server = TemporalDevServer().start()
     try:

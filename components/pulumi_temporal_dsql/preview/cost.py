@@ -435,7 +435,7 @@ def _lambda(pricer: _Pricer, function: CostInput) -> list[CostComponent]:
 
 
 def _amp(pricer: _Pricer, name: str, scraped_tasks: int) -> list[CostComponent]:
-    from copilot_core.metric_catalog import CATALOG, iter_queries
+    from temporal_dsql_core.metric_catalog import CATALOG, iter_queries
 
     samples = scraped_tasks * u.SERIES_PER_SCRAPED_TASK * u.SECONDS_PER_MONTH / u.SCRAPE_INTERVAL_SECONDS
     queries = sum(1 for _ in iter_queries())
@@ -633,7 +633,7 @@ class _PlanLike(Protocol):
 
 def facts_from_profile_json(preset: str, profile_json: str, *, log_retention_days: int = 30) -> WorkloadFacts:
     """The workload facts of a deployed profile (the stack output `profile_json`)."""
-    from copilot_core.profile import ConfigProfile
+    from temporal_dsql_core.profile import ConfigProfile
 
     profile = ConfigProfile.model_validate_json(profile_json)
     return WorkloadFacts.from_profile_values(preset, profile.values(), log_retention_days=log_retention_days)

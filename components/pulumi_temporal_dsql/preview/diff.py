@@ -4,7 +4,7 @@
 with the derivation line that says why) and plans both under the recording mocks (every resource
 created, replaced, updated or deleted), and refuses what cannot change on an existing stack.
 `temporal-dsql diff` prints it as text or JSON; exit code 0 no change, 1 changes, 3 refused
-(copilot_core.cli.ExitCode: a refusal is not a bad input, which is 2).
+(temporal_dsql_core.cli.ExitCode: a refusal is not a bad input, which is 2).
 
 Resource rule (the offline stand-in for the engine's diff, which needs the provider):
 - a URN only in the proposed plan is created, only in the current plan deleted;
@@ -27,11 +27,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from copilot_core import ParameterValue
-from copilot_core.cli import ExitCode
 from pulumi_temporal_dsql.compiled import table_overrides
 from pulumi_temporal_dsql.preview.plan import Plan, PlannedResource, _json_default, plan
 from pulumi_temporal_dsql.stack import component_name
+from temporal_dsql_core import ParameterValue
+from temporal_dsql_core.cli import ExitCode
 
 __all__ = [
     "FORCE_NEW",
@@ -192,7 +192,7 @@ class StackDiff:
 
     @property
     def exit_code(self) -> int:
-        """0 no change, 1 changes, 3 refused (CI gates on it; copilot_core.cli.ExitCode): a refusal,
+        """0 no change, 1 changes, 3 refused (CI gates on it; temporal_dsql_core.cli.ExitCode): a refusal,
         or the replacement of a protected resource, which the Pulumi engine refuses in `pulumi up`."""
         if self.refusals or self.protected_replacements():
             return int(ExitCode.REFUSED)
@@ -321,7 +321,7 @@ def knob_changes(
     deployment's (`temporal-<stack>-rate-limiter`, as `compile_for_deployment` names them), not
     the preset's one name for every stack.
     """
-    from dsql_config import ConfigCompiler
+    from temporal_dsql_config import ConfigCompiler
 
     compiler = ConfigCompiler(sdk_adapters=[], platform_adapters=[])
     old, new = (_deployed_resolution(compiler, inputs, component_name(stack)) for inputs in (current, proposed))

@@ -197,7 +197,7 @@ class WorkloadFacts:
     @classmethod
     def from_profile_values(cls, preset: str, values: Mapping[str, Any], *, log_retention_days: int = 30,
                             retention_hours: float = 72.0) -> WorkloadFacts:
-        from dsql_config.presets import per_process_held_connections
+        from temporal_dsql_config.presets import per_process_held_connections
 
         roles = ("history", "matching", "frontend", "worker")
         # Every pool of a process holds what the compiler sized it for (reservoir targets included).
@@ -219,6 +219,6 @@ class WorkloadFacts:
 
 
 def _duration_seconds(text: str) -> float:
-    from dsql_config.values import parse_go_duration
+    from temporal_dsql_config.values import parse_go_duration
 
     return float(parse_go_duration(text))

@@ -16,9 +16,8 @@ import pytest
 from pydantic_ai import Agent
 from whenever import Instant
 
-import copilot.eval
-from behaviour_profiles.telemetry import PrometheusClient
-from copilot.eval import (
+import temporal_dsql_copilot.eval
+from temporal_dsql_copilot.eval import (
     CaseResult,
     EvalCase,
     live_mode,
@@ -27,14 +26,15 @@ from copilot.eval import (
     offline_judge,
     run_case,
 )
-from copilot.eval.generated import collect_case, generator_windows
-from copilot.eval.runner import FactVerdicts, check_claims
-from copilot.eval.scenario import ScenarioFile, parse_scenario
-from copilot.health import HealthState
-from copilot.settings import CopilotSettings
-from standins.scenarios import ScenarioPrometheus, start_prometheus_with_scenarios
+from temporal_dsql_copilot.eval.generated import collect_case, generator_windows
+from temporal_dsql_copilot.eval.runner import FactVerdicts, check_claims
+from temporal_dsql_copilot.eval.scenario import ScenarioFile, parse_scenario
+from temporal_dsql_copilot.health import HealthState
+from temporal_dsql_copilot.settings import CopilotSettings
+from temporal_dsql_profiles.telemetry import PrometheusClient
+from temporal_dsql_standins.scenarios import ScenarioPrometheus, start_prometheus_with_scenarios
 
-CASES_DIR = Path(copilot.eval.__file__).parent / "cases"
+CASES_DIR = Path(temporal_dsql_copilot.eval.__file__).parent / "cases"
 CASES = load_cases(CASES_DIR)
 SCENARIO_CASES = [c for c in CASES if c.scenario is not None]
 GENERATOR_CASES = [c for c in CASES if c.generator is not None]

@@ -1,5 +1,0 @@
-"""The generator of the Grafana dashboards and provisioning in grafana/: `python -m dashboards` writes them, `--check` fails when they are stale."""
-
-from dashboards._render import GeneratedFile, check_files, generated_files, write_files
-
-__all__ = ["GeneratedFile", "check_files", "generated_files", "write_files"]
