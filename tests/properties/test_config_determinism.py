@@ -95,7 +95,7 @@ def test_compile_output_is_identical_across_processes() -> None:
     """Hash randomisation differs per process: two interpreters with different seeds agree."""
     script = (
         "import json, sys\n"
-        "from dsql_config import ConfigCompiler\n"
+        "from temporal_dsql_config import ConfigCompiler\n"
         "from temporal_dsql_config.cli import result_document\n"
         "c = ConfigCompiler()\n"
         "docs = {f'{p}+{m}': result_document(c.compile(p, m))\n"
