@@ -96,7 +96,7 @@ def compose_files() -> dict[str, str]:
     # which the compiler checks against botocore's rules), then handed to the shell: every value
     # that is that placeholder becomes ${DSQL_CLUSTER_ENDPOINT:?...}.
     result = ConfigCompiler().compile(PRESET)
-    placeholder = result.profile.get_param("dsql.cluster_endpoint").value
+    placeholder = result.profile.values()["dsql.cluster_endpoint"]
     snippets = {s.filename: s.content for s in ComposeAdapter().render(result.profile)}
     compose_text = snippets[COMPOSE_FILE]
     header = "".join(line + "\n" for line in compose_text.splitlines() if line.startswith("#"))
