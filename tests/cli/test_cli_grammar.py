@@ -72,7 +72,7 @@ def run_script(prog: str, argv: list[str], capsys: pytest.CaptureFixture[str]) -
 def test_every_tool_prints_its_version_and_temporal_copilot_is_copilot(capsys: pytest.CaptureFixture[str]) -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     scripts = project["scripts"]
-    assert scripts["temporal-copilot"] == scripts["copilot"] == "devstack.copilot_cli:main"
+    assert scripts["temporal-copilot"] == scripts["copilot"] == "devstack.entry:main"  # checks the extra, then copilot_cli
     for prog in APPS:
         assert run_script(prog, ["--version"], capsys) == (0, f"{prog} {project['version']}\n", ""), prog
     done = cli("temporal-copilot", "--version")  # the installed second entry point names itself
