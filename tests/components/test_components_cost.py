@@ -76,7 +76,7 @@ def test_cost_prices_every_preset_with_and_without_the_copilot_and_with_ec2_capa
     if dict(extra).get("capacity") == "ec2":
         instances = [c for r in result.resources for c in r.components if c.price_key.startswith("ec2.hours.")]
         assert [c.monthly_quantity for c in instances] == [3 * MONTH_HOURS]  # m7g.xlarge x 3, the component default
-        assert instances[0].price_key == f"ec2.hours.{TemporalDsqlPresetArgs(preset="mid-scale").ec2_instance_type}"
+        assert instances[0].price_key == f"ec2.hours.{TemporalDsqlPresetArgs(preset='mid-scale').ec2_instance_type}"
         assert not any(r.role in ("history", "matching", "frontend", "worker") and
                        any(c.price_key.startswith("fargate.") for c in r.components) for r in result.resources)
 

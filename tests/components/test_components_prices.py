@@ -49,8 +49,8 @@ def test_the_pinned_table_covers_what_the_issue_lists_each_entry_with_source_and
     table = load_prices()
     entries = table.regions["us-east-1"]
     assert set(REQUIRED) <= set(entries)
-    assert f"ec2.hours.{TemporalDsqlPresetArgs(preset="mid-scale").ec2_instance_type}" in entries  # the ec2 capacity default
-    model = TemporalDsqlPresetArgs(preset="mid-scale").bedrock_model_id
+    assert f"ec2.hours.{TemporalDsqlPresetArgs(preset='mid-scale').ec2_instance_type}" in entries  # the ec2 capacity default
+    model = TemporalDsqlPresetArgs(preset='mid-scale').bedrock_model_id
     assert {f"bedrock.input_tokens.{model}", f"bedrock.output_tokens.{model}"} <= set(entries)
     assert any(k.startswith("opensearch.hours.") for k in entries)
     assert "free tier" in (entries["dsql.dpus"].note or "")
