@@ -6,40 +6,146 @@ generated JSON in a test) and avoid a heavy dashboard SDK. Only fields Grafana r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
     "BUSINESS_TEXT_PLUGIN",
+    "CLUSTER_LABEL",
+    "CLUSTER_MATCHER",
+    "CLUSTER_VARIABLE_METRIC",
+    "COPILOT",
     "COPILOT_DATASOURCE",
+    "DATASOURCES",
     "INFINITY_PLUGIN",
+    "PROMETHEUS",
     "PROMETHEUS_DATASOURCE",
+    "RATE_INTERVAL",
     "DashboardSpec",
+    "DatasourceSlot",
     "Grid",
     "InfinityColumn",
     "Json",
     "business_text",
+    "cluster_variable",
     "custom_variable",
     "dashboard",
     "dashboard_link",
+    "datasource_variable",
     "infinity_target",
     "infinity_variable",
     "prometheus_target",
     "query_variable",
     "row",
+    "shareable",
     "stat",
     "table",
     "text_variable",
     "timeseries",
+    "with_cluster",
+    "with_rate_interval",
 ]
 
 Json = dict[str, Any]
 
 INFINITY_PLUGIN = "yesoreyeram-infinity-datasource"
 BUSINESS_TEXT_PLUGIN = "marcusolsson-dynamictext-panel"
-PROMETHEUS_DATASOURCE: Json = {"type": "prometheus", "uid": "amp"}
-COPILOT_DATASOURCE: Json = {"type": INFINITY_PLUGIN, "uid": "copilot-api"}
 SCHEMA_VERSION = 39
+
+
+@dataclass(frozen=True)
+class DatasourceSlot:
+    """A datasource the dashboards read, chosen by a ``datasource`` variable.
+
+    Panels, targets, variables and annotations reference ``${<variable>}``, never a fixed uid, so a
+    dashboard works against any datasource of the plugin type. The provisioned copies default the
+    variable to the datasource provisioning creates (``uid``/``name``); the copies for sharing put
+    ``${<input>}`` there, which Grafana's import replaces with the datasource picked for the
+    ``__inputs`` entry of that name.
+    """
+
+    variable: str
+    label: str
+    plugin_id: str
+    plugin_name: str
+    uid: str
+    """The provisioned datasource's uid (grafana/provisioning/datasources)."""
+    name: str
+    """The provisioned datasource's name."""
+    input: str
+    """The ``__inputs`` name of the shared copy (Grafana's export names them ``DS_<NAME>``)."""
+
+    @property
+    def ref(self) -> Json:
+        return {"type": self.plugin_id, "uid": f"${{{self.variable}}}"}
+
+
+PROMETHEUS = DatasourceSlot("datasource", "Prometheus", "prometheus", "Prometheus", "amp",
+                            "Amazon Managed Prometheus", "DS_PROMETHEUS")
+COPILOT = DatasourceSlot("copilot_datasource", "Copilot API", INFINITY_PLUGIN, "Infinity", "copilot-api",
+                         "Copilot API", "DS_COPILOT_API")
+DATASOURCES: tuple[DatasourceSlot, ...] = (PROMETHEUS, COPILOT)
+PROMETHEUS_DATASOURCE: Json = PROMETHEUS.ref
+COPILOT_DATASOURCE: Json = COPILOT.ref
+
+CLUSTER_LABEL = "cluster"
+"""The label naming the monitored cluster on every series: the collector sidecar adds it to each
+scrape (``pulumi_temporal_dsql.observability.collector_config``), the scenario generator to each
+series it writes. Workers scraped by another agent need the same label to follow the selector."""
+CLUSTER_MATCHER = f'{CLUSTER_LABEL}=~"$cluster"'
+
+# Grafana picks a rate window of at least four scrape intervals for ``$__rate_interval``
+# (the provisioned Prometheus declares timeInterval 15s); a fixed ``[5m]`` in a dashboard would
+# either hide short spikes on a zoomed-in view or average over too little on a wide one.
+RATE_INTERVAL = "$__rate_interval"
+_FIXED_RANGE = re.compile(r"\[\d+[smhdwy]\]")
+_PROMQL_KEYWORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or",
+                              "unless", "bool", "offset", "inf", "nan"})
+_LABEL_LIST_KEYWORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
+_IDENTIFIER = re.compile(r"[A-Za-z_:][\w:]*")
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\$\{?\w+\}?|[A-Za-z_:][\w:]*|\d+(?:\.\d+)?|\s+|.', re.S)
+
+
+def with_rate_interval(expr: str) -> str:
+    """The catalog's fixed ``[5m]`` windows as ``[$__rate_interval]``."""
+    return _FIXED_RANGE.sub(f"[{RATE_INTERVAL}]", expr)
+
+
+def with_cluster(expr: str) -> str:
+    """``expr`` with ``cluster=~"$cluster"`` added to every vector selector.
+
+    A small tokenizer over the PromQL this package writes: an identifier is a metric name unless it
+    is a keyword, a function (followed by ``(``), a label inside ``{...}`` or in a ``by (...)`` list.
+    """
+    tokens = [m.group(0) for m in _TOKEN.finditer(expr)]
+    out: list[str] = []
+    braces = 0
+    label_list_pending = in_label_list = inject = False
+    for index, token in enumerate(tokens):
+        following = next((t for t in tokens[index + 1:] if not t.isspace()), "")
+        if token == "{":
+            braces += 1
+            if inject:
+                inject = False
+                out.append("{" + CLUSTER_MATCHER + ("" if following == "}" else ","))
+                continue
+        elif token == "}":
+            braces -= 1
+        elif token == "(" and label_list_pending:
+            in_label_list, label_list_pending = True, False
+        elif token == ")" and in_label_list:
+            in_label_list = False
+        elif _IDENTIFIER.fullmatch(token) and not braces and not in_label_list:
+            if token in _LABEL_LIST_KEYWORDS:
+                label_list_pending = True
+            elif token not in _PROMQL_KEYWORDS and following not in ("(", "by", "without"):
+                if following == "{":
+                    inject = True
+                else:
+                    token += "{" + CLUSTER_MATCHER + "}"
+        out.append(token)
+    return "".join(out)
 
 
 @dataclass
@@ -82,10 +188,13 @@ class Grid:
 
 
 def prometheus_target(expr: str, legend: str = "", ref_id: str = "A", *, instant: bool = False) -> Json:
+    """A Prometheus query through the ``datasource`` variable, scoped to the ``cluster`` variable."""
+    if _FIXED_RANGE.search(expr):
+        raise ValueError(f"fixed range in a dashboard query (use [{RATE_INTERVAL}]): {expr}")
     return {
         "datasource": PROMETHEUS_DATASOURCE,
         "editorMode": "code",
-        "expr": expr,
+        "expr": with_cluster(expr),
         "instant": instant,
         "legendFormat": legend or "__auto",
         "range": not instant,
@@ -221,12 +330,38 @@ def custom_variable(name: str, values: list[str], *, label: str = "", include_al
     return variable
 
 
-def query_variable(name: str, query: str, *, label: str = "", include_all: bool = True) -> Json:
-    return {"type": "query", "name": name, "label": label or name,
+def query_variable(name: str, metric: str, label: str, *, title: str = "", include_all: bool = True) -> Json:
+    """Values of ``label`` on ``metric``'s series of the selected cluster (``label_values``)."""
+    query = f"label_values({with_cluster(metric)}, {label})"
+    return {"type": "query", "name": name, "label": title or name,
             "datasource": PROMETHEUS_DATASOURCE,
             "definition": query, "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
             "refresh": 2, "includeAll": include_all, "allValue": ".*", "multi": False, "sort": 1,
             "current": {"text": "All", "value": "$__all"} if include_all else {}, "hide": 0}
+
+
+CLUSTER_VARIABLE_METRIC = "service_requests_total"
+"""The frontend's request counter: every Temporal cluster exports it as soon as it serves a call."""
+
+
+def cluster_variable() -> Json:
+    """The cluster selector. "All" is ``.*``, which also matches series without the label."""
+    query = f"label_values({CLUSTER_VARIABLE_METRIC}, {CLUSTER_LABEL})"
+    return {"type": "query", "name": "cluster", "label": "Cluster", "datasource": PROMETHEUS_DATASOURCE,
+            "definition": query, "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+            "refresh": 2, "includeAll": True, "allValue": ".*", "multi": False, "sort": 1,
+            "current": {"text": "All", "value": "$__all"}, "hide": 0,
+            "description": f"The `{CLUSTER_LABEL}` label the metrics collector puts on every series."}
+
+
+def datasource_variable(slot: DatasourceSlot, *, shared: bool = False) -> Json:
+    """A ``datasource`` variable over every datasource of the slot's plugin type; it defaults to the
+    provisioned one, or, in the copy for sharing, to the datasource picked on import."""
+    value = f"${{{slot.input}}}" if shared else slot.uid
+    text = value if shared else slot.name
+    return {"type": "datasource", "name": slot.variable, "label": slot.label, "query": slot.plugin_id,
+            "current": {"text": text, "value": value}, "options": [], "refresh": 1, "regex": "",
+            "includeAll": False, "multi": False, "hide": 0}
 
 
 def infinity_variable(name: str, target: Json, *, description: str = "") -> Json:
@@ -254,6 +389,7 @@ class DashboardSpec:
     panels: list[Json] = field(default_factory=list)
     variables: list[Json] = field(default_factory=list)
     links: list[Json] = field(default_factory=list)
+    annotations: list[Json] = field(default_factory=list)
     refresh: str = "30s"
     time_from: str = "now-1h"
     description: str = ""
@@ -273,8 +409,43 @@ def dashboard(spec: DashboardSpec) -> Json:
         "timepicker": {"refresh_intervals": ["10s", "30s", "1m", "5m", "15m"]},
         "timezone": "utc",
         "version": 1,
-        "annotations": {"list": []},
+        "annotations": {"list": spec.annotations},
         "links": spec.links,
-        "templating": {"list": spec.variables},
+        "templating": {"list": [*(datasource_variable(slot) for slot in DATASOURCES), cluster_variable(),
+                                *spec.variables]},
         "panels": spec.panels,
     }
+
+
+GRAFANA_VERSION = "10.4.0"
+"""The Grafana release ``__requires`` names: the oldest the dashboards are written for (schema 39)."""
+_PANEL_NAMES = {"row": "Row", "stat": "Stat", "table": "Table", "timeseries": "Time series",
+                "state-timeline": "State timeline", BUSINESS_TEXT_PLUGIN: "Business Text"}
+
+
+def shareable(board: Json) -> Json:
+    """The copy of a dashboard for importing into another Grafana, as Grafana's "Export for sharing
+    externally" writes it: ``__inputs`` (one per datasource, so the import form asks for each),
+    ``__requires`` (Grafana, the datasource plugins and the panel plugins), no ``id``; datasource
+    variables default to ``${<input>}``, which the import replaces with the picked datasource's uid,
+    and query variables carry no current value or options."""
+    used = {p["type"] for p in board["panels"]}
+    inputs = [{"name": slot.input, "label": slot.label, "description": f"The {slot.label} datasource "
+               f"(provisioned as {slot.name!r})", "type": "datasource", "pluginId": slot.plugin_id,
+               "pluginName": slot.plugin_name} for slot in DATASOURCES]
+    requires = [{"type": "grafana", "id": "grafana", "name": "Grafana", "version": GRAFANA_VERSION},
+                *({"type": "datasource", "id": slot.plugin_id, "name": slot.plugin_name, "version": "1.0.0"}
+                  for slot in DATASOURCES),
+                *({"type": "panel", "id": kind, "name": _PANEL_NAMES[kind], "version": ""}
+                  for kind in sorted(used - {"row"}))]
+    variables = []
+    for variable in board["templating"]["list"]:
+        if variable["type"] == "datasource":
+            slot = next(s for s in DATASOURCES if s.variable == variable["name"])
+            variable = datasource_variable(slot, shared=True)
+        elif variable["type"] == "query":
+            variable = {**variable, "current": {}, "options": []}
+        variables.append(variable)
+    return {"__inputs": inputs, "__requires": requires,
+            **{k: v for k, v in board.items() if k != "templating"},
+            "templating": {"list": variables}}

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from temporal_dsql_dashboards._panels import shareable
+from temporal_dsql_dashboards.alerts import alert_rule_files
 from temporal_dsql_dashboards.copilot_dashboard import copilot_dashboard
 from temporal_dsql_dashboards.health_dashboards import (
     dsql_persistence_dashboard,
@@ -39,13 +41,22 @@ def dashboards() -> dict[str, dict[str, Any]]:
     }
 
 
+def _json(board: dict[str, Any]) -> str:
+    return json.dumps(board, indent=2, ensure_ascii=False) + "\n"
+
+
 def _yaml(data: dict[str, Any]) -> str:
     return _HEADER + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
 
 
 def generated_files() -> list[GeneratedFile]:
-    files = [GeneratedFile(f"grafana/dashboards/{rel}", json.dumps(board, indent=2, ensure_ascii=False) + "\n")
-             for rel, board in dashboards().items()]
+    boards = dashboards()
+    files = [GeneratedFile(f"grafana/dashboards/{rel}", _json(board)) for rel, board in boards.items()]
+    # The copies to import into another Grafana (Dashboards > New > Import): same dashboards, with the
+    # __inputs the import form asks datasources for.
+    files.extend(GeneratedFile(f"grafana/shared/{rel.rpartition('/')[2]}", _json(shareable(board)))
+                 for rel, board in boards.items())
+    files.extend(GeneratedFile(f"grafana/alerts/{name}", text) for name, text in alert_rule_files().items())
     files.append(GeneratedFile("grafana/provisioning/datasources/datasources.yaml", _yaml(datasources())))
     files.append(GeneratedFile("grafana/provisioning/dashboards/dashboards.yaml", _yaml(dashboard_providers())))
     return files

@@ -23,18 +23,24 @@ from temporal_dsql_dashboards._panels import (
     infinity_target,
     infinity_variable,
     prometheus_target,
-    query_variable,
     row,
     stat,
     table,
     text_variable,
 )
-from temporal_dsql_dashboards.health_dashboards import COPILOT_UID, related_links
+from temporal_dsql_dashboards.annotations import (
+    STATE_CHANGE_COLUMNS,
+    STATE_CHANGE_PATH,
+    STATE_CHANGE_ROOT,
+    state_change_annotation,
+)
+from temporal_dsql_dashboards.health_dashboards import COPILOT_UID, namespace_variables, related_links
 from temporal_dsql_dashboards.profile_action import AFTER_RENDER_JS, PANEL_STYLES
 
 __all__ = [
     "CURRENT_STATE",
     "SIGNAL_METRICS",
+    "STATE_CHANGES",
     "STATE_GATE",
     "STATUS_API_READS",
     "StatusRead",
@@ -84,8 +90,11 @@ SERVICES = StatusRead("Per-Service Health", "/status/services", "services", ("se
 TIMELINE = StatusRead("Health Timeline", "/status/timeline?start=${__from}&end=${__to}", "entries",
                       ("at", "health_state", "reason"), _STATUS_FILTER)
 CURRENT_STATE = StatusRead("copilot_state variable", "/status", "", ("health_state",), "")
+STATE_CHANGES = StatusRead("Copilot state changes annotation", STATE_CHANGE_PATH, STATE_CHANGE_ROOT,
+                           tuple(c.selector for c in STATE_CHANGE_COLUMNS), "")
+"""The annotation every dashboard carries: state changes are events, not filtered by Status."""
 STATUS_API_READS: tuple[StatusRead, ...] = (HERO, TOP_ISSUE, ANALYSIS, REMEDIATIONS, LOG_PATTERNS, SERVICES,
-                                            TIMELINE, CURRENT_STATE)
+                                            TIMELINE, CURRENT_STATE, STATE_CHANGES)
 
 # Prometheus panels have no copilot state to filter rows by, so the whole query is gated: it returns
 # its series only when the Status filter is "All" or equals the copilot's current state. PromQL
@@ -285,11 +294,7 @@ def copilot_dashboard() -> Json:
         infinity_variable("copilot_state", _status_target(CURRENT_STATE, _columns(CURRENT_STATE, {}),
                                                           ref_id="variable"),
                           description="The copilot's current state (GET /status), for the Status filter."),
-        query_variable("namespace", "label_values(temporal_workflow_task_schedule_to_start_latency_bucket, namespace)",
-                       label="Namespace"),
-        query_variable("task_queue",
-                       "label_values(temporal_workflow_task_schedule_to_start_latency_bucket, task_queue)",
-                       label="Task queue"),
+        *namespace_variables(),
         text_variable("cluster_id", "temporal-dsql", "Cluster", "The monitored cluster's id (COPILOT_CLUSTER_ID)."),
         text_variable("profile_api", "", "Profile API",
                       "Leave empty: the action goes through Grafana's proxy for the Copilot API datasource "
@@ -305,5 +310,5 @@ def copilot_dashboard() -> Json:
     return dashboard(DashboardSpec(
         uid=COPILOT_UID, title="Temporal SRE Copilot", tags=["temporal", "copilot", "temporal-dsql"],
         description="The SRE copilot's health assessment of the monitored Temporal cluster.",
-        panels=panels, variables=variables, links=links, refresh="30s",
+        panels=panels, variables=variables, links=links, refresh="30s", annotations=[state_change_annotation()],
     ))

@@ -21,15 +21,19 @@ from temporal_dsql_dashboards._panels import (
     text_variable,
     timeseries,
 )
+from temporal_dsql_dashboards.annotations import state_change_annotation
 
 __all__ = [
     "COPILOT_UID",
     "DSQL_UID",
+    "FRONTEND_ERROR_RATIO_EXPR",
+    "FRONTEND_LATENCY_EXPR",
     "SERVER_UID",
     "SLOT_UTILISATION_EXPR",
     "WORKERS_UID",
     "compiled_slot_block_size",
     "dsql_persistence_dashboard",
+    "namespace_variables",
     "related_links",
     "server_health_dashboard",
     "workers_dashboard",
@@ -39,6 +43,16 @@ COPILOT_UID = "temporal-sre-copilot"
 SERVER_UID = "temporal-server-health"
 DSQL_UID = "dsql-persistence"
 WORKERS_UID = "temporal-workers"
+
+
+# The frontend's request histogram and error counter as the Temporal server exports them (timers in
+# ms; every call is counted in service_requests, every failed one in service_error_with_type).
+# Long polls (Poll*TaskQueue) wait for work by design and would drown the latency of other calls.
+FRONTEND_LATENCY_EXPR = ('histogram_quantile({q}, sum by (le) (rate(service_latency_milliseconds_bucket'
+                         '{{service_name="frontend",operation!~"Poll.*"}}[$__rate_interval])))')
+FRONTEND_ERRORS = 'service_error_with_type_total{service_name="frontend"}'
+FRONTEND_ERROR_RATIO_EXPR = (f"100 * sum(rate({FRONTEND_ERRORS}[$__rate_interval])) / "
+                             'sum(rate(service_requests_total{service_name="frontend"}[$__rate_interval]))')
 
 
 def related_links(current: str) -> list[Json]:
@@ -51,12 +65,13 @@ def related_links(current: str) -> list[Json]:
     return [dashboard_link(title, uid) for uid, title in links if uid != current]
 
 
-def _namespace_variables() -> list[Json]:
+_NAMESPACE_METRIC = "temporal_workflow_task_schedule_to_start_latency_bucket"
+
+
+def namespace_variables() -> list[Json]:
     return [
-        query_variable("namespace", "label_values(temporal_workflow_task_schedule_to_start_latency_bucket, namespace)",
-                       label="Namespace"),
-        query_variable("task_queue", "label_values(temporal_workflow_task_schedule_to_start_latency_bucket, task_queue)",
-                       label="Task queue"),
+        query_variable("namespace", _NAMESPACE_METRIC, "namespace", title="Namespace"),
+        query_variable("task_queue", _NAMESPACE_METRIC, "task_queue", title="Task queue"),
     ]
 
 
@@ -86,12 +101,24 @@ def server_health_dashboard() -> Json:
         prometheus_target(catalog_expr("throughput.workflows_completed_per_sec"), "completed", "B"),
     ], unit="ops", description="Completions falling behind starts means work is piling up."), 12, 8)
 
+    section("Frontend")
+    add(timeseries("Frontend request latency", [
+        prometheus_target(FRONTEND_LATENCY_EXPR.format(q=q), f"p{int(float(q) * 100)}", ref)
+        for q, ref in (("0.5", "A"), ("0.95", "B"), ("0.99", "C"))],
+        unit="ms", description="Latency of the frontend's API calls (service_latency), long polls excluded: "
+                               "a poll waits for work by design."), 12, 8)
+    add(timeseries("Frontend errors by type", [prometheus_target(
+        f"sum by (error_type) (rate({FRONTEND_ERRORS}[$__rate_interval]))", "{{error_type}}")], unit="ops",
+        description="Calls the frontend answered with an error (service_error_with_type), by error type."), 6, 8)
+    add(timeseries("Frontend error rate", [prometheus_target(FRONTEND_ERROR_RATIO_EXPR, "errors %")],
+                   unit="percent", description="Errored calls over all calls the frontend served."), 6, 8)
+
     section("Service health")
     add(timeseries("Requests per second by service and operation", [prometheus_target(
-        "sum by (service_name, operation) (rate(service_requests_total[5m]))", "{{service_name}} {{operation}}")],
+        "sum by (service_name, operation) (rate(service_requests_total[$__rate_interval]))", "{{service_name}} {{operation}}")],
         unit="ops"), 24, 8)
     add(timeseries("Exhausted DSQL retries by service", [prometheus_target(
-        "sum by (service_name) (rate(dsql_tx_exhausted_total[5m]))", "{{service_name}}")], unit="ops",
+        "sum by (service_name) (rate(dsql_tx_exhausted_total[$__rate_interval]))", "{{service_name}}")], unit="ops",
         description="Transactions that failed after the plugin's retry budget: surfaced to callers as errors."), 12, 8)
     add(timeseries("CPU by service", [prometheus_target(catalog_expr("resources.cpu_utilization", svc), svc, ref)
                                       for svc, ref in zip(SERVICES, "ABCD", strict=True)],
@@ -104,7 +131,7 @@ def server_health_dashboard() -> Json:
     add(_catalog_series("History persistence latency p95", "latency.persistence_latency_p95", "p95"), 8, 8)
     add(_catalog_series("History persistence latency p99", "latency.persistence_latency_p99", "p99"), 8, 8)
     add(timeseries("History persistence operations", [prometheus_target(
-        'sum(rate(persistence_latency_milliseconds_count{service_name="history"}[5m]))', "ops/s")], unit="ops"), 8, 8)
+        'sum(rate(persistence_latency_milliseconds_count{service_name="history"}[$__rate_interval]))', "ops/s")], unit="ops"), 8, 8)
 
     section("Matching and task queues")
     add(_catalog_series("Sync match rate", "matching.sync_match_rate", "sync match %"), 8, 8)
@@ -114,7 +141,8 @@ def server_health_dashboard() -> Json:
     return dashboard(DashboardSpec(
         uid=SERVER_UID, title="Temporal Server Health", tags=["temporal", "temporal-dsql"],
         description="Forward progress, per-service requests and errors, persistence and matching of the monitored cluster.",
-        panels=panels, variables=_namespace_variables(), links=related_links(SERVER_UID),
+        panels=panels, variables=namespace_variables(), links=related_links(SERVER_UID),
+        annotations=[state_change_annotation()],
     ))
 
 
@@ -148,11 +176,11 @@ def dsql_persistence_dashboard() -> Json:
         prometheus_target("sum(dsql_reservoir_target)", "target", "B"),
     ], unit="short"), 8, 8)
     add(timeseries("Reservoir events", [
-        prometheus_target("sum(rate(dsql_reservoir_empty_total[5m]))", "empty", "A"),
-        prometheus_target("sum(rate(dsql_reservoir_refills_total[5m]))", "refills", "B"),
+        prometheus_target("sum(rate(dsql_reservoir_empty_total[$__rate_interval]))", "empty", "A"),
+        prometheus_target("sum(rate(dsql_reservoir_refills_total[$__rate_interval]))", "refills", "B"),
     ], unit="ops"), 8, 8)
     add(timeseries("Refill failures by reason", [prometheus_target(
-        "sum by (reason) (rate(dsql_reservoir_refill_failures_total[5m]))", "{{reason}}")], unit="ops",
+        "sum by (reason) (rate(dsql_reservoir_refill_failures_total[$__rate_interval]))", "{{reason}}")], unit="ops",
         description="rate_limit: the connection rate limiter; token_provider: IAM auth token generation."), 8, 8)
 
     section("Distributed coordination (slot blocks)")
@@ -168,13 +196,13 @@ def dsql_persistence_dashboard() -> Json:
     section("Transactions and OCC")
     add(_catalog_series("OCC conflicts per second", "errors.occ_conflicts_per_sec", "conflicts/s"), 8, 8)
     add(timeseries("Retries per second", [prometheus_target(
-        "sum(rate(dsql_tx_retry_total[5m]))", "retries/s")], unit="ops"), 8, 8)
+        "sum(rate(dsql_tx_retry_total[$__rate_interval]))", "retries/s")], unit="ops"), 8, 8)
     add(_catalog_series("Exhausted retries per second", "errors.exhausted_retries_per_sec", "exhausted/s"), 8, 8)
 
     return dashboard(DashboardSpec(
         uid=DSQL_UID, title="DSQL Persistence", tags=["temporal", "dsql", "temporal-dsql"],
         description="The DSQL plugin's pool, reservoir, slot-block and transaction metrics.",
-        panels=panels, links=related_links(DSQL_UID),
+        panels=panels, links=related_links(DSQL_UID), annotations=[state_change_annotation()],
         variables=[text_variable(
             "slot_block_size", str(compiled_slot_block_size()), "Slot block size",
             "DSQL_SLOT_BLOCK_SIZE of this deployment (slots per block); the default is the compiler's value for "
@@ -237,5 +265,6 @@ def workers_dashboard() -> Json:
     return dashboard(DashboardSpec(
         uid=WORKERS_UID, title="Temporal Workers", tags=["temporal", "workers", "temporal-dsql"],
         description="SDK worker health: schedule-to-start latency and task slots.",
-        panels=panels, variables=_namespace_variables(), links=related_links(WORKERS_UID),
+        panels=panels, variables=namespace_variables(), links=related_links(WORKERS_UID),
+        annotations=[state_change_annotation()],
     ))

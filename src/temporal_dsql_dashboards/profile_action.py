@@ -10,7 +10,7 @@ interpolation: ``${__from}``/``${__to}`` are the dashboard time range in epoch m
 Where ``<api>`` is (the ``profile_api`` dashboard variable):
 
 * empty (the default): Grafana's data source proxy for the "Copilot API" datasource,
-  ``/api/datasources/proxy/uid/copilot-api``. Grafana forwards the call to the datasource URL and
+  ``/api/datasources/proxy/uid/${copilot_datasource}`` (provisioned: ``copilot-api``). Grafana forwards the call to the datasource URL and
   adds the datasource's custom header ``Authorization: Bearer ${COPILOT_API_TOKEN}`` from its
   encrypted ``secureJsonData`` (see ``provisioning.py``), so the profile API's ``token`` auth mode
   works and the token never reaches a viewer's browser. The call is same-origin, so no CORS.
@@ -62,7 +62,9 @@ REQUEST_TEMPLATE: dict[str, str] = {
 # inside the request). <api> is ${profile_api} when set, else Grafana's data source proxy.
 API_TEMPLATE = "${profile_api}"
 DATASOURCE_PROXY_PATH = f"/api/datasources/proxy/uid/{COPILOT_DATASOURCE['uid']}"
-"""Grafana's data source proxy route for the Copilot API datasource (under Grafana's sub-path)."""
+"""Grafana's data source proxy route for the datasource the ``copilot_datasource`` variable selects
+(under Grafana's sub-path); the script interpolates the variable, a datasource variable's value
+being the datasource's uid."""
 GRAFANA_401_BODY = "Authentication to data source failed"
 """The whole body Grafana's data source proxy answers (as HTTP 400) when the upstream says 401."""
 
@@ -102,7 +104,7 @@ AFTER_RENDER_JS = (
     "  body.label = input.value.trim() || null;\n"
     "  const direct = vars(apiTemplate).trim().replace(/\\/+$/, '');\n"
     "  const viaGrafana = direct === '' || direct === apiTemplate;\n"
-    "  const api = viaGrafana ? subUrl + proxyPath : direct;\n"
+    "  const api = viaGrafana ? subUrl + vars(proxyPath) : direct;\n"
     "  const url = api + '/profiles/';\n"
     "  button.disabled = true;\n"
     "  show('pending', [document.createTextNode('Creating profile…')]);\n"

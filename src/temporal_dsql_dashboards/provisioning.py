@@ -18,12 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporal_dsql_dashboards._panels import (
-    BUSINESS_TEXT_PLUGIN,
-    COPILOT_DATASOURCE,
-    INFINITY_PLUGIN,
-    PROMETHEUS_DATASOURCE,
-)
+from temporal_dsql_dashboards._panels import BUSINESS_TEXT_PLUGIN, COPILOT, INFINITY_PLUGIN, PROMETHEUS
 
 __all__ = ["API_TOKEN_ENV", "REQUIRED_PLUGINS", "dashboard_providers", "datasources"]
 
@@ -39,8 +34,9 @@ def datasources() -> dict[str, Any]:
         "apiVersion": 1,
         "datasources": [
             {
-                "name": "Amazon Managed Prometheus",
-                "uid": PROMETHEUS_DATASOURCE["uid"],
+                # The dashboards' datasource variables default to this name and uid.
+                "name": PROMETHEUS.name,
+                "uid": PROMETHEUS.uid,
                 "type": "prometheus",
                 "access": "proxy",
                 "isDefault": True,
@@ -56,8 +52,8 @@ def datasources() -> dict[str, Any]:
                 "editable": False,
             },
             {
-                "name": "Copilot API",
-                "uid": COPILOT_DATASOURCE["uid"],
+                "name": COPILOT.name,
+                "uid": COPILOT.uid,
                 "type": INFINITY_PLUGIN,
                 "access": "proxy",
                 # The status API base URL; panels use paths relative to it (/status, /status/summary ...).

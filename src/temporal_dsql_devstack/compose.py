@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from temporal_dsql_dashboards._panels import COPILOT_DATASOURCE, INFINITY_PLUGIN, PROMETHEUS_DATASOURCE
+from temporal_dsql_dashboards._panels import COPILOT, INFINITY_PLUGIN, PROMETHEUS
 from temporal_dsql_dashboards.provisioning import REQUIRED_PLUGINS
 
 __all__ = ["COMPOSE_DIR", "PRESET", "check", "compose_files", "write"]
@@ -48,9 +48,9 @@ def _grafana_datasources() -> dict[str, Any]:
     return {
         "apiVersion": 1,
         "datasources": [
-            {"name": "Prometheus", "uid": PROMETHEUS_DATASOURCE["uid"], "type": "prometheus", "access": "proxy",
+            {"name": "Prometheus", "uid": PROMETHEUS.uid, "type": "prometheus", "access": "proxy",
              "isDefault": True, "url": "http://prometheus:9090", "jsonData": {"httpMethod": "POST"}},
-            {"name": "Copilot API", "uid": COPILOT_DATASOURCE["uid"], "type": INFINITY_PLUGIN, "access": "proxy",
+            {"name": "Copilot API", "uid": COPILOT.uid, "type": INFINITY_PLUGIN, "access": "proxy",
              "url": "${COPILOT_API_URL}", "jsonData": {"allowedHosts": ["${COPILOT_API_URL}"]}},
         ],
     }

@@ -86,11 +86,13 @@ def load_synthetic_cluster(server: PrometheusServer, plan: TelemetryPlan) -> Non
 
     windows = [ScenarioWindow(get_scenario("healthy-150wps"), *plan.healthy, seed=1),
                ScenarioWindow(get_scenario("overloaded-400wps"), *plan.overloaded, seed=2)]
-    load_into_prometheus(server, windows, namespace=NAMESPACE, task_queue=TASK_QUEUE)
+    # The series carry the copilot's cluster id as their `cluster` label, as a deployed collector
+    # labels them, so the dashboards' Cluster selector lists it.
+    load_into_prometheus(server, windows, namespace=NAMESPACE, task_queue=TASK_QUEUE, cluster=CLUSTER_ID)
     assert server.workdir is not None
     for index, window in enumerate(windows):
         path = write_slot_block_series(window.scenario, window.start, window.end,
-                                       server.workdir / f"slot-blocks-{index}.om")
+                                       server.workdir / f"slot-blocks-{index}.om", cluster=CLUSTER_ID)
         server.backfill(path)
         path.unlink()
 

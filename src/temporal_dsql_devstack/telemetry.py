@@ -16,7 +16,7 @@ from pathlib import Path
 
 from whenever import Instant, TimeDelta
 
-from temporal_dsql_standins.scenarios import Scenario
+from temporal_dsql_standins.scenarios import DEFAULT_CLUSTER, Scenario
 
 __all__ = ["SLOT_BLOCK_SIZE", "write_slot_block_series"]
 
@@ -26,7 +26,7 @@ _SERVICES = ("history", "matching", "frontend", "worker")
 
 def write_slot_block_series(scenario: Scenario, start: Instant, end: Instant, path: Path, *,
                             scrape_interval: TimeDelta = TimeDelta(seconds=30),
-                            lead_in: TimeDelta = TimeDelta(minutes=10)) -> Path:
+                            lead_in: TimeDelta = TimeDelta(minutes=10), cluster: str = DEFAULT_CLUSTER) -> Path:
     step = max(1, int(scrape_interval.total("seconds")))
     first, last = math.ceil(start.timestamp()), math.floor(end.timestamp())
     lead = int(lead_in.total("seconds"))
@@ -36,7 +36,7 @@ def write_slot_block_series(scenario: Scenario, start: Instant, end: Instant, pa
     pool_max = float(scenario.pool_max_per_service)
     lines = ["# TYPE dsql_slot_blocks_owned gauge"]
     for service in _SERVICES:
-        lines.extend(f'dsql_slot_blocks_owned{{service_name="{service}"}} {owned} {t}' for t in timestamps)
+        lines.extend(f'dsql_slot_blocks_owned{{cluster="{cluster}",service_name="{service}"}} {owned} {t}' for t in timestamps)
     lines.append("# TYPE dsql_slot_blocks_slots_used gauge")
     for service in _SERVICES:
         for t in timestamps:
@@ -44,7 +44,7 @@ def write_slot_block_series(scenario: Scenario, start: Instant, end: Instant, pa
             in_use = pool_max * min(1.0, scenario.level("pool_in_use_fraction", fraction))
             ready = scenario.reservoir_target * scenario.level("reservoir_fill_fraction", fraction)
             used = min(owned * SLOT_BLOCK_SIZE, round(in_use + ready))
-            lines.append(f'dsql_slot_blocks_slots_used{{service_name="{service}"}} {used} {t}')
+            lines.append(f'dsql_slot_blocks_slots_used{{cluster="{cluster}",service_name="{service}"}} {used} {t}')
     lines.append("# EOF")
     path.write_text("\n".join(lines) + "\n")
     return path

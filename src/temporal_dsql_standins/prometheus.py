@@ -25,6 +25,14 @@ __all__ = ["PrometheusServer", "prometheus_binary", "promtool_binary"]
 _CONFIG = "global:\n  scrape_interval: 15s\nscrape_configs: []\n"
 
 
+def _config(rule_files: list[Path], evaluation_interval: str) -> str:
+    if not rule_files:
+        return _CONFIG
+    files = "".join(f"  - {json.dumps(str(path))}\n" for path in rule_files)
+    return (f"global:\n  scrape_interval: 15s\n  evaluation_interval: {evaluation_interval}\n"
+            f"rule_files:\n{files}scrape_configs: []\n")
+
+
 def _binary(name: str) -> Path:
     found = shutil.which(name)
     if not found:
@@ -51,6 +59,9 @@ class PrometheusServer:
     retention: str = "36500d"
     process: ManagedProcess | None = None
     backfilled: list[Path] = field(default_factory=list)
+    rule_files: list[Path] = field(default_factory=list)
+    """Recording/alerting rule files loaded at start (AMP's rule groups namespaces, locally)."""
+    evaluation_interval: str = "1m"
 
     def __post_init__(self) -> None:
         self.workdir = self.workdir or Path(tempfile.mkdtemp(prefix="prometheus-standin-"))
@@ -92,7 +103,7 @@ class PrometheusServer:
         assert self.workdir is not None
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "prometheus.yml"
-        config.write_text(_CONFIG)
+        config.write_text(_config(self.rule_files, self.evaluation_interval))
         prefix = f"/workspaces/{self.workspace_id}"
         self.process = ManagedProcess(
             name="prometheus",

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from temporal_dsql_standins.prometheus import PrometheusServer
 
 __all__ = [
+    "DEFAULT_CLUSTER",
     "SCENARIOS",
     "Ramp",
     "Scenario",
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 SERVICES = ("history", "matching", "frontend", "worker")
+DEFAULT_CLUSTER = "synthetic"
+"""The ``cluster`` label of generated series unless the caller names the cluster."""
 
 
 @dataclass(frozen=True)
@@ -254,9 +257,9 @@ class _Writer:
     """Writes families; every series is emitted whole, ascending in time."""
 
     def __init__(self, out: IO[str], timestamps: Sequence[int], fractions: Sequence[float],
-                 interval: float, rng: random.Random, noise: float) -> None:
+                 interval: float, rng: random.Random, noise: float, base_labels: dict[str, str]) -> None:
         self.out, self.ts, self.fr, self.interval = out, timestamps, fractions, interval
-        self.rng, self.noise = rng, noise
+        self.rng, self.noise, self.base = rng, noise, base_labels
 
     def jitter(self) -> float:
         return 1.0 + self.rng.uniform(-self.noise, self.noise)
@@ -265,12 +268,12 @@ class _Writer:
         self.out.write(f"# TYPE {name} {kind}\n")
 
     def gauge(self, name: str, labels: dict[str, str], level: Callable[[float], float]) -> None:
-        lab = _labels(labels)
+        lab = _labels({**self.base, **labels})
         for ts, f in zip(self.ts, self.fr, strict=True):
             self.out.write(f"{name}{lab} {_fmt(max(0.0, level(f) * self.jitter()))} {ts}\n")
 
     def counter(self, name: str, labels: dict[str, str], rate: Callable[[float], float]) -> None:
-        lab, total = _labels(labels), 0.0
+        lab, total = _labels({**self.base, **labels}), 0.0
         for ts, f in zip(self.ts, self.fr, strict=True):
             self.out.write(f"{name}_total{lab} {_fmt(total)} {ts}\n")
             total += max(0.0, rate(f) * self.jitter()) * self.interval
@@ -278,6 +281,7 @@ class _Writer:
     def histogram(self, name: str, labels: dict[str, str], rate: Callable[[float], float],
                   median: Callable[[float], float], sigma: float, buckets: Sequence[float]) -> None:
         """Cumulative buckets from the expected lognormal counts of each scrape interval."""
+        labels = {**self.base, **labels}
         n = len(self.ts)
         counts = [[0.0] * n for _ in buckets]
         totals, sums = [0.0] * n, [0.0] * n
@@ -310,13 +314,17 @@ class _Writer:
 def write_openmetrics(scenario: Scenario, start: Instant, end: Instant, path: Path, *, seed: int = 0,
                       scrape_interval: TimeDelta | None = None, namespace: str = "default",
                       task_queue: str = "default-tq", out_mode: str = "w",
-                      lead_in: TimeDelta | None = None) -> Path:
+                      lead_in: TimeDelta | None = None, cluster: str = DEFAULT_CLUSTER) -> Path:
     """Render ``scenario`` over [start, end] at ``scrape_interval`` (default 30 s) into ``path``.
 
     Series begin ``lead_in`` (default 10 min) before ``start`` at the starting levels, so that
     ``rate(...[5m])`` is already fully defined at the window's first instant.
 
     ``out_mode="a"`` appends (without ``# EOF``); the caller ends the file. Returns ``path``.
+
+    Every series carries ``cluster`` as the ``cluster`` label, the label the metrics collector adds
+    to each scrape of a deployed cluster (the dashboards' cluster selector and the alert rules'
+    grouping read it).
     """
     if end <= start:
         raise InputError("scenario window end must be after its start", field="end",
@@ -331,7 +339,7 @@ def write_openmetrics(scenario: Scenario, start: Instant, end: Instant, path: Pa
     rng = random.Random(f"{scenario.name}:{seed}")
     s = scenario
     with path.open(out_mode) as out:
-        w = _Writer(out, timestamps, fractions, interval, rng, s.noise)
+        w = _Writer(out, timestamps, fractions, interval, rng, s.noise, {"cluster": cluster})
         ns, ns_tq_srv, ns_tq_sdk = ({"namespace": namespace},
                                     {"namespace": namespace, "taskqueue": task_queue},
                                     {"namespace": namespace, "task_queue": task_queue})
@@ -345,6 +353,12 @@ def write_openmetrics(scenario: Scenario, start: Instant, end: Instant, path: Pa
         w.family("service_requests", "counter")
         w.counter("service_requests", {"service_name": "frontend", "operation": "StartWorkflowExecution",
                                        **ns}, starts)
+        # Calls the frontend answered with an error: transactions that exhausted the DSQL plugin's
+        # retry budget surface to the caller as Unavailable (Temporal's error_type tag is the Go type).
+        w.family("service_error_with_type", "counter")
+        w.counter("service_error_with_type", {"service_name": "frontend", "operation": "StartWorkflowExecution",
+                                              "error_type": "serviceerror.Unavailable", **ns},
+                  lvl("exhausted_retries_per_sec"))
         w.family("workflow_success", "counter")
         w.counter("workflow_success", {"service_name": "history", **ns},
                   lambda f: starts(f) * s.completion_ratio.at(f))
@@ -508,7 +522,7 @@ def write_openmetrics(scenario: Scenario, start: Instant, end: Instant, path: Pa
 
 def load_into_prometheus(server: PrometheusServer, windows: Iterable[ScenarioWindow], *,
                          scrape_interval: TimeDelta | None = None, namespace: str = "default",
-                         task_queue: str = "default-tq") -> list[Path]:
+                         task_queue: str = "default-tq", cluster: str = DEFAULT_CLUSTER) -> list[Path]:
     """Backfill each window into ``server`` (call before ``server.start()``); windows should not
     overlap in time, since they share series."""
     workdir = Path(tempfile.mkdtemp(prefix="scenarios-", dir=server.workdir))
@@ -516,7 +530,8 @@ def load_into_prometheus(server: PrometheusServer, windows: Iterable[ScenarioWin
     for index, window in enumerate(windows):
         path = workdir / f"{index:02d}-{window.scenario.name}.om"
         write_openmetrics(window.scenario, window.start, window.end, path, seed=window.seed,
-                          scrape_interval=scrape_interval, namespace=namespace, task_queue=task_queue)
+                          scrape_interval=scrape_interval, namespace=namespace, task_queue=task_queue,
+                          cluster=cluster)
         server.backfill(path)
         files.append(path)
         path.unlink()

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from temporal_dsql_dashboards import check_files, generated_files
+from temporal_dsql_dashboards._panels import COPILOT, with_cluster
 from temporal_dsql_dashboards._render import dashboards
 from temporal_dsql_dashboards.copilot_dashboard import STATUS_API_READS, copilot_dashboard
 from temporal_dsql_dashboards.health_dashboards import (
@@ -87,7 +88,7 @@ def test_copilot_dashboard_has_every_requirement_7_element() -> None:
     declared = {(r.path, r.root_selector) for r in STATUS_API_READS}
     for panel in _panels(board):
         for target in panel.get("targets", []):
-            if target["datasource"]["uid"] == "copilot-api":
+            if target["datasource"] == COPILOT.ref:
                 assert (target["url"], target["root_selector"]) in declared, panel["title"]
 
 
@@ -95,7 +96,7 @@ def test_the_status_filter_covers_every_copilot_api_panel() -> None:
     """Requirement 7.2: the Status variable filters the entire dashboard."""
     board = copilot_dashboard()
     filters = {r.panel: r.status_filter for r in STATUS_API_READS}
-    readers = [p for p in _panels(board) if any(t["datasource"]["uid"] == "copilot-api" for t in p["targets"])]
+    readers = [p for p in _panels(board) if any(t["datasource"] == COPILOT.ref for t in p["targets"])]
     assert {p["title"] for p in readers} >= {"Copilot Insights", "Most critical issue", "Status", "Analysis",
                                              "Suggested Remediations", "Log Pattern Alerts", "Per-Service Health",
                                              "Health Timeline"}
@@ -106,7 +107,7 @@ def test_the_status_filter_covers_every_copilot_api_panel() -> None:
             assert expression in filters.values(), panel["title"]
     # The state the row-less panels compare with comes from a hidden variable over GET /status.
     (state,) = [v for v in board["templating"]["list"] if v["name"] == "copilot_state"]
-    assert state["hide"] == 2 and state["refresh"] == 2 and state["datasource"]["uid"] == "copilot-api"
+    assert state["hide"] == 2 and state["refresh"] == 2 and state["datasource"] == COPILOT.ref
     query = state["query"]["infinityQuery"]
     assert (query["url"], query["root_selector"], [c["selector"] for c in query["columns"]]) == (
         "/status", "", ["health_state"])
@@ -136,7 +137,7 @@ def test_request_template_round_trips_through_grafana_interpolation() -> None:
 def test_copilot_datasource_sends_the_api_token_from_grafanas_environment() -> None:
     # One custom header: Infinity adds it to the panels' queries, Grafana's data source proxy to the
     # Create Behaviour Profile action's POST; encrypted by Grafana, never sent to browsers.
-    (source,) = [d for d in datasources()["datasources"] if d["uid"] == "copilot-api"]
+    (source,) = [d for d in datasources()["datasources"] if d["uid"] == COPILOT.uid]
     assert source["jsonData"]["httpHeaderName1"] == "Authorization"
     assert source["secureJsonData"] == {"httpHeaderValue1": "Bearer ${COPILOT_API_TOKEN}"}
     # The action itself sets no Authorization header: the token is never in the dashboard.
@@ -148,7 +149,7 @@ def test_slot_utilisation_takes_the_block_size_from_a_variable() -> None:
     board = dsql_persistence_dashboard()
     (panel,) = [p for p in _panels(board) if p["title"] == "Slot utilisation"]
     (target,) = panel["targets"]
-    assert target["expr"] == SLOT_UTILISATION_EXPR and "$slot_block_size" in target["expr"]
+    assert target["expr"] == with_cluster(SLOT_UTILISATION_EXPR) and "$slot_block_size" in target["expr"]
     assert "* 100)" not in target["expr"]  # the block size is configurable (DSQL_SLOT_BLOCK_SIZE)
     (variable,) = [v for v in board["templating"]["list"] if v["name"] == "slot_block_size"]
     from temporal_dsql_config import ConfigCompiler

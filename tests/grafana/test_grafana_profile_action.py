@@ -24,12 +24,14 @@ import httpx
 import pytest
 from whenever import Instant, TimeDelta
 
+from temporal_dsql_dashboards._panels import COPILOT
 from temporal_dsql_dashboards.browser import Browser
 from temporal_dsql_dashboards.copilot_dashboard import copilot_dashboard
 from temporal_dsql_dashboards.profile_action import (
     DATASOURCE_PROXY_PATH,
     GRAFANA_401_BODY,
     extract_request_template,
+    interpolate,
 )
 from temporal_dsql_dashboards.provisioning import API_TOKEN_ENV
 from temporal_dsql_devstack.stack import CLUSTER_ID
@@ -115,6 +117,8 @@ def _page(start: Instant, end: Instant, *, namespace: str, api_url: str) -> str:
         "__from": str(int(start.timestamp(unit="millisecond"))), "__to": str(int(end.timestamp(unit="millisecond"))),
         "cluster_id": CLUSTER_ID, "namespace": namespace, "task_queue": ".*",
         "profile_api": api_url,
+        # A datasource variable interpolates to the selected datasource's uid: the provisioned one.
+        "copilot_datasource": COPILOT.uid,
     }
     return _HARNESS.format(styles=panel["options"]["styles"], title=panel["title"],
                            content=panel["options"]["content"], variables=json.dumps(variables),
@@ -191,7 +195,7 @@ def test_token_mode_through_grafanas_datasource_proxy(harness: Harness, token_ap
     start, end = harness.healthy_window
     start, end = start + TimeDelta(minutes=10), end - TimeDelta(minutes=10)
     allowed = harness.allowed
-    proxy = f"{allowed.origin}{DATASOURCE_PROXY_PATH}"
+    proxy = f"{allowed.origin}{interpolate(DATASOURCE_PROXY_PATH, {'copilot_datasource': COPILOT.uid})}"
     # The dashboard never carries a token: the action has to go through the datasource.
     assert token_api.token not in json.dumps(copilot_dashboard())
     allowed.pages["/grafana"] = _page(start, end, namespace="default", api_url="")
