@@ -15,10 +15,18 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-__all__ = ["MetricsWorkspace", "MetricsWorkspaceArgs", "collector_config", "collector_container"]
+__all__ = ["CLUSTER_LABEL", "MetricsWorkspace", "MetricsWorkspaceArgs", "collector_config", "collector_container"]
 
 
-def collector_config(remote_write_url: str, region: str, service: str, scrape_port: int) -> str:
+CLUSTER_LABEL = "cluster"
+"""The label naming the cluster on every series the collector sends: the dashboards' Cluster
+selector and the alert rules' grouping read it (temporal_dsql_core.alert_rules.CLUSTER_LABEL)."""
+
+
+def collector_config(remote_write_url: str, region: str, service: str, scrape_port: int,
+                     cluster: str | None = None) -> str:
+    # A static label of the scrape target is added to every series scraped from it.
+    labels = {"service": service, **({CLUSTER_LABEL: cluster} if cluster else {})}
     config = {
         "extensions": {"sigv4auth": {"region": region, "service": "aps"}},
         "receivers": {
@@ -28,7 +36,7 @@ def collector_config(remote_write_url: str, region: str, service: str, scrape_po
                     "scrape_configs": [
                         {
                             "job_name": f"temporal-{service}",
-                            "static_configs": [{"targets": [f"localhost:{scrape_port}"], "labels": {"service": service}}],
+                            "static_configs": [{"targets": [f"localhost:{scrape_port}"], "labels": labels}],
                         }
                     ],
                 }
@@ -54,7 +62,7 @@ def collector_config(remote_write_url: str, region: str, service: str, scrape_po
 
 def collector_container(
     *, image: str, remote_write_url: str, region: str, service: str, scrape_port: int, log_group: str,
-    cpu: int = 128, memory_mib: int = 256,
+    cpu: int = 128, memory_mib: int = 256, cluster: str | None = None,
 ) -> dict[str, Any]:
     """The sidecar's container definition: non-essential, so a collector crash never stops Temporal."""
     return {
@@ -63,7 +71,7 @@ def collector_container(
         "essential": False,
         "cpu": cpu,
         "memoryReservation": memory_mib,
-        "environment": [{"name": "AOT_CONFIG_CONTENT", "value": collector_config(remote_write_url, region, service, scrape_port)}],
+        "environment": [{"name": "AOT_CONFIG_CONTENT", "value": collector_config(remote_write_url, region, service, scrape_port, cluster)}],
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": "collector"},
@@ -75,6 +83,9 @@ def collector_container(
 class MetricsWorkspaceArgs:
     existing_workspace_id: str | None = None
     """Use this AMP workspace instead of creating one."""
+    alert_rules: str | None = None
+    """A Prometheus rules file (``temporal_dsql_core.alert_rules.rules_yaml``) to deploy into the
+    workspace, created or given, as a rule groups namespace."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -85,6 +96,7 @@ class MetricsWorkspace(pulumi.ComponentResource):
     remote_write_url: pulumi.Output[str]
     query_url: pulumi.Output[str]
     workspace: aws.amp.Workspace | None
+    rules: aws.amp.RuleGroupNamespace | None
 
     def __init__(self, name: str, args: MetricsWorkspaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("temporal-dsql:observability:MetricsWorkspace", name, None, opts)
@@ -108,6 +120,12 @@ class MetricsWorkspace(pulumi.ComponentResource):
         base = self.prometheus_endpoint.apply(lambda url: url.rstrip("/"))
         self.remote_write_url = base.apply(lambda url: f"{url}/api/v1/remote_write")
         self.query_url = base
+        self.rules = None
+        if args.alert_rules is not None:
+            self.rules = aws.amp.RuleGroupNamespace(
+                f"{name}-rules", name=f"{name}-health", workspace_id=self.workspace_id, data=args.alert_rules,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.register_outputs(
             {"workspace_id": self.workspace_id, "arn": self.arn, "query_url": self.query_url}
         )

@@ -80,6 +80,7 @@ from pulumi_temporal_dsql.visibility import (
 )
 from temporal_dsql_config import aws_rules
 from temporal_dsql_core import ConfigProfile, ParameterValue
+from temporal_dsql_core.alert_rules import rules_yaml
 
 __all__ = [
     "ENVIRONMENTS",
@@ -386,7 +387,13 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
             opts=child,
         )
         self.metrics = MetricsWorkspace(
-            f"{name}-metrics", MetricsWorkspaceArgs(existing_workspace_id=args.amp_workspace_id, tags=tags), opts=child
+            f"{name}-metrics",
+            MetricsWorkspaceArgs(
+                existing_workspace_id=args.amp_workspace_id, tags=tags,
+                # The health alerts at this deployment's compiled bounds (grafana/alerts/ has each preset's).
+                alert_rules=rules_yaml(result.profile.expected_bounds, result.profile.preset_name),
+            ),
+            opts=child,
         )
         self.visibility = Visibility(
             f"{name}-visibility",
@@ -595,6 +602,7 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                             role=spec, image=v[5], config_image=v[5],
                             collector_image=args.collector_image, env=v[0][spec.role], log_group=v[1],
                             region=v[2], config_bucket=v[3], config_key=dynamic_config_key, remote_write_url=v[4],
+                            cluster=name,  # the ECS cluster's name (EcsCluster above)
                         )
                     )
                 )

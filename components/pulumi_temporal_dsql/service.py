@@ -119,6 +119,8 @@ class TaskSpec:
     config_bucket: str
     config_key: str
     remote_write_url: str
+    cluster: str | None = None
+    """The ``cluster`` label the collector puts on every series (the ECS cluster's name)."""
 
 
 def _logs(group: str, region: str, prefix: str) -> dict[str, Any]:
@@ -201,6 +203,7 @@ def temporal_containers(spec: TaskSpec) -> list[dict[str, Any]]:
                 service=role.role,
                 scrape_port=role.metrics_port,
                 log_group=spec.log_group,
+                cluster=spec.cluster,
             )
         )
     return containers

@@ -80,6 +80,8 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     "aws:ec2/securityGroup:SecurityGroup": frozenset({"name", "namePrefix", "vpcId", "description"}),
     "aws:opensearch/domain:Domain": frozenset({"domainName"}),
     "aws:amp/workspace:Workspace": frozenset(),
+    # aws_prometheus_rule_group_namespace: name and workspace_id are ForceNew, data is put in place.
+    "aws:amp/ruleGroupNamespace:RuleGroupNamespace": frozenset({"name", "workspaceId"}),
     "aws:servicediscovery/httpNamespace:HttpNamespace": frozenset({"name"}),
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": frozenset({"clusterName"}),
     "aws:ec2/eip:Eip": frozenset({"domain", "address", "networkBorderGroup", "publicIpv4Pool"}),
