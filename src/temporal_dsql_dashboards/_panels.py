@@ -104,7 +104,7 @@ _PROMQL_KEYWORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "
                               "unless", "bool", "offset", "inf", "nan"})
 _LABEL_LIST_KEYWORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
 _IDENTIFIER = re.compile(r"[A-Za-z_:][\w:]*")
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\$\{?\w+\}?|[A-Za-z_:][\w:]*|\d+(?:\.\d+)?|\s+|.', re.S)
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\$\{?\w+\}?|[A-Za-z_:][\w:]*|\d+(?:\.\d+)?(?:ms|[smhdwy])?|\s+|.', re.S)
 
 
 def with_rate_interval(expr: str) -> str:
@@ -120,7 +120,7 @@ def with_cluster(expr: str) -> str:
     """
     tokens = [m.group(0) for m in _TOKEN.finditer(expr)]
     out: list[str] = []
-    braces = 0
+    braces = brackets = 0
     label_list_pending = in_label_list = inject = False
     for index, token in enumerate(tokens):
         following = next((t for t in tokens[index + 1:] if not t.isspace()), "")
@@ -132,11 +132,13 @@ def with_cluster(expr: str) -> str:
                 continue
         elif token == "}":
             braces -= 1
+        elif token in ("[", "]"):
+            brackets += 1 if token == "[" else -1  # a range or subquery window: no selector inside
         elif token == "(" and label_list_pending:
             in_label_list, label_list_pending = True, False
         elif token == ")" and in_label_list:
             in_label_list = False
-        elif _IDENTIFIER.fullmatch(token) and not braces and not in_label_list:
+        elif _IDENTIFIER.fullmatch(token) and not braces and not brackets and not in_label_list:
             if token in _LABEL_LIST_KEYWORDS:
                 label_list_pending = True
             elif token not in _PROMQL_KEYWORDS and following not in ("(", "by", "without"):
