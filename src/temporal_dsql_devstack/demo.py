@@ -66,6 +66,8 @@ class DemoResult:
     steps: list[StepResult] = field(default_factory=list)
     chart: Path | None = None
     profiles: dict[str, str] = field(default_factory=dict)
+    windows: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """profile label -> the (start, end) of its time window, as the API returned them."""
     health_state: str | None = None
     conformance: dict[str, str] = field(default_factory=dict)
     """profile label -> "conforming" | "drifted"."""
@@ -190,11 +192,12 @@ class Demo:
                 raise RuntimeError(f"creating {label!r}: HTTP {response.status_code}: {response.text[:500]}")
             profile = response.json()
             self.result.profiles[label] = profile["id"]
+            self.result.windows[label] = (profile["time_window_start"], profile["time_window_end"])
             table.add_row(label, profile["id"], f"{start[11:19]} to {end[11:19]} UTC", f"{time.monotonic() - started:.2f}")
         self.console.print(table)
 
     def compare(self) -> None:
-        from temporal_dsql_devstack.chart import write_comparison_png
+        from temporal_dsql_devstack.chart import Window, write_comparison_png
 
         if len(self.result.profiles) < 2:
             raise RuntimeError("the two profiles were not created (step 3 failed)")
@@ -203,6 +206,11 @@ class Demo:
         if response.status_code != 200:
             raise RuntimeError(f"compare: HTTP {response.status_code}: {response.text[:500]}")
         comparison = response.json()
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        # The data behind the chart, to re-draw it or read the numbers.
+        (OUT_DIR / "demo-comparison.json").write_text(json.dumps({
+            "windows": {label: {"start": start, "end": end} for label, (start, end) in self.result.windows.items()},
+            "comparison": comparison}, indent=2) + "\n")
         regressions = [d for d in comparison["telemetry_diffs"] if d["direction"] == "regressed"]
         table = Table(title=f"top regressions, healthy-150wps -> overloaded-400wps ({len(regressions)} regressed)")
         for column in ("metric", "severity", "healthy mean", "overloaded mean", "change"):
@@ -213,9 +221,11 @@ class Demo:
                           f"{diff['new_value']['mean']:.3g} {diff.get('unit', '')}",
                           "from 0" if pct is None else f"{pct:+.0f} %")
         self.console.print(table)
+        windows = {label: Window.parse(label, *self.result.windows[label])
+                   for label in ("healthy-150wps", "overloaded-400wps")}
         self.result.chart = write_comparison_png(
             comparison["telemetry_diffs"], OUT_DIR / "demo-comparison.png",
-            title="healthy-150wps (A) vs overloaded-400wps (B)")
+            a=windows["healthy-150wps"], b=windows["overloaded-400wps"])
         self.console.print(f"comparison chart: [bold]{self.result.chart}[/bold]")
 
     def assess(self) -> None:
