@@ -108,7 +108,8 @@ class ChartModel:
 
     @property
     def title(self) -> str:
-        return f"What changed from A to B: top {len(self.rows)} of {self.changed} changed metrics"
+        return (f"{_short(self.a.label)} \u2192 {_short(self.b.label)}: "
+                f"top {len(self.rows)} of {self.changed} changed metrics")
 
     @property
     def subtitle(self) -> str:
@@ -116,6 +117,11 @@ class ChartModel:
                 f"{self.regressed} regressed, {self.changed - self.regressed} improved, "
                 f"{self.compared - self.changed} unchanged or without data (not shown); "
                 f"ordered by severity, then size of change")
+
+
+def _short(label: str, limit: int = 40) -> str:
+    """A profile label as the one-line title can hold it (the subtitle has it whole)."""
+    return label if len(label) <= limit else label[:limit - 1] + "\u2026"
 
 
 def _number(value: float) -> str:
@@ -209,7 +215,7 @@ def draw_chart(model: ChartModel) -> Any:
             grew = row.kind == "from_zero"
             label = f"{row.category}, from 0 (no ratio)" if grew else f"{row.category}, to 0 (no ratio)"
             axes.plot([base], [y], marker=">" if grew else "<", markersize=min(11.0, 200 / len(rows)), color=colour,
-                      linestyle="none")
+                      linestyle="none", clip_on=False)  # whole, even on the axis edge at 1x
             axes.annotate("from 0: new in B" if grew else "to 0: gone in B", (base, y),
                           xytext=(10 if grew else -10, 0), textcoords="offset points", va="center",
                           ha="left" if grew else "right", fontsize=9, fontstyle="italic", color="#333333")
