@@ -9,21 +9,24 @@ finite ratio, so it gets a marker labelled "from 0" or "to 0" instead of a bar.
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from whenever import Instant
 
-from temporal_dsql_core.instants import format_instant, parse_instant
-from temporal_dsql_profiles.models import TelemetryDiff
+from temporal_dsql_core.cli import ExitCode, print_error
+from temporal_dsql_core.instants import InstantType, format_instant, parse_instant
+from temporal_dsql_devstack.errors import DevStackError
+from temporal_dsql_profiles.models import ProfileComparison, TelemetryDiff
 
 __all__ = [
-    "COLOURS", "FIGURE_DPI", "FIGURE_SIZE_INCHES", "ChartModel", "ChartRow", "Window", "chart_model",
-    "draw_chart", "write_comparison_png",
+    "COLOURS", "FIGURE_DPI", "FIGURE_SIZE_INCHES", "ChartModel", "ChartRow", "SavedComparison", "Window",
+    "chart_model", "draw_chart", "load_comparison", "main", "save_comparison", "write_comparison_png",
 ]
 
 # 1200 x 720 px whatever the data: the PNG's size is stable for tests and for the README.
@@ -264,3 +267,76 @@ def write_comparison_png(diffs: Sequence[TelemetryDiff | Mapping[str, Any]], pat
     # across matplotlib versions as long as the drawing is.
     figure.savefig(path, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
     return path
+
+
+# --- the data behind the chart, saved next to it (out/demo-comparison.json) ----------------------
+
+
+class SavedWindow(BaseModel):
+    label: str
+    start: InstantType
+    end: InstantType
+
+
+class SavedComparison(BaseModel):
+    """What the demo saves next to the chart: both windows and the API's comparison, so the chart
+    can be re-drawn (and the numbers read) without running the demo again."""
+
+    a: SavedWindow
+    b: SavedWindow
+    comparison: ProfileComparison
+
+    def windows(self) -> tuple[Window, Window]:
+        return (Window(self.a.label, self.a.start, self.a.end), Window(self.b.label, self.b.start, self.b.end))
+
+
+def save_comparison(path: Path, comparison: Mapping[str, Any], a: Window, b: Window) -> Path:
+    saved = SavedComparison(a=SavedWindow(label=a.label, start=a.start, end=a.end),
+                            b=SavedWindow(label=b.label, start=b.start, end=b.end),
+                            comparison=ProfileComparison.model_validate(comparison))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(saved.model_dump_json(indent=2) + "\n")
+    return path
+
+
+def load_comparison(path: Path) -> SavedComparison:
+    fix = "Run `make demo` to write out/demo-comparison.json, or pass the file it wrote."
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise DevStackError(f"cannot read {path}: {error.strerror}", field="DATA", suggestion=fix) from None
+    try:
+        return SavedComparison.model_validate_json(text)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the document"
+        raise DevStackError(f"{path} is not a saved comparison: {where}: {first['msg']}", field="DATA",
+                            allowed=["a", "b", "comparison"], suggestion=fix) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m temporal_dsql_devstack.chart``: re-draw the chart from a saved comparison."""
+    parser = argparse.ArgumentParser(prog="python -m temporal_dsql_devstack.chart",
+                                     description="Draw the demo's comparison chart from the comparison it saved.")
+    parser.add_argument("data", metavar="DATA", type=Path, nargs="?", default=Path("out/demo-comparison.json"),
+                        help="the saved comparison (default: out/demo-comparison.json)")
+    parser.add_argument("-o", "--output", type=Path, default=Path("out/demo-comparison.png"),
+                        help="the PNG to write (default: out/demo-comparison.png)")
+    parser.add_argument("--top", type=int, default=DEFAULT_LIMIT, help=f"how many metrics (default {DEFAULT_LIMIT})")
+    args = parser.parse_args(argv)
+    try:
+        if args.top < 1:
+            raise DevStackError(f"--top must be at least 1, not {args.top}", field="--top",
+                                suggestion=f"Use --top {DEFAULT_LIMIT} (the default) or any positive count.")
+        saved = load_comparison(args.data)
+    except DevStackError as error:
+        print_error(error)
+        return ExitCode.BAD_INPUT
+    a, b = saved.windows()
+    write_comparison_png(saved.comparison.telemetry_diffs, args.output, a=a, b=b, limit=args.top)
+    print(args.output)
+    return ExitCode.OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -197,7 +197,7 @@ class Demo:
         self.console.print(table)
 
     def compare(self) -> None:
-        from temporal_dsql_devstack.chart import Window, write_comparison_png
+        from temporal_dsql_devstack.chart import Window, save_comparison, write_comparison_png
 
         if len(self.result.profiles) < 2:
             raise RuntimeError("the two profiles were not created (step 3 failed)")
@@ -206,11 +206,6 @@ class Demo:
         if response.status_code != 200:
             raise RuntimeError(f"compare: HTTP {response.status_code}: {response.text[:500]}")
         comparison = response.json()
-        OUT_DIR.mkdir(parents=True, exist_ok=True)
-        # The data behind the chart, to re-draw it or read the numbers.
-        (OUT_DIR / "demo-comparison.json").write_text(json.dumps({
-            "windows": {label: {"start": start, "end": end} for label, (start, end) in self.result.windows.items()},
-            "comparison": comparison}, indent=2) + "\n")
         regressions = [d for d in comparison["telemetry_diffs"] if d["direction"] == "regressed"]
         table = Table(title=f"top regressions, healthy-150wps -> overloaded-400wps ({len(regressions)} regressed)")
         for column in ("metric", "severity", "healthy mean", "overloaded mean", "change"):
@@ -223,9 +218,11 @@ class Demo:
         self.console.print(table)
         windows = {label: Window.parse(label, *self.result.windows[label])
                    for label in ("healthy-150wps", "overloaded-400wps")}
-        self.result.chart = write_comparison_png(
-            comparison["telemetry_diffs"], OUT_DIR / "demo-comparison.png",
-            a=windows["healthy-150wps"], b=windows["overloaded-400wps"])
+        healthy, overloaded = windows["healthy-150wps"], windows["overloaded-400wps"]
+        # The numbers behind the chart, to read them or re-draw it (python -m temporal_dsql_devstack.chart).
+        save_comparison(OUT_DIR / "demo-comparison.json", comparison, healthy, overloaded)
+        self.result.chart = write_comparison_png(comparison["telemetry_diffs"], OUT_DIR / "demo-comparison.png",
+                                                 a=healthy, b=overloaded)
         self.console.print(f"comparison chart: [bold]{self.result.chart}[/bold]")
 
     def assess(self) -> None:

@@ -12,6 +12,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matplotlib.colors import to_hex
@@ -19,10 +20,24 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from temporal_dsql_core.models import MetricAggregate
-from temporal_dsql_devstack.chart import Window, chart_model, draw_chart, write_comparison_png
+from temporal_dsql_devstack.chart import (
+    Window,
+    chart_model,
+    draw_chart,
+    load_comparison,
+    main,
+    save_comparison,
+    write_comparison_png,
+)
 from temporal_dsql_profiles.comparison import compare_telemetry
-from temporal_dsql_profiles.models import TelemetryDiff, TelemetrySummary
+from temporal_dsql_profiles.models import (
+    ComparisonThresholds,
+    ProfileComparison,
+    TelemetryDiff,
+    TelemetrySummary,
+)
 
+ROOT = Path(__file__).resolve().parents[2]
 KEYS = TelemetrySummary.metric_keys()
 A = Window.parse("healthy-150wps", "2026-12-07T10:09:29.064753Z", "2026-12-07T11:09:29.064753Z")
 B = Window.parse("overloaded-400wps", "2026-12-07T11:24:29.5Z", "2026-12-07T12:24:32.110302Z")
@@ -195,3 +210,49 @@ def test_nothing_changed_says_so() -> None:
     figure = draw_chart(model)
     assert "no metric changed beyond its threshold" in [t.get_text() for t in figure.axes[0].texts]
     assert not figure.legends
+
+
+def _api_comparison(diffs: list[TelemetryDiff]) -> dict[str, object]:
+    """What POST /profiles/compare answers (the demo's input), as JSON."""
+    comparison = ProfileComparison(profile_a_id="a", profile_b_id="b", thresholds=ComparisonThresholds(),
+                                   config_diffs=[], telemetry_diffs=diffs, version_diffs=[])
+    return comparison.model_dump(mode="json")
+
+
+def test_saved_comparison_redraws_the_same_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    diffs = _compare(DEMO_LIKE)
+    saved = save_comparison(tmp_path / "out" / "demo-comparison.json", _api_comparison(diffs), A, B)
+    loaded = load_comparison(saved)
+    assert loaded.windows() == (A, B)
+    assert loaded.comparison.telemetry_diffs == diffs
+    direct = write_comparison_png(diffs, tmp_path / "direct.png", a=A, b=B).read_bytes()
+    assert main([str(saved), "-o", str(tmp_path / "redrawn.png")]) == 0
+    assert (tmp_path / "redrawn.png").read_bytes() == direct
+    assert capsys.readouterr().out.strip() == str(tmp_path / "redrawn.png")
+
+
+def test_bad_saved_comparison_is_a_bad_input_and_writes_nothing(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "chart.png"
+    assert main([str(tmp_path / "absent.json"), "-o", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot read") and "hint: Run `make demo`" in err
+    (tmp_path / "bad.json").write_text('{"a": {"label": "x"}}')
+    assert main([str(tmp_path / "bad.json"), "-o", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "is not a saved comparison" in err and "allowed: a, b, comparison" in err
+    assert main(["--top", "0", "-o", str(output)]) == 2
+    assert "--top must be at least 1" in capsys.readouterr().err
+    assert not output.exists()
+
+
+def test_the_readme_picture_is_drawn_by_this_code_from_a_real_demo_run(tmp_path: Path) -> None:
+    # docs/images/demo-comparison.json is what `make demo` saved (out/demo-comparison.json) on a
+    # real run; the picture in the README must be what this code draws from it.
+    data, picture = ROOT / "docs" / "images" / "demo-comparison.json", ROOT / "docs" / "images" / "demo-comparison.png"
+    saved = load_comparison(data)
+    assert (saved.a.label, saved.b.label) == ("healthy-150wps", "overloaded-400wps")
+    assert main([str(data), "-o", str(tmp_path / "chart.png")]) == 0
+    assert (tmp_path / "chart.png").read_bytes() == picture.read_bytes(), (
+        "docs/images/demo-comparison.png is stale: uv run python -m temporal_dsql_devstack.chart "
+        "docs/images/demo-comparison.json -o docs/images/demo-comparison.png")
