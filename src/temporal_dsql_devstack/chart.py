@@ -176,7 +176,7 @@ def draw_chart(model: ChartModel) -> Any:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    from matplotlib.transforms import blended_transform_factory
+    from matplotlib.transforms import blended_transform_factory, offset_copy
 
     with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 10}):
         figure = Figure(figsize=FIGURE_SIZE_INCHES, dpi=FIGURE_DPI, facecolor="white")
@@ -217,10 +217,13 @@ def draw_chart(model: ChartModel) -> Any:
             # No finite ratio: a marker at "unchanged" pointing the way it moved, never a bar.
             grew = row.kind == "from_zero"
             label = f"{row.category}, from 0 (no ratio)" if grew else f"{row.category}, to 0 (no ratio)"
-            axes.plot([base], [y], marker=">" if grew else "<", markersize=min(11.0, 200 / len(rows)), color=colour,
-                      linestyle="none", clip_on=False)  # whole, even on the axis edge at 1x
+            size = min(11.0, 200 / len(rows))
+            # Shifted half a marker off the 1x line so it is whole even when 1x is the axis edge.
+            shifted = offset_copy(axes.transData, fig=figure, x=size / 2 if grew else -size / 2, units="points")
+            axes.plot([base], [y], marker=">" if grew else "<", markersize=size, color=colour, linestyle="none",
+                      transform=shifted, clip_on=False)
             axes.annotate("from 0: new in B" if grew else "to 0: gone in B", (base, y),
-                          xytext=(10 if grew else -10, 0), textcoords="offset points", va="center",
+                          xytext=(size + 6 if grew else -size - 6, 0), textcoords="offset points", va="center",
                           ha="left" if grew else "right", fontsize=9, fontstyle="italic", color="#333333")
             markers[label] = (colour, ">" if grew else "<")
 
@@ -230,7 +233,7 @@ def draw_chart(model: ChartModel) -> Any:
         if not rows:
             axes.text(0.5, 0.5, "no metric changed beyond its threshold", transform=axes.transAxes,
                       ha="center", va="center", fontsize=12, color="#333333")
-        axes.tick_params(axis="y", length=3)
+        axes.tick_params(axis="y", length=3, pad=5)
         axes.grid(axis="x", which="major", color="#dddddd", linewidth=0.8)
         axes.set_axisbelow(True)
         for side in ("top", "right"):
