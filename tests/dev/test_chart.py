@@ -47,11 +47,12 @@ def _aggregate(mean: float) -> MetricAggregate:
     return MetricAggregate(min=mean, max=mean, mean=mean, p50=mean, p95=mean, p99=mean)
 
 
-def _compare(means: dict[str, tuple[float, float]]) -> list[TelemetryDiff]:
+def _compare(means: dict[str, tuple[float | None, float | None]]) -> list[TelemetryDiff]:
+    """None: no data for that metric in that window (the comparison calls it missing)."""
     a, b = TelemetrySummary(), TelemetrySummary()
     for key, (old, new) in means.items():
-        a.set(key, _aggregate(old))
-        b.set(key, _aggregate(new))
+        a.set(key, None if old is None else _aggregate(old))
+        b.set(key, None if new is None else _aggregate(new))
     return compare_telemetry(a, b)
 
 
@@ -104,16 +105,16 @@ def test_small_changes_get_a_linear_percent_axis() -> None:
     assert {r.change_text() for r in model.rows} == {"+80 %", "-50 %"}
 
 
-# Means from 0 to 10^4 (0 included), so spans from none to many decades, and metrics that
-# appear from 0 or drop to 0.
-_MEANS = st.sampled_from([0.0, 0.01, 0.5, 1.0, 1.3, 2.0, 9.0, 50.0, 400.0, 10_000.0])
+# Means from 0 to 10^4 (0 included), so spans from none to many decades, metrics that appear
+# from 0 or drop to 0, and metrics without data in one window.
+_MEANS = st.sampled_from([None, 0.0, 0.01, 0.5, 1.0, 1.3, 2.0, 9.0, 50.0, 400.0, 10_000.0])
 _COMPARISONS = st.dictionaries(st.sampled_from(KEYS), st.tuples(_MEANS, _MEANS), min_size=1, max_size=12)
 
 
 @settings(max_examples=60, deadline=None)
 @given(means=_COMPARISONS, limit=st.integers(min_value=1, max_value=15))
 def test_property_rows_are_the_top_n_changed_metrics_and_zero_never_gets_a_ratio(
-        means: dict[str, tuple[float, float]], limit: int) -> None:
+        means: dict[str, tuple[float | None, float | None]], limit: int) -> None:
     # Property: the chart shows the first min(limit, changed) changed metrics of the comparison, in
     # its order; "top N of M" counts them; a metric that was 0 in A is a "from 0" row without a
     # ratio; every other row's ratio is B's mean over A's; the axis is logarithmic exactly when the
@@ -126,6 +127,7 @@ def test_property_rows_are_the_top_n_changed_metrics_and_zero_never_gets_a_ratio
     ratios = []
     for row in model.rows:
         old, new = means[row.metric]
+        assert old is not None and new is not None, "a metric without data in a window is not a changed one"
         if old == 0:
             assert row.kind == "from_zero" and row.ratio is None
         elif new == 0:
@@ -139,7 +141,7 @@ def test_property_rows_are_the_top_n_changed_metrics_and_zero_never_gets_a_ratio
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(means=_COMPARISONS)
-def test_property_legend_entries_are_the_colours_drawn(means: dict[str, tuple[float, float]]) -> None:
+def test_property_legend_entries_are_the_colours_drawn(means: dict[str, tuple[float | None, float | None]]) -> None:
     # Property: the legend has one entry per colour (and mark) on the chart, and nothing else;
     # bars and "from 0 / to 0" markers are listed separately.
     figure = draw_chart(chart_model(_compare(means), A, B))
