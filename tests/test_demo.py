@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from temporal_dsql_devstack.chart import load_comparison
 from temporal_dsql_devstack.state import StackState
 from temporal_dsql_standins._process import pid_alive
 
@@ -64,7 +65,13 @@ def test_demo_runs_end_to_end(state_dir: Path) -> None:
                  "copilot status", "conformance with mid-scale", "where to look next"):
         assert text in output, text
     assert "MISSING" not in output and "FAILED" not in output
-    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    png = chart.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (1200, 720)
+    # The numbers behind the chart are saved next to it, with both windows.
+    saved = load_comparison(ROOT / "out" / "demo-comparison.json")
+    assert (saved.a.label, saved.b.label) == ("healthy-150wps", "overloaded-400wps")
+    assert saved.a.end <= saved.b.start
     found = json.loads((ROOT / "out" / "demo-result.json").read_text())
     assert found["ok"] and [s["status"] for s in found["steps"]] == ["ok"] * 7
     assert found["health_state"] in ("stressed", "critical"), "the copilot must see the 400 WPS overload"

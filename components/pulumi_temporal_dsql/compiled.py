@@ -49,7 +49,7 @@ class ServiceSpecLike(Protocol):
 
 
 class CompiledConfig(Protocol):
-    """What the components use of `dsql_config.ConfigCompiler().compile(...)`'s result."""
+    """What the components use of `temporal_dsql_config.ConfigCompiler().compile(...)`'s result."""
 
     @property
     def env(self) -> Mapping[str, Mapping[str, str]]: ...

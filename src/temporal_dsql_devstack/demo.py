@@ -66,6 +66,8 @@ class DemoResult:
     steps: list[StepResult] = field(default_factory=list)
     chart: Path | None = None
     profiles: dict[str, str] = field(default_factory=dict)
+    windows: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """profile label -> the (start, end) of its time window, as the API returned them."""
     health_state: str | None = None
     conformance: dict[str, str] = field(default_factory=dict)
     """profile label -> "conforming" | "drifted"."""
@@ -190,11 +192,12 @@ class Demo:
                 raise RuntimeError(f"creating {label!r}: HTTP {response.status_code}: {response.text[:500]}")
             profile = response.json()
             self.result.profiles[label] = profile["id"]
+            self.result.windows[label] = (profile["time_window_start"], profile["time_window_end"])
             table.add_row(label, profile["id"], f"{start[11:19]} to {end[11:19]} UTC", f"{time.monotonic() - started:.2f}")
         self.console.print(table)
 
     def compare(self) -> None:
-        from temporal_dsql_devstack.chart import write_comparison_png
+        from temporal_dsql_devstack.chart import Window, save_comparison, write_comparison_png
 
         if len(self.result.profiles) < 2:
             raise RuntimeError("the two profiles were not created (step 3 failed)")
@@ -213,9 +216,13 @@ class Demo:
                           f"{diff['new_value']['mean']:.3g} {diff.get('unit', '')}",
                           "from 0" if pct is None else f"{pct:+.0f} %")
         self.console.print(table)
-        self.result.chart = write_comparison_png(
-            comparison["telemetry_diffs"], OUT_DIR / "demo-comparison.png",
-            title="healthy-150wps (A) vs overloaded-400wps (B)")
+        windows = {label: Window.parse(label, *self.result.windows[label])
+                   for label in ("healthy-150wps", "overloaded-400wps")}
+        healthy, overloaded = windows["healthy-150wps"], windows["overloaded-400wps"]
+        # The numbers behind the chart, to read them or re-draw it (python -m temporal_dsql_devstack.chart).
+        save_comparison(OUT_DIR / "demo-comparison.json", comparison, healthy, overloaded)
+        self.result.chart = write_comparison_png(comparison["telemetry_diffs"], OUT_DIR / "demo-comparison.png",
+                                                 a=healthy, b=overloaded)
         self.console.print(f"comparison chart: [bold]{self.result.chart}[/bold]")
 
     def assess(self) -> None:

@@ -15,9 +15,10 @@ __all__ = ["REPO_ROOT", "ensure_system_deps", "missing_packages"]
 REPO_ROOT = Path(__file__).resolve().parents[2]  # src/temporal_dsql_devstack/system_deps.py -> the repository
 _SCRIPT = REPO_ROOT / "scripts" / "ensure-system-deps.sh"
 _LIST = REPO_ROOT / "scripts" / "system-deps.txt"
-# Used when the package runs outside a checkout (no scripts/ directory).
-_FALLBACK = (("initdb", "postgresql"), ("prometheus", "prometheus"), ("promtool", "prometheus"),
-             ("chromium", "chromium"))
+# Used when the package runs outside a checkout (no scripts/ directory): what `copilot dev up` and
+# the demo run. No Chromium: only the checkout's dashboard browser test needs it (the demo's chart
+# is drawn by matplotlib).
+_FALLBACK = (("initdb", "postgresql"), ("prometheus", "prometheus"), ("promtool", "prometheus"))
 
 
 def _requirements() -> list[tuple[str, str]]:

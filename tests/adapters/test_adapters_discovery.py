@@ -64,7 +64,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class PlainSnippet:  # the design's RenderedSnippet shape, without importing dsql_config
+class PlainSnippet:  # the design's RenderedSnippet shape, without importing temporal_dsql_config
     language: str
     filename: str
     content: str

@@ -25,7 +25,7 @@ MYPY_CONFIG = """\
 [mypy]
 follow_imports = silent
 ignore_missing_imports = true
-[mypy-pulumi.*,pulumi_aws.*,pydantic.*,pydantic_core.*,whenever.*,yaml.*,typer.*,rich.*,packaging.*,dsql_config.*,behaviour_profiles.*]
+[mypy-pulumi.*,pulumi_aws.*,pydantic.*,pydantic_core.*,whenever.*,yaml.*,typer.*,rich.*,packaging.*,temporal_dsql_config.*,temporal_dsql_profiles.*]
 follow_imports = skip
 """
 

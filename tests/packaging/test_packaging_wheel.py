@@ -40,8 +40,8 @@ def test_the_wheel_holds_the_deploy_time_files_and_no_checkout_is_visible(wheel_
     locked = run(["uv" if shutil.which("uv") else str(Path.home() / ".local/bin/uv"), "export", "--frozen",
                   "--only-group", "lambda", "--no-emit-project", "--no-header", "--no-annotate"], CHECKOUT).stdout
     assert pins == locked
-    where = wheel_env.python("import pulumi_temporal_dsql, copilot_core; print(pulumi_temporal_dsql.__file__); "
-                             "print(copilot_core.__file__)").stdout.split()
+    where = wheel_env.python("import pulumi_temporal_dsql, temporal_dsql_core; print(pulumi_temporal_dsql.__file__); "
+                             "print(temporal_dsql_core.__file__)").stdout.split()
     assert all(Path(p).is_relative_to(wheel_env.venv) for p in where), where
 
 
@@ -102,3 +102,13 @@ def test_a_clean_install_has_no_dev_tooling_and_the_commands_name_the_extra(whee
         assert f"pip install '{extra}'" in refused.stderr and "Traceback" not in refused.stderr
     module = run([str(wheel_env.bin("python")), "-m", "temporal_dsql_devstack"], wheel_env.folder, check=False)
     assert module.returncode == 2 and "temporal-dsql[dev]" in module.stderr, module.stderr[-2000:]
+
+
+def test_every_top_level_import_name_in_the_wheel_carries_the_projects_name(wheel_env: WheelEnv) -> None:
+    # Issue 17: no generic top-level names (copilot, devstack, standins, ...) that could collide with
+    # another distribution's. Read from the built wheel itself, not from pyproject.
+    with zipfile.ZipFile(wheel_env.wheel) as wheel:
+        tops = {name.split("/", 1)[0] for name in wheel.namelist()}
+    modules = {top.removesuffix(".py") for top in tops if not top.endswith((".dist-info", ".data"))}
+    assert modules, tops
+    assert all(m.startswith(("temporal_dsql_", "pulumi_temporal_dsql")) for m in modules), sorted(modules)

@@ -1,4 +1,4 @@
-"""Every preset (x every modifier) compiled by dsql_config, for every service, through the entrypoint's
+"""Every preset (x every modifier) compiled by temporal_dsql_config, for every service, through the entrypoint's
 preparation: rendered, parsed, checked, with the compiled values in the server config."""
 
 from __future__ import annotations
