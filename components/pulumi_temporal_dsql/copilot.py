@@ -8,8 +8,9 @@ with it but the visibility domain (under its own index) and the metrics workspac
   healthy (one replica, so it never runs twice at once);
 - the copilot worker service (image input), configured ONLY through `CopilotSettings` field
   names, so the variable names cannot drift from what the code reads;
-- IAM: bedrock:InvokeModel on the given model, aps:QueryMetrics on the workspace, DSQL on its
-  own cluster, read of the monitored cluster's Temporal log groups (the same groups the worker's
+- IAM: bedrock:InvokeModel on the given model, aps:QueryMetrics on the workspace, dsql:DbConnect on
+  its own cluster as the ``copilot_store`` database role (the worker never creates tables: the
+  set-up, ``profile_api.ProfileStoreSetup`` with the copilot's cluster, creates them and the role), read of the monitored cluster's Temporal log groups (the same groups the worker's
   COPILOT_CLOUDWATCH_LOG_GROUPS names), and, when the profile store is given, what
   `temporal_dsql_copilot.runtime.profile_store_from_env` needs for baseline drift and the stale-profile sweep:
   the PROFILES_* settings, read of the bucket's config/ and profiles/ objects (delete of
@@ -36,6 +37,7 @@ from pulumi_temporal_dsql.iam import (
     statement,
 )
 from pulumi_temporal_dsql.observability import collector_container
+from pulumi_temporal_dsql.profile_api import COPILOT_STORE_DB_ROLE
 from pulumi_temporal_dsql.settings_env import settings_env
 from pulumi_temporal_dsql.task_definitions import task_definition
 
@@ -219,7 +221,9 @@ class CopilotWorkers(pulumi.ComponentResource):
                           [bedrock_model_arn(v[0], args.bedrock_model_id)], "Explain"),
                 statement(["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"], [v[2]], "Metrics"),
                 *([statement(["aps:RemoteWrite"], [v[2]], "ExportOwnMetrics")] if exports_metrics else []),
-                statement(DSQL_CONNECT_ACTIONS, [v[1]], "StateStore"),
+                # The dedicated database role copilot_store, created with only the state-store tables
+                # and mapped to this IAM role by the set-up (ProfileStoreSetup): never DbConnectAdmin.
+                statement(["dsql:DbConnect"], [v[1]], "StateStore"),
                 statement(["logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery", "logs:GetQueryResults"],
                           [arn if arn.endswith(":*") else f"{arn}:*" for arn in v[3]], "ReadLogs"),
                 *v[4],
@@ -301,6 +305,8 @@ class CopilotWorkers(pulumi.ComponentResource):
             "amp_sigv4": True,
             "aws_region": region,
             "dsql_endpoint": args.dsql_endpoint,
+            "dsql_user": COPILOT_STORE_DB_ROLE,
+            "manage_schema": False,
             "log_source": "cloudwatch",
             # Every monitored Temporal role's group: the CloudWatch source reads them all.
             "cloudwatch_log_groups": log_group_arns.apply(lambda arns: [log_group_name(a) for a in arns]),

@@ -97,13 +97,12 @@ def wildcard_resources(document: str | Mapping[str, Any]) -> list[tuple[list[str
 def dsql_admin_allowed(stack: str) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
     """(roles, (role, statement id) pairs) of stack ``stack`` that may hold ``dsql:DbConnectAdmin``.
 
-    Roles: the profile store's set-up function (it creates the dedicated database roles), the
-    Temporal services' task role and the copilot's Temporal server (the DSQL plugin always logs in
-    as ``admin``, shared/reference/dsql_plugin_facts.md). Statements: the copilot's own state store
-    (its worker applies that schema, and the API's /status routes read it), not yet narrowed."""
+    Roles: the set-up function (it creates the profile store's and the copilot state store's tables
+    and dedicated database roles), the Temporal services' task role and the copilot's Temporal server
+    (the DSQL plugin always logs in as ``admin``, shared/reference/dsql_plugin_facts.md). Statements:
+    none; the copilot worker and the profile API connect as dedicated roles with ``dsql:DbConnect``."""
     roles = frozenset({f"{stack}-profile-store-setup-role", f"{stack}-task", f"{stack}-copilot-server-task"})
-    statements = frozenset({(f"{stack}-copilot-worker-task", "StateStore"),
-                            (f"{stack}-profile-api-role", "CopilotStatusStore")})
+    statements: frozenset[tuple[str, str]] = frozenset()
     return roles, statements
 
 

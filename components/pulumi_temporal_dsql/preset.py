@@ -790,6 +790,14 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
             db_roles[PROFILE_API_DB_ROLE] = self.profile_api.role.arn
         if self.copilot is not None:
             db_roles["copilot_profiles"] = self.copilot.worker_role.arn
+        # The copilot's state store on its own cluster: the worker as copilot_store, /status as copilot_status.
+        copilot_db_roles: dict[str, pulumi.Input[str]] | None = None
+        if self.copilot is not None:
+            from pulumi_temporal_dsql.profile_api import COPILOT_STATUS_DB_ROLE, COPILOT_STORE_DB_ROLE
+
+            copilot_db_roles = {COPILOT_STORE_DB_ROLE: self.copilot.worker_role.arn}
+            if self.profile_api is not None:
+                copilot_db_roles[COPILOT_STATUS_DB_ROLE] = self.profile_api.role.arn
         if db_roles:
             from pulumi_temporal_dsql.profile_api import ProfileStoreSetup, ProfileStoreSetupArgs
 
@@ -799,6 +807,9 @@ class TemporalDsqlPreset(pulumi.ComponentResource):
                     code=args.profile_api_code or _default_bundle(), bucket_name=self.bucket.name,
                     dsql_endpoint=self.dsql.endpoint, dsql_cluster_arn=self.dsql.arn, cluster_id=name,
                     db_roles=db_roles, log_retention_days=args.log_retention_days, tags=tags,
+                    copilot_dsql_endpoint=copilot_dsql.endpoint if copilot_db_roles is not None and copilot_dsql else None,
+                    copilot_dsql_cluster_arn=copilot_dsql.arn if copilot_db_roles is not None and copilot_dsql else None,
+                    copilot_db_roles=copilot_db_roles,
                 ),
                 opts=child,
             )

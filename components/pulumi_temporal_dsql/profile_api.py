@@ -37,8 +37,13 @@ SWEEP_SCHEDULE = "rate(15 minutes)"
 SETUP_EVENT = "setup-profile-store"
 SWEEP_EVENT = "sweep-stale-pending"
 """temporal_dsql_profiles.db_roles' event names (the Lambda handler's job dispatch; a test keeps them equal)."""
+COPILOT_SETUP_EVENT = "setup-copilot-store"
+COPILOT_STORE_DB_ROLE = "copilot_store"
+COPILOT_STATUS_DB_ROLE = "copilot_status"
+"""temporal_dsql_copilot.store.db_roles' event and role names (a test keeps them equal)."""
 
-__all__ = ["AUTH_MODES", "CORS_HEADERS", "CORS_METHODS", "PROFILE_API_DB_ROLE", "ProfileApi", "ProfileApiArgs",
+__all__ = ["AUTH_MODES", "COPILOT_STATUS_DB_ROLE", "COPILOT_STORE_DB_ROLE", "CORS_HEADERS", "CORS_METHODS",
+           "PROFILE_API_DB_ROLE", "ProfileApi", "ProfileApiArgs",
            "ProfileStoreSetup", "ProfileStoreSetupArgs", "copilot_status_settings", "profile_api_settings"]
 
 AUTH_MODES = ("AWS_IAM", "token")
@@ -78,7 +83,8 @@ class ProfileApiArgs:
     """`temporal_dsql_copilot.settings.CopilotSettings` field values of the copilot's state store (dsql_endpoint,
     aws_region, cluster_id) for the app's /status routes; None when the copilot is not deployed."""
     copilot_dsql_cluster_arn: pulumi.Input[str] | None = None
-    """The copilot's own DSQL cluster (dsql:DbConnectAdmin for /status); with copilot_status."""
+    """The copilot's own DSQL cluster (dsql:DbConnect as the read-only ``copilot_status`` role, for
+    /status); with copilot_status."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -146,8 +152,9 @@ class ProfileApi(pulumi.ComponentResource):
                 statement(["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"], [v[2]], "Amp"),
                 statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{v[3]}:*"], "Logs"),
                 *([statement(["secretsmanager:GetSecretValue"], [v[4]], "Token")] if v[4] else []),
-                # The status store connects as admin (CopilotSettings.dsql_user) to the copilot's cluster only.
-                *([statement(["dsql:DbConnectAdmin"], [v[5]], "CopilotStatusStore")] if v[5] else []),
+                # The status store connects to the copilot's cluster as copilot_status (SELECT only),
+                # created and mapped to this role by the set-up (temporal_dsql_copilot.store.db_roles).
+                *([statement(["dsql:DbConnect"], [v[5]], "CopilotStatusStore")] if v[5] else []),
             )
         )
         self.role = aws.iam.Role(
@@ -174,7 +181,9 @@ class ProfileApi(pulumi.ComponentResource):
             env_values["auth_token_secret_arn"] = self.token_secret.arn
         variables = pulumi.Output.all(
             pulumi.Output.all(**env_values).apply(profile_api_settings),
-            pulumi.Output.from_input(args.copilot_status or {}).apply(lambda v: copilot_status_settings(dict(v))),
+            pulumi.Output.from_input(args.copilot_status or {}).apply(
+                lambda v: copilot_status_settings({**dict(v), "dsql_user": COPILOT_STATUS_DB_ROLE,
+                                                   "manage_schema": False} if v else {})),
         ).apply(lambda v: {**v[0], **v[1]})
         self.function = aws.lambda_.Function(
             f"{name}-function",
@@ -239,6 +248,11 @@ class ProfileStoreSetupArgs:
     cluster_id: str
     db_roles: Mapping[str, pulumi.Input[str]]
     """Database role -> the IAM role ARN it is mapped to (``AWS IAM GRANT``)."""
+    copilot_dsql_endpoint: pulumi.Input[str] | None = None
+    """The copilot's own DSQL cluster: the same function sets up its state store (tables and the
+    ``copilot_store`` / ``copilot_status`` roles, temporal_dsql_copilot.store.db_roles); with the two below."""
+    copilot_dsql_cluster_arn: pulumi.Input[str] | None = None
+    copilot_db_roles: Mapping[str, pulumi.Input[str]] | None = None
     log_retention_days: int = 30
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -247,7 +261,10 @@ class ProfileStoreSetup(pulumi.ComponentResource):
     """The profile store's schema set-up: a function (the same bundle) that connects as ``admin``
     (the only ``dsql:DbConnectAdmin`` grant on the cluster outside the Temporal servers' plugin),
     invoked once per change of its input: it creates the tables and the dedicated roles, grants
-    them the profile tables and maps each to its IAM role (temporal_dsql_profiles.db_roles)."""
+    them the profile tables and maps each to its IAM role (temporal_dsql_profiles.db_roles).
+    With the copilot deployed, a second invocation does the same for the copilot's state store on
+    the copilot's cluster (temporal_dsql_copilot.store.db_roles), so neither the copilot worker nor
+    the profile API's /status connects as ``admin``."""
 
     function: aws.lambda_.Function
     invocation: aws.lambda_.Invocation
@@ -262,9 +279,16 @@ class ProfileStoreSetup(pulumi.ComponentResource):
             f"{name}-logs", name=f"/aws/lambda/{function_name}", retention_in_days=args.log_retention_days,
             tags=tags, opts=child,
         )
-        policy = pulumi.Output.all(args.dsql_cluster_arn, self.log_group.arn).apply(
+        copilot = (args.copilot_dsql_endpoint, args.copilot_dsql_cluster_arn, args.copilot_db_roles)
+        if any(v is None for v in copilot) and not all(v is None for v in copilot):
+            raise ComponentInputError(
+                "copilot_dsql_endpoint, copilot_dsql_cluster_arn and copilot_db_roles go together.",
+                field="copilot_dsql_endpoint", suggestion="Pass all three (the copilot is deployed) or none.",
+            )
+        policy = pulumi.Output.all(args.dsql_cluster_arn, self.log_group.arn, args.copilot_dsql_cluster_arn).apply(
             lambda v: policy_document(
                 statement(["dsql:DbConnectAdmin"], [v[0]], "SchemaSetup"),
+                *([statement(["dsql:DbConnectAdmin"], [v[2]], "CopilotStoreSetup")] if v[2] else []),
                 statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{v[1]}:*"], "Logs"),
             )
         )
@@ -277,6 +301,10 @@ class ProfileStoreSetup(pulumi.ComponentResource):
             bucket=args.bucket_name, dsql_endpoint=args.dsql_endpoint, region=region, cluster_id=args.cluster_id,
             db_user="admin", manage_schema=True,
         ).apply(profile_api_settings)
+        if args.copilot_dsql_endpoint is not None:
+            copilot_env = pulumi.Output.all(dsql_endpoint=args.copilot_dsql_endpoint, aws_region=region,
+                                            cluster_id=args.cluster_id, dsql_user="admin").apply(copilot_status_settings)
+            variables = pulumi.Output.all(variables, copilot_env).apply(lambda v: {**v[0], **v[1]})
         self.function = aws.lambda_.Function(
             f"{name}-function", name=function_name, role=self.role.arn, runtime="python3.12",
             architectures=["arm64"], handler=HANDLER, code=args.code, memory_size=512, timeout=300,
@@ -290,4 +318,12 @@ class ProfileStoreSetup(pulumi.ComponentResource):
             f"{name}-run", function_name=self.function.name, input=payload,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.function]),
         )
+        self.copilot_invocation: aws.lambda_.Invocation | None = None
+        if args.copilot_db_roles is not None:
+            copilot_payload = pulumi.Output.all(**dict(args.copilot_db_roles)).apply(
+                lambda roles: json.dumps({"temporal_dsql": COPILOT_SETUP_EVENT, "roles": dict(roles)}, sort_keys=True))
+            self.copilot_invocation = aws.lambda_.Invocation(
+                f"{name}-copilot-run", function_name=self.function.name, input=copilot_payload,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.function]),
+            )
         self.register_outputs({"function_name": self.function.name})

@@ -20,11 +20,15 @@ http_handler = Mangum(app, lifespan="off", text_mime_types=["application/json", 
 
 
 def handler(event: Any, context: Any) -> Any:
-    """Function URL events go to the app; ``{"temporal_dsql": ...}`` events are the schema set-up
-    and the scheduled stale-pending sweep (temporal_dsql_profiles.jobs, imported only for them)."""
+    """Function URL events go to the app; ``{"temporal_dsql": ...}`` events are the schema set-ups
+    (the profile store's and the copilot state store's) and the scheduled stale-pending sweep
+    (temporal_dsql_profiles.jobs, temporal_dsql_copilot.store.db_roles, imported only for them)."""
     if isinstance(event, dict) and "temporal_dsql" in event:
+        from temporal_dsql_copilot.store.db_roles import is_setup_job, run_setup_job
         from temporal_dsql_profiles.jobs import is_job, run_job
 
+        if is_setup_job(event):
+            return run_setup_job(event)
         if is_job(event):
             return run_job(event)
     return http_handler(event, context)

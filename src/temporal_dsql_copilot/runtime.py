@@ -39,7 +39,8 @@ async def build_activities(settings: CopilotSettings, metrics: Any) -> CopilotAc
     from temporal_dsql_copilot.knowledge.factory import build_retriever
 
     store = await StateStore.connect(settings)
-    await store.setup_schema()
+    if settings.manage_schema:  # deployed, the set-up created the tables and this role may not
+        await store.setup_schema()
     # Bedrock KB when COPILOT_KB_ID is set, the local corpus retriever otherwise.
     retriever = build_retriever(settings)
     profiles = profile_store_from_env()

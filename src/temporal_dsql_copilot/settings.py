@@ -55,8 +55,14 @@ class CopilotSettings(BaseSettings):
     dsql_port: int = 5432
     dsql_database: str = "postgres"
     dsql_user: str = "admin"
+    """``admin`` (an admin token, ``dsql:DbConnectAdmin``) or a dedicated role (``dsql:DbConnect``, a
+    ``generate_db_connect_auth_token`` token): the deployed worker is ``copilot_store`` and the profile
+    API's /status ``copilot_status`` (``temporal_dsql_copilot.store.db_roles``), created by the set-up."""
     dsql_password: SecretStr | None = None
     """Static password for the PostgreSQL stand-in; unset means an IAM auth token is generated for DSQL."""
+    manage_schema: bool = True
+    """The worker creates its tables at start (local work, as ``admin``). False where it connects as
+    ``copilot_store``, which may not create tables: the deployment's set-up created them."""
     retention_days: int = Field(default=7, ge=7)
     """Assessments, issues and snapshots are kept at least this long (Requirement 5.3)."""
 

@@ -13,12 +13,13 @@ the byte view and the character view agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
-__all__ = ["LinearPattern", "compile_linear", "is_linear"]
+__all__ = ["LinearMatch", "LinearPattern", "compile_linear", "is_linear"]
 
 
 def _options(*, ignore_case: bool) -> Any:
@@ -49,6 +50,37 @@ class LinearPattern:
         """``text`` with every match replaced by ``replacement`` (a literal, no group references)."""
         literal = _bytes(replacement).replace(b"\\", b"\\\\")
         return str(self.compiled.sub(literal, _bytes(text)).decode("utf-8", "surrogatepass"))
+
+    def sub_with(self, replace: Callable[[LinearMatch], str | None], text: str) -> str:
+        """``text`` with each match replaced by ``replace(match)``; None keeps the match as it was.
+        One left-to-right pass of the automaton, plus the callbacks' own work."""
+        data = _bytes(text)
+        out: list[bytes] = []
+        last = 0
+        for found in self.compiled.finditer(data):
+            start, end = found.start(), found.end()
+            replacement = replace(LinearMatch(data, start, end, found))
+            out += [data[last:start], data[start:end] if replacement is None else _bytes(replacement)]
+            last = end
+        if not out:
+            return text
+        out.append(data[last:])
+        return b"".join(out).decode("utf-8", "surrogatepass")
+
+
+@dataclass(frozen=True)
+class LinearMatch:
+    """One match of :meth:`LinearPattern.sub_with`: its groups as str, and its byte span in ``data``
+    (the searched text as UTF-8) for a callback that looks at the bytes around it."""
+
+    data: bytes
+    start: int
+    end: int
+    _match: Any
+
+    def group(self, index: int = 0) -> str:
+        value = self._match.group(index)
+        return "" if value is None else bytes(value).decode("utf-8", "surrogatepass")
 
 
 def compile_linear(pattern: str, *, ignore_case: bool = False) -> LinearPattern:

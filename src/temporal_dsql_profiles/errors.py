@@ -76,7 +76,7 @@ class BaselineWithoutTelemetry(ProfileError):
 
     def __init__(self, profile_id: str) -> None:
         super().__init__(
-            f"Profile {profile_id!r} has no telemetry (every metric is missing for its window), so drift "
+            f"Profile {profile_id!r} (profile_id) has no telemetry (every metric is missing for its window), so drift "
             "measured against it would be meaningless.", profile_id=profile_id, field="profile_id",
             suggestion="Create a profile over a window the cluster reported metrics for (check Prometheus/AMP "
                        "has data for it) and make that the baseline.")

@@ -43,7 +43,8 @@ def validate_window(start: Instant, end: Instant, now: Instant,
     if end - start < min_window:
         seconds = (end - start).total("seconds")
         raise InvalidProfileRequest(
-            f"the window is {seconds:g} s long, shorter than the scrape interval ({min_window.total('seconds'):g} s): "
+            f"the window from time_window_start to time_window_end is {seconds:g} s long, shorter than the scrape "
+            f"interval ({min_window.total('seconds'):g} s): "
             "it cannot hold a rate or a percentile. Epoch seconds sent as milliseconds look like this.",
             field="time_window_end", allowed=[f"end - start >= {min_window.total('seconds'):g}s"],
             suggestion="Send epoch milliseconds or ISO 8601 and a window of at least a few scrape intervals.")

@@ -451,14 +451,15 @@ class ProfileStore:
         key = document_key(profile.id)
         if profile.time_window_end - profile.time_window_start > TimeDelta(hours=MAX_WINDOW_HOURS):
             raise InvalidProfileRequest(
-                f"a stored profile covers at most {MAX_WINDOW_HOURS} hours", field="time_window_end",
+                f"a stored profile covers at most {MAX_WINDOW_HOURS} hours from time_window_start to time_window_end",
+                field="time_window_end",
                 allowed=[f"end - start <= {MAX_WINDOW_HOURS}h"],
                 suggestion=f"Store one profile per {MAX_WINDOW_HOURS} h slice.")
         document = profile.model_copy(update={"is_baseline": False}).model_dump_json()
         if len(document.encode()) > MAX_DOCUMENT_BYTES:
             raise InvalidProfileRequest(
-                f"the profile document would be {len(document.encode())} bytes, over the {MAX_DOCUMENT_BYTES}-byte "
-                "limit of a stored profile", field="config_snapshot", allowed=[f"<= {MAX_DOCUMENT_BYTES} bytes"],
+                f"the profile document (its config_snapshot and telemetry) would be {len(document.encode())} bytes, "
+                f"over the {MAX_DOCUMENT_BYTES}-byte limit of a stored profile", field="config_snapshot", allowed=[f"<= {MAX_DOCUMENT_BYTES} bytes"],
                 suggestion="Leave out config entries the comparison does not need (large values, generated keys).")
         keys = key_rows(pid, profile.cluster_id, profile.namespace, profile.label, _us(profile.created_at),
                         _us(profile.time_window_start), _us(profile.time_window_end))

@@ -97,3 +97,56 @@ def test_the_profile_api_schedules_its_own_sweep() -> None:
         "Service": "scheduler.amazonaws.com"}
     doc = json.loads(scheduler.inputs["inlinePolicies"][0]["policy"])
     assert [s["Action"] for s in doc["Statement"]] == [["lambda:InvokeFunction"]]
+
+
+def test_the_copilot_store_constants_are_the_store_s() -> None:
+    from temporal_dsql_copilot.store import db_roles as copilot_roles
+
+    assert (profile_api.COPILOT_SETUP_EVENT, profile_api.COPILOT_STORE_DB_ROLE, profile_api.COPILOT_STATUS_DB_ROLE) == (
+        copilot_roles.SETUP_EVENT, copilot_roles.COPILOT_STORE_DB_ROLE, copilot_roles.COPILOT_STATUS_DB_ROLE)
+
+
+def test_the_setup_maps_the_copilot_store_roles_and_only_the_setup_is_admin_on_its_cluster() -> None:
+    """Issue 19: the copilot worker and /status connect to the copilot's cluster as dedicated roles
+    the set-up created and mapped (AWS IAM GRANT); DbConnectAdmin there is the set-up's and the
+    copilot's Temporal server's (the DSQL plugin logs in as admin) only."""
+    from temporal_dsql_copilot.store import db_roles as copilot_roles
+    from temporal_dsql_core.db_roles import role_statements
+
+    plan_ = cached_plan("mid-scale", copilot="true")
+    invocation = one(plan_, "aws:lambda/invocation:Invocation", "temporal-plan-profile-store-setup-copilot-run")
+    arns = {r.name: f"arn:aws:iam::{ACCOUNT_ID}:role/{r.name}" for r in plan_.by_type(ROLE)}
+    assert json.loads(invocation.inputs["input"]) == {
+        "temporal_dsql": copilot_roles.SETUP_EVENT,
+        "roles": {copilot_roles.COPILOT_STORE_DB_ROLE: arns["temporal-plan-copilot-worker-task"],
+                  copilot_roles.COPILOT_STATUS_DB_ROLE: arns["temporal-plan-profile-api-role"]}}
+    for role, arn in json.loads(invocation.inputs["input"])["roles"].items():
+        statements = role_statements(Dialect.DSQL, role, arn, copilot_roles.grants_for(role), exists=False)
+        assert statements[:2] == [f"CREATE ROLE {role} WITH LOGIN", f"AWS IAM GRANT {role} TO '{arn}'"]
+    setup = one(plan_, "aws:lambda/function:Function", "temporal-plan-profile-store-setup-function")
+    env = setup.inputs["environment"]["variables"]
+    assert (env["COPILOT_DSQL_USER"], env["COPILOT_DSQL_ENDPOINT"]) == ("admin", plan_.outputs["copilot_dsql_endpoint"])
+    copilot_arn = plan_.outputs["copilot_dsql_cluster_arn"]
+    admins = {role for role, doc in _documents(plan_) for s in doc["Statement"]
+              if "dsql:DbConnectAdmin" in s["Action"] and copilot_arn in s["Resource"]}
+    assert admins == {"temporal-plan-profile-store-setup-role", "temporal-plan-copilot-server-task"}
+    connects = {role for role, doc in _documents(plan_) for s in doc["Statement"]
+                if s["Action"] == ["dsql:DbConnect"] and copilot_arn in s["Resource"]}
+    assert connects == {"temporal-plan-copilot-worker-task", "temporal-plan-profile-api-role"}
+
+
+def test_iam_lint_fails_on_admin_for_the_copilot_worker() -> None:
+    """What the worker's StateStore statement was before (DbConnect and DbConnectAdmin) is a finding."""
+    plan_ = cached_plan("mid-scale", copilot="true")
+    role = one(plan_, ROLE, "temporal-plan-copilot-worker-task")
+    original = role.inputs["inlinePolicies"][0]
+    doc = json.loads(original["policy"])
+    for stmt in doc["Statement"]:
+        if stmt["Sid"] == "StateStore":
+            stmt["Action"] = ["dsql:DbConnect", "dsql:DbConnectAdmin"]
+    role.inputs["inlinePolicies"][0] = {**original, "policy": json.dumps(doc)}
+    try:
+        problems = iam_lint(plan_)
+    finally:
+        role.inputs["inlinePolicies"][0] = original
+    assert problems == ["temporal-plan-copilot-worker-task: dsql:DbConnectAdmin (StateStore)"]

@@ -305,8 +305,13 @@ def test_profile_api_status_routes_read_the_copilots_own_store(plan_for) -> None
     dsql = {r for s in policy["Statement"] for a in s["Action"] if a.startswith("dsql:") for r in s["Resource"]}
     assert dsql == {plan_.outputs["dsql_cluster_arn"], copilot_cluster_arn}
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    # Issue 19: /status reads as the read-only copilot_status role (DbConnect), the worker writes as
+    # copilot_store (DbConnect): neither holds DbConnectAdmin on the copilot's cluster.
     assert by_sid["CopilotStatusStore"] == {"Sid": "CopilotStatusStore", "Effect": "Allow",
-                                            "Action": ["dsql:DbConnectAdmin"], "Resource": [copilot_cluster_arn]}
+                                            "Action": ["dsql:DbConnect"], "Resource": [copilot_cluster_arn]}
+    assert (status.dsql_user, status.manage_schema) == ("copilot_status", False)
+    assert {s["Sid"]: s for s in worker_policy["Statement"]}["StateStore"]["Action"] == ["dsql:DbConnect"]
+    assert (worker_env["COPILOT_DSQL_USER"], worker_env["COPILOT_MANAGE_SCHEMA"].lower()) == ("copilot_store", "false")
     # Without the copilot, the Lambda gets no COPILOT_* settings and no copilot grant.
     plain = one(plan_for("mid-scale"), "aws:lambda/function:Function", "temporal-plan-profile-api-function")
     assert not [k for k in plain.inputs["environment"]["variables"] if k.startswith("COPILOT_")]

@@ -156,7 +156,9 @@ secret_values = st.one_of(
     st.from_regex(r"[A-Za-z0-9/+]{40}", fullmatch=True),
     st.from_regex(r"[a-z]{3,10}\.[a-z]{2,8}@[a-z]{3,10}\.(com|org|io)", fullmatch=True),
     st.from_regex(r"eyJ[A-Za-z0-9_-]{8,20}\.[A-Za-z0-9_-]{8,20}\.[A-Za-z0-9_-]{8,20}", fullmatch=True),
-    st.from_regex(r"(10|192|172)\.\d{1,2}\.\d{1,3}\.\d{1,3}", fullmatch=True),
+    # ASCII digits: an IPv4 address has no other (ipaddress rejects "10.0.0.\u0660"), and redaction's
+    # RE2 classes are ASCII (issue 19); `\d` here also drew Arabic-Indic digits.
+    st.from_regex(r"(10|192|172)\.[0-9]{1,2}\.[0-9]{1,3}\.[0-9]{1,3}", fullmatch=True),
 )
 leak_templates = st.sampled_from([
     "connect failed password={}", "user {} logged in", "Authorization: Bearer {}", "aws_secret_access_key = {}",

@@ -1,8 +1,11 @@
-"""The log patterns of Requirement 2.2 and their correlation with metric anomalies by time."""
+"""The log patterns of Requirement 2.2 and their correlation with metric anomalies by time.
+
+Log lines come from outside (any service, any length), so the patterns run on RE2
+(``temporal_dsql_core.linear_regex``, linear in the line): ``member.*removed`` over a line of many
+"member" words backtracked quadratically with Python's ``re`` (issue 19)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -12,6 +15,7 @@ from whenever import Instant, TimeDelta
 from temporal_dsql_copilot.narrative.base import LogRecord
 from temporal_dsql_copilot.signals import LogPatternCount
 from temporal_dsql_core.instants import second_precision
+from temporal_dsql_core.linear_regex import LinearPattern, compile_linear
 
 __all__ = [
     "DEEP_ANALYSIS_PATTERNS",
@@ -27,12 +31,12 @@ __all__ = [
 @dataclass(frozen=True)
 class NarrativePattern:
     name: str
-    regex: re.Pattern[str]
+    regex: LinearPattern
     description: str
 
 
 def _p(name: str, regex: str, description: str) -> NarrativePattern:
-    return NarrativePattern(name, re.compile(regex, re.IGNORECASE), description)
+    return NarrativePattern(name, compile_linear(regex, ignore_case=True), description)
 
 
 NARRATIVE_PATTERNS: tuple[NarrativePattern, ...] = (

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,13 +31,15 @@ from temporal_dsql_copilot.exceptions import StoreUnavailableError
 from temporal_dsql_copilot.health import HealthState, ServiceHealth, Transition
 from temporal_dsql_copilot.settings import CopilotSettings
 from temporal_dsql_copilot.signals import SignalSnapshot
+from temporal_dsql_copilot.store.db_roles import grants_for
 from temporal_dsql_copilot.store.schema import TABLES, schema_statements
+from temporal_dsql_core.db_roles import apply_roles
 from temporal_dsql_core.dsql import Dialect, IamTokenProvider, apply_ddl, create_pool, run_transaction
 
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ["CLEAR_BATCH_ROWS", "DSQL_MAX_ROWS_PER_TRANSACTION", "ISSUE_BATCH_ROWS", "PRUNE_BATCH_ROWS", "SNAPSHOT_NAMESPACE", "IssueRecord", "ResumePoint", "StateStore", "StoredSnapshot", "TimelineEntry", "issue_key", "snapshot_id"]
+__all__ = ["CLEAR_BATCH_ROWS", "DSQL_MAX_ROWS_PER_TRANSACTION", "ISSUE_BATCH_ROWS", "PRUNE_BATCH_ROWS", "SNAPSHOT_NAMESPACE", "IssueRecord", "ResumePoint", "StateStore", "StoredSnapshot", "TimelineEntry", "issue_key", "snapshot_id", "store_password"]
 
 _TRANSITION: TypeAdapter[Transition] = TypeAdapter(Transition)
 
@@ -131,6 +134,16 @@ class TimelineEntry(BaseModel):
     reason: str | None
 
 
+def store_password(settings: CopilotSettings) -> str | IamTokenProvider:
+    """The stand-in's static password, else a DSQL IAM token: ``admin``'s (DbConnectAdmin) only for
+    the user ``admin``; a dedicated role (copilot_store, copilot_status) presents a
+    ``generate_db_connect_auth_token`` token, which ``dsql:DbConnect`` authorises."""
+    if settings.dsql_password is not None:
+        return settings.dsql_password.get_secret_value()
+    return IamTokenProvider(hostname=settings.dsql_endpoint, region=settings.aws_region,
+                            admin=settings.dsql_user == "admin")
+
+
 @dataclass
 class StateStore:
     pool: asyncpg.Pool
@@ -140,14 +153,8 @@ class StateStore:
     @classmethod
     async def connect(cls, settings: CopilotSettings, *, dialect: Dialect | None = None,
                       min_size: int = 1, max_size: int = 5) -> StateStore:
-        password: Any
-        if settings.dsql_password is not None:
-            password = settings.dsql_password.get_secret_value()
-            dialect = dialect or Dialect.POSTGRES
-        else:
-            password = IamTokenProvider(hostname=settings.dsql_endpoint, region=settings.aws_region,
-                                        admin=settings.dsql_user == "admin")
-            dialect = dialect or Dialect.DSQL
+        password = store_password(settings)
+        dialect = dialect or (Dialect.POSTGRES if isinstance(password, str) else Dialect.DSQL)
         try:
             pool = await create_pool(
                 host=settings.dsql_endpoint, port=settings.dsql_port, user=settings.dsql_user,
@@ -161,9 +168,17 @@ class StateStore:
     async def close(self) -> None:
         await self.pool.close()
 
-    async def setup_schema(self) -> None:
-        await apply_ddl(self.pool, schema_statements(self.dialect))
+    async def setup_schema(self, *, roles: Mapping[str, str | None] | None = None,
+                           login_passwords: Mapping[str, str] | None = None) -> list[str]:
+        """Create the tables and indexes (connected as ``admin``), then each dedicated role in
+        ``roles`` (database role -> the IAM role ARN it maps to; None on the PostgreSQL stand-in,
+        where ``login_passwords`` give it a password instead). Returns the statements run."""
+        ran = schema_statements(self.dialect)
+        await apply_ddl(self.pool, ran)
         await self._backfill_issue_columns()
+        if roles:
+            ran += await apply_roles(self.pool, self.dialect, roles, grants_for, login_passwords=login_passwords)
+        return ran
 
     async def _backfill_issue_columns(self) -> None:
         """Give issue rows written before the dedupe columns their key, count and last-seen time,
