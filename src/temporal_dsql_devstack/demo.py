@@ -230,7 +230,9 @@ class Demo:
             raise MissingPiece("the copilot status API (GET /status) is not mounted in temporal_dsql_copilot.api.app")
         if self.stack is None or "worker" not in self.stack.state.services:
             raise MissingPiece("the copilot worker is not running, so nothing can assess the cluster")
-        requested = Instant.now()
+        # /status gives times at second precision: an assessment made in the same second as the
+        # request reads as earlier than a sub-second `requested`, so compare whole seconds.
+        requested = Instant.now().round("second", mode="floor")
         asyncio.run(request_assessment(self.env))
         deadline = time.monotonic() + 90
         status: dict[str, Any] = {}

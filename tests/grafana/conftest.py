@@ -182,7 +182,9 @@ def assessed_stack() -> Iterator[AssessedStack]:
         assert not report.failed and not report.unavailable, report
         env = dict(stack.state.env)
         api = env["COPILOT_DEV_API_URL"]
-        requested = Instant.now()
+        # /status gives times at second precision: an assessment made in the same second as the
+        # request reads as earlier than a sub-second `requested`, so compare whole seconds.
+        requested = Instant.now().round("second", mode="floor")
         asyncio.run(request_assessment(env))
         deadline = time.monotonic() + 120
         status: dict[str, object] = {}
